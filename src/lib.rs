@@ -1,0 +1,21 @@
+//! eks-userdata: move Amazon EKS worker-node user data from Amazon Linux 2 (`bootstrap.sh`)
+//! to Amazon Linux 2023 (nodeadm `NodeConfig`, API `node.eks.aws/v1alpha1`).
+//!
+//! One pipeline serves every command (see `docs/architecture.md`):
+//! bytes → [`userdata::Envelope`] (base64/gzip/MIME, with byte offsets into the user's file)
+//! → typed parts → NodeConfig documents ([`nodeconfig`]) → rules ([`lint`]) → findings
+//! ([`diagnostic::Diagnostic`]) → renderers ([`report`]). The library never prints and never
+//! exits; `main.rs` picks exit codes.
+
+pub mod al2;
+pub mod diagnostic;
+pub mod lint;
+pub mod nodeconfig;
+pub mod report;
+pub mod source;
+pub mod target;
+pub mod userdata;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use source::Source;
+pub use target::Target;
