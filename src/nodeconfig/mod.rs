@@ -1,0 +1,10 @@
+//! The NodeConfig API (`node.eks.aws/v1alpha1`): typed model, YAML in and out, nodeadm's merge
+//! rules, and the strict schema that nodeadm itself never applies (docs §1).
+
+pub mod merge;
+#[cfg(feature = "schema")]
+pub mod schema;
+pub mod types;
+pub mod yaml;
+
+pub use types::{API_VERSION, KIND, NodeConfig};
