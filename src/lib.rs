@@ -13,6 +13,7 @@ pub mod lint;
 pub mod nodeconfig;
 pub mod report;
 pub mod source;
+pub mod suggest;
 pub mod target;
 pub mod userdata;
 

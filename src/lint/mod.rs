@@ -1,3 +1,200 @@
-use crate::diagnostic::Severity;
+//! The checker: stricter than nodeadm, and precise about where. nodeadm accepts typos, unknown
+//! fields, wrong enums and broken MIME silently (docs §1.3, §2.1, §2.4); every rule here names one
+//! such case. Rules live one per file under `rules/`, each with its metadata (code, name,
+//! severity, summary, explanation) beside its check; `registry.rs` lists them (cargo-deny, ruff).
+//! Findings are data: a rule returns [`Diagnostic`]s, never an error.
+
+pub mod registry;
+pub mod rules;
+
+pub use registry::{RULES, Rule, find_rule};
+
+use crate::diagnostic::{Diagnostic, Layer, Severity, Span};
+use crate::nodeconfig::yaml::{self, YamlDoc, YamlError};
+use crate::report::{FileReport, Finding, Location, PartRef};
+use crate::source::{LineIndex, Source};
+use crate::target::Target;
+use crate::userdata::{Envelope, Limits, Part, PartKind};
+
 #[derive(Debug)]
-pub struct RuleMeta { pub code: &'static str, pub name: &'static str, pub severity: Severity, pub summary: &'static str, pub explanation: &'static str }
+pub struct RuleMeta {
+    /// Stable short code, for suppression and SARIF `ruleId`.
+    pub code: &'static str,
+    /// Readable kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Long form for `eks-userdata explain CODE`.
+    pub explanation: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintOptions {
+    pub target: Target,
+    pub limits: Limits,
+}
+
+/// One NodeConfig document as nodeadm will decode it.
+#[derive(Debug)]
+pub struct Doc<'a> {
+    pub part: &'a Part,
+    /// The body as text, or the offset of the first byte that is not UTF-8.
+    pub text: Result<&'a str, usize>,
+    /// `None` when the body is not text.
+    pub yaml: Option<Result<YamlDoc, YamlError>>,
+}
+
+impl Doc<'_> {
+    pub fn value(&self) -> Option<&serde_json::Value> {
+        match &self.yaml {
+            Some(Ok(d)) => Some(&d.value),
+            _ => None,
+        }
+    }
+
+    /// The span of the value (or, with `key`, of the key) at a JSON Pointer, or of its nearest
+    /// ancestor present in the text.
+    pub fn span_of(&self, pointer: &str, key: bool) -> Option<Span> {
+        let Some(Ok(d)) = &self.yaml else { return None };
+        let (_, ns) = d.spans.lookup(pointer)?;
+        let (s, e) = if key { ns.key.unwrap_or(ns.value) } else { ns.value };
+        Some(Span::part(self.part.index, s, e))
+    }
+}
+
+pub struct Context<'a> {
+    pub source: &'a Source,
+    pub env: &'a Envelope,
+    pub target: Target,
+    pub docs: Vec<Doc<'a>>,
+    #[cfg(feature = "schema")]
+    pub schema: Vec<(usize, crate::nodeconfig::schema::SchemaFinding)>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(source: &'a Source, env: &'a Envelope, target: Target) -> Self {
+        let docs: Vec<Doc<'a>> = env
+            .nodeconfig_parts()
+            // A body that failed to decode has its own finding; its bytes mean nothing.
+            .filter(|part| !env.defects.iter().any(|d| decode_failed(d, part.index)))
+            .map(|part| {
+                let text = std::str::from_utf8(&part.body).map_err(|e| e.valid_up_to());
+                let yaml = text.ok().map(yaml::parse);
+                Doc { part, text, yaml }
+            })
+            .collect();
+        #[cfg(feature = "schema")]
+        let schema = docs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.value().filter(|v| v.is_object()).map(|v| (i, v)))
+            .flat_map(|(i, v)| {
+                crate::nodeconfig::schema::validate(v).unwrap_or_default().into_iter().map(move |f| (i, f))
+            })
+            .collect();
+        Context {
+            source,
+            env,
+            target,
+            docs,
+            #[cfg(feature = "schema")]
+            schema,
+        }
+    }
+
+    /// `part 2 (application/node.eks.aws)`, or `the user data` when it is not multipart.
+    pub fn where_(&self, part: &Part) -> String {
+        if self.env.is_multipart() { part.label() } else { "the user data".into() }
+    }
+
+    pub fn part_index(&self, part: &Part) -> Option<usize> {
+        self.env.is_multipart().then_some(part.index)
+    }
+}
+
+/// Lints one input.
+pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
+    let env = Envelope::parse(&source.bytes, &opts.limits);
+    let cx = Context::new(source, &env, opts.target);
+    let mut diags = Vec::new();
+    for rule in RULES {
+        (rule.check)(&cx, &mut diags);
+    }
+    resolve(source, &env, diags)
+}
+
+/// Turns spans into the lines and columns a user sees, sorted by position.
+pub fn resolve(source: &Source, env: &Envelope, diags: Vec<Diagnostic>) -> FileReport {
+    let input_index = LineIndex::new(&source.bytes);
+    let payload_index = (!env.encoding.is_identity()).then(|| LineIndex::new(&env.payload));
+    let mut findings: Vec<Finding> = diags
+        .into_iter()
+        .map(|d| {
+            let part = d.part.and_then(|i| env.parts.get(i)).map(|p| PartRef {
+                index: p.index + 1,
+                content_type: p.media().map(str::to_string),
+                kind: p.kind,
+            });
+            let (location, source_line) = match d.span {
+                None => (None, None),
+                Some(span) => locate(source, env, &input_index, payload_index.as_ref(), span),
+            };
+            Finding { diagnostic: d, location, part, source_line }
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                f.location.as_ref().map_or(0, |l| usize::from(l.within.is_some())),
+                f.location.as_ref().map_or(usize::MAX, |l| l.byte_start),
+                f.diagnostic.code,
+                f.diagnostic.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    FileReport { path: source.name.clone(), findings }
+}
+
+fn locate(
+    source: &Source,
+    env: &Envelope,
+    input_index: &LineIndex,
+    payload_index: Option<&LineIndex>,
+    span: Span,
+) -> (Option<Location>, Option<String>) {
+    let build = |bytes: &[u8], idx: &LineIndex, s: Span, within: Option<String>| {
+        let (line, column) = idx.locate(bytes, s.start);
+        let (end_line, end_column) = idx.locate(bytes, s.end);
+        let text = String::from_utf8_lossy(idx.line_text(bytes, line)).into_owned();
+        (Some(Location { line, column, end_line, end_column, byte_start: s.start, byte_end: s.end, within }), Some(text))
+    };
+    match env.to_payload_span(span) {
+        Some(p) => match payload_index {
+            None => build(&source.bytes, input_index, p, None),
+            Some(idx) => build(&env.payload, idx, p, Some(format!("{}-decoded user data", env.encoding.describe()))),
+        },
+        None => {
+            let Layer::PartBody(i) = span.layer else { return (None, None) };
+            let Some(part) = env.parts.get(i) else { return (None, None) };
+            let idx = LineIndex::new(&part.body);
+            build(&part.body, &idx, span, Some(format!("{}-decoded body of part {}", part.encoding.describe(), i + 1)))
+        }
+    }
+}
+
+fn decode_failed(d: &crate::userdata::Defect, index: usize) -> bool {
+    use crate::userdata::Defect;
+    matches!(d, Defect::InvalidBase64 { part, .. } if *part == index)
+        || matches!(d, Defect::InvalidGzip { part: Some(p), .. } if *p == index)
+}
+
+/// A payload span covering a whole part's header line or start, for part-level findings.
+pub fn part_start_span(part: &Part) -> Span {
+    Span::payload(part.start, part.start)
+}
+
+/// Whether the part is one of the script kinds cloud-init runs.
+pub fn is_script(kind: PartKind) -> bool {
+    matches!(kind, PartKind::ShellScript | PartKind::Boothook)
+}

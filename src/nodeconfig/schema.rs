@@ -5,6 +5,7 @@
 //! becomes a [`SchemaFinding`] with a JSON Pointer and, for misspelt keys and enum values, a
 //! did-you-mean.
 
+use crate::suggest::did_you_mean;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -87,40 +88,6 @@ fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
         node = resolve(root, next);
     }
     Some(node)
-}
-
-/// Levenshtein distance on characters, for did-you-mean.
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The closest candidate, if it is close enough to be what the user meant. A case-only
-/// difference always qualifies: nodeadm's decoder is case-sensitive.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let lower = word.to_lowercase();
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        if c.to_lowercase() == lower {
-            return Some(c.to_string());
-        }
-        let d = distance(&lower, &c.to_lowercase());
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    let (d, c) = best?;
-    let limit = (word.chars().count() / 3).max(2);
-    (d <= limit || c.to_lowercase().contains(&lower) && lower.len() >= 4).then(|| c.to_string())
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -292,9 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn did_you_mean_limits() {
-        assert_eq!(did_you_mean("v1alpha", ["v1alpha1"]).as_deref(), Some("v1alpha1"));
-        assert_eq!(did_you_mean("zzz", ["maxPods"]), None);
+    fn dotted_paths() {
         assert_eq!(dotted("/spec/kubelet/flags/0"), "spec.kubelet.flags[0]");
         assert_eq!(dotted("/spec/kubelet/config/a~1b"), "spec.kubelet.config.a/b");
     }

@@ -68,7 +68,7 @@ pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
         let offset = e.location().and_then(|l| l.span().byte_offset()).map(|o| o as usize);
         let rendered = e.without_snippet().to_string();
-        let message = strip_location_prefix(rendered.lines().next().unwrap_or_default()).to_string();
+        let message = strip_location_prefix(rendered.lines().next().unwrap_or_default());
         YamlError { message, offset: offset.or_else(|| e.location().map(|l| offset_of(text, l.line(), l.column()))) }
     })?;
     let (spans, starts) = index(text);
@@ -82,14 +82,23 @@ pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
     Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans, extra_documents })
 }
 
-fn strip_location_prefix(s: &str) -> &str {
-    let s = s.strip_prefix("error: ").unwrap_or(s);
+/// serde-saphyr's message without the position (findings carry their own) or advice aimed at
+/// programmers using the library.
+fn strip_location_prefix(s: &str) -> String {
+    let mut s = s.strip_prefix("error: ").unwrap_or(s);
     if s.starts_with("line ")
         && let Some(i) = s.find(": ")
     {
-        return &s[i + 2..];
+        s = &s[i + 2..];
     }
-    s
+    if let Some(i) = s.rfind(" at line ") {
+        s = &s[..i];
+    }
+    let s = s.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    match s.strip_prefix("duplicate mapping key: ") {
+        Some(key) => format!("duplicate key `{key}` (YAML forbids it; parsers disagree on which value wins)"),
+        None => s,
+    }
 }
 
 fn offset_of(text: &str, line: u64, column: u64) -> usize {

@@ -1,0 +1,118 @@
+//! Every clap type, and nothing else (uv's `uv-cli`, typos' `args.rs`): `main.rs` turns these
+//! into the library's plain option structs, so library code never sees clap.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eks-userdata",
+    version,
+    about = "Move EKS worker-node user data from Amazon Linux 2 (bootstrap.sh) to Amazon Linux 2023 (nodeadm NodeConfig)",
+    long_about = "Move EKS worker-node user data from Amazon Linux 2 (bootstrap.sh) to Amazon Linux 2023 \
+(nodeadm NodeConfig): lint it strictly, convert it, render what nodeadm will build, push launch \
+templates and write Karpenter EC2NodeClasses.\n\nExit codes: 0 done, nothing at or above the \
+failure threshold; 1 findings at or above it; 2 could not run (bad usage, unreadable or refused \
+input).",
+    rename_all = "kebab-case"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+#[command(rename_all = "kebab-case")]
+pub enum Command {
+    /// Check user data (MIME, base64/gzip, NodeConfig) strictly, stricter than nodeadm.
+    Lint(LintArgs),
+    /// Print the explanation of a lint rule, or list every rule.
+    Explain(ExplainArgs),
+    /// Translate AL2 bootstrap.sh user data into AL2023 nodeadm user data.
+    Convert(PendingArgs),
+    /// Show the effective configuration nodeadm will build from user data.
+    Render(PendingArgs),
+    /// Create new launch-template versions in bulk: plan, apply, verify, roll back.
+    Push(PendingArgs),
+    /// Produce or migrate Karpenter EC2NodeClass manifests.
+    Karpenter(PendingArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// Self-managed node groups: the user data must carry the cluster section.
+    SelfManaged,
+    /// Managed node group on an EKS AMI: EKS appends the cluster section.
+    Mng,
+    /// Managed node group with a custom AMI: the user data must carry the cluster section.
+    MngCustomAmi,
+    /// Karpenter EC2NodeClass userData: Karpenter appends the cluster section.
+    Karpenter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files to check; `-` (or nothing) reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// Who consumes the user data; decides which NodeConfig fields are required.
+    #[arg(long, value_enum, default_value_t = TargetArg::SelfManaged)]
+    pub target: TargetArg,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
+    pub fail_on: SeverityArg,
+    /// Refuse inputs larger than this many bytes (exit 2).
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_input_bytes: usize,
+    /// Stop decoding base64/gzip bodies past this many bytes (reported as a finding).
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_decoded_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule code (`NC205`) or name (`unknown-field`); omit to list every rule.
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Arguments for the command (not available in this build yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lint_defaults() {
+        let cli = Cli::try_parse_from(["eks-userdata", "lint", "a", "-"]).unwrap();
+        let Command::Lint(a) = cli.command else { panic!() };
+        assert_eq!(a.paths, ["a", "-"]);
+        assert_eq!(a.target, TargetArg::SelfManaged);
+        assert_eq!(a.format, FormatArg::Text);
+    }
+}

@@ -1,0 +1,34 @@
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::lint::{Context, RuleMeta};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "NC206",
+    name: "invalid-value",
+    severity: Severity::Error,
+    summary: "a value of the wrong type, outside its enum, or malformed",
+    explanation: "nodeadm does not enforce the NodeConfig CRD: a `localStorage.strategy` of \
+`raid0` is passed on and fails `setup-local-disks` at boot, an unknown `disabledMounts` entry is \
+ignored, a CIDR that does not parse fails only while the kubelet config is built, and a kubelet \
+config value of the wrong type fails the kubelet (docs §1.3). This rule applies the strict schema: \
+types, enums (case-sensitive), `apiServerEndpoint` an https URL, `certificateAuthority` base64, \
+`cidr` an IPv4 or IPv6 CIDR (the *service* CIDR), durations in Go syntax.\n\nFix: use a value \
+of the type and form the message names.",
+};
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    #[cfg(feature = "schema")]
+    for (i, f) in &cx.schema {
+        let crate::nodeconfig::schema::FindingKind::InvalidValue { suggestion } = &f.kind else { continue };
+        let doc = &cx.docs[*i];
+        let mut d = Diagnostic::new(&META, f.message.clone())
+            .with_span(doc.span_of(&f.pointer, false).unwrap_or(Span::part(doc.part.index, 0, 0)))
+            .with_part(cx.part_index(doc.part))
+            .with_pointer(f.pointer.clone());
+        if let Some(s) = suggestion {
+            d = d.with_help(format!("did you mean `{s}`? values are case-sensitive"));
+        }
+        out.push(d);
+    }
+    #[cfg(not(feature = "schema"))]
+    let _ = (cx, out);
+}

@@ -1,0 +1,34 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::lint::{Context, RuleMeta};
+use crate::userdata::Defect;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "UD104",
+    name: "missing-close-delimiter",
+    severity: Severity::Error,
+    summary: "the multipart body never closes with `--boundary--` (or the boundary never appears)",
+    explanation: "RFC 2046 ends a multipart body with a close delimiter, `--BOUNDARY--`. Go's \
+multipart reader, which nodeadm uses, returns `unexpected EOF` while reading the last part when \
+it is missing, so nodeadm fails to read the user data; cloud-init tolerates it, which is why it \
+goes unnoticed on AL2. When the declared boundary never appears as a `--BOUNDARY` line at all, \
+the message has no parts.\n\nFix: end the user data with the line `--BOUNDARY--` (the boundary \
+from the Content-Type header), and check each part starts with `--BOUNDARY`.",
+};
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for d in &cx.env.defects {
+        let Defect::MissingCloseDelimiter { boundary, delimiter_seen, span } = d else { continue };
+        let (msg, help) = if *delimiter_seen {
+            (
+                format!("the closing delimiter `--{boundary}--` is missing: nodeadm's MIME reader fails with unexpected EOF on the last part"),
+                format!("end the user data with a line `--{boundary}--`"),
+            )
+        } else {
+            (
+                format!("the boundary `{boundary}` never appears as a `--{boundary}` line, so the message has no parts"),
+                format!("start each part with a line `--{boundary}` and end the message with `--{boundary}--`"),
+            )
+        };
+        out.push(Diagnostic::new(&META, msg).with_help(help).with_span(*span));
+    }
+}

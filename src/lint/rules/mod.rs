@@ -1,0 +1,27 @@
+//! One rule per file. Codes: `UD1xx` the user-data envelope (MIME, encodings, size),
+//! `NC2xx` NodeConfig documents, `AL3xx` AL2 leftovers.
+
+pub mod api_version;
+pub mod bootstrap_sh_call;
+pub mod duplicate_content_type;
+pub mod epilogue;
+pub mod extra_documents;
+pub mod invalid_base64;
+pub mod invalid_gzip;
+pub mod invalid_utf8;
+pub mod invalid_value;
+pub mod missing_blank_line;
+pub mod missing_boundary;
+pub mod missing_close_delimiter;
+pub mod missing_cluster_field;
+pub mod missing_content_type;
+pub mod nested_multipart;
+pub mod no_nodeconfig;
+pub mod nodeconfig_wrong_content_type;
+pub mod not_a_mapping;
+pub mod not_multipart;
+pub mod outpost_id_missing;
+pub mod too_large;
+pub mod unknown_field;
+pub mod wrong_kind;
+pub mod yaml_syntax;

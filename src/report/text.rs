@@ -1,0 +1,62 @@
+//! Human output in rustc's shape (`path:line:col: severity[CODE name]: message`, the source line
+//! with carets, `= help:` lines), plain text only so it reads the same in a terminal, a CI log
+//! and a pre-commit hook.
+
+use super::{FileReport, Finding};
+use crate::diagnostic::Severity;
+use std::fmt::Write as _;
+
+fn finding(out: &mut String, path: &str, f: &Finding) {
+    let d = &f.diagnostic;
+    let head = match &f.location {
+        Some(l) if l.within.is_none() => format!("{path}:{}:{}", l.line, l.column),
+        _ => path.to_string(),
+    };
+    let _ = writeln!(out, "{head}: {}[{} {}]: {}", d.severity, d.code, d.name, d.message);
+    if let (Some(l), Some(line)) = (&f.location, &f.source_line) {
+        let num = l.line.to_string();
+        let pad = " ".repeat(num.len());
+        let shown: String = line.chars().take(160).collect();
+        let width = if l.end_line == l.line { l.end_column.saturating_sub(l.column).max(1) } else { 1 };
+        let width = width.min(shown.chars().count().saturating_sub(l.column - 1).max(1));
+        let lead: String = shown.chars().take(l.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{num} | {shown}");
+        let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width));
+        if let Some(w) = &l.within {
+            let _ = writeln!(out, "{pad} = note: line {}, column {} of the {w}", l.line, l.column);
+        }
+    }
+    let pad = f.location.as_ref().map_or(1, |l| l.line.to_string().len());
+    let pad = " ".repeat(pad);
+    if let Some(p) = &f.part {
+        let ct = p.content_type.as_deref().unwrap_or("no Content-Type");
+        let _ = writeln!(out, "{pad} = in: part {} ({ct})", p.index);
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(out, "{pad} = help: {h}");
+    }
+    out.push('\n');
+}
+
+pub fn render(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        for f in &r.findings {
+            finding(&mut out, &r.path, f);
+        }
+    }
+    let count = |s| reports.iter().map(|r| r.count(s)).sum::<usize>();
+    let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
+    let files = match reports.len() {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
+    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    if e + w + i == 0 {
+        let _ = writeln!(out, "no findings in {files}");
+    } else {
+        let _ = writeln!(out, "{}, {}, {} in {files}", plural(e, "error"), plural(w, "warning"), plural(i, "info"));
+    }
+    out
+}
