@@ -91,8 +91,14 @@ fn strip_location_prefix(s: &str) -> String {
     {
         s = &s[i + 2..];
     }
-    if let Some(i) = s.rfind(" at line ") {
+    if let Some(i) = s.find(" at line ") {
         s = &s[..i];
+    }
+    if s.starts_with("alias replay limit exceeded") {
+        return "aliases expand to more than 100000 nodes (a YAML alias bomb); refused".into();
+    }
+    if s.starts_with("recursion limit exceeded") {
+        return "nesting is deeper than 64 levels; refused".into();
     }
     let s = s.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     match s.strip_prefix("duplicate mapping key: ") {

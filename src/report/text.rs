@@ -16,7 +16,8 @@ fn finding(out: &mut String, path: &str, f: &Finding) {
     if let (Some(l), Some(line)) = (&f.location, &f.source_line) {
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
-        let shown: String = line.chars().take(160).collect();
+        // Never echo control characters (escape sequences in a hostile file) to a terminal.
+        let shown: String = line.chars().take(160).map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
         let width = if l.end_line == l.line { l.end_column.saturating_sub(l.column).max(1) } else { 1 };
         let width = width.min(shown.chars().count().saturating_sub(l.column - 1).max(1));
         let lead: String = shown.chars().take(l.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();

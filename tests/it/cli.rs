@@ -1,0 +1,97 @@
+//! The command-line surface: exit codes, formats, stdin, help. 0 = nothing at or above
+//! `--fail-on`, 1 = findings, 2 = could not run.
+
+use crate::util::bin;
+use predicates::prelude::*;
+
+#[test]
+fn valid_input_exits_0() {
+    bin().args(["lint", "fixtures/al2023/multipart-shell-and-nodeconfig.txt", "fixtures/al2023/bare-nodeconfig.yaml"])
+        .assert()
+        .code(0)
+        .stdout("no findings in 2 files\n");
+}
+
+#[test]
+fn findings_exit_1_in_both_formats() {
+    bin().args(["lint", "fixtures/invalid/typos.yaml"]).assert().code(1).stdout(predicate::str::contains("error[NC205 unknown-field]"));
+    let out = bin().args(["lint", "--format", "json", "fixtures/invalid/typos.yaml"]).assert().code(1).get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["summary"]["errors"], 8);
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let file = "fixtures/al2023/mng-partial.txt";
+    bin().args(["lint", "--target", "mng", file]).assert().code(0);
+    bin().args(["lint", "--target", "self-managed", file]).assert().code(1);
+    // Warnings only: exit 0 by default, 1 with --fail-on warning.
+    let warn_only = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n--//--\ntrailing\n";
+    bin().args(["lint", "--target", "mng"]).write_stdin(warn_only).assert().code(0).stdout(predicate::str::contains("UD105"));
+    bin().args(["lint", "--target", "mng", "--fail-on", "warning", "-"]).write_stdin(warn_only).assert().code(1);
+}
+
+#[test]
+fn stdin_is_read_without_paths_and_with_dash() {
+    let doc = std::fs::read("fixtures/al2023/bare-nodeconfig.yaml").unwrap();
+    bin().arg("lint").write_stdin(doc.clone()).assert().code(0);
+    bin().args(["lint", "-"]).write_stdin(doc).assert().code(0);
+    bin().args(["lint", "--format", "json"]).write_stdin("kind: NodeConfig\n").assert().code(1).stdout(predicate::str::contains("\"path\": \"-\""));
+}
+
+#[test]
+fn unreadable_input_exits_2_and_others_are_still_reported() {
+    bin().args(["lint", "fixtures/invalid/typos.yaml", "does/not/exist.yaml"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("NC205"))
+        .stderr(predicate::str::contains("does/not/exist.yaml: cannot read"));
+    bin().args(["lint", "fixtures"]).assert().code(2).stderr(predicate::str::contains("is a directory"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    bin().args(["lint", "--format", "xml", "x"]).assert().code(2).stderr(predicate::str::contains("invalid value 'xml'"));
+    bin().args(["lint", "--target", "eks"]).assert().code(2);
+    bin().arg("frobnicate").assert().code(2);
+    bin().assert().code(2);
+}
+
+#[test]
+fn explain_prints_rules() {
+    bin().args(["explain", "NC205"]).assert().code(0).stdout(predicate::str::contains("NC205 unknown-field (error)").and(predicate::str::contains("Fix:")));
+    bin().args(["explain", "missing-close-delimiter"]).assert().code(0).stdout(predicate::str::starts_with("UD104"));
+    let list = bin().arg("explain").assert().code(0).get_output().stdout.clone();
+    assert_eq!(String::from_utf8(list).unwrap().lines().count(), eks_userdata::lint::RULES.len());
+    bin().args(["explain", "NC250"]).assert().code(2).stderr(predicate::str::contains("no rule `NC250`"));
+    bin().args(["explain", "unknown-feld"]).assert().code(2).stderr(predicate::str::contains("did you mean `unknown-field`"));
+}
+
+#[test]
+fn later_commands_say_they_are_not_built_yet() {
+    for (cmd, issue) in [("convert", "#3"), ("render", "#5"), ("push", "#7"), ("karpenter", "#8")] {
+        bin().args([cmd, "--target", "mng", "x"]).assert().code(2).stderr(predicate::str::contains(issue));
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["lint", "explain", "convert", "render", "push", "karpenter"] {
+        bin().args([cmd, "--help"]).assert().code(0).stdout(predicate::str::contains("Usage: eks-userdata"));
+    }
+    bin().arg("--version").assert().code(0);
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    // `| head -1`: writing to a closed pipe must not panic.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"))
+        .current_dir(crate::util::root())
+        .args(["explain"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.code().is_some_and(|c| c == 0), "{status:?}");
+}

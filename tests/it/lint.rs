@@ -1,0 +1,104 @@
+//! Lint output pinned with insta for every fixture, in both formats, and coverage of the rule
+//! catalogue by the project's own fixtures.
+
+use crate::util::{fixtures, root};
+use eks_userdata::lint::{LintOptions, RULES, lint};
+use eks_userdata::report::{self, FileReport, Format};
+use eks_userdata::{Source, Target};
+use std::collections::BTreeSet;
+
+fn run(path: &str, target: Target) -> FileReport {
+    let bytes = std::fs::read(root().join(path)).unwrap();
+    lint(&Source::new(path, bytes), &LintOptions { target, ..Default::default() })
+}
+
+fn snapshot_name(path: &str) -> String {
+    path.trim_start_matches("fixtures/").replace(['/', '.'], "_")
+}
+
+#[test]
+fn valid_fixtures_have_no_findings() {
+    for path in fixtures("al2023") {
+        let target = if path.contains("mng-partial") { Target::Mng } else { Target::SelfManaged };
+        let r = run(&path, target);
+        assert!(r.findings.is_empty(), "{path}: {}", report::render(&[r.clone()], Format::Text));
+    }
+}
+
+#[test]
+fn invalid_fixtures_text_and_json_are_pinned() {
+    for path in fixtures("invalid") {
+        let r = run(&path, Target::SelfManaged);
+        assert!(r.max_severity().is_some(), "{path} should have findings");
+        let reports = [r];
+        insta::assert_snapshot!(format!("{}__text", snapshot_name(&path)), report::render(&reports, Format::Text));
+        insta::assert_snapshot!(format!("{}__json", snapshot_name(&path)), report::render(&reports, Format::Json));
+    }
+}
+
+#[test]
+fn valid_fixture_reports_are_pinned() {
+    let reports: Vec<FileReport> = fixtures("al2023").iter().map(|p| run(p, Target::SelfManaged)).collect();
+    insta::assert_snapshot!("al2023_self_managed__text", report::render(&reports, Format::Text));
+    insta::assert_snapshot!("al2023_self_managed__json", report::render(&reports, Format::Json));
+}
+
+#[test]
+fn fixtures_trigger_every_rule() {
+    let mut seen = BTreeSet::new();
+    for path in fixtures("invalid").into_iter().chain(fixtures("al2023")) {
+        for f in run(&path, Target::SelfManaged).findings {
+            seen.insert(f.diagnostic.code);
+        }
+    }
+    // Too large to keep as a fixture: 17 KiB of valid shell in a valid archive.
+    let big = format!(
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: text/x-shellscript\n\n#!/bin/bash\n{}\n--//--\n",
+        "echo padding-padding-padding\n".repeat(620)
+    );
+    for f in lint(&Source::new("big", big), &LintOptions { target: Target::Mng, ..Default::default() }).findings {
+        seen.insert(f.diagnostic.code);
+    }
+    let missing: Vec<_> = RULES.iter().map(|r| r.meta.code).filter(|c| !seen.contains(c)).collect();
+    assert!(missing.is_empty(), "no test input triggers {missing:?}");
+}
+
+#[test]
+fn targets_decide_required_cluster_fields() {
+    let path = "fixtures/al2023/mng-partial.txt";
+    let codes = |t| run(path, t).findings.iter().map(|f| f.diagnostic.code).collect::<Vec<_>>();
+    assert_eq!(codes(Target::SelfManaged), ["NC207"]);
+    assert_eq!(codes(Target::MngCustomAmi), ["NC207"]);
+    assert!(codes(Target::Mng).is_empty());
+    assert!(codes(Target::Karpenter).is_empty());
+}
+
+#[test]
+fn encoded_user_data_reads_like_the_plain_file() {
+    let plain = run("fixtures/al2023/multipart-shell-and-nodeconfig.txt", Target::SelfManaged);
+    let encoded = run("fixtures/al2023/gzip-base64.txt", Target::SelfManaged);
+    assert!(plain.findings.is_empty() && encoded.findings.is_empty());
+    // A finding inside encoded user data names the decoded text it points into.
+    let bytes = std::fs::read(root().join("fixtures/invalid/typos.yaml")).unwrap();
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let r = lint(&Source::new("typos.gz", gz), &LintOptions::default());
+    let first = &r.findings[0];
+    assert_eq!(first.diagnostic.code, "NC203");
+    let loc = first.location.as_ref().unwrap();
+    assert_eq!((loc.line, loc.column), (1, 13));
+    assert_eq!(loc.within.as_deref(), Some("gzip-decoded user data"));
+}
+
+#[test]
+fn output_is_deterministic() {
+    for path in fixtures("invalid") {
+        let a = report::render(&[run(&path, Target::SelfManaged)], Format::Json);
+        let b = report::render(&[run(&path, Target::SelfManaged)], Format::Json);
+        assert_eq!(a, b, "{path}");
+    }
+}

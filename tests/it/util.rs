@@ -1,0 +1,24 @@
+use std::path::{Path, PathBuf};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built binary, run from the repository root so paths in output are relative and stable.
+pub fn bin() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("eks-userdata");
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Every fixture file, as repository-relative paths in sorted order.
+pub fn fixtures(dir: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join("fixtures").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p: PathBuf| format!("fixtures/{dir}/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    out.sort();
+    out
+}
