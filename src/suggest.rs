@@ -2,17 +2,25 @@
 //! case-sensitive and silently drops what it does not know (docs §1.3), so the closest valid
 //! spelling is the most useful thing a finding can say.
 
-/// Levenshtein distance on characters, for did-you-mean.
+/// Levenshtein distance on characters.
 pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+    distance_chars(&a, &b, &mut Vec::new(), &mut Vec::new())
+}
+
+/// Two-row Levenshtein with caller-owned rows, so a search over many candidates allocates once.
+fn distance_chars(a: &[char], b: &[char], prev: &mut Vec<usize>, cur: &mut Vec<usize>) -> usize {
+    prev.clear();
+    prev.extend(0..=b.len());
+    for (i, ca) in a.iter().enumerate() {
+        cur.clear();
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
+            let cost = usize::from(ca != cb);
             cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
         }
-        prev = cur;
+        std::mem::swap(prev, cur);
     }
     prev[b.len()]
 }
@@ -20,20 +28,27 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// The closest candidate, if it is close enough to be what the user meant. A case-only
 /// difference always qualifies: nodeadm's decoder is case-sensitive.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let lower = word.to_lowercase();
+    let lower: Vec<char> = word.to_lowercase().chars().collect();
+    let limit = (lower.len() / 3).max(2);
+    let (mut prev, mut cur, mut cand) = (Vec::new(), Vec::new(), Vec::new());
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        if c.to_lowercase() == lower {
+        cand.clear();
+        cand.extend(c.chars().flat_map(char::to_lowercase));
+        if cand == lower {
             return Some(c.to_string());
         }
-        let d = distance(&lower, &c.to_lowercase());
-        if best.is_none_or(|(bd, _)| d < bd) {
+        // Substring match: `endpoint` for `apiServerEndpoint`.
+        let contains = lower.len() >= 4 && cand.windows(lower.len()).any(|w| w == lower.as_slice());
+        if !contains && cand.len().abs_diff(lower.len()) > limit {
+            continue;
+        }
+        let d = if contains { 0 } else { distance_chars(&lower, &cand, &mut prev, &mut cur) };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
-    let (d, c) = best?;
-    let limit = (word.chars().count() / 3).max(2);
-    (d <= limit || c.to_lowercase().contains(&lower) && lower.len() >= 4).then(|| c.to_string())
+    best.map(|(_, c)| c.to_string())
 }
 
 #[cfg(test)]

@@ -1,0 +1,180 @@
+//! Lint throughput and start-up time (issue #2 goal: ≥ 5,000 files/s on one core, < 5 ms
+//! start-up). Run with `cargo bench --bench lint`. No timing assertions: this reports numbers.
+//!
+//! 1,000 varied user-data files are generated deterministically (multipart with shell and
+//! NodeConfig parts, bare NodeConfig, typos, broken MIME, base64+gzip, AL2 leftovers, 1–11
+//! kubelet keys), then linted (a) in-process on one thread, per-file latency recorded, and
+//! (b) by the release binary in one process over the same files on disk. Start-up is the mean
+//! wall time of `eks-userdata --version` over 200 runs.
+
+use eks_userdata::lint::{LintOptions, lint};
+use eks_userdata::{Source, Target};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FILES: usize = 1000;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const KUBELET_KEYS: &[(&str, &str)] = &[
+    ("maxPods", "58"),
+    ("podPidsLimit", "4096"),
+    ("serializeImagePulls", "false"),
+    ("registryPullQPS", "10"),
+    ("imageGCHighThresholdPercent", "85"),
+    ("imageGCLowThresholdPercent", "70"),
+    ("containerLogMaxSize", "50Mi"),
+    ("cpuManagerPolicy", "static"),
+    ("shutdownGracePeriod", "45s"),
+    ("evictionHard", "{memory.available: 200Mi, nodefs.available: 10%}"),
+    ("kubeReserved", "{cpu: 250m, memory: 1Gi}"),
+];
+
+fn nodeconfig(rng: &mut Rng, i: usize) -> String {
+    let mut s = format!(
+        "apiVersion: node.eks.aws/v1alpha{}\nkind: NodeConfig\nspec:\n  cluster:\n    name: cluster-{i}\n    apiServerEndpoint: https://{i:032X}.gr7.eu-west-1.eks.amazonaws.com\n    certificateAuthority: Zml4dHVyZS1jYS1idW5kbGU=\n    cidr: 10.{}.0.0/16\n  kubelet:\n    config:\n",
+        if rng.below(10) == 0 { "" } else { "1" },
+        rng.below(250)
+    );
+    // Distinct keys (YAML forbids duplicates); one in ten documents misspells one.
+    let n = 1 + rng.below(KUBELET_KEYS.len() as u64) as usize;
+    let first = rng.below(KUBELET_KEYS.len() as u64) as usize;
+    for j in 0..n {
+        let (k, v) = KUBELET_KEYS[(first + j) % KUBELET_KEYS.len()];
+        s.push_str(&format!("      {k}: {v}\n"));
+    }
+    s.push_str(&format!("    flags:\n      - --node-labels=team=t{i},tier=backend\n"));
+    if rng.below(3) == 0 {
+        s.push_str("  instance:\n    localStorage:\n      strategy: RAID0\n");
+    }
+    s
+}
+
+fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
+    let nc = nodeconfig(rng, i);
+    let shell = format!("#!/bin/bash\nset -euo pipefail\necho node {i}\n{}", if rng.below(5) == 0 { "/etc/eks/bootstrap.sh c\n" } else { "" });
+    let mime = |parts: &[(&str, &str)], blank: bool, close: bool| {
+        let mut m = String::from("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n");
+        for (ct, body) in parts {
+            m.push_str(&format!("--//\nContent-Type: {ct}\n{}{body}\n", if blank { "\n" } else { "" }));
+        }
+        if close {
+            m.push_str("--//--\n");
+        }
+        m
+    };
+    if i % 50 == 49 {
+        // Worst case: forty misspelt kubelet keys, each needing a did-you-mean search.
+        let mut s = nc.clone();
+        for j in 0..40 {
+            s.push_str(&format!("  x{j}:\n    maxpod{j}: 1\n"));
+        }
+        return s.into_bytes();
+    }
+    match i % 6 {
+        0 => mime(&[("text/x-shellscript", &shell), ("application/node.eks.aws", &nc)], true, true).into_bytes(),
+        1 => nc.into_bytes(),
+        2 => mime(&[("text/cloud-config", "#cloud-config\nruncmd: [echo hi]\n"), ("application/node.eks.aws", &nc)], rng.below(4) != 0, rng.below(4) != 0)
+            .into_bytes(),
+        3 => {
+            use base64::Engine as _;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let _ = e.write_all(mime(&[("application/node.eks.aws", &nc)], true, true).as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(e.finish().unwrap_or_default()).into_bytes()
+        }
+        4 => mime(&[("text/x-shellscript", &shell)], true, true).into_bytes(),
+        _ => nc.replace("apiServerEndpoint", "apiserverEndpoint").replace("RAID0", "raid0").into_bytes(),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let mut rng = Rng(0x5eed);
+    let files: Vec<Vec<u8>> = (0..FILES).map(|i| generate(&mut rng, i)).collect();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let opts = LintOptions { target: Target::SelfManaged, ..Default::default() };
+
+    // Warm-up: compile the schema once, as any real run does.
+    let _ = lint(&Source::new("warm", files[0].clone()), &opts);
+
+    let mut lat = Vec::with_capacity(FILES);
+    let mut findings = 0;
+    let start = Instant::now();
+    for (i, f) in files.iter().enumerate() {
+        let t = Instant::now();
+        let r = lint(&Source::new(format!("f{i}"), f.clone()), &opts);
+        lat.push(t.elapsed());
+        findings += r.findings.len();
+    }
+    let total = start.elapsed();
+    lat.sort();
+    println!("in-process, 1 thread: {FILES} files ({bytes} bytes, {findings} findings) in {:.1} ms", total.as_secs_f64() * 1e3);
+    println!("  throughput: {:.0} files/s", FILES as f64 / total.as_secs_f64());
+    println!(
+        "  per-file latency: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        percentile(&lat, 0.9).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6,
+        lat[FILES - 1].as_secs_f64() * 1e6
+    );
+
+    let bin = env!("CARGO_BIN_EXE_eks-userdata");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let paths: Vec<String> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let p = dir.path().join(format!("userdata-{i:04}.txt"));
+            std::fs::write(&p, f).expect("write");
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let start = Instant::now();
+    let status = Command::new(bin).arg("lint").arg("--format").arg("json").args(&paths).stdout(Stdio::null()).status().expect("run");
+    let total = start.elapsed();
+    println!(
+        "binary, one process: {FILES} files in {:.1} ms = {:.0} files/s (exit {})",
+        total.as_secs_f64() * 1e3,
+        FILES as f64 / total.as_secs_f64(),
+        status.code().unwrap_or(-1)
+    );
+
+    let runs = 200;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let _ = Command::new(bin).arg("--version").stdout(Stdio::null()).status();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / runs as u32;
+    println!(
+        "start-up (`--version`, {runs} runs): mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms",
+        mean.as_secs_f64() * 1e3,
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3
+    );
+    let mut one = Vec::with_capacity(50);
+    for _ in 0..50 {
+        let t = Instant::now();
+        let _ = Command::new(bin).arg("lint").arg(&paths[0]).stdout(Stdio::null()).status();
+        one.push(t.elapsed());
+    }
+    one.sort();
+    println!("one-file lint, whole process (50 runs): p50 {:.2} ms", percentile(&one, 0.5).as_secs_f64() * 1e3);
+}
