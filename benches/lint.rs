@@ -7,6 +7,7 @@
 //! (b) by the release binary in one process over the same files on disk. Start-up is the mean
 //! wall time of `eks-userdata --version` over 200 runs.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness: failing loudly is right
 use eks_userdata::lint::{LintOptions, lint};
 use eks_userdata::{Source, Target};
 use std::io::Write;
@@ -64,7 +65,10 @@ fn nodeconfig(rng: &mut Rng, i: usize) -> String {
 
 fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
     let nc = nodeconfig(rng, i);
-    let shell = format!("#!/bin/bash\nset -euo pipefail\necho node {i}\n{}", if rng.below(5) == 0 { "/etc/eks/bootstrap.sh c\n" } else { "" });
+    let shell = format!(
+        "#!/bin/bash\nset -euo pipefail\necho node {i}\n{}",
+        if rng.below(5) == 0 { "/etc/eks/bootstrap.sh c\n" } else { "" }
+    );
     let mime = |parts: &[(&str, &str)], blank: bool, close: bool| {
         let mut m = String::from("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n");
         for (ct, body) in parts {
@@ -86,8 +90,12 @@ fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
     match i % 6 {
         0 => mime(&[("text/x-shellscript", &shell), ("application/node.eks.aws", &nc)], true, true).into_bytes(),
         1 => nc.into_bytes(),
-        2 => mime(&[("text/cloud-config", "#cloud-config\nruncmd: [echo hi]\n"), ("application/node.eks.aws", &nc)], rng.below(4) != 0, rng.below(4) != 0)
-            .into_bytes(),
+        2 => mime(
+            &[("text/cloud-config", "#cloud-config\nruncmd: [echo hi]\n"), ("application/node.eks.aws", &nc)],
+            rng.below(4) != 0,
+            rng.below(4) != 0,
+        )
+        .into_bytes(),
         3 => {
             use base64::Engine as _;
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -123,7 +131,10 @@ fn main() {
     }
     let total = start.elapsed();
     lat.sort();
-    println!("in-process, 1 thread: {FILES} files ({bytes} bytes, {findings} findings) in {:.1} ms", total.as_secs_f64() * 1e3);
+    println!(
+        "in-process, 1 thread: {FILES} files ({bytes} bytes, {findings} findings) in {:.1} ms",
+        total.as_secs_f64() * 1e3
+    );
     println!("  throughput: {:.0} files/s", FILES as f64 / total.as_secs_f64());
     println!(
         "  per-file latency: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
@@ -145,7 +156,14 @@ fn main() {
         })
         .collect();
     let start = Instant::now();
-    let status = Command::new(bin).arg("lint").arg("--format").arg("json").args(&paths).stdout(Stdio::null()).status().expect("run");
+    let status = Command::new(bin)
+        .arg("lint")
+        .arg("--format")
+        .arg("json")
+        .args(&paths)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run");
     let total = start.elapsed();
     println!(
         "binary, one process: {FILES} files in {:.1} ms = {:.0} files/s (exit {})",

@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn lint_defaults() {
         let cli = Cli::try_parse_from(["eks-userdata", "lint", "a", "-"]).unwrap();
-        let Command::Lint(a) = cli.command else { panic!() };
+        let Command::Lint(a) = cli.command else { unreachable!("parsed as lint") };
         assert_eq!(a.paths, ["a", "-"]);
         assert_eq!(a.target, TargetArg::SelfManaged);
         assert_eq!(a.format, FormatArg::Text);

@@ -38,7 +38,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => explain(args.rule.as_deref()),
         Command::Convert(_) => pending("convert", 3, "translates AL2 bootstrap.sh user data"),
         Command::Render(_) => pending("render", 5, "shows the effective nodeadm configuration"),
-        Command::Push(_) => pending("push", 7, "creates launch-template versions (it needs a build with `--features aws`)"),
+        Command::Push(_) => {
+            pending("push", 7, "creates launch-template versions (it needs a build with `--features aws`)")
+        }
         Command::Karpenter(_) => pending("karpenter", 8, "writes EC2NodeClass manifests"),
     }
 }

@@ -58,7 +58,10 @@ mod tests {
     #[test]
     fn suggests_close_and_case_only_matches() {
         assert_eq!(did_you_mean("v1alpha", ["v1alpha1"]).as_deref(), Some("v1alpha1"));
-        assert_eq!(did_you_mean("apiserverendpoint", ["name", "apiServerEndpoint"]).as_deref(), Some("apiServerEndpoint"));
+        assert_eq!(
+            did_you_mean("apiserverendpoint", ["name", "apiServerEndpoint"]).as_deref(),
+            Some("apiServerEndpoint")
+        );
         assert_eq!(did_you_mean("zzz", ["maxPods"]), None);
         assert_eq!(distance("kitten", "sitting"), 3);
     }

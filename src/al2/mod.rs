@@ -59,7 +59,8 @@ fn command_word(segment: &str) -> Option<(usize, usize)> {
             continue;
         }
         let bare = w.trim_matches(|c| c == '"' || c == '\'');
-        if matches!(bare, "then" | "do" | "else" | "if" | "!" | "$") || PREFIXES.contains(&bare) || is_assignment(bare) {
+        if matches!(bare, "then" | "do" | "else" | "if" | "!" | "$") || PREFIXES.contains(&bare) || is_assignment(bare)
+        {
             continue;
         }
         let name = bare.rsplit('/').next().unwrap_or(bare);
@@ -85,7 +86,10 @@ mod tests {
 
     #[test]
     fn finds_calls_in_command_position_only() {
-        assert_eq!(calls("#!/bin/bash\n/etc/eks/bootstrap.sh my-cluster --b64-cluster-ca x\n"), ["/etc/eks/bootstrap.sh"]);
+        assert_eq!(
+            calls("#!/bin/bash\n/etc/eks/bootstrap.sh my-cluster --b64-cluster-ca x\n"),
+            ["/etc/eks/bootstrap.sh"]
+        );
         assert_eq!(calls("set -ex; sudo -E /etc/eks/bootstrap.sh c\n"), ["/etc/eks/bootstrap.sh"]);
         assert_eq!(calls("if true; then bash /etc/eks/bootstrap.sh c; fi\n"), ["/etc/eks/bootstrap.sh"]);
         assert_eq!(calls("KUBELET_EXTRA_ARGS=x exec \"/etc/eks/bootstrap.sh\" c\n"), ["\"/etc/eks/bootstrap.sh\""]);
@@ -93,6 +97,9 @@ mod tests {
         assert!(calls("echo done  # ran /etc/eks/bootstrap.sh\n").is_empty());
         assert!(calls("sed -i 's/x/y/' /etc/eks/bootstrap.sh\n").is_empty());
         assert!(calls("cat /etc/eks/bootstrap.sh | grep x\n").is_empty());
-        assert_eq!(calls("B=1 && /etc/eks/bootstrap.sh \"${CLUSTER}\" \\\n  --kubelet-extra-args '--max-pods=20'\n"), ["/etc/eks/bootstrap.sh"]);
+        assert_eq!(
+            calls("B=1 && /etc/eks/bootstrap.sh \"${CLUSTER}\" \\\n  --kubelet-extra-args '--max-pods=20'\n"),
+            ["/etc/eks/bootstrap.sh"]
+        );
     }
 }

@@ -167,7 +167,10 @@ fn locate(
         let (line, column) = idx.locate(bytes, s.start);
         let (end_line, end_column) = idx.locate(bytes, s.end);
         let text = String::from_utf8_lossy(idx.line_text(bytes, line)).into_owned();
-        (Some(Location { line, column, end_line, end_column, byte_start: s.start, byte_end: s.end, within }), Some(text))
+        (
+            Some(Location { line, column, end_line, end_column, byte_start: s.start, byte_end: s.end, within }),
+            Some(text),
+        )
     };
     match env.to_payload_span(span) {
         Some(p) => match payload_index {

@@ -58,9 +58,17 @@ mod tests {
             assert!(codes.insert(r.meta.code), "duplicate code {}", r.meta.code);
             assert!(names.insert(r.meta.name), "duplicate name {}", r.meta.name);
             let c = r.meta.code;
-            assert!(c.len() == 5 && c[..2].chars().all(|c| c.is_ascii_uppercase()) && c[2..].chars().all(|c| c.is_ascii_digit()), "{c}");
+            assert!(
+                c.len() == 5
+                    && c[..2].chars().all(|c| c.is_ascii_uppercase())
+                    && c[2..].chars().all(|c| c.is_ascii_digit()),
+                "{c}"
+            );
             assert!(r.meta.name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()));
-            assert!(!r.meta.summary.is_empty() && r.meta.explanation.contains("Fix"), "{c} needs a summary and a Fix paragraph");
+            assert!(
+                !r.meta.summary.is_empty() && r.meta.explanation.contains("Fix"),
+                "{c} needs a summary and a Fix paragraph"
+            );
         }
         let mut sorted: Vec<_> = RULES.iter().map(|r| r.meta.code).collect();
         sorted.sort_by_key(|c| &c[2..]);

@@ -81,8 +81,10 @@ pub fn merge_into(dst: &mut NodeConfig, src: &NodeConfig) -> Result<(), MergeErr
         if d.containerd.config.is_empty() {
             d.containerd.config = s.containerd.config.clone();
         } else {
-            let mut base: toml::Table = d.containerd.config.parse().map_err(|e: toml::de::Error| MergeError(e.to_string()))?;
-            let over: toml::Table = s.containerd.config.parse().map_err(|e: toml::de::Error| MergeError(e.to_string()))?;
+            let mut base: toml::Table =
+                d.containerd.config.parse().map_err(|e: toml::de::Error| MergeError(e.to_string()))?;
+            let over: toml::Table =
+                s.containerd.config.parse().map_err(|e: toml::de::Error| MergeError(e.to_string()))?;
             merge_toml(&mut base, &over);
             d.containerd.config = base.to_string();
         }
@@ -130,7 +132,9 @@ mod tests {
 
     #[test]
     fn later_non_empty_wins_and_empty_cannot_clear() {
-        let a = nc("  cluster: {name: a, cidr: 10.100.0.0/16, enableOutpost: true}\n  instance: {localStorage: {strategy: RAID0}}");
+        let a = nc(
+            "  cluster: {name: a, cidr: 10.100.0.0/16, enableOutpost: true}\n  instance: {localStorage: {strategy: RAID0}}",
+        );
         let b = nc("  cluster: {name: b, cidr: '', enableOutpost: false}");
         let m = merge_all([&a, &b]).unwrap();
         assert_eq!(m.spec.cluster.name, "b");
@@ -141,8 +145,12 @@ mod tests {
 
     #[test]
     fn flags_append_config_deep_merges_lists_replace() {
-        let a = nc("  kubelet:\n    flags: [--node-labels=a=1]\n    config: {logging: {verbosity: 5}, podsPerCore: 3, clusterDNS: [10.0.0.10], systemReserved: {cpu: 1}}\n  featureGates: {FastImagePull: true}");
-        let b = nc("  kubelet:\n    flags: [--node-labels=b=2]\n    config: {logging: {verbosity: 2}, clusterDNS: [10.0.0.53], systemReserved: {memory: 1Gi}, podsPerCore: 0}\n  featureGates: {FastImagePull: false}");
+        let a = nc(
+            "  kubelet:\n    flags: [--node-labels=a=1]\n    config: {logging: {verbosity: 5}, podsPerCore: 3, clusterDNS: [10.0.0.10], systemReserved: {cpu: 1}}\n  featureGates: {FastImagePull: true}",
+        );
+        let b = nc(
+            "  kubelet:\n    flags: [--node-labels=b=2]\n    config: {logging: {verbosity: 2}, clusterDNS: [10.0.0.53], systemReserved: {memory: 1Gi}, podsPerCore: 0}\n  featureGates: {FastImagePull: false}",
+        );
         let m = merge_all([&a, &b]).unwrap();
         assert_eq!(m.spec.kubelet.flags, ["--node-labels=a=1", "--node-labels=b=2"]);
         let cfg = serde_json::to_value(&m.spec.kubelet.config).unwrap();
@@ -150,7 +158,7 @@ mod tests {
             cfg,
             serde_json::json!({"logging": {"verbosity": 2}, "podsPerCore": 0, "clusterDNS": ["10.0.0.53"], "systemReserved": {"cpu": 1, "memory": "1Gi"}})
         );
-        assert_eq!(m.spec.feature_gates["FastImagePull"], false);
+        assert!(!m.spec.feature_gates["FastImagePull"]);
     }
 
     #[test]

@@ -132,7 +132,9 @@ fn pattern_message(pointer: &str, value: &Value) -> String {
     if pointer.ends_with("/cluster/cidr") {
         format!("`{v}` is not a CIDR: `cidr` is the cluster's service CIDR, e.g. 10.100.0.0/16 or fd00:10:96::/112")
     } else if pointer.ends_with("/cluster/apiServerEndpoint") {
-        format!("`{v}` is not an https URL: `apiServerEndpoint` is the cluster's API server URL, e.g. https://ABC.gr7.us-west-2.eks.amazonaws.com")
+        format!(
+            "`{v}` is not an https URL: `apiServerEndpoint` is the cluster's API server URL, e.g. https://ABC.gr7.us-west-2.eks.amazonaws.com"
+        )
     } else if pointer.ends_with("/cluster/certificateAuthority") {
         "`certificateAuthority` is not base64: it is the cluster CA bundle, base64-encoded as DescribeCluster returns it".into()
     } else {
@@ -152,7 +154,8 @@ pub fn validate(doc: &Value) -> Result<Vec<SchemaFinding>, SchemaError> {
         }
         let here = schema_at(&c.raw, &pointer);
         match err.kind() {
-            jsonschema::error::ValidationErrorKind::Required { .. } | jsonschema::error::ValidationErrorKind::Constant { .. } => {}
+            jsonschema::error::ValidationErrorKind::Required { .. }
+            | jsonschema::error::ValidationErrorKind::Constant { .. } => {}
             jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let allowed: Vec<&str> = here
                     .and_then(|s| s.get("properties"))
@@ -168,7 +171,14 @@ pub fn validate(doc: &Value) -> Result<Vec<SchemaFinding>, SchemaError> {
                         format!("`{field}` is not a field of `{parent}`")
                     };
                     if pointer.contains("/kubelet/config") {
-                        message = format!("`{field}` is not a KubeletConfiguration (v1beta1) field{}", if pointer.ends_with("/kubelet/config") { String::new() } else { format!(" of `{parent}`") });
+                        message = format!(
+                            "`{field}` is not a KubeletConfiguration (v1beta1) field{}",
+                            if pointer.ends_with("/kubelet/config") {
+                                String::new()
+                            } else {
+                                format!(" of `{parent}`")
+                            }
+                        );
                     }
                     out.push(SchemaFinding {
                         pointer: format!("{pointer}/{}", super::yaml::escape(field)),
@@ -182,13 +192,22 @@ pub fn validate(doc: &Value) -> Result<Vec<SchemaFinding>, SchemaError> {
                 let value = short(err.instance());
                 let suggestion = did_you_mean(&value, opts.iter().map(String::as_str));
                 out.push(SchemaFinding {
-                    message: format!("`{value}` is not allowed for `{}`: expected one of {}", dotted(&pointer), opts.join(", ")),
+                    message: format!(
+                        "`{value}` is not allowed for `{}`: expected one of {}",
+                        dotted(&pointer),
+                        opts.join(", ")
+                    ),
                     pointer,
                     kind: FindingKind::InvalidValue { suggestion },
                 });
             }
             jsonschema::error::ValidationErrorKind::Type { .. } => out.push(SchemaFinding {
-                message: format!("`{}` must be {}, not {}", dotted(&pointer), expected_type(here), type_name(err.instance())),
+                message: format!(
+                    "`{}` must be {}, not {}",
+                    dotted(&pointer),
+                    expected_type(here),
+                    type_name(err.instance())
+                ),
                 pointer,
                 kind: FindingKind::InvalidValue { suggestion: None },
             }),
@@ -238,21 +257,43 @@ mod tests {
 
     #[test]
     fn unknown_fields_get_did_you_mean() {
-        let f = check(json!({"apiVersion": "x", "kind": "NodeConfig", "spec": {"cluster": {"clusterEndpoint": "https://x", "apiserverEndpoint": "https://x"},
-            "kubelet": {"config": {"maxpods": 3, "authentication": {"anonymous": {"enable": true}}}}}}));
+        let f = check(
+            json!({"apiVersion": "x", "kind": "NodeConfig", "spec": {"cluster": {"clusterEndpoint": "https://x", "apiserverEndpoint": "https://x"},
+            "kubelet": {"config": {"maxpods": 3, "authentication": {"anonymous": {"enable": true}}}}}}),
+        );
         let got: Vec<_> = f.iter().map(|f| (f.pointer.as_str(), f.kind.clone())).collect();
-        assert_eq!(got, vec![
-            ("/spec/cluster/apiserverEndpoint", FindingKind::UnknownField { field: "apiserverEndpoint".into(), suggestion: Some("apiServerEndpoint".into()) }),
-            ("/spec/cluster/clusterEndpoint", FindingKind::UnknownField { field: "clusterEndpoint".into(), suggestion: None }),
-            ("/spec/kubelet/config/authentication/anonymous/enable", FindingKind::UnknownField { field: "enable".into(), suggestion: Some("enabled".into()) }),
-            ("/spec/kubelet/config/maxpods", FindingKind::UnknownField { field: "maxpods".into(), suggestion: Some("maxPods".into()) }),
-        ]);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/spec/cluster/apiserverEndpoint",
+                    FindingKind::UnknownField {
+                        field: "apiserverEndpoint".into(),
+                        suggestion: Some("apiServerEndpoint".into())
+                    }
+                ),
+                (
+                    "/spec/cluster/clusterEndpoint",
+                    FindingKind::UnknownField { field: "clusterEndpoint".into(), suggestion: None }
+                ),
+                (
+                    "/spec/kubelet/config/authentication/anonymous/enable",
+                    FindingKind::UnknownField { field: "enable".into(), suggestion: Some("enabled".into()) }
+                ),
+                (
+                    "/spec/kubelet/config/maxpods",
+                    FindingKind::UnknownField { field: "maxpods".into(), suggestion: Some("maxPods".into()) }
+                ),
+            ]
+        );
     }
 
     #[test]
     fn values_are_checked() {
-        let f = check(json!({"spec": {"cluster": {"cidr": "10.0.0.0", "apiServerEndpoint": "http://x", "certificateAuthority": "not base64!"},
-            "instance": {"localStorage": {"strategy": "raid0", "disabledMounts": ["Kubelet"]}}, "kubelet": {"config": {"maxPods": "58"}}}}));
+        let f = check(
+            json!({"spec": {"cluster": {"cidr": "10.0.0.0", "apiServerEndpoint": "http://x", "certificateAuthority": "not base64!"},
+            "instance": {"localStorage": {"strategy": "raid0", "disabledMounts": ["Kubelet"]}}, "kubelet": {"config": {"maxPods": "58"}}}}),
+        );
         let msgs: Vec<_> = f.iter().map(|f| format!("{} {}", f.pointer, f.message)).collect();
         insta::assert_debug_snapshot!(msgs);
         assert!(f.iter().any(|x| x.kind == FindingKind::InvalidValue { suggestion: Some("RAID0".into()) }));

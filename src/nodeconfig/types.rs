@@ -28,7 +28,12 @@ pub struct NodeConfig {
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        NodeConfig { api_version: API_VERSION.into(), kind: KIND.into(), metadata: None, spec: NodeConfigSpec::default() }
+        NodeConfig {
+            api_version: API_VERSION.into(),
+            kind: KIND.into(),
+            metadata: None,
+            spec: NodeConfigSpec::default(),
+        }
     }
 }
 

@@ -72,13 +72,8 @@ pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
         YamlError { message, offset: offset.or_else(|| e.location().map(|l| offset_of(text, l.line(), l.column()))) }
     })?;
     let (spans, starts) = index(text);
-    let extra_documents = docs
-        .iter()
-        .zip(starts.iter())
-        .skip(1)
-        .filter(|(v, _)| !v.is_null())
-        .map(|(_, s)| *s)
-        .collect();
+    let extra_documents =
+        docs.iter().zip(starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
     Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans, extra_documents })
 }
 
@@ -124,10 +119,20 @@ pub fn escape(segment: &str) -> String {
 }
 
 enum Frame {
-    Map { pointer: String, start: usize, key: Option<(String, (usize, usize))> },
-    Seq { pointer: String, start: usize, next: usize },
+    Map {
+        pointer: String,
+        start: usize,
+        key: Option<(String, (usize, usize))>,
+    },
+    Seq {
+        pointer: String,
+        start: usize,
+        next: usize,
+    },
     /// A complex (non-scalar) mapping key: skipped.
-    Skip { depth: usize },
+    Skip {
+        depth: usize,
+    },
 }
 
 /// Walks the first document's events, recording spans; returns document start offsets too.

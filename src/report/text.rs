@@ -17,7 +17,8 @@ fn finding(out: &mut String, path: &str, f: &Finding) {
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         // Never echo control characters (escape sequences in a hostile file) to a terminal.
-        let shown: String = line.chars().take(160).map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
+        let shown: String =
+            line.chars().take(160).map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
         let width = if l.end_line == l.line { l.end_column.saturating_sub(l.column).max(1) } else { 1 };
         let width = width.min(shown.chars().count().saturating_sub(l.column - 1).max(1));
         let lead: String = shown.chars().take(l.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();

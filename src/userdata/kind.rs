@@ -43,7 +43,9 @@ impl PartKind {
     pub fn from_media_type(media: &str) -> Option<PartKind> {
         Some(match media {
             NODECONFIG_MEDIA_TYPE => PartKind::NodeConfig,
-            "text/x-shellscript" | "text/x-shellscript-per-boot" | "text/x-shellscript-per-instance"
+            "text/x-shellscript"
+            | "text/x-shellscript-per-boot"
+            | "text/x-shellscript-per-instance"
             | "text/x-shellscript-per-once" => PartKind::ShellScript,
             "text/cloud-config" | "text/cloud-config-archive" | "text/cloud-config-jsonp" => PartKind::CloudConfig,
             "text/cloud-boothook" => PartKind::Boothook,

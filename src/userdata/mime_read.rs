@@ -60,11 +60,8 @@ pub fn lines(buf: &[u8], start: usize, end: usize) -> impl Iterator<Item = (usiz
             None => (end, end),
         };
         pos = next;
-        let content_end = if content_end > line_start && buf[content_end - 1] == b'\r' {
-            content_end - 1
-        } else {
-            content_end
-        };
+        let content_end =
+            if content_end > line_start && buf[content_end - 1] == b'\r' { content_end - 1 } else { content_end };
         Some((line_start, content_end, next))
     })
 }
@@ -91,7 +88,11 @@ pub fn header_block(buf: &[u8], start: usize, end: usize, part_level: bool) -> H
             Some(c) if is_field_name(&line[..c]) => {
                 let name = String::from_utf8_lossy(&line[..c]).into_owned();
                 if part_level && !is_mime_header(&name) {
-                    return HeaderBlock { headers, body_start: ls, end: BlockEnd::SuspectHeader { start: ls, end: le } };
+                    return HeaderBlock {
+                        headers,
+                        body_start: ls,
+                        end: BlockEnd::SuspectHeader { start: ls, end: le },
+                    };
                 }
                 let value = String::from_utf8_lossy(&line[c + 1..]).trim().to_string();
                 headers.push(Header { name, value, start: ls, end: le });
@@ -147,25 +148,22 @@ pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> Multipar
         e
     };
     for (ls, le, next) in lines(buf, body_start, buf.len()) {
-        match delimiter(&buf[ls..le], boundary.as_bytes()) {
-            Some(kind) => {
-                scan.first_delimiter.get_or_insert(ls);
-                if let Some(start) = current.take() {
-                    scan.parts.push(RawPart { start, end: part_end(ls).max(start) });
-                }
-                match kind {
-                    Delim::Open => current = Some(next),
-                    Delim::Close => {
-                        scan.close = Some((ls, le));
-                        let rest = &buf[next.min(buf.len())..];
-                        if let Some(first) = rest.iter().position(|b| !b.is_ascii_whitespace()) {
-                            scan.epilogue = Some((next + first, buf.len()));
-                        }
-                        return scan;
+        if let Some(kind) = delimiter(&buf[ls..le], boundary.as_bytes()) {
+            scan.first_delimiter.get_or_insert(ls);
+            if let Some(start) = current.take() {
+                scan.parts.push(RawPart { start, end: part_end(ls).max(start) });
+            }
+            match kind {
+                Delim::Open => current = Some(next),
+                Delim::Close => {
+                    scan.close = Some((ls, le));
+                    let rest = &buf[next.min(buf.len())..];
+                    if let Some(first) = rest.iter().position(|b| !b.is_ascii_whitespace()) {
+                        scan.epilogue = Some((next + first, buf.len()));
                     }
+                    return scan;
                 }
             }
-            None => {}
         }
     }
     if let Some(start) = current {

@@ -134,18 +134,51 @@ impl Part {
 pub enum Defect {
     /// Top-level MIME headers whose type is not `multipart/*` (or that do not start the
     /// payload): nodeadm decodes the whole payload as one NodeConfig document.
-    NotMultipart { media: Option<String>, not_at_start: bool, span: Span },
+    NotMultipart {
+        media: Option<String>,
+        not_at_start: bool,
+        span: Span,
+    },
     /// No empty line between a header block and its body.
-    MissingBlankLine { part: Option<usize>, suspect_header: bool, span: Span },
-    MissingBoundary { span: Span },
+    MissingBlankLine {
+        part: Option<usize>,
+        suspect_header: bool,
+        span: Span,
+    },
+    MissingBoundary {
+        span: Span,
+    },
     /// The boundary never appears, or the close delimiter is missing.
-    MissingCloseDelimiter { boundary: String, delimiter_seen: bool, span: Span },
-    Epilogue { span: Span },
-    DuplicateContentType { part: Option<usize>, span: Span },
-    MissingContentType { part: usize, span: Span },
-    InvalidBase64 { part: usize, detail: String, span: Span },
-    InvalidGzip { part: Option<usize>, error: GunzipError, span: Span },
-    NestedMultipart { part: usize, span: Span },
+    MissingCloseDelimiter {
+        boundary: String,
+        delimiter_seen: bool,
+        span: Span,
+    },
+    Epilogue {
+        span: Span,
+    },
+    DuplicateContentType {
+        part: Option<usize>,
+        span: Span,
+    },
+    MissingContentType {
+        part: usize,
+        span: Span,
+    },
+    InvalidBase64 {
+        part: usize,
+        detail: String,
+        span: Span,
+    },
+    InvalidGzip {
+        part: Option<usize>,
+        error: GunzipError,
+        span: Span,
+    },
+    NestedMultipart {
+        part: usize,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -261,7 +294,11 @@ impl Envelope {
                 span: block_span,
             });
         }
-        self.mime = Some(MimeInfo { headers: top.headers.clone(), content_type: content_type.clone(), boundary: boundary.clone() });
+        self.mime = Some(MimeInfo {
+            headers: top.headers.clone(),
+            content_type: content_type.clone(),
+            boundary: boundary.clone(),
+        });
         if !multipart {
             self.single_part(&payload, top.body_start, content_type, limits);
             self.payload = payload;
@@ -291,7 +328,8 @@ impl Envelope {
             self.check_block_end(&block, Some(index));
             let content_type = self.first_content_type(&block.headers, Some(index));
             if content_type.is_none() {
-                self.defects.push(Defect::MissingContentType { part: index, span: Span::payload(raw.start, raw.start) });
+                self.defects
+                    .push(Defect::MissingContentType { part: index, span: Span::payload(raw.start, raw.start) });
             }
             let mut part = Part {
                 index,
@@ -370,7 +408,7 @@ impl Envelope {
                     part.encoding.gzip = true;
                 }
                 Err(error) => {
-                    let idx = (!self.mime.is_none()).then_some(part.index);
+                    let idx = self.mime.is_some().then_some(part.index);
                     self.defects.push(Defect::InvalidGzip { part: idx, error, span: body_span });
                 }
             }
@@ -386,15 +424,23 @@ impl Envelope {
                 // Headers with nothing after them: only a defect if there were headers.
                 if !block.headers.is_empty() && part.is_none() {
                     let end = block.headers.last().map_or(0, |h| h.end);
-                    self.defects.push(Defect::MissingBlankLine { part, suspect_header: false, span: Span::payload(end, end) });
+                    self.defects.push(Defect::MissingBlankLine {
+                        part,
+                        suspect_header: false,
+                        span: Span::payload(end, end),
+                    });
                 }
             }
-            BlockEnd::NotAHeader { start, end } => {
-                self.defects.push(Defect::MissingBlankLine { part, suspect_header: false, span: Span::payload(start, end) })
-            }
-            BlockEnd::SuspectHeader { start, end } => {
-                self.defects.push(Defect::MissingBlankLine { part, suspect_header: true, span: Span::payload(start, end) })
-            }
+            BlockEnd::NotAHeader { start, end } => self.defects.push(Defect::MissingBlankLine {
+                part,
+                suspect_header: false,
+                span: Span::payload(start, end),
+            }),
+            BlockEnd::SuspectHeader { start, end } => self.defects.push(Defect::MissingBlankLine {
+                part,
+                suspect_header: true,
+                span: Span::payload(start, end),
+            }),
         }
     }
 
@@ -453,7 +499,10 @@ mod tests {
         assert!(env.encoding.base64 && env.encoding.gzip);
         assert_eq!(env.raw_size, gz.len());
         assert_eq!(env.parts.len(), 2);
-        assert_eq!(env.to_payload_span(Span::part(1, 0, 1)), Some(Span::payload(env.parts[1].body_start, env.parts[1].body_start + 1)));
+        assert_eq!(
+            env.to_payload_span(Span::part(1, 0, 1)),
+            Some(Span::payload(env.parts[1].body_start, env.parts[1].body_start + 1))
+        );
     }
 
     #[test]
@@ -469,7 +518,8 @@ mod tests {
     fn records_defects() {
         let text = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/x-shellscript\nContent-Type: text/plain\n#!/bin/bash\n--B\n\nno type\n";
         let env = Envelope::parse(text.as_bytes(), &Limits::default());
-        let kinds: Vec<_> = env.defects.iter().map(|d| format!("{d:?}").split([' ', '{']).next().unwrap().to_string()).collect();
+        let kinds: Vec<_> =
+            env.defects.iter().map(|d| format!("{d:?}").split([' ', '{']).next().unwrap().to_string()).collect();
         assert_eq!(kinds, ["MissingCloseDelimiter", "MissingBlankLine", "DuplicateContentType", "MissingContentType"]);
         assert_eq!(env.parts[0].kind, PartKind::ShellScript);
         assert_eq!(env.parts[1].kind, PartKind::Other);
@@ -477,7 +527,10 @@ mod tests {
 
     #[test]
     fn not_multipart_and_late_mime() {
-        let env = Envelope::parse(b"MIME-Version: 1.0\nContent-Type: application/node.eks.aws\n\nkind: NodeConfig\n", &Limits::default());
+        let env = Envelope::parse(
+            b"MIME-Version: 1.0\nContent-Type: application/node.eks.aws\n\nkind: NodeConfig\n",
+            &Limits::default(),
+        );
         assert!(matches!(env.defects[0], Defect::NotMultipart { not_at_start: false, .. }));
         assert_eq!(env.parts[0].kind, PartKind::NodeConfig);
         let env = Envelope::parse(b"\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: application/node.eks.aws\n\nkind: NodeConfig\n--B--\n", &Limits::default());

@@ -42,15 +42,29 @@ fn random_bytes_are_a_finding() {
 
 #[test]
 fn invalid_utf8_is_reported_with_position() {
-    let (_d, p) = temp("latin1.yaml", b"apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {cluster: {name: caf\xe9}}\n");
-    bin().args(["lint", &p]).assert().code(1).stdout(predicate::str::contains("UD111").and(predicate::str::contains(":3:")));
+    let (_d, p) =
+        temp("latin1.yaml", b"apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {cluster: {name: caf\xe9}}\n");
+    bin()
+        .args(["lint", &p])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("UD111").and(predicate::str::contains(":3:")));
 }
 
 #[test]
 fn a_50_mb_file_is_refused_with_the_cap_named() {
     let (_d, p) = temp("big.bin", &vec![b'a'; 50 * 1024 * 1024]);
-    bin().args(["lint", &p]).assert().code(2).stderr(predicate::str::contains("larger than the 1048576 byte cap (1 MiB)"));
-    bin().args(["lint", "--max-input-bytes", "100"]).write_stdin(vec![b'#'; 101]).assert().code(2).stderr(predicate::str::contains("100 byte cap"));
+    bin()
+        .args(["lint", &p])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the 1048576 byte cap (1 MiB)"));
+    bin()
+        .args(["lint", "--max-input-bytes", "100"])
+        .write_stdin(vec![b'#'; 101])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("100 byte cap"));
 }
 
 #[test]
@@ -72,12 +86,19 @@ fn a_gzip_bomb_stops_at_the_cap() {
         "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\nContent-Transfer-Encoding: base64\n\n{}\n--//--\n",
         base64::engine::general_purpose::STANDARD.encode(&bomb)
     );
-    bin().args(["lint", "--target", "mng"]).write_stdin(part).assert().code(1).stdout(predicate::str::contains("part 1 starts with the gzip magic bytes"));
+    bin()
+        .args(["lint", "--target", "mng"])
+        .write_stdin(part)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("part 1 starts with the gzip magic bytes"));
 }
 
 #[test]
 fn a_yaml_alias_bomb_is_refused() {
-    let mut doc = String::from("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut doc = String::from(
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n",
+    );
     for i in 0..8 {
         let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
         doc.push_str(&format!("      b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
@@ -88,7 +109,12 @@ fn a_yaml_alias_bomb_is_refused() {
 #[test]
 fn ten_thousand_levels_of_nesting_are_refused() {
     let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    bin().args(["lint", "-"]).write_stdin(flow).assert().code(1).stdout(predicate::str::contains("deeper than 64 levels"));
+    bin()
+        .args(["lint", "-"])
+        .write_stdin(flow)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("deeper than 64 levels"));
     let flow_map = format!("{}{}", "{a: ".repeat(10_000), "}".repeat(10_000));
     let out = bin().args(["lint", "-"]).write_stdin(flow_map).output().unwrap();
     no_panic(&out);
@@ -104,7 +130,12 @@ fn ten_thousand_levels_of_nesting_are_refused() {
 fn an_empty_file_is_a_finding() {
     let (_d, p) = temp("empty", b"");
     bin().args(["lint", &p]).assert().code(1).stdout(predicate::str::contains("empty"));
-    bin().args(["lint", "--target", "karpenter", "-"]).write_stdin("").assert().code(1).stdout(predicate::str::contains("NC202"));
+    bin()
+        .args(["lint", "--target", "karpenter", "-"])
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("NC202"));
 }
 
 #[test]

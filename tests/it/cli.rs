@@ -6,7 +6,8 @@ use predicates::prelude::*;
 
 #[test]
 fn valid_input_exits_0() {
-    bin().args(["lint", "fixtures/al2023/multipart-shell-and-nodeconfig.txt", "fixtures/al2023/bare-nodeconfig.yaml"])
+    bin()
+        .args(["lint", "fixtures/al2023/multipart-shell-and-nodeconfig.txt", "fixtures/al2023/bare-nodeconfig.yaml"])
         .assert()
         .code(0)
         .stdout("no findings in 2 files\n");
@@ -14,8 +15,18 @@ fn valid_input_exits_0() {
 
 #[test]
 fn findings_exit_1_in_both_formats() {
-    bin().args(["lint", "fixtures/invalid/typos.yaml"]).assert().code(1).stdout(predicate::str::contains("error[NC205 unknown-field]"));
-    let out = bin().args(["lint", "--format", "json", "fixtures/invalid/typos.yaml"]).assert().code(1).get_output().stdout.clone();
+    bin()
+        .args(["lint", "fixtures/invalid/typos.yaml"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[NC205 unknown-field]"));
+    let out = bin()
+        .args(["lint", "--format", "json", "fixtures/invalid/typos.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["summary"]["errors"], 8);
 }
@@ -27,7 +38,12 @@ fn fail_on_sets_the_threshold() {
     bin().args(["lint", "--target", "self-managed", file]).assert().code(1);
     // Warnings only: exit 0 by default, 1 with --fail-on warning.
     let warn_only = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n--//--\ntrailing\n";
-    bin().args(["lint", "--target", "mng"]).write_stdin(warn_only).assert().code(0).stdout(predicate::str::contains("UD105"));
+    bin()
+        .args(["lint", "--target", "mng"])
+        .write_stdin(warn_only)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("UD105"));
     bin().args(["lint", "--target", "mng", "--fail-on", "warning", "-"]).write_stdin(warn_only).assert().code(1);
 }
 
@@ -36,12 +52,18 @@ fn stdin_is_read_without_paths_and_with_dash() {
     let doc = std::fs::read("fixtures/al2023/bare-nodeconfig.yaml").unwrap();
     bin().arg("lint").write_stdin(doc.clone()).assert().code(0);
     bin().args(["lint", "-"]).write_stdin(doc).assert().code(0);
-    bin().args(["lint", "--format", "json"]).write_stdin("kind: NodeConfig\n").assert().code(1).stdout(predicate::str::contains("\"path\": \"-\""));
+    bin()
+        .args(["lint", "--format", "json"])
+        .write_stdin("kind: NodeConfig\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"path\": \"-\""));
 }
 
 #[test]
 fn unreadable_input_exits_2_and_others_are_still_reported() {
-    bin().args(["lint", "fixtures/invalid/typos.yaml", "does/not/exist.yaml"])
+    bin()
+        .args(["lint", "fixtures/invalid/typos.yaml", "does/not/exist.yaml"])
         .assert()
         .code(2)
         .stdout(predicate::str::contains("NC205"))
@@ -51,7 +73,11 @@ fn unreadable_input_exits_2_and_others_are_still_reported() {
 
 #[test]
 fn bad_usage_exits_2() {
-    bin().args(["lint", "--format", "xml", "x"]).assert().code(2).stderr(predicate::str::contains("invalid value 'xml'"));
+    bin()
+        .args(["lint", "--format", "xml", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'xml'"));
     bin().args(["lint", "--target", "eks"]).assert().code(2);
     bin().arg("frobnicate").assert().code(2);
     bin().assert().code(2);
@@ -59,12 +85,20 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn explain_prints_rules() {
-    bin().args(["explain", "NC205"]).assert().code(0).stdout(predicate::str::contains("NC205 unknown-field (error)").and(predicate::str::contains("Fix:")));
+    bin()
+        .args(["explain", "NC205"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("NC205 unknown-field (error)").and(predicate::str::contains("Fix:")));
     bin().args(["explain", "missing-close-delimiter"]).assert().code(0).stdout(predicate::str::starts_with("UD104"));
     let list = bin().arg("explain").assert().code(0).get_output().stdout.clone();
     assert_eq!(String::from_utf8(list).unwrap().lines().count(), eks_userdata::lint::RULES.len());
     bin().args(["explain", "NC250"]).assert().code(2).stderr(predicate::str::contains("no rule `NC250`"));
-    bin().args(["explain", "unknown-feld"]).assert().code(2).stderr(predicate::str::contains("did you mean `unknown-field`"));
+    bin()
+        .args(["explain", "unknown-feld"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `unknown-field`"));
 }
 
 #[test]

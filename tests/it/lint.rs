@@ -21,7 +21,7 @@ fn valid_fixtures_have_no_findings() {
     for path in fixtures("al2023") {
         let target = if path.contains("mng-partial") { Target::Mng } else { Target::SelfManaged };
         let r = run(&path, target);
-        assert!(r.findings.is_empty(), "{path}: {}", report::render(&[r.clone()], Format::Text));
+        assert!(r.findings.is_empty(), "{path}: {}", report::render(std::slice::from_ref(&r), Format::Text));
     }
 }
 

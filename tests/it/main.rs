@@ -1,5 +1,7 @@
 //! One integration-test binary (one link step on a 2-core CI), one module per area.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod bad_input;
 mod cli;
 mod lint;

@@ -23,10 +23,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             .or_else(|| cx.env.mime.as_ref().and_then(|m| m.content_type.as_ref()).map(|c| c.media.clone()))
             .unwrap_or_default();
         out.push(
-            Diagnostic::new(&META, format!("{what} has a second Content-Type header; nodeadm and cloud-init only read the first (`{first}`)"))
-                .with_help("keep exactly one Content-Type header")
-                .with_span(*span)
-                .with_part(*part),
+            Diagnostic::new(
+                &META,
+                format!(
+                    "{what} has a second Content-Type header; nodeadm and cloud-init only read the first (`{first}`)"
+                ),
+            )
+            .with_help("keep exactly one Content-Type header")
+            .with_span(*span)
+            .with_part(*part),
         );
     }
 }

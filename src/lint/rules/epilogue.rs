@@ -17,9 +17,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for d in &cx.env.defects {
         if let Defect::Epilogue { span } = d {
             out.push(
-                Diagnostic::new(&META, format!("{} bytes after the closing delimiter are ignored by nodeadm and cloud-init", span.end - span.start))
-                    .with_help("move this content into a part before the closing delimiter, or delete it")
-                    .with_span(crate::diagnostic::Span::payload(span.start, span.start)),
+                Diagnostic::new(
+                    &META,
+                    format!(
+                        "{} bytes after the closing delimiter are ignored by nodeadm and cloud-init",
+                        span.end - span.start
+                    ),
+                )
+                .with_help("move this content into a part before the closing delimiter, or delete it")
+                .with_span(crate::diagnostic::Span::payload(span.start, span.start)),
             );
         }
     }

@@ -17,10 +17,17 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(&first) = y.extra_documents.first() else { continue };
         let n = y.extra_documents.len();
         out.push(
-            Diagnostic::new(&META, format!("{} has {n} more YAML document{} after the first; nodeadm reads only the first", cx.where_(doc.part), if n == 1 { "" } else { "s" }))
-                .with_help("put each NodeConfig in its own application/node.eks.aws part")
-                .with_span(Span::part(doc.part.index, first, first + 3))
-                .with_part(cx.part_index(doc.part)),
+            Diagnostic::new(
+                &META,
+                format!(
+                    "{} has {n} more YAML document{} after the first; nodeadm reads only the first",
+                    cx.where_(doc.part),
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+            .with_help("put each NodeConfig in its own application/node.eks.aws part")
+            .with_span(Span::part(doc.part.index, first, first + 3))
+            .with_part(cx.part_index(doc.part)),
         );
     }
 }

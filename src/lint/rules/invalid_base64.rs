@@ -18,10 +18,16 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for d in &cx.env.defects {
         let Defect::InvalidBase64 { part, detail, span } = d else { continue };
         out.push(
-            Diagnostic::new(&META, format!("part {} says `Content-Transfer-Encoding: base64` but its body does not decode ({detail})", part + 1))
-                .with_help("re-encode the body with standard padded base64, or drop the header and use plain text")
-                .with_span(crate::diagnostic::Span::payload(span.start, span.start))
-                .with_part(Some(*part)),
+            Diagnostic::new(
+                &META,
+                format!(
+                    "part {} says `Content-Transfer-Encoding: base64` but its body does not decode ({detail})",
+                    part + 1
+                ),
+            )
+            .with_help("re-encode the body with standard padded base64, or drop the header and use plain text")
+            .with_span(crate::diagnostic::Span::payload(span.start, span.start))
+            .with_part(Some(*part)),
         );
     }
 }

@@ -16,10 +16,17 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Err(valid_up_to) = doc.text else { continue };
         out.push(
-            Diagnostic::new(&META, format!("{} is not valid UTF-8 (byte {} of its body), so nodeadm cannot decode it", cx.where_(doc.part), valid_up_to))
-                .with_help("save it as UTF-8 text")
-                .with_span(Span::part(doc.part.index, valid_up_to, valid_up_to + 1))
-                .with_part(cx.part_index(doc.part)),
+            Diagnostic::new(
+                &META,
+                format!(
+                    "{} is not valid UTF-8 (byte {} of its body), so nodeadm cannot decode it",
+                    cx.where_(doc.part),
+                    valid_up_to
+                ),
+            )
+            .with_help("save it as UTF-8 text")
+            .with_span(Span::part(doc.part.index, valid_up_to, valid_up_to + 1))
+            .with_part(cx.part_index(doc.part)),
         );
     }
 }

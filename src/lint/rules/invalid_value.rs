@@ -1,3 +1,4 @@
+#[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, RuleMeta};
 

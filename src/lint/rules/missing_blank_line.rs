@@ -22,10 +22,15 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             Some(i) => cx.env.parts.get(*i).map_or_else(|| format!("part {}", i + 1), |p| p.label()),
             None => "the top-level MIME headers".into(),
         };
-        let line = String::from_utf8_lossy(&cx.env.payload[span.start.min(cx.env.payload.len())..span.end.min(cx.env.payload.len())]).into_owned();
+        let line = String::from_utf8_lossy(
+            &cx.env.payload[span.start.min(cx.env.payload.len())..span.end.min(cx.env.payload.len())],
+        )
+        .into_owned();
         let shown: String = line.chars().take(50).collect();
         let msg = if *suspect_header {
-            format!("`{shown}` would be read as a MIME header: the blank line between the headers of {what} and its body is missing")
+            format!(
+                "`{shown}` would be read as a MIME header: the blank line between the headers of {what} and its body is missing"
+            )
         } else if line.is_empty() {
             format!("{what}: the headers are not followed by a blank line")
         } else {

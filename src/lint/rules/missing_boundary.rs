@@ -18,9 +18,12 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for d in &cx.env.defects {
         if let Defect::MissingBoundary { span } = d {
             out.push(
-                Diagnostic::new(&META, "the multipart Content-Type has no `boundary` parameter, so no part can be read")
-                    .with_help("add one: `Content-Type: multipart/mixed; boundary=\"//\"`")
-                    .with_span(*span),
+                Diagnostic::new(
+                    &META,
+                    "the multipart Content-Type has no `boundary` parameter, so no part can be read",
+                )
+                .with_help("add one: `Content-Type: multipart/mixed; boundary=\"//\"`")
+                .with_span(*span),
             );
         }
     }

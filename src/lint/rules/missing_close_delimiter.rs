@@ -20,12 +20,16 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Defect::MissingCloseDelimiter { boundary, delimiter_seen, span } = d else { continue };
         let (msg, help) = if *delimiter_seen {
             (
-                format!("the closing delimiter `--{boundary}--` is missing: nodeadm's MIME reader fails with unexpected EOF on the last part"),
+                format!(
+                    "the closing delimiter `--{boundary}--` is missing: nodeadm's MIME reader fails with unexpected EOF on the last part"
+                ),
                 format!("end the user data with a line `--{boundary}--`"),
             )
         } else {
             (
-                format!("the boundary `{boundary}` never appears as a `--{boundary}` line, so the message has no parts"),
+                format!(
+                    "the boundary `{boundary}` never appears as a `--{boundary}` line, so the message has no parts"
+                ),
                 format!("start each part with a line `--{boundary}` and end the message with `--{boundary}--`"),
             )
         };

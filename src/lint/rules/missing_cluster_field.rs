@@ -30,8 +30,7 @@ const FIELDS: [(&str, &str); 4] = [
 pub fn merged<'a>(docs: &'a [Doc<'a>], field: &str) -> Option<&'a Value> {
     docs.iter()
         .filter_map(|d| d.value()?.pointer(&format!("/spec/cluster/{field}")))
-        .filter(|v| !matches!(v, Value::Null | Value::Bool(false)) && v.as_str() != Some(""))
-        .next_back()
+        .rfind(|v| !matches!(v, Value::Null | Value::Bool(false)) && v.as_str() != Some(""))
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -43,10 +42,11 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let missing: Vec<(&str, &str)> = FIELDS.into_iter().filter(|(f, _)| merged(&cx.docs, f).is_none()).collect();
     let Some((_, nodeadm_says)) = missing.first() else { return };
     let names: Vec<String> = missing.iter().map(|(f, _)| format!("`{f}`")).collect();
-    let span = last
-        .span_of("/spec/cluster", true)
-        .or_else(|| last.span_of("/spec", true))
-        .unwrap_or(Span::part(last.part.index, 0, 0));
+    let span = last.span_of("/spec/cluster", true).or_else(|| last.span_of("/spec", true)).unwrap_or(Span::part(
+        last.part.index,
+        0,
+        0,
+    ));
     let from = if decodable.len() > 1 { " in any NodeConfig part" } else { "" };
     let what = if missing.len() == 1 { "is" } else { "are" };
     out.push(

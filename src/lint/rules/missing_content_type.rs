@@ -18,10 +18,13 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for d in &cx.env.defects {
         let Defect::MissingContentType { part, span } = d else { continue };
         out.push(
-            Diagnostic::new(&META, format!("part {} has no Content-Type header, so it is text/plain: nodeadm never reads it", part + 1))
-                .with_help("add `Content-Type: application/node.eks.aws` (NodeConfig) or `text/x-shellscript` (script)")
-                .with_span(*span)
-                .with_part(Some(*part)),
+            Diagnostic::new(
+                &META,
+                format!("part {} has no Content-Type header, so it is text/plain: nodeadm never reads it", part + 1),
+            )
+            .with_help("add `Content-Type: application/node.eks.aws` (NodeConfig) or `text/x-shellscript` (script)")
+            .with_span(*span)
+            .with_part(Some(*part)),
         );
     }
 }

@@ -21,15 +21,19 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     // A payload that could not even be decoded already has its own finding.
-    if cx.env.parts.is_empty() && !cx.env.payload.is_empty() || cx.env.defects.iter().any(|d| matches!(d, crate::userdata::Defect::InvalidGzip { part: None, .. })) {
+    if cx.env.parts.is_empty() && !cx.env.payload.is_empty()
+        || cx.env.defects.iter().any(|d| matches!(d, crate::userdata::Defect::InvalidGzip { part: None, .. }))
+    {
         return;
     }
     let msg = if cx.env.payload.iter().all(u8::is_ascii_whitespace) {
         "the user data is empty: nodeadm finds no NodeConfig and the node never joins".to_string()
     } else if !cx.env.is_multipart() && cx.env.parts.first().is_some_and(|p| p.kind == PartKind::ShellScript) {
-        "the user data is a shell script with no NodeConfig: nodeadm finds no configuration and the node never joins".to_string()
+        "the user data is a shell script with no NodeConfig: nodeadm finds no configuration and the node never joins"
+            .to_string()
     } else {
-        "no part has `Content-Type: application/node.eks.aws`: nodeadm finds no NodeConfig and the node never joins".to_string()
+        "no part has `Content-Type: application/node.eks.aws`: nodeadm finds no NodeConfig and the node never joins"
+            .to_string()
     };
     out.push(
         Diagnostic::new(&META, msg)

@@ -20,12 +20,20 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for part in &cx.env.parts {
         if part.kind == PartKind::Other && looks_like_nodeconfig(&part.body) {
             let ct = part.media().map_or("no Content-Type".to_string(), |m| format!("Content-Type `{m}`"));
-            let span = part.header("content-type").map_or(Span::payload(part.start, part.start), |h| Span::payload(h.start, h.end));
+            let span = part
+                .header("content-type")
+                .map_or(Span::payload(part.start, part.start), |h| Span::payload(h.start, h.end));
             out.push(
-                Diagnostic::new(&META, format!("part {} holds a NodeConfig but has {ct}: nodeadm only reads application/node.eks.aws parts", part.index + 1))
-                    .with_help("use `Content-Type: application/node.eks.aws`")
-                    .with_span(span)
-                    .with_part(Some(part.index)),
+                Diagnostic::new(
+                    &META,
+                    format!(
+                        "part {} holds a NodeConfig but has {ct}: nodeadm only reads application/node.eks.aws parts",
+                        part.index + 1
+                    ),
+                )
+                .with_help("use `Content-Type: application/node.eks.aws`")
+                .with_span(span)
+                .with_part(Some(part.index)),
             );
         }
     }

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
 use crate::lint::rules::missing_cluster_field::merged;
+use crate::lint::{Context, RuleMeta};
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {
@@ -19,7 +19,12 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     if merged(&cx.docs, "enableOutpost") != Some(&Value::Bool(true)) || merged(&cx.docs, "id").is_some() {
         return;
     }
-    let Some(doc) = cx.docs.iter().rev().find(|d| d.value().and_then(|v| v.pointer("/spec/cluster/enableOutpost")) == Some(&Value::Bool(true))) else {
+    let Some(doc) = cx
+        .docs
+        .iter()
+        .rev()
+        .find(|d| d.value().and_then(|v| v.pointer("/spec/cluster/enableOutpost")) == Some(&Value::Bool(true)))
+    else {
         return;
     };
     out.push(

@@ -16,9 +16,15 @@ cloud-init both gunzip it), or move large files to S3 and fetch them from a scri
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.env.raw_size > EC2_USER_DATA_LIMIT {
         out.push(
-            Diagnostic::new(&META, format!("the user data is {} bytes; EC2 accepts at most {EC2_USER_DATA_LIMIT} (16 KiB) before base64", cx.env.raw_size))
-                .with_help("gzip the whole user data (nodeadm and cloud-init gunzip it), or move large files to S3")
-                .with_span(Span::payload(0, 0)),
+            Diagnostic::new(
+                &META,
+                format!(
+                    "the user data is {} bytes; EC2 accepts at most {EC2_USER_DATA_LIMIT} (16 KiB) before base64",
+                    cx.env.raw_size
+                ),
+            )
+            .with_help("gzip the whole user data (nodeadm and cloud-init gunzip it), or move large files to S3")
+            .with_span(Span::payload(0, 0)),
         );
     }
 }

@@ -1,3 +1,4 @@
+#[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, RuleMeta};
 
@@ -22,7 +23,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let doc = &cx.docs[*i];
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`? nodeadm silently drops unknown fields"),
-            None => "nodeadm silently drops unknown fields; remove it or check the spelling (`eks-userdata explain NC205`)".into(),
+            None => {
+                "nodeadm silently drops unknown fields; remove it or check the spelling (`eks-userdata explain NC205`)"
+                    .into()
+            }
         };
         out.push(
             Diagnostic::new(&META, f.message.clone())

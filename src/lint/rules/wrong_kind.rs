@@ -17,7 +17,9 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Some(obj) = doc.value().and_then(|v| v.as_object()) else { continue };
         let (msg, span) = match obj.get("kind") {
-            None => (format!("{} has no `kind`: nodeadm cannot decode it", cx.where_(doc.part)), doc.span_of("", false)),
+            None => {
+                (format!("{} has no `kind`: nodeadm cannot decode it", cx.where_(doc.part)), doc.span_of("", false))
+            }
             Some(v) if v.as_str() == Some(KIND) => continue,
             Some(v) => {
                 let s = v.as_str().map_or_else(|| v.to_string(), str::to_string);

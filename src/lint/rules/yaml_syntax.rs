@@ -20,7 +20,9 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let at = e.offset.unwrap_or(0);
         out.push(
             Diagnostic::new(&META, format!("{} is not valid YAML: {}", cx.where_(doc.part), e.message))
-                .with_help("nodeadm discards all user-data NodeConfig when one part fails to decode; fix the syntax here")
+                .with_help(
+                    "nodeadm discards all user-data NodeConfig when one part fails to decode; fix the syntax here",
+                )
                 .with_span(Span::part(doc.part.index, at, at))
                 .with_part(cx.part_index(doc.part)),
         );
