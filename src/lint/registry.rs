@@ -28,6 +28,7 @@ pub static RULES: &[Rule] = rules![
     too_large,
     nodeconfig_wrong_content_type,
     nested_multipart,
+    malformed_content_type,
     yaml_syntax,
     not_a_mapping,
     api_version,

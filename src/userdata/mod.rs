@@ -11,6 +11,7 @@
 
 pub mod decode;
 pub mod kind;
+pub mod media_type;
 pub mod mime_read;
 pub mod mime_write;
 
@@ -177,6 +178,12 @@ pub enum Defect {
     },
     NestedMultipart {
         part: usize,
+        span: Span,
+    },
+    /// A Content-Type that Go's `mime.ParseMediaType` rejects (`part: None` = top level).
+    MalformedContentType {
+        part: Option<usize>,
+        detail: String,
         span: Span,
     },
 }
@@ -449,6 +456,13 @@ impl Envelope {
         let first = cts.next()?;
         for dup in cts {
             self.defects.push(Defect::DuplicateContentType { part, span: Span::payload(dup.start, dup.end) });
+        }
+        if let Some(detail) = media_type::go_parse_error(&first.value) {
+            self.defects.push(Defect::MalformedContentType {
+                part,
+                detail,
+                span: Span::payload(first.start, first.end),
+            });
         }
         Some(ContentType::parse(&first.value))
     }

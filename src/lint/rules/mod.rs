@@ -10,6 +10,7 @@ pub mod invalid_base64;
 pub mod invalid_gzip;
 pub mod invalid_utf8;
 pub mod invalid_value;
+pub mod malformed_content_type;
 pub mod missing_blank_line;
 pub mod missing_boundary;
 pub mod missing_close_delimiter;
