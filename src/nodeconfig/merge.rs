@@ -127,7 +127,10 @@ mod tests {
     use super::*;
 
     fn nc(yaml: &str) -> NodeConfig {
-        serde_saphyr::from_str(&format!("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n{yaml}")).unwrap()
+        crate::nodeconfig::yaml::from_str(&format!(
+            "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n{yaml}"
+        ))
+        .unwrap()
     }
 
     #[test]

@@ -180,11 +180,11 @@ spec:
   featureGates:
     InstanceIdNodeName: true
 "#;
-        let nc: NodeConfig = serde_saphyr::from_str(text).unwrap();
+        let nc: NodeConfig = crate::nodeconfig::yaml::from_str(text).unwrap();
         assert_eq!(nc.spec.instance.local_storage.strategy, Some(LocalStorageStrategy::Raid10));
         assert_eq!(nc.spec.kubelet.config.keys().collect::<Vec<_>>(), ["zeta", "alpha"]);
         let out = crate::nodeconfig::yaml::to_string(&nc).unwrap();
-        let back: NodeConfig = serde_saphyr::from_str(&out).unwrap();
+        let back: NodeConfig = crate::nodeconfig::yaml::from_str(&out).unwrap();
         assert_eq!(nc, back);
         let empty = crate::nodeconfig::yaml::to_string(&NodeConfig::default()).unwrap();
         assert_eq!(empty.trim_end(), "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec: {}");

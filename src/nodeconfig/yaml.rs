@@ -222,6 +222,14 @@ fn advance(stack: &mut [Frame]) {
     }
 }
 
+/// Deserialises a typed value with the same options (YAML 1.1 booleans, budgets) as [`parse`].
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e| YamlError {
+        message: strip_location_prefix(e.without_snippet().to_string().lines().next().unwrap_or_default()),
+        offset: e.location().and_then(|l| l.span().byte_offset()).map(|o| o as usize),
+    })
+}
+
 /// Serialises to YAML that reads the same under YAML 1.1 (nodeadm, cloud-init) and 1.2:
 /// serde-saphyr quotes `yes`/`on`/`0755`-like strings.
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
