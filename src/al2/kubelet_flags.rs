@@ -1,0 +1,527 @@
+//! `--kubelet-extra-args` → NodeConfig `kubelet.config` keys and `kubelet.flags` (docs §6).
+//! AL2 put the string into `KUBELET_EXTRA_ARGS`, which systemd split at whitespace into kubelet
+//! arguments; nodeadm instead takes a KubeletConfiguration drop-in (`kubelet.config`) and extra
+//! flags (`kubelet.flags`). Each flag is looked up in the table derived from the upstream
+//! kubelet flag and field lists (`kubelet-flags.tsv`, made by `tools/gen-kubelet-flags.py`) and
+//! its value written with the config field's type: renamed keys (`--pod-max-pids` →
+//! `podPidsLimit`), `k=v` and `k<v` maps, CSV lists, taints, reserved memory, durations.
+//! `--node-labels` stays a flag (no config field); flags nodeadm sets itself are dropped.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const TABLE: &str = include_str!("kubelet-flags.tsv");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Bool,
+    Int,
+    String,
+    Duration,
+    Ip,
+    StringList,
+    Map,
+    MapLangle,
+    BoolMap,
+    Multimap,
+    Verbosity,
+    Vmodule,
+    Quantity,
+    ReservedMemory,
+    Taints,
+    Labels,
+    Unregistered,
+}
+
+impl Codec {
+    fn parse(s: &str) -> Option<Codec> {
+        Some(match s {
+            "bool" => Codec::Bool,
+            "int" => Codec::Int,
+            "string" => Codec::String,
+            "duration" => Codec::Duration,
+            "ip" => Codec::Ip,
+            "string-list" => Codec::StringList,
+            "map" => Codec::Map,
+            "map-langle" => Codec::MapLangle,
+            "bool-map" => Codec::BoolMap,
+            "multimap" => Codec::Multimap,
+            "verbosity" => Codec::Verbosity,
+            "vmodule" => Codec::Vmodule,
+            "quantity" => Codec::Quantity,
+            "reserved-memory" => Codec::ReservedMemory,
+            "taints" => Codec::Taints,
+            "labels" => Codec::Labels,
+            "unregistered" => Codec::Unregistered,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FlagSpec {
+    pub flag: String,
+    /// Dotted KubeletConfiguration path (`authentication.anonymous.enabled`).
+    pub json_path: Option<String>,
+    pub codec: Codec,
+    /// On the command line the flag replaced the whole map or list; a drop-in merges it.
+    pub replaces: bool,
+    pub deprecated: bool,
+}
+
+/// The flag table, parsed once.
+pub fn table() -> &'static HashMap<String, FlagSpec> {
+    static T: OnceLock<HashMap<String, FlagSpec>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut map = HashMap::new();
+        for line in TABLE.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [flag, path, _kind, codec, replaces, deprecated] = cols[..] else { continue };
+            let Some(codec) = Codec::parse(codec) else { continue };
+            let mut spec = FlagSpec {
+                flag: flag.to_string(),
+                json_path: (path != "-").then(|| path.to_string()),
+                codec,
+                replaces: replaces == "yes",
+                deprecated: deprecated == "yes",
+            };
+            // The kubelet has both the flag and the config field (docs §6.1: "either form works").
+            if flag == "--seccomp-default" {
+                spec.json_path = Some("seccompDefault".into());
+            }
+            map.insert(flag.trim_start_matches('-').to_string(), spec);
+        }
+        map
+    })
+}
+
+/// Why a flag is not carried over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// nodeadm sets it; a copy appended later would override nodeadm's value.
+    NodeadmOwned,
+    /// The kubelet no longer registers it and would refuse to start.
+    Unregistered,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Written to `kubelet.config` at `path` (dotted).
+    Config { path: String, value: Value },
+    /// Kept in `kubelet.flags`, normalised to `--name=value`.
+    Flag(String),
+    Dropped(DropReason),
+    /// The value does not parse as the flag's type; kept out of the output.
+    Invalid(String),
+    /// Not a kubelet flag at all.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    /// The flag name as written, with dashes (`--max-pods`).
+    pub flag: String,
+    /// The argument(s) as written, quotes removed.
+    pub text: String,
+    /// Byte range of the flag in the argument string.
+    pub span: (usize, usize),
+    pub outcome: Outcome,
+    /// Semantics shift: on AL2 the flag replaced the whole map/list, AL2023 merges it.
+    pub replaces: bool,
+}
+
+/// Flags nodeadm writes itself (docs §6.1, §6.2).
+const NODEADM_OWNED: &[&str] = &[
+    "node-ip",
+    "hostname-override",
+    "cloud-provider",
+    "kubeconfig",
+    "bootstrap-kubeconfig",
+    "config",
+    "config-dir",
+    "image-credential-provider-config",
+    "image-credential-provider-bin-dir",
+    "runtime-cgroups",
+    "provider-id",
+    "container-runtime-endpoint",
+];
+
+/// Splits an argument string the way it reached the kubelet: systemd split
+/// `$KUBELET_EXTRA_ARGS` at whitespace; quotes that survived into the value are removed here
+/// because nodeadm passes flags through verbatim (docs §6.2).
+pub fn split_args(s: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let (mut single, mut double) = (false, false);
+    let mut cur = String::new();
+    for (i, c) in s.char_indices() {
+        match c {
+            '\'' if !double => {
+                single = !single;
+                start.get_or_insert(i);
+            }
+            '"' if !single => {
+                double = !double;
+                start.get_or_insert(i);
+            }
+            c if c.is_whitespace() && !single && !double => {
+                if let Some(st) = start.take() {
+                    out.push((std::mem::take(&mut cur), st, i));
+                }
+            }
+            c => {
+                start.get_or_insert(i);
+                cur.push(c);
+            }
+        }
+    }
+    if let Some(st) = start {
+        out.push((cur, st, s.len()));
+    }
+    out
+}
+
+fn go_duration_ok(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    let mut any = false;
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_end == 0 {
+            return false;
+        }
+        rest = &rest[num_end..];
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"].iter().find(|u| rest.starts_with(**u));
+        let Some(u) = unit else { return false };
+        rest = &rest[u.len()..];
+        any = true;
+    }
+    any
+}
+
+fn pairs(value: &str, sep: char) -> Result<Vec<(String, String)>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.split_once(sep)
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| format!("`{p}` is not `key{sep}value`"))
+        })
+        .collect()
+}
+
+fn taint(s: &str) -> Result<Value, String> {
+    let (kv, effect) = s.rsplit_once(':').ok_or_else(|| format!("taint `{s}` has no `:Effect`"))?;
+    if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+        return Err(format!("taint effect `{effect}` is not NoSchedule, PreferNoSchedule or NoExecute"));
+    }
+    let mut m = Map::new();
+    match kv.split_once('=') {
+        Some((k, v)) => {
+            m.insert("key".into(), Value::String(k.into()));
+            m.insert("value".into(), Value::String(v.into()));
+        }
+        None => {
+            m.insert("key".into(), Value::String(kv.into()));
+        }
+    }
+    if m.get("key").and_then(Value::as_str).is_none_or(str::is_empty) {
+        return Err(format!("taint `{s}` has no key"));
+    }
+    m.insert("effect".into(), Value::String(effect.into()));
+    Ok(Value::Object(m))
+}
+
+/// `0:memory=1Gi,hugepages-1Gi=2Gi;1:memory=2Gi` → `[{numaNode: 0, limits: {...}}, ...]`.
+fn reserved_memory(s: &str) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for entry in s.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let (node, limits) = entry.split_once(':').ok_or_else(|| format!("`{entry}` is not `NUMA:resource=quantity`"))?;
+        let node: i64 = node.trim().parse().map_err(|_| format!("NUMA node `{node}` is not a number"))?;
+        let limits: Map<String, Value> = pairs(limits, '=')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let mut m = Map::new();
+        m.insert("numaNode".into(), Value::Number(node.into()));
+        m.insert("limits".into(), Value::Object(limits));
+        out.push(Value::Object(m));
+    }
+    Ok(Value::Array(out))
+}
+
+/// Converts one flag value to the JSON its config field takes.
+pub fn convert_value(codec: Codec, value: Option<&str>) -> Result<Value, String> {
+    let need = || value.ok_or_else(|| "needs a value".to_string());
+    Ok(match codec {
+        Codec::Bool => match value {
+            None | Some("true") | Some("True") | Some("TRUE") | Some("1") | Some("t") | Some("T") => Value::Bool(true),
+            Some("false") | Some("False") | Some("FALSE") | Some("0") | Some("f") | Some("F") => Value::Bool(false),
+            Some(v) => return Err(format!("`{v}` is not a boolean")),
+        },
+        Codec::Int | Codec::Verbosity => {
+            let v = need()?;
+            let n: i64 = v.parse().map_err(|_| format!("`{v}` is not an integer"))?;
+            Value::Number(n.into())
+        }
+        Codec::Duration => {
+            let v = need()?;
+            if !go_duration_ok(v) {
+                return Err(format!("`{v}` is not a Go duration (such as 30s, 5m, 1h30m)"));
+            }
+            Value::String(v.into())
+        }
+        Codec::String | Codec::Ip | Codec::Quantity => Value::String(need()?.into()),
+        Codec::StringList => {
+            Value::Array(need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
+        }
+        Codec::Map => Value::Object(pairs(need()?, '=')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+        Codec::MapLangle => Value::Object(pairs(need()?, '<')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+        Codec::BoolMap => {
+            let mut m = Map::new();
+            for (k, v) in pairs(need()?, '=')? {
+                m.insert(k, convert_value(Codec::Bool, Some(&v))?);
+            }
+            Value::Object(m)
+        }
+        Codec::Multimap => {
+            let mut m: Map<String, Value> = Map::new();
+            for (k, v) in pairs(need()?, ':')? {
+                if let Value::Array(a) = m.entry(k).or_insert_with(|| Value::Array(Vec::new())) {
+                    a.push(Value::String(v));
+                }
+            }
+            Value::Object(m)
+        }
+        Codec::Vmodule => {
+            let mut out = Vec::new();
+            for (pattern, level) in pairs(need()?, '=')? {
+                let n: i64 = level.parse().map_err(|_| format!("vmodule level `{level}` is not an integer"))?;
+                let mut m = Map::new();
+                m.insert("filePattern".into(), Value::String(pattern));
+                m.insert("verbosity".into(), Value::Number(Number::from(n)));
+                out.push(Value::Object(m));
+            }
+            Value::Array(out)
+        }
+        Codec::ReservedMemory => reserved_memory(need()?)?,
+        Codec::Taints => Value::Array(need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(taint).collect::<Result<_, _>>()?),
+        Codec::Labels | Codec::Unregistered => Value::String(need()?.into()),
+    })
+}
+
+fn takes_separate_value(codec: Codec) -> bool {
+    !matches!(codec, Codec::Bool)
+}
+
+/// Translates an argument string into outcomes, one per flag, in order.
+pub fn translate(args: &str) -> Vec<Translated> {
+    let words = split_args(args);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let (word, start, end) = &words[i];
+        i += 1;
+        let Some(body) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).filter(|b| !b.is_empty()) else {
+            out.push(Translated { flag: word.clone(), text: word.clone(), span: (*start, *end), outcome: Outcome::Unknown, replaces: false });
+            continue;
+        };
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let dashed = if name.len() == 1 { format!("-{name}") } else { format!("--{name}") };
+        let spec = table().get(name);
+        let mut value = inline.clone();
+        let mut span_end = *end;
+        if value.is_none()
+            && spec.is_some_and(|s| takes_separate_value(s.codec))
+            && let Some((next, _, next_end)) = words.get(i)
+            && !next.starts_with('-')
+        {
+            value = Some(next.clone());
+            span_end = *next_end;
+            i += 1;
+        }
+        let text = match &value {
+            Some(v) => format!("{dashed}={v}"),
+            None => dashed.clone(),
+        };
+        let (outcome, replaces) = match spec {
+            None => (Outcome::Unknown, false),
+            Some(_) if NODEADM_OWNED.contains(&name) => (Outcome::Dropped(DropReason::NodeadmOwned), false),
+            Some(s) if s.codec == Codec::Unregistered => (Outcome::Dropped(DropReason::Unregistered), false),
+            Some(s) if s.codec == Codec::Labels => (Outcome::Flag(text.clone()), false),
+            Some(s) => match (&s.json_path, convert_value(s.codec, value.as_deref())) {
+                (Some(path), Ok(v)) => (Outcome::Config { path: path.clone(), value: v }, s.replaces),
+                (None, Ok(_)) => (Outcome::Flag(text.clone()), false),
+                (_, Err(e)) => (Outcome::Invalid(e), false),
+            },
+        };
+        out.push(Translated { flag: dashed, text, span: (*start, span_end), outcome, replaces });
+    }
+    out
+}
+
+/// Writes `value` at a dotted path, applying the flag's repeat semantics: lists from a second
+/// occurrence append, maps merge, scalars are replaced.
+pub fn apply(config: &mut IndexMap<String, Value>, path: &str, value: Value, repeat: bool) {
+    let mut segs = path.split('.');
+    let Some(first) = segs.next() else { return };
+    let rest: Vec<&str> = segs.collect();
+    if rest.is_empty() {
+        set(config.entry(first.to_string()).or_insert(Value::Null), value, repeat);
+        return;
+    }
+    let mut node = config.entry(first.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    for seg in &rest[..rest.len() - 1] {
+        if !node.is_object() {
+            *node = Value::Object(Map::new());
+        }
+        let Value::Object(m) = node else { return };
+        node = m.entry(seg.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    }
+    if !node.is_object() {
+        *node = Value::Object(Map::new());
+    }
+    if let (Value::Object(m), Some(last)) = (node, rest.last()) {
+        set(m.entry(last.to_string()).or_insert(Value::Null), value, repeat);
+    }
+}
+
+fn set(slot: &mut Value, value: Value, repeat: bool) {
+    match (slot, value) {
+        (Value::Array(a), Value::Array(b)) if repeat => a.extend(b),
+        (Value::Object(a), Value::Object(b)) if repeat => a.extend(b),
+        (slot, value) => *slot = value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(args: &str) -> Outcome {
+        let t = translate(args);
+        assert_eq!(t.len(), 1, "{t:?}");
+        t[0].outcome.clone()
+    }
+
+    fn cfg(path: &str, value: Value) -> Outcome {
+        Outcome::Config { path: path.into(), value }
+    }
+
+    #[test]
+    fn table_is_complete_and_parsed() {
+        assert!(table().len() >= 137);
+        assert!(table().values().all(|s| s.flag.starts_with('-')));
+        assert_eq!(table()["max-pods"].json_path.as_deref(), Some("maxPods"));
+    }
+
+    #[test]
+    fn renamed_keys_and_scalar_types() {
+        assert_eq!(one("--max-pods=110"), cfg("maxPods", json!(110)));
+        assert_eq!(one("--max-pods 58"), cfg("maxPods", json!(58)));
+        assert_eq!(one("--pod-max-pids=4096"), cfg("podPidsLimit", json!(4096)));
+        assert_eq!(one("--image-gc-high-threshold=85"), cfg("imageGCHighThresholdPercent", json!(85)));
+        assert_eq!(one("--image-gc-low-threshold=70"), cfg("imageGCLowThresholdPercent", json!(70)));
+        assert_eq!(one("--minimum-image-ttl-duration=10m"), cfg("imageMinimumGCAge", json!("10m")));
+        assert_eq!(one("--registry-qps=20"), cfg("registryPullQPS", json!(20)));
+        assert_eq!(one("--registry-burst=40"), cfg("registryBurst", json!(40)));
+        assert_eq!(one("--event-qps=5"), cfg("eventRecordQPS", json!(5)));
+        assert_eq!(one("--kube-api-qps=30"), cfg("kubeAPIQPS", json!(30)));
+        assert_eq!(one("--kube-api-content-type=application/json"), cfg("contentType", json!("application/json")));
+        assert_eq!(one("--reserved-cpus=0-1"), cfg("reservedSystemCPUs", json!("0-1")));
+        assert_eq!(one("--rotate-server-certificates"), cfg("serverTLSBootstrap", json!(true)));
+        assert_eq!(one("--serialize-image-pulls=false"), cfg("serializeImagePulls", json!(false)));
+        assert_eq!(one("--cgroups-per-qos=true"), cfg("cgroupsPerQOS", json!(true)));
+        assert_eq!(one("--pod-manifest-path=/etc/k/manifests"), cfg("staticPodPath", json!("/etc/k/manifests")));
+        assert_eq!(one("--make-iptables-util-chains=false"), cfg("makeIPTablesUtilChains", json!(false)));
+        assert_eq!(one("--cpu-cfs-quota=false"), cfg("cpuCFSQuota", json!(false)));
+        assert_eq!(one("--streaming-connection-idle-timeout=5m"), cfg("streamingConnectionIdleTimeout", json!("5m")));
+        assert_eq!(one("--container-log-max-size=50Mi"), cfg("containerLogMaxSize", json!("50Mi")));
+        assert_eq!(one("--v=4"), cfg("logging.verbosity", json!(4)));
+        assert_eq!(one("-v 3"), cfg("logging.verbosity", json!(3)));
+        assert_eq!(one("--anonymous-auth=false"), cfg("authentication.anonymous.enabled", json!(false)));
+        assert_eq!(one("--seccomp-default"), cfg("seccompDefault", json!(true)));
+    }
+
+    #[test]
+    fn maps_lists_taints_and_reserved_memory() {
+        assert_eq!(one("--kube-reserved=cpu=250m,memory=1Gi"), cfg("kubeReserved", json!({"cpu": "250m", "memory": "1Gi"})));
+        assert_eq!(
+            one("--eviction-hard=memory.available<500Mi,nodefs.available<10%"),
+            cfg("evictionHard", json!({"memory.available": "500Mi", "nodefs.available": "10%"}))
+        );
+        assert_eq!(one("--eviction-soft-grace-period=memory.available=1m30s"), cfg("evictionSoftGracePeriod", json!({"memory.available": "1m30s"})));
+        assert_eq!(one("--feature-gates=A=true,B=false"), cfg("featureGates", json!({"A": true, "B": false})));
+        assert_eq!(one("--cluster-dns=10.0.0.10,10.0.0.11"), cfg("clusterDNS", json!(["10.0.0.10", "10.0.0.11"])));
+        assert_eq!(one("--allowed-unsafe-sysctls=net.core.*,kernel.msg*"), cfg("allowedUnsafeSysctls", json!(["net.core.*", "kernel.msg*"])));
+        assert_eq!(
+            one("--register-with-taints=dedicated=gpu:NoSchedule,spot:PreferNoSchedule"),
+            cfg("registerWithTaints", json!([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}, {"key": "spot", "effect": "PreferNoSchedule"}]))
+        );
+        assert_eq!(
+            one("--reserved-memory=0:memory=1Gi,hugepages-1Gi=2Gi;1:memory=2Gi"),
+            cfg("reservedMemory", json!([{"numaNode": 0, "limits": {"memory": "1Gi", "hugepages-1Gi": "2Gi"}}, {"numaNode": 1, "limits": {"memory": "2Gi"}}]))
+        );
+        assert_eq!(one("--vmodule=kubelet*=4"), cfg("logging.vmodule", json!([{"filePattern": "kubelet*", "verbosity": 4}])));
+        assert_eq!(one("--manifest-url-header=a:1,a:2"), cfg("staticPodURLHeader", json!({"a": ["1", "2"]})));
+    }
+
+    #[test]
+    fn labels_stay_flags_unquoted_and_owned_flags_drop() {
+        assert_eq!(one("--node-labels='team=a,tier=b'"), Outcome::Flag("--node-labels=team=a,tier=b".into()));
+        assert_eq!(one("--node-labels=\"x=y\""), Outcome::Flag("--node-labels=x=y".into()));
+        assert_eq!(one("--cert-dir=/var/lib/kubelet/pki"), Outcome::Flag("--cert-dir=/var/lib/kubelet/pki".into()));
+        for f in ["--node-ip=10.0.0.1", "--hostname-override=x", "--cloud-provider=aws", "--kubeconfig=/k", "--provider-id=aws:///x"] {
+            assert_eq!(one(f), Outcome::Dropped(DropReason::NodeadmOwned), "{f}");
+        }
+        for f in ["--pod-infra-container-image=602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5", "--container-runtime=remote"] {
+            assert_eq!(one(f), Outcome::Dropped(DropReason::Unregistered), "{f}");
+        }
+        assert_eq!(one("--system-profile=x"), Outcome::Unknown);
+    }
+
+    #[test]
+    fn invalid_values_and_bool_words() {
+        assert!(matches!(one("--max-pods=many"), Outcome::Invalid(_)));
+        assert!(matches!(one("--sync-frequency=10"), Outcome::Invalid(_)), "a bare number is not a Go duration");
+        assert!(matches!(one("--register-with-taints=a=b:Sometimes"), Outcome::Invalid(_)));
+        // A separate word after a bool flag is not its value (pflag semantics).
+        let t = translate("--fail-swap-on false");
+        assert_eq!(t[0].outcome, cfg("failSwapOn", json!(true)));
+        assert_eq!(t[1].outcome, Outcome::Unknown);
+        let t = translate("--max-pods=20 --node-labels=a=b   --kube-reserved cpu=1");
+        assert_eq!(t.len(), 3);
+        assert!(t[2].replaces);
+        assert_eq!(t[2].text, "--kube-reserved=cpu=1");
+    }
+
+    #[test]
+    fn repeated_flags_follow_their_semantics() {
+        let mut c = IndexMap::new();
+        apply(&mut c, "clusterDNS", json!(["a"]), false);
+        apply(&mut c, "clusterDNS", json!(["b"]), true);
+        apply(&mut c, "maxPods", json!(1), false);
+        apply(&mut c, "maxPods", json!(2), true);
+        apply(&mut c, "authentication.anonymous.enabled", json!(false), false);
+        apply(&mut c, "authentication.webhook.enabled", json!(true), false);
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            json!({"clusterDNS": ["a", "b"], "maxPods": 2, "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": true}}})
+        );
+    }
+
+    #[test]
+    fn splits_like_systemd_then_unquotes() {
+        let w: Vec<String> = split_args(" --a='x y'  --b=\"1\" c ").into_iter().map(|w| w.0).collect();
+        assert_eq!(w, ["--a=x y", "--b=1", "c"]);
+        assert!(go_duration_ok("1h30m") && go_duration_ok("300ms") && go_duration_ok("0") && !go_duration_ok("10") && !go_duration_ok("5 m"));
+    }
+}
