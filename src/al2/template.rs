@@ -1,0 +1,281 @@
+//! Template syntax is opaque (docs/architecture.md invariant 4): Terraform `${…}` and
+//! `%{ if … }…%{ endif }`, CloudFormation `${AWS::Region}`/`${Param}` (with `${!Literal}` for a
+//! literal `${Literal}`), and Go `%s` verbs must survive byte for byte. The shell parser cannot
+//! read `%{ … }`, so before parsing each template token is replaced by a plain word
+//! (`EKSUDTPL<n>X`) and a [`Remap`] carries parse offsets back to the original text. Values that
+//! contain such a word are emitted as the original template text.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Plain shell: `${VAR}` is a shell expansion.
+    None,
+    /// Terraform `templatefile`: `${expr}` and `%{ directive }` are Terraform, `$${` and `%%{`
+    /// are escapes for a literal `${` and `%{`.
+    Terraform,
+    /// CloudFormation `Fn::Sub`: `${Name}` is CloudFormation, `${!Name}` a literal `${Name}`.
+    CloudFormation,
+}
+
+impl fmt::Display for Syntax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Syntax::None => "none",
+            Syntax::Terraform => "terraform",
+            Syntax::CloudFormation => "cloudformation",
+        })
+    }
+}
+
+/// Guesses the syntax: Terraform's escapes and directives, CloudFormation's pseudo parameters.
+pub fn detect(text: &str) -> Syntax {
+    if text.contains("%{") || text.contains("$${") || text.contains("%%{") {
+        Syntax::Terraform
+    } else if text.contains("${AWS::") || text.contains("${!") {
+        Syntax::CloudFormation
+    } else {
+        Syntax::None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectiveKind {
+    If,
+    Else,
+    EndIf,
+    For,
+    EndFor,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The original text, e.g. `${cluster_name}` or `%{ if spot ~}`.
+    pub text: String,
+    pub start: usize,
+    pub directive: Option<DirectiveKind>,
+}
+
+/// One replaced region: `parse` offsets ↔ `orig` offsets.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    parse: (usize, usize),
+    orig: (usize, usize),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Remap {
+    regions: Vec<Region>,
+}
+
+impl Remap {
+    /// Maps an offset in the parsed text to the original text.
+    pub fn to_orig(&self, p: usize) -> usize {
+        let i = self.regions.partition_point(|r| r.parse.0 <= p);
+        if i == 0 {
+            return p;
+        }
+        let r = self.regions[i - 1];
+        if p < r.parse.1 { r.orig.0 } else { r.orig.1 + (p - r.parse.1) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub syntax: Syntax,
+    /// What the shell parser reads.
+    pub text: String,
+    pub remap: Remap,
+    /// Placeholder `n` stands for `tokens[n]`.
+    pub tokens: Vec<Token>,
+}
+
+pub const MARK: &str = "EKSUDTPL";
+
+fn directive_kind(inner: &str) -> Option<DirectiveKind> {
+    let word = inner.trim_matches(|c: char| c == '~' || c.is_whitespace()).split_whitespace().next()?;
+    Some(match word {
+        "if" => DirectiveKind::If,
+        "else" => DirectiveKind::Else,
+        "endif" => DirectiveKind::EndIf,
+        "for" => DirectiveKind::For,
+        "endfor" => DirectiveKind::EndFor,
+        _ => return None,
+    })
+}
+
+/// End of a `${…}`/`%{…}` starting at `open` (the `{`), counting nested braces and skipping
+/// quoted strings inside the expression.
+fn closing(text: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut i = open;
+    let mut quote = false;
+    while i < text.len() {
+        match text[i] {
+            b'"' => quote = !quote,
+            b'\\' if quote => i += 1,
+            b'{' if !quote => depth += 1,
+            b'}' if !quote => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'\n' if depth == 1 && !quote => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Replaces template tokens with placeholder words.
+pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
+    let mut out = Prepared { syntax, text: String::with_capacity(orig.len()), remap: Remap::default(), tokens: Vec::new() };
+    if syntax == Syntax::None {
+        out.text = orig.to_string();
+        return out;
+    }
+    let b = orig.as_bytes();
+    let mut i = 0;
+    let mut copied = 0;
+    let mut push = |out: &mut Prepared, start: usize, end: usize, replacement: String, token: Option<Token>, copied: &mut usize| {
+        out.text.push_str(&orig[*copied..start]);
+        let ps = out.text.len();
+        out.text.push_str(&replacement);
+        out.remap.regions.push(Region { parse: (ps, out.text.len()), orig: (start, end) });
+        if let Some(t) = token {
+            out.tokens.push(t);
+        }
+        *copied = end;
+    };
+    while i < b.len() {
+        let rest = &b[i..];
+        let escape = match syntax {
+            Syntax::Terraform => rest.starts_with(b"$${") || rest.starts_with(b"%%{"),
+            Syntax::CloudFormation => rest.starts_with(b"${!"),
+            Syntax::None => false,
+        };
+        if escape {
+            // The rendered text has a literal `${`/`%{`; the shell sees that.
+            let (replacement, len) = match syntax {
+                Syntax::Terraform => (if rest[0] == b'$' { "${" } else { "%{" }, 3),
+                _ => ("${", 3),
+            };
+            push(&mut out, i, i + len, replacement.to_string(), None, &mut copied);
+            i += len;
+            continue;
+        }
+        let opens = rest.starts_with(b"${") || (syntax == Syntax::Terraform && rest.starts_with(b"%{"));
+        if opens && let Some(end) = closing(b, i + 1) {
+            let text = &orig[i..end];
+            let directive = (rest[0] == b'%').then(|| directive_kind(&text[2..text.len() - 1])).flatten();
+            let n = out.tokens.len();
+            let token = Token { text: text.to_string(), start: i, directive };
+            let word = format!("{MARK}{n}X");
+            // A directive alone on its line becomes a no-op command, so the script still parses.
+            let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
+            let alone = rest[0] == b'%' && orig[line_start..i].trim().is_empty();
+            let replacement = if alone { format!(": {word}") } else { word };
+            push(&mut out, i, end, replacement, Some(token), &mut copied);
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out.text.push_str(&orig[copied..]);
+    out
+}
+
+impl Prepared {
+    /// Replaces placeholder words in `s` by the template text they stand for.
+    pub fn restore(&self, s: &str) -> String {
+        if self.tokens.is_empty() || !s.contains(MARK) {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(pos) = rest.find(MARK) {
+            out.push_str(&rest[..pos]);
+            let after = &rest[pos + MARK.len()..];
+            let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+            match (after[..digits].parse::<usize>().ok().and_then(|n| self.tokens.get(n)), after[digits..].starts_with('X')) {
+                (Some(t), true) => {
+                    out.push_str(&t.text);
+                    rest = &after[digits + 1..];
+                }
+                _ => {
+                    out.push_str(MARK);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The template directives enclosing an original offset, outermost first.
+    pub fn enclosing_directives(&self, orig_offset: usize) -> Vec<&Token> {
+        let mut stack: Vec<&Token> = Vec::new();
+        for t in self.tokens.iter().take_while(|t| t.start < orig_offset) {
+            match t.directive {
+                Some(DirectiveKind::If | DirectiveKind::For) => stack.push(t),
+                Some(DirectiveKind::Else) => {
+                    stack.pop();
+                    stack.push(t);
+                }
+                Some(DirectiveKind::EndIf | DirectiveKind::EndFor) => {
+                    stack.pop();
+                }
+                None => {}
+            }
+        }
+        stack
+    }
+}
+
+/// Whether a value is (or contains) Go `printf` verbs such as `%s`, used by generators that
+/// fill user data with `fmt.Sprintf`.
+pub fn has_printf_verb(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(2).any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'v' | b'q'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_syntax() {
+        assert_eq!(detect("echo ${A}"), Syntax::None);
+        assert_eq!(detect("%{ if x }a%{ endif }"), Syntax::Terraform);
+        assert_eq!(detect("echo $${HOME}"), Syntax::Terraform);
+        assert_eq!(detect("--region ${AWS::Region}"), Syntax::CloudFormation);
+    }
+
+    #[test]
+    fn terraform_tokens_become_words_and_map_back() {
+        let orig = "#!/bin/bash\n%{ if spot ~}\nB=${indent(2, x)} $${HOME}\n%{ endif ~}\n";
+        let p = prepare(orig, Syntax::Terraform);
+        assert_eq!(p.text, "#!/bin/bash\n: EKSUDTPL0X\nB=EKSUDTPL1X ${HOME}\n: EKSUDTPL2X\n");
+        assert_eq!(p.tokens[1].text, "${indent(2, x)}");
+        assert_eq!(p.tokens[0].directive, Some(DirectiveKind::If));
+        // Offsets after a replaced region shift back.
+        let ph = p.text.find("${HOME}").unwrap();
+        assert_eq!(&orig[p.remap.to_orig(ph)..p.remap.to_orig(ph) + 3], "$${", "a replaced region maps to its start");
+        assert_eq!(&orig[p.remap.to_orig(ph + 2)..p.remap.to_orig(ph + 2) + 3], "HOM");
+        let b = p.text.find("B=").unwrap();
+        assert_eq!(&orig[p.remap.to_orig(b)..p.remap.to_orig(b) + 2], "B=");
+        assert_eq!(p.restore("x=EKSUDTPL1X/y"), "x=${indent(2, x)}/y");
+        let inside = orig.find("B=").unwrap();
+        assert_eq!(p.enclosing_directives(inside).len(), 1);
+        assert!(p.enclosing_directives(orig.len()).is_empty());
+    }
+
+    #[test]
+    fn cloudformation_literal_escape() {
+        let p = prepare("--name ${ClusterName} --x ${!LITERAL}", Syntax::CloudFormation);
+        assert_eq!(p.text, "--name EKSUDTPL0X --x ${LITERAL}");
+        assert!(has_printf_verb("'%s'") && !has_printf_verb("100%"));
+    }
+}
