@@ -5,6 +5,7 @@
 //! `convert` needs lives beside it.
 
 pub mod kubelet_flags;
+pub mod shell;
 pub mod template;
 
 /// Words that may precede the real command word (`sudo /etc/eks/bootstrap.sh …`).

@@ -1,0 +1,393 @@
+//! A real shell parse of AL2 user-data scripts (brush-parser, a POSIX/bash parser with source
+//! locations), flattened into what the translator needs: every simple command in order, with
+//! its words, prefix assignments, redirections (heredoc bodies included), byte span in the
+//! user's text, and the branch it sits in (`if`/`else`, `case`, loops, functions, `||`, template
+//! `%{ if }`). Template tokens are made opaque first (`template.rs`), and every offset is mapped
+//! back to the original text.
+
+use super::template::{self, Prepared, Syntax};
+use brush_parser::ast;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as the parser read it (quotes included), placeholders restored.
+    pub raw: String,
+    /// As parsed (placeholders not restored), for expansion.
+    pub parsed: String,
+    pub span: (usize, usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redirect {
+    /// `> file`, `>> file`: output written to a path.
+    Write { path: Word, append: bool },
+    /// A heredoc; `expands` is false for a quoted delimiter (`<<'EOF'`).
+    HereDoc { body: String, expands: bool },
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Command name and arguments.
+    pub words: Vec<Word>,
+    /// `VAR=value` before the command (or a bare assignment when `words` is empty).
+    pub assignments: Vec<(String, Word)>,
+    pub redirects: Vec<Redirect>,
+    /// Byte span in the original text.
+    pub span: (usize, usize),
+    /// Enclosing conditions, outermost first (`if [ "$SPOT" = true ]`, `else`, …).
+    pub branch: Vec<String>,
+    /// Runs only if an earlier command in its `&&`/`||` list succeeded or failed.
+    pub conditional: bool,
+    pub function: Option<String>,
+}
+
+impl Command {
+    pub fn name(&self) -> Option<&str> {
+        self.words.first().map(|w| w.parsed.as_str())
+    }
+    /// Whether the command runs unconditionally at the top level of the script.
+    pub fn unconditional(&self) -> bool {
+        self.branch.is_empty() && !self.conditional && self.function.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub commands: Vec<Command>,
+    pub prepared: Prepared,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the script does not parse as shell: {message}")]
+pub struct ParseError {
+    pub message: String,
+    /// Byte offset in the original text.
+    pub offset: Option<usize>,
+}
+
+struct Walker<'a> {
+    prepared: &'a Prepared,
+    /// Byte offset of each char index in the parsed text.
+    char_to_byte: Vec<usize>,
+    orig: &'a str,
+    out: Vec<Command>,
+    branch: Vec<String>,
+    conditional: bool,
+    function: Option<String>,
+}
+
+impl Walker<'_> {
+    fn byte(&self, char_index: usize) -> usize {
+        let b = self.char_to_byte.get(char_index).copied().unwrap_or(self.prepared.text.len());
+        self.prepared.remap.to_orig(b)
+    }
+
+    fn span(&self, s: &brush_parser::SourceSpan) -> (usize, usize) {
+        (self.byte(s.start.index), self.byte(s.end.index))
+    }
+
+    fn word(&self, w: &ast::Word) -> Word {
+        let mut span = w.loc.as_ref().map_or((0, 0), |l| self.span(l));
+        // After a line continuation the parser's location starts at the continuation.
+        while span.0 < span.1 {
+            let rest = &self.orig[span.0..span.1];
+            if rest.starts_with("\\\n") {
+                span.0 += 2;
+            } else if rest.starts_with([' ', '\t', '\n']) {
+                span.0 += 1;
+            } else {
+                break;
+            }
+        }
+        let raw = if span.1 > span.0 { self.orig[span.0..span.1].to_string() } else { self.prepared.restore(&w.value) };
+        Word { raw, parsed: w.value.clone(), span }
+    }
+
+    fn describe(&self, list: &ast::CompoundList) -> String {
+        let text = list
+            .0
+            .first()
+            .and_then(|i| ast::SourceLocation::location(&i.0))
+            .map(|l| {
+                let (s, e) = self.span(&l);
+                self.orig[s..e.max(s)].to_string()
+            })
+            .unwrap_or_default();
+        let text: String = text.lines().next().unwrap_or_default().chars().take(80).collect();
+        text
+    }
+
+    fn list(&mut self, list: &ast::CompoundList) {
+        for item in &list.0 {
+            self.and_or(&item.0);
+        }
+    }
+
+    fn and_or(&mut self, l: &ast::AndOrList) {
+        self.pipeline(&l.first);
+        let saved = self.conditional;
+        for next in &l.additional {
+            self.conditional = true;
+            match next {
+                ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p),
+            }
+        }
+        self.conditional = saved;
+    }
+
+    fn pipeline(&mut self, p: &ast::Pipeline) {
+        for c in &p.seq {
+            self.command(c);
+        }
+    }
+
+    fn with_branch(&mut self, label: String, f: impl FnOnce(&mut Self)) {
+        self.branch.push(label);
+        f(self);
+        self.branch.pop();
+    }
+
+    fn command(&mut self, c: &ast::Command) {
+        match c {
+            ast::Command::Simple(s) => self.simple(s),
+            ast::Command::Compound(cc, _) => self.compound(cc),
+            ast::Command::Function(f) => {
+                let saved = self.function.replace(f.fname.value.clone());
+                self.compound(&f.body.0);
+                self.function = saved;
+            }
+            ast::Command::ExtendedTest(..) => {}
+        }
+    }
+
+    fn compound(&mut self, cc: &ast::CompoundCommand) {
+        match cc {
+            ast::CompoundCommand::BraceGroup(b) => self.list(&b.list),
+            ast::CompoundCommand::Subshell(s) => self.list(&s.list),
+            ast::CompoundCommand::IfClause(i) => {
+                self.list(&i.condition);
+                let cond = format!("if {}", self.describe(&i.condition));
+                self.with_branch(cond.clone(), |w| w.list(&i.then));
+                for e in i.elses.iter().flatten() {
+                    let label = match &e.condition {
+                        Some(c) => {
+                            self.with_branch(format!("not ({cond})"), |w| w.list(c));
+                            format!("elif {}", self.describe(c))
+                        }
+                        None => format!("else of ({cond})"),
+                    };
+                    self.with_branch(label, |w| w.list(&e.body));
+                }
+            }
+            ast::CompoundCommand::CaseClause(c) => {
+                for item in &c.cases {
+                    let pats: Vec<&str> = item.patterns.iter().map(|p| p.value.as_str()).collect();
+                    let label = format!("case {} in {}", c.value.value, pats.join("|"));
+                    if let Some(cmd) = &item.cmd {
+                        self.with_branch(label, |w| w.list(cmd));
+                    }
+                }
+            }
+            ast::CompoundCommand::ForClause(f) => {
+                self.with_branch(format!("for {}", f.variable_name), |w| w.list(&f.body.list))
+            }
+            ast::CompoundCommand::WhileClause(wc) | ast::CompoundCommand::UntilClause(wc) => {
+                self.list(&wc.0);
+                self.with_branch(format!("loop while {}", self.describe(&wc.0)), |w| w.list(&wc.1.list));
+            }
+            ast::CompoundCommand::ArithmeticForClause(a) => self.with_branch("for ((…))".into(), |w| w.list(&a.body.list)),
+            ast::CompoundCommand::Arithmetic(_) | ast::CompoundCommand::Coprocess(_) => {}
+        }
+    }
+
+    fn simple(&mut self, s: &ast::SimpleCommand) {
+        let mut cmd = Command {
+            words: Vec::new(),
+            assignments: Vec::new(),
+            redirects: Vec::new(),
+            span: (usize::MAX, 0),
+            branch: self.branch.clone(),
+            conditional: self.conditional,
+            function: self.function.clone(),
+        };
+        let mut grow = |span: (usize, usize), cmd: &mut Command| {
+            if span.1 > span.0 || span.0 != 0 {
+                cmd.span = (cmd.span.0.min(span.0), cmd.span.1.max(span.1));
+            }
+        };
+        for item in s.prefix.iter().flat_map(|p| p.0.iter()) {
+            self.item(item, &mut cmd, &mut grow);
+        }
+        if let Some(w) = &s.word_or_name {
+            let w = self.word(w);
+            grow(w.span, &mut cmd);
+            cmd.words.push(w);
+        }
+        for item in s.suffix.iter().flat_map(|p| p.0.iter()) {
+            self.item(item, &mut cmd, &mut grow);
+        }
+        if cmd.span.0 == usize::MAX {
+            cmd.span = (0, 0);
+        }
+        // Template directives around the command are branches too.
+        let directives: Vec<String> =
+            self.prepared.enclosing_directives(cmd.span.0).iter().map(|t| format!("template {}", t.text.trim())).collect();
+        if !directives.is_empty() {
+            let mut b = directives;
+            b.extend(cmd.branch.drain(..));
+            cmd.branch = b;
+        }
+        // A placeholder no-op standing for a directive alone on its line is not a command.
+        let is_directive_stub = cmd.name() == Some(":")
+            && cmd.words.len() == 2
+            && cmd.words[1].parsed.starts_with(template::MARK)
+            && self.prepared.tokens.iter().any(|t| t.directive.is_some() && t.text == cmd.words[1].raw);
+        if !is_directive_stub {
+            self.out.push(cmd);
+        }
+    }
+
+    fn item(
+        &self,
+        item: &ast::CommandPrefixOrSuffixItem,
+        cmd: &mut Command,
+        grow: &mut impl FnMut((usize, usize), &mut Command),
+    ) {
+        match item {
+            ast::CommandPrefixOrSuffixItem::Word(w) => {
+                let w = self.word(w);
+                grow(w.span, cmd);
+                cmd.words.push(w);
+            }
+            ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                let word = self.word(w);
+                grow(word.span, cmd);
+                let value = match &a.value {
+                    ast::AssignmentValue::Scalar(v) => self.word(v),
+                    ast::AssignmentValue::Array(_) => word.clone(),
+                };
+                if cmd.words.is_empty() {
+                    cmd.assignments.push((a.name.to_string(), value));
+                } else {
+                    // `export VAR=value`, `local VAR=value`: an argument of the builtin.
+                    let mut w = word;
+                    w.parsed = format!("{}={}", a.name, value.parsed);
+                    cmd.words.push(w);
+                }
+            }
+            ast::CommandPrefixOrSuffixItem::IoRedirect(r) => cmd.redirects.push(match r {
+                ast::IoRedirect::File(_, kind, ast::IoFileRedirectTarget::Filename(w)) => match kind {
+                    ast::IoFileRedirectKind::Write | ast::IoFileRedirectKind::Clobber => {
+                        Redirect::Write { path: self.word(w), append: false }
+                    }
+                    ast::IoFileRedirectKind::Append => Redirect::Write { path: self.word(w), append: true },
+                    _ => Redirect::Other,
+                },
+                ast::IoRedirect::HereDocument(_, h) => {
+                    Redirect::HereDoc { body: self.prepared.restore(&h.doc.value), expands: h.requires_expansion }
+                }
+                _ => Redirect::Other,
+            }),
+            ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {}
+        }
+    }
+}
+
+/// Parses a script. Template syntax is made opaque first (`syntax` from [`template::detect`]
+/// or the user).
+pub fn parse(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
+    let prepared = template::prepare(orig, syntax);
+    let options = brush_parser::ParserOptions::default();
+    let mut parser = brush_parser::Parser::new(prepared.text.as_bytes(), &options);
+    let mut char_to_byte: Vec<usize> = prepared.text.char_indices().map(|(b, _)| b).collect();
+    char_to_byte.push(prepared.text.len());
+    let program = parser.parse_program().map_err(|e| {
+        let pos = match &e {
+            brush_parser::ParseError::ParsingNear(p) => Some(p.index),
+            brush_parser::ParseError::Tokenizing { position: Some(p), .. } => Some(p.index),
+            _ => None,
+        };
+        ParseError {
+            message: e.to_string(),
+            offset: pos.map(|p| prepared.remap.to_orig(char_to_byte.get(p).copied().unwrap_or(prepared.text.len()))),
+        }
+    })?;
+    let mut w = Walker {
+        prepared: &prepared,
+        char_to_byte,
+        orig,
+        out: Vec::new(),
+        branch: Vec::new(),
+        conditional: false,
+        function: None,
+    };
+    for cc in &program.complete_commands {
+        w.list(cc);
+    }
+    let commands = w.out;
+    Ok(Script { commands, prepared })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &Script) -> Vec<String> {
+        s.commands.iter().map(|c| c.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ")).collect()
+    }
+
+    #[test]
+    fn flattens_commands_with_branches_and_spans() {
+        let text = "#!/bin/bash\nset -ex\nCA=abc\nif [ \"$SPOT\" = true ]; then\n  /etc/eks/bootstrap.sh c \\\n    --kubelet-extra-args '--node-labels=a=b' || exit 1\nelse\n  sudo /etc/eks/bootstrap.sh c\nfi\nf() { echo in-f; }\n";
+        let s = parse(text, Syntax::None).unwrap();
+        assert_eq!(
+            names(&s),
+            [
+                "set -ex",
+                "",
+                "[ \"$SPOT\" = true ]",
+                "/etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=a=b'",
+                "exit 1",
+                "sudo /etc/eks/bootstrap.sh c",
+                "echo in-f",
+            ]
+        );
+        assert_eq!(s.commands[1].assignments[0].0, "CA");
+        let call = &s.commands[3];
+        assert_eq!(call.branch, ["if [ \"$SPOT\" = true ]"]);
+        assert!(&text[call.span.0..call.span.1].starts_with("/etc/eks/bootstrap.sh c \\\n"));
+        assert!(text[call.span.0..call.span.1].ends_with("'--node-labels=a=b'"));
+        assert!(s.commands[4].conditional);
+        assert_eq!(s.commands[5].branch, ["else of (if [ \"$SPOT\" = true ])"]);
+        assert_eq!(s.commands[6].function.as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn heredocs_and_redirects() {
+        let text = "cat <<'EOF' > /etc/eks/containerd/containerd-config.toml\nversion = 2\n[plugins]\nEOF\necho x >> /var/log/x\n";
+        let s = parse(text, Syntax::None).unwrap();
+        assert_eq!(s.commands[0].redirects.len(), 2, "{:?}", s.commands[0].redirects);
+        assert!(s.commands[0].redirects.iter().any(|r| matches!(r, Redirect::HereDoc { body, expands: false } if body == "version = 2\n[plugins]\n")));
+        assert!(s.commands[0].redirects.iter().any(|r| matches!(r, Redirect::Write { path, append: false } if path.raw == "/etc/eks/containerd/containerd-config.toml")));
+        assert!(matches!(&s.commands[1].redirects[0], Redirect::Write { append: true, .. }));
+    }
+
+    #[test]
+    fn templates_parse_and_keep_their_text() {
+        let text = "#!/bin/bash\n%{ if spot ~}\n/etc/eks/bootstrap.sh ${cluster_name} --b64-cluster-ca ${ca}\n%{ endif ~}\necho $${HOME}\n";
+        let s = parse(text, Syntax::Terraform).unwrap();
+        assert_eq!(names(&s), ["/etc/eks/bootstrap.sh ${cluster_name} --b64-cluster-ca ${ca}", "echo $${HOME}"]);
+        assert_eq!(s.commands[0].branch, ["template %{ if spot ~}"]);
+        assert_eq!(s.commands[0].words[1].parsed, "EKSUDTPL1X");
+        assert_eq!(s.commands[1].words[1].parsed, "${HOME}");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse("if true; then\n  echo\n", Syntax::None).unwrap_err();
+        assert!(e.message.contains("syntax error"), "{e:?}");
+        let e = parse("echo 'unterminated\n", Syntax::None).unwrap_err();
+        assert!(e.offset.is_some() || e.message.contains("end of input"), "{e:?}");
+    }
+}
