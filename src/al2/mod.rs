@@ -4,9 +4,11 @@
 //! fails. This is a lexical scan for calls in command position; the full shell analysis that
 //! `convert` needs lives beside it.
 
+pub mod bootstrap;
 pub mod kubelet_flags;
 pub mod shell;
 pub mod template;
+pub mod words;
 
 /// Words that may precede the real command word (`sudo /etc/eks/bootstrap.sh …`).
 const PREFIXES: &[&str] = &["sudo", "exec", "bash", "sh", "env", "nohup", "time", "command", "-E", "-x", "-e", "--"];

@@ -139,7 +139,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
     let b = orig.as_bytes();
     let mut i = 0;
     let mut copied = 0;
-    let mut push = |out: &mut Prepared, start: usize, end: usize, replacement: String, token: Option<Token>, copied: &mut usize| {
+    let push = |out: &mut Prepared, start: usize, end: usize, replacement: String, token: Option<Token>, copied: &mut usize| {
         out.text.push_str(&orig[*copied..start]);
         let ps = out.text.len();
         out.text.push_str(&replacement);
