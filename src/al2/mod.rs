@@ -4,6 +4,7 @@
 //! fails. This is a lexical scan for calls in command position; the full shell analysis that
 //! `convert` needs lives beside it.
 
+pub mod analysis;
 pub mod bootstrap;
 pub mod kubelet_flags;
 pub mod shell;

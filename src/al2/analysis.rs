@@ -1,0 +1,231 @@
+//! What an AL2 script *means* for the node (docs/architecture.md `al2::Analysis`): every
+//! `bootstrap.sh` invocation with its arguments expanded and the environment it sees, the
+//! variables known at that point, files the script writes (a containerd config in a heredoc),
+//! edits to bootstrap.sh itself, and the commands that ran after it (on AL2 after kubelet
+//! started; on AL2023 every user script runs before, docs §3).
+
+use super::bootstrap::{self, Call};
+use super::shell::{Command, Redirect, Script};
+use super::words::{self, Env, Value};
+
+/// Words that may precede the real command word.
+const WRAPPERS: &[&str] = &["sudo", "exec", "bash", "sh", "env", "nohup", "time", "command", "source", "."];
+
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub call: Call,
+    /// Index into `Script::commands`.
+    pub command: usize,
+    /// Byte span of the whole simple command.
+    pub span: (usize, usize),
+    pub branch: Vec<String>,
+    pub conditional: bool,
+    pub function: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    pub path: String,
+    pub content: Value,
+    pub command: usize,
+    pub span: (usize, usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub script: Script,
+    pub invocations: Vec<Invocation>,
+    pub files: Vec<FileWrite>,
+    /// Commands that modify `/etc/eks/bootstrap.sh` (`sed -i`, `echo >>`).
+    pub patches: Vec<usize>,
+    /// Indices of commands that follow the first unconditional top-level invocation.
+    pub after_bootstrap: Vec<usize>,
+}
+
+/// The command word index after wrappers (`sudo -E`, `env A=b`, `bash -c`…), if any.
+fn command_word(cmd: &Command) -> Option<(usize, bool)> {
+    let mut sudo_keeps_env = true;
+    let mut i = 0;
+    while i < cmd.words.len() {
+        let w = cmd.words[i].parsed.trim_matches(|c| c == '"' || c == '\'');
+        if WRAPPERS.contains(&w) {
+            if w == "sudo" {
+                sudo_keeps_env = false;
+            }
+            i += 1;
+            continue;
+        }
+        if w.starts_with('-') && i > 0 {
+            if w == "-E" || w.starts_with("--preserve-env") {
+                sudo_keeps_env = true;
+            }
+            i += 1;
+            continue;
+        }
+        if i > 0 && w.contains('=') && w.split('=').next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            i += 1;
+            continue;
+        }
+        return Some((i, sudo_keeps_env));
+    }
+    None
+}
+
+pub fn is_bootstrap_word(w: &str) -> bool {
+    let w = w.trim_matches(|c| c == '"' || c == '\'');
+    w.rsplit('/').next() == Some("bootstrap.sh")
+}
+
+fn touches_bootstrap(cmd: &Command) -> bool {
+    let writes = cmd.redirects.iter().any(|r| matches!(r, Redirect::Write { path, .. } if is_bootstrap_word(&path.parsed)));
+    let edits = matches!(cmd.name(), Some("sed") | Some("perl")) && cmd.words.iter().any(|w| w.parsed == "-i" || w.parsed.starts_with("-i"))
+        && cmd.words.iter().skip(1).any(|w| is_bootstrap_word(&w.parsed));
+    writes || edits
+}
+
+pub fn analyze(script: Script) -> Analysis {
+    let mut env = Env::default();
+    let mut invocations = Vec::new();
+    let mut files = Vec::new();
+    let mut patches = Vec::new();
+    let mut first_call: Option<usize> = None;
+    for (idx, cmd) in script.commands.iter().enumerate() {
+        let expand = |w: &str, env: &Env| words::expand(w, env, &script.prepared);
+        // Assignments: static only when the command always runs at the top level.
+        if cmd.words.is_empty() {
+            for (name, w) in &cmd.assignments {
+                if cmd.unconditional() {
+                    let v = expand(&w.parsed, &env);
+                    env.set(name, v, false);
+                } else {
+                    env.set_dynamic(name, format!("`{name}` is set inside `{}`", cmd.branch.last().map_or("a conditional command", |b| b.as_str())));
+                }
+            }
+            continue;
+        }
+        if matches!(cmd.name(), Some("export") | Some("declare") | Some("typeset") | Some("readonly")) {
+            let export = cmd.name() == Some("export") || cmd.words.iter().any(|w| w.parsed == "-x");
+            for w in cmd.words.iter().skip(1).filter(|w| !w.parsed.starts_with('-')) {
+                match w.parsed.split_once('=') {
+                    Some((name, value)) => {
+                        if cmd.unconditional() {
+                            let v = expand(value, &env);
+                            env.set(name, v, export);
+                        } else {
+                            env.set_dynamic(name, format!("`{name}` is set inside `{}`", cmd.branch.last().map_or("a conditional command", |b| b.as_str())));
+                            if export {
+                                env.export(name);
+                            }
+                        }
+                    }
+                    None if export => env.export(&w.parsed),
+                    None => {}
+                }
+            }
+            continue;
+        }
+        if touches_bootstrap(cmd) {
+            patches.push(idx);
+        }
+        // Files written from a heredoc (`cat <<EOF > f`, `tee f <<EOF`) or `echo … > f`.
+        let heredoc = cmd.redirects.iter().find_map(|r| match r {
+            Redirect::HereDoc { body, expands } => Some((body.clone(), *expands)),
+            _ => None,
+        });
+        let target = cmd.redirects.iter().find_map(|r| match r {
+            Redirect::Write { path, append: false } => Some(path.clone()),
+            _ => None,
+        });
+        let tee_target = (cmd.name() == Some("tee")).then(|| cmd.words.iter().skip(1).find(|w| !w.parsed.starts_with('-')).cloned()).flatten();
+        if let (Some((body, expands)), Some(path)) = (&heredoc, target.clone().or(tee_target)) {
+            let content = if *expands { expand(&format!("\"{}\"", body.replace('"', "\\\"")), &env) } else { Value::Static(body.clone()) };
+            files.push(FileWrite { path: expand(&path.parsed, &env).text().to_string(), content, command: idx, span: cmd.span });
+        } else if let (Some(path), Some("echo" | "printf")) = (&target, cmd.name())
+            && let Some(w) = cmd.words.get(1)
+        {
+            files.push(FileWrite { path: expand(&path.parsed, &env).text().to_string(), content: expand(&w.parsed, &env), command: idx, span: cmd.span });
+        }
+        let Some((word, keeps_env)) = command_word(cmd) else { continue };
+        if !is_bootstrap_word(&cmd.words[word].parsed) {
+            continue;
+        }
+        let args: Vec<(Value, (usize, usize))> = cmd.words[word + 1..].iter().map(|w| (expand(&w.parsed, &env), w.span)).collect();
+        let mut call_env: Vec<(String, Value, (usize, usize))> = if keeps_env {
+            env.exported().map(|(k, v)| (k.to_string(), v.clone(), cmd.span)).collect()
+        } else {
+            Vec::new()
+        };
+        call_env.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, w) in &cmd.assignments {
+            call_env.push((name.clone(), expand(&w.parsed, &env), w.span));
+        }
+        // `env A=b bootstrap.sh`, `sudo A=b bootstrap.sh`
+        for w in &cmd.words[..word] {
+            if let Some((name, value)) = w.parsed.split_once('=') {
+                call_env.push((name.to_string(), expand(value, &env), w.span));
+            }
+        }
+        let call = bootstrap::parse_args(&args, &call_env);
+        if first_call.is_none() && cmd.unconditional() {
+            first_call = Some(idx);
+        }
+        invocations.push(Invocation {
+            call,
+            command: idx,
+            span: cmd.span,
+            branch: cmd.branch.clone(),
+            conditional: cmd.conditional,
+            function: cmd.function.clone(),
+        });
+    }
+    let after_bootstrap = match first_call {
+        Some(first) => (first + 1..script.commands.len())
+            .filter(|i| !invocations.iter().any(|inv| inv.command == *i))
+            .filter(|i| !matches!(script.commands[*i].name(), Some("exit")))
+            .collect(),
+        None => Vec::new(),
+    };
+    Analysis { script, invocations, files, patches, after_bootstrap }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::al2::bootstrap::Flag;
+    use crate::al2::shell;
+    use crate::al2::template::Syntax;
+
+    fn run(text: &str) -> Analysis {
+        analyze(shell::parse(text, Syntax::None).unwrap())
+    }
+
+    #[test]
+    fn resolves_static_variables_and_exports() {
+        let a = run("#!/bin/bash\nCA=Y2E=\nexport KUBELET_EXTRA_ARGS='--max-pods=20'\nEP=\"https://$HOSTX\"\n/etc/eks/bootstrap.sh prod --b64-cluster-ca \"$CA\" --apiserver-endpoint $EP\necho done\n");
+        assert_eq!(a.invocations.len(), 1);
+        let c = &a.invocations[0].call;
+        assert_eq!(c.cluster_name.as_ref().unwrap().value, Value::Static("prod".into()));
+        assert_eq!(c.get(Flag::B64ClusterCa).unwrap().value, Value::Static("Y2E=".into()));
+        assert!(c.get(Flag::ApiserverEndpoint).unwrap().value.is_runtime(), "$HOSTX is unknown");
+        assert_eq!(c.get(Flag::KubeletExtraArgs).unwrap().from_env.as_deref(), Some("KUBELET_EXTRA_ARGS"));
+        assert_eq!(a.after_bootstrap, [4]);
+    }
+
+    #[test]
+    fn sudo_without_e_drops_the_environment() {
+        let a = run("export USE_MAX_PODS=false\nsudo /etc/eks/bootstrap.sh c\nsudo -E /etc/eks/bootstrap.sh c\nUSE_MAX_PODS=false /etc/eks/bootstrap.sh c\n");
+        assert!(a.invocations[0].call.get(Flag::UseMaxPods).is_none());
+        assert!(a.invocations[1].call.get(Flag::UseMaxPods).is_some());
+        assert!(a.invocations[2].call.get(Flag::UseMaxPods).is_some());
+    }
+
+    #[test]
+    fn branches_files_and_patches() {
+        let a = run("if [ \"$SPOT\" = 1 ]; then L=spot; else L=ondemand; fi\ncat <<'EOF' > /etc/eks/containerd/containerd-config.toml\nversion = 2\nEOF\nsed -i 's/x/y/' /etc/eks/bootstrap.sh\n/etc/eks/bootstrap.sh c --kubelet-extra-args \"--node-labels=l=$L\" --containerd-config-file /etc/eks/containerd/containerd-config.toml\n");
+        let c = &a.invocations[0].call;
+        assert!(c.get(Flag::KubeletExtraArgs).unwrap().value.is_runtime(), "L depends on the branch");
+        assert_eq!(a.files.len(), 1);
+        assert_eq!(a.files[0].content, Value::Static("version = 2\n".into()));
+        assert_eq!(a.patches.len(), 1);
+    }
+}
