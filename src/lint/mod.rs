@@ -123,25 +123,42 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
     resolve(source, &env, diags)
 }
 
-/// Turns spans into the lines and columns a user sees, sorted by position.
+/// Turns spans into the lines and columns a user sees.
+pub struct Locator<'a> {
+    source: &'a Source,
+    env: &'a Envelope,
+    input_index: LineIndex,
+    payload_index: Option<LineIndex>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(source: &'a Source, env: &'a Envelope) -> Self {
+        Locator {
+            source,
+            env,
+            input_index: LineIndex::new(&source.bytes),
+            payload_index: (!env.encoding.is_identity()).then(|| LineIndex::new(&env.payload)),
+        }
+    }
+
+    pub fn finding(&self, d: Diagnostic) -> Finding {
+        let part = d.part.and_then(|i| self.env.parts.get(i)).map(|p| PartRef {
+            index: p.index + 1,
+            content_type: p.media().map(str::to_string),
+            kind: p.kind,
+        });
+        let (location, source_line) = match d.span {
+            None => (None, None),
+            Some(span) => locate(self.source, self.env, &self.input_index, self.payload_index.as_ref(), span),
+        };
+        Finding { diagnostic: d, location, part, source_line }
+    }
+}
+
+/// Resolves and sorts findings by position (then code), so output is stable.
 pub fn resolve(source: &Source, env: &Envelope, diags: Vec<Diagnostic>) -> FileReport {
-    let input_index = LineIndex::new(&source.bytes);
-    let payload_index = (!env.encoding.is_identity()).then(|| LineIndex::new(&env.payload));
-    let mut findings: Vec<Finding> = diags
-        .into_iter()
-        .map(|d| {
-            let part = d.part.and_then(|i| env.parts.get(i)).map(|p| PartRef {
-                index: p.index + 1,
-                content_type: p.media().map(str::to_string),
-                kind: p.kind,
-            });
-            let (location, source_line) = match d.span {
-                None => (None, None),
-                Some(span) => locate(source, env, &input_index, payload_index.as_ref(), span),
-            };
-            Finding { diagnostic: d, location, part, source_line }
-        })
-        .collect();
+    let locator = Locator::new(source, env);
+    let mut findings: Vec<Finding> = diags.into_iter().map(|d| locator.finding(d)).collect();
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
             (
