@@ -20,3 +20,4 @@ pub mod userdata;
 pub use diagnostic::{Diagnostic, Severity};
 pub use source::Source;
 pub use target::Target;
+pub mod translate;

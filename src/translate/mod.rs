@@ -1,0 +1,613 @@
+//! AL2 user data → AL2023 user data. Each `bootstrap.sh` call becomes NodeConfig fields per
+//! `../shared/docs/nodeadm-and-bootstrap.md` §5.1 (flags) and §6 (kubelet flags), shaped by the
+//! [`Target`] (peers §8 lesson 3); the rest of each script is kept byte for byte with the call
+//! replaced by `true`; every construct gets a report entry (`codes.rs`). Nothing is guessed:
+//! unknown flags, boot-time values and missing cluster values are entries that need review.
+
+pub mod codes;
+
+use crate::al2::analysis::{self, Invocation};
+use crate::al2::bootstrap::{Arg, Call, Flag};
+use crate::al2::kubelet_flags::{self, DropReason, Outcome as KOutcome};
+use crate::al2::shell;
+use crate::al2::template::{self, Syntax};
+use crate::al2::words::Value as WValue;
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::lint::RuleMeta;
+use crate::nodeconfig::types::{LocalStorageStrategy, NodeConfig};
+use crate::target::Target;
+use crate::userdata::mime_write::OutPart;
+use crate::userdata::{Envelope, Part, PartKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Cluster coordinates given on the command line or in `--cluster-info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterInfo {
+    pub name: Option<String>,
+    pub api_server_endpoint: Option<String>,
+    pub certificate_authority: Option<String>,
+    pub cidr: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub target: Target,
+    pub cluster: ClusterInfo,
+    /// Keep AL2's replace-the-whole-map semantics by keeping map flags as flags.
+    pub keep_map_semantics: bool,
+    /// Template syntax; `None` detects it.
+    pub template: Option<Syntax>,
+}
+
+/// A translation: the NodeConfig, the parts to write, and the report.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub nodeconfig: NodeConfig,
+    /// Parts in output order; the NodeConfig part is last.
+    pub parts: Vec<OutPart>,
+    pub entries: Vec<Diagnostic>,
+}
+
+impl Plan {
+    pub fn needs_review(&self) -> bool {
+        self.entries.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+struct Ctx<'a> {
+    opts: &'a Options,
+    part: Option<usize>,
+    /// Offset of the script text inside the part body (non-zero for a bare argument string).
+    shift: isize,
+    entries: Vec<Diagnostic>,
+    /// Files the script writes before each command: (path, command index, content).
+    files: Vec<(String, usize, String)>,
+}
+
+impl Ctx<'_> {
+    fn span(&self, part_index: usize, span: (usize, usize)) -> Span {
+        let f = |x: usize| (x as isize - self.shift).max(0) as usize;
+        Span::part(part_index, f(span.0), f(span.1))
+    }
+    fn push(&mut self, meta: &RuleMeta, part_index: usize, span: (usize, usize), msg: String, help: Option<String>) {
+        let mut d = Diagnostic::new(meta, msg).with_span(self.span(part_index, span)).with_part(self.part);
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.entries.push(d);
+    }
+}
+
+fn shown(arg: &Arg) -> String {
+    let t = arg.value.text();
+    let t: String = t.chars().take(70).collect();
+    match &arg.from_env {
+        Some(var) => format!("{var}={t} (environment)"),
+        None => t,
+    }
+}
+
+/// The value as NodeConfig text, with an entry when it is only known at boot.
+fn value_of(cx: &mut Ctx, pi: usize, arg: &Arg, what: &str) -> String {
+    if let WValue::Runtime { why, text } = &arg.value {
+        cx.push(
+            &codes::RUNTIME_VALUE,
+            pi,
+            arg.span,
+            format!("{what} is `{text}`, only known at boot ({why}); it is written as is and needs review"),
+            Some("give a static value (a literal, or --cluster-info for cluster values), or set it at boot with a drop-in".into()),
+        );
+    }
+    arg.value.text().to_string()
+}
+
+fn translated(cx: &mut Ctx, pi: usize, span: (usize, usize), construct: &str, field: &str) {
+    cx.push(&codes::TRANSLATED, pi, span, format!("`{construct}` → `{field}`"), None);
+}
+
+/// Applies one bootstrap.sh call to a NodeConfig.
+fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
+    let call: &Call = &inv.call;
+    let target = cx.opts.target;
+    let supplies_cluster = target.user_data_supplies_cluster();
+    if call.help {
+        cx.push(&codes::UNKNOWN, pi, inv.span, "bootstrap.sh is called with -h/--help: it prints its usage and exits 1".into(), None);
+    }
+    for (flag, span) in &call.missing_value {
+        cx.push(&codes::UNKNOWN, pi, *span, format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()), None);
+    }
+    for arg in &call.unknown {
+        let t = arg.value.text();
+        let why = if t.starts_with("--") && t.contains('=') && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some() {
+            "bootstrap.sh takes `--flag value`, not `--flag=value`; this was a positional argument and did nothing"
+        } else if t.starts_with('-') {
+            "bootstrap.sh has no such option (it treated it as a positional argument)"
+        } else {
+            "an extra positional argument; bootstrap.sh used only the first (the cluster name)"
+        };
+        cx.push(&codes::UNKNOWN, pi, arg.span, format!("`{t}`: {why}; not translated"), Some("configure what it was meant to do in the NodeConfig by hand".into()));
+    }
+    // Cluster coordinates.
+    let cidr_arg = match (call.get(Flag::IpFamily).map(|a| a.value.text().to_string()), call.get(Flag::ServiceIpv6Cidr), call.get(Flag::ServiceIpv4Cidr)) {
+        (Some(f), Some(v6), _) if f == "ipv6" => Some(v6),
+        (_, Some(v6), None) => Some(v6),
+        (_, _, Some(v4)) => Some(v4),
+        _ => None,
+    };
+    let fields: [(&str, Option<&Arg>, &str); 4] = [
+        ("spec.cluster.name", call.cluster_name.as_ref(), "cluster name (bootstrap.sh's first argument)"),
+        ("spec.cluster.apiServerEndpoint", call.get(Flag::ApiserverEndpoint), "--apiserver-endpoint"),
+        ("spec.cluster.certificateAuthority", call.get(Flag::B64ClusterCa), "--b64-cluster-ca"),
+        ("spec.cluster.cidr", cidr_arg, "--service-ipv4-cidr / --service-ipv6-cidr"),
+    ];
+    for (field, arg, what) in fields {
+        let Some(arg) = arg else { continue };
+        if !supplies_cluster {
+            cx.push(
+                &codes::OMITTED,
+                pi,
+                arg.span,
+                format!("`{}` ({what}) left out: {} supplies {field}", shown(arg), target.cluster_supplier().unwrap_or("the target")),
+                None,
+            );
+            continue;
+        }
+        let v = value_of(cx, pi, arg, what);
+        let c = &mut nc.spec.cluster;
+        match field {
+            "spec.cluster.name" => c.name = v,
+            "spec.cluster.apiServerEndpoint" => c.api_server_endpoint = v,
+            "spec.cluster.certificateAuthority" => c.certificate_authority = v,
+            _ => c.cidr = v,
+        }
+        translated(cx, pi, arg.span, &shown(arg), field);
+    }
+    if let Some(arg) = call.get(Flag::IpFamily) {
+        cx.push(&codes::TRANSLATED, pi, arg.span, format!("`--ip-family {}`: no field; nodeadm infers the IP family from spec.cluster.cidr", arg.value.text()), None);
+    }
+    for other in [Flag::ServiceIpv4Cidr, Flag::ServiceIpv6Cidr] {
+        if let (Some(a), Some(chosen)) = (call.get(other), cidr_arg)
+            && a.span != chosen.span
+        {
+            cx.push(&codes::DROPPED, pi, a.span, format!("`{}` not used: nodeadm takes one service CIDR and `{}` was chosen by --ip-family", shown(a), chosen.value.text()), None);
+        }
+    }
+    // Outposts.
+    if let Some(a) = call.get(Flag::EnableLocalOutpost) {
+        if a.value.text() == "true" {
+            nc.spec.cluster.enable_outpost = Some(true);
+            translated(cx, pi, a.span, &shown(a), "spec.cluster.enableOutpost");
+        } else {
+            cx.push(&codes::TRANSLATED, pi, a.span, format!("`{}`: outposts are off by default; nothing to write", shown(a)), None);
+        }
+    }
+    if let Some(a) = call.get(Flag::ClusterId) {
+        nc.spec.cluster.id = value_of(cx, pi, a, "--cluster-id");
+        translated(cx, pi, a.span, &shown(a), "spec.cluster.id");
+    }
+    // DNS.
+    if let Some(a) = call.get(Flag::DnsClusterIp) {
+        let ips: Vec<Value> = value_of(cx, pi, a, "--dns-cluster-ip").split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect();
+        nc.spec.kubelet.config.insert("clusterDNS".into(), Value::Array(ips));
+        translated(cx, pi, a.span, &shown(a), "spec.kubelet.config.clusterDNS");
+    }
+    // Local disks.
+    if let Some(a) = call.get(Flag::LocalDisks) {
+        match a.value.text() {
+            "raid0" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Raid0),
+            "raid10" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Raid10),
+            "mount" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Mount),
+            other => {
+                cx.push(&codes::UNKNOWN, pi, a.span, format!("`--local-disks {other}` is not raid0, raid10 or mount; not translated"), None);
+            }
+        }
+        if nc.spec.instance.local_storage.strategy.is_some() {
+            translated(cx, pi, a.span, &shown(a), "spec.instance.localStorage.strategy");
+        }
+    }
+    // Kubelet arguments.
+    let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span));
+    let mut saw_max_pods = false;
+    if let Some(a) = call.get(Flag::KubeletExtraArgs) {
+        if let WValue::Runtime { why, text } = &a.value {
+            cx.push(&codes::RUNTIME_VALUE, pi, a.span, format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); the static parts are translated, the rest needs review"), None);
+        }
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for t in kubelet_flags::translate(a.value.text()) {
+            let span = a.span;
+            match t.outcome {
+                KOutcome::Config { path, value } => {
+                    saw_max_pods |= path == "maxPods";
+                    let omitted_by_karpenter = target == Target::Karpenter && matches!(path.as_str(), "maxPods" | "registerWithTaints" | "clusterDNS");
+                    if omitted_by_karpenter {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{}` left out: Karpenter sets {path} (put it in the EC2NodeClass/NodePool)", t.text), None);
+                        continue;
+                    }
+                    if t.replaces && cx.opts.keep_map_semantics {
+                        nc.spec.kubelet.flags.push(t.text.clone());
+                        cx.push(&codes::KEPT_FLAG, pi, span, format!("`{}` kept in spec.kubelet.flags (--keep-map-semantics: it replaces the whole {path})", t.text), None);
+                        continue;
+                    }
+                    let repeat = !seen.insert(path.clone());
+                    kubelet_flags::apply(&mut nc.spec.kubelet.config, &path, value, repeat);
+                    translated(cx, pi, span, &t.text, &format!("spec.kubelet.config.{path}"));
+                    if t.replaces && path != "featureGates" && matches!(kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec), Some(kubelet_flags::Codec::Map | kubelet_flags::Codec::MapLangle)) {
+                        cx.push(
+                            &codes::MAP_SEMANTICS,
+                            pi,
+                            span,
+                            format!("`{}` replaced the whole {path} map on AL2; as a drop-in it is merged with nodeadm's defaults, so keys it left out keep their default values", t.text),
+                            Some("use --keep-map-semantics to keep the AL2 behaviour (the flag stays a flag)".into()),
+                        );
+                    }
+                    if path == "reservedSystemCPUs" {
+                        for key in ["kubeReservedCgroup", "systemReservedCgroup"] {
+                            nc.spec.kubelet.config.insert(key.into(), Value::String(String::new()));
+                        }
+                        cx.push(&codes::TRANSLATED, pi, span, "`--reserved-cpus` also clears kubeReservedCgroup and systemReservedCgroup, as bootstrap.sh did".into(), None);
+                    }
+                }
+                KOutcome::Flag(f) => {
+                    let is_label = f.starts_with("--node-labels");
+                    if target == Target::Karpenter && is_label {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{f}` left out: Karpenter sets node labels from the NodePool"), None);
+                        continue;
+                    }
+                    nc.spec.kubelet.flags.push(f.clone());
+                    cx.push(&codes::KEPT_FLAG, pi, span, format!("`{f}` → spec.kubelet.flags"), None);
+                }
+                KOutcome::Dropped(DropReason::NodeadmOwned) => {
+                    cx.push(&codes::NODEADM_OWNED, pi, span, format!("`{}` dropped: nodeadm sets {} itself", t.text, t.flag), None)
+                }
+                KOutcome::Dropped(DropReason::Unregistered) => cx.push(
+                    &codes::NODEADM_OWNED,
+                    pi,
+                    span,
+                    format!("`{}` dropped: the kubelet no longer has {} and would refuse to start", t.text, t.flag),
+                    None,
+                ),
+                KOutcome::Invalid(why) => cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None),
+                KOutcome::Unknown => cx.push(&codes::UNKNOWN, pi, span, format!("`{}` is not a kubelet flag; not translated", t.text), None),
+            }
+        }
+    }
+    if let Some((false_, span)) = use_max_pods {
+        if false_ && !saw_max_pods && target != Target::Karpenter {
+            nc.spec.kubelet.config.insert("maxPods".into(), Value::Number(110.into()));
+            cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false` without --max-pods: AL2 left the kubelet default → spec.kubelet.config.maxPods: 110".into(), None);
+        } else {
+            cx.push(&codes::TRANSLATED, pi, span, format!("`--use-max-pods {}`: nodeadm always sets maxPods; {}", if false_ { "false" } else { "true" }, if saw_max_pods { "the --max-pods value is used" } else { "the instance-type default applies, as on AL2" }), None);
+        }
+    }
+    // Containerd config file.
+    if let Some(a) = call.get(Flag::ContainerdConfigFile) {
+        let path = a.value.text().to_string();
+        let written = cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < inv.command).map(|(_, _, c)| c.clone());
+        match written {
+            Some(content) => {
+                let schema = if content.contains("version = 3") { "version 3 (containerd 2.x, current AMIs)" } else if content.contains("version = 2") { "version 2: only AMIs with containerd 1.7 (Kubernetes 1.28–1.29) read it" } else { "no version key" };
+                nc.spec.containerd.config = content;
+                cx.push(&codes::CONTAINERD, pi, a.span, format!("`--containerd-config-file {path}` → spec.containerd.config, inlined from the file the script writes; it is merged over nodeadm's config, not a replacement; schema {schema}"), None);
+            }
+            None => cx.push(
+                &codes::CONTAINERD,
+                pi,
+                a.span,
+                format!("`--containerd-config-file {path}`: the script does not write this file, so its content is unknown; not translated"),
+                Some("put the TOML in spec.containerd.config (it is merged over nodeadm's config)".into()),
+            ),
+        }
+        if let Some(last) = cx.entries.last_mut()
+            && last.message.contains("content is unknown")
+        {
+            last.severity = Severity::Error;
+        }
+    }
+    // Flags with no AL2023 meaning.
+    for (flag, why) in [
+        (Flag::ContainerRuntime, "AL2023 always runs containerd"),
+        (Flag::EnableDockerBridge, "there is no Docker on AL2023"),
+        (Flag::DockerConfigJson, "there is no Docker on AL2023"),
+        (Flag::PauseContainerAccount, "the AMI caches the pause image (localhost/kubernetes/pause); containerd has no ECR credentials to pull another"),
+        (Flag::PauseContainerVersion, "the AMI caches the pause image (localhost/kubernetes/pause)"),
+        (Flag::AwsApiRetryAttempts, "nodeadm never calls DescribeCluster; set AWS_MAX_ATTEMPTS in spec.instance.environment.default if EC2 retries matter"),
+        (Flag::MountBpfFs, "AL2023 images handle bpffs themselves (not verified upstream; check with your CNI)"),
+    ] {
+        if let Some(arg) = call.get(flag) {
+            cx.push(&codes::DROPPED, pi, arg.span, format!("`{} {}` dropped: {why}", flag.name(), arg.value.text()), None);
+        }
+    }
+}
+
+/// Commands that carry no meaning once the call is gone.
+fn trivial(cmd: &shell::Command) -> bool {
+    cmd.words.is_empty() || matches!(cmd.name(), Some("set" | "true" | ":" | "exit" | "export"))
+}
+
+/// Replaces each call by `true` in the original text, so `|| exit 1` and `if` blocks parse.
+fn residual(text: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut sorted = spans.to_vec();
+    sorted.sort();
+    for (s, e) in sorted {
+        if s < last || e > text.len() {
+            continue;
+        }
+        out.push_str(&text[last..s]);
+        out.push_str("true");
+        let line_rest = text[e..].split('\n').next().unwrap_or_default();
+        if line_rest.trim().is_empty() {
+            out.push_str("  # eks-userdata: bootstrap.sh call translated into the NodeConfig part");
+        }
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc: &mut NodeConfig, out: &mut Vec<OutPart>, headers: Vec<(String, String)>) {
+    let pi = part.index;
+    let syntax = cx.opts.template.unwrap_or_else(|| template::detect(script_text));
+    let script = match shell::parse(script_text, syntax) {
+        Ok(s) => s,
+        Err(e) => {
+            let at = e.offset.unwrap_or(0);
+            cx.push(&codes::PARSE_ERROR, pi, (at, at), format!("{e}; the script is kept unchanged and not translated"), Some("correct the syntax, or pass --template if it is a template".into()));
+            out.push(OutPart { headers, body: text.as_bytes().to_vec() });
+            return;
+        }
+    };
+    let a = analysis::analyze(script);
+    cx.files = a.files.iter().filter(|fw| !fw.content.is_runtime()).map(|fw| (fw.path.clone(), fw.command, fw.content.text().to_string())).collect();
+    for idx in &a.patches {
+        let cmd = &a.script.commands[*idx];
+        cx.push(&codes::PATCHED, pi, cmd.span, "this command edits /etc/eks/bootstrap.sh; on AL2023 that file is a stub, so the edit does nothing".into(), Some("express what the edit did as a NodeConfig field".into()));
+    }
+    if a.invocations.is_empty() {
+        out.push(OutPart { headers, body: text.as_bytes().to_vec() });
+        return;
+    }
+    // The first call is translated; others are compared with it.
+    let mut first_nc: Option<NodeConfig> = None;
+    for (n, inv) in a.invocations.iter().enumerate() {
+        let mut this = NodeConfig::default();
+        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone() };
+        apply_call(&mut scratch, pi, inv, &mut this);
+        match &first_nc {
+            None => {
+                cx.entries.append(&mut scratch.entries);
+                first_nc = Some(this);
+            }
+            Some(first) if *first == this => {}
+            Some(first) => {
+                let (fa, fb) = (serde_json::to_value(&first.spec).unwrap_or_default(), serde_json::to_value(&this.spec).unwrap_or_default());
+                let diff = differing_fields(&fa, &fb, "spec");
+                let where_ = if inv.branch.is_empty() { "at the top level".to_string() } else { format!("in `{}`", inv.branch.join(" › ")) };
+                let first_where = a.invocations[0].branch.join(" › ");
+                cx.push(
+                    &codes::BRANCHES,
+                    pi,
+                    inv.span,
+                    format!("bootstrap.sh call {} ({where_}) differs from the first ({}) in {}; the output uses the first", n + 1, if first_where.is_empty() { "top level".into() } else { first_where }, diff.join(", ")),
+                    Some("one static NodeConfig cannot express both; split the node group, or set the differing fields at boot with a drop-in".into()),
+                );
+            }
+        }
+        if !inv.branch.is_empty() && a.invocations.len() == 1 {
+            cx.push(&codes::BRANCHES, pi, inv.span, format!("the only bootstrap.sh call runs inside `{}`; the NodeConfig applies on every boot path", inv.branch.join(" › ")), None);
+            if let Some(last) = cx.entries.last_mut() {
+                last.severity = Severity::Warning;
+            }
+        }
+    }
+    if let Some(first) = first_nc {
+        let _ = crate::nodeconfig::merge::merge_into(nc, &first);
+    }
+    for idx in &a.after_bootstrap {
+        let cmd = &a.script.commands[*idx];
+        if trivial(cmd) {
+            continue;
+        }
+        cx.push(&codes::AFTER_BOOTSTRAP, pi, cmd.span, format!("`{}` ran after bootstrap.sh (kubelet running); on AL2023 it runs before kubelet starts", cmd.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ").chars().take(60).collect::<String>()), None);
+    }
+    // The rest of the script.
+    let calls: Vec<(usize, usize)> = a.invocations.iter().map(|i| ((i.span.0 as isize - cx.shift).max(0) as usize, (i.span.1 as isize - cx.shift).max(0) as usize)).collect();
+    let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !a.invocations.iter().any(|inv| inv.command == i));
+    if cx.shift == 0 && meaningful {
+        out.push(OutPart { headers, body: residual(text, &calls).into_bytes() });
+        cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`".into(), None);
+    }
+}
+
+fn differing_fields(a: &Value, b: &Value, path: &str) -> Vec<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|k| differing_fields(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")))
+                .collect()
+        }
+        _ if a == b => Vec::new(),
+        _ => vec![path.to_string()],
+    }
+}
+
+/// A bare argument string (a CloudFormation `BootstrapArguments` value): no script, just flags.
+fn looks_like_bare_args(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && !t.starts_with('#') && t.lines().count() <= 3 && (t.starts_with('-') || t.contains(" --")) && !t.contains(": ")
+}
+
+/// Builds the plan for an envelope.
+pub fn plan(env: &Envelope, opts: &Options) -> Plan {
+    let mut nc = NodeConfig::default();
+    let mut out: Vec<OutPart> = Vec::new();
+    let mut entries = Vec::new();
+    let multipart = env.is_multipart();
+    let mut any_call = false;
+    for part in &env.parts {
+        let headers: Vec<(String, String)> = if part.headers.is_empty() {
+            vec![("Content-Type".into(), "text/x-shellscript; charset=\"us-ascii\"".into())]
+        } else {
+            let mut seen = false;
+            part.headers.iter().filter(|h| !(h.is("content-type") && std::mem::replace(&mut seen, true))).filter(|h| !h.is("content-transfer-encoding") || !part.encoding.base64).map(|h| (h.name.clone(), h.value.clone())).collect()
+        };
+        let Ok(text) = std::str::from_utf8(&part.body) else {
+            out.push(OutPart { headers, body: part.body.clone() });
+            continue;
+        };
+        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new() };
+        match part.kind {
+            PartKind::ShellScript | PartKind::Boothook => translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers),
+            PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
+                const PREFIX: &str = "/etc/eks/bootstrap.sh ";
+                cx.shift = PREFIX.len() as isize;
+                let script = format!("{PREFIX}{text}");
+                translate_script(&mut cx, part, text, &script, &mut nc, &mut out, headers);
+            }
+            _ => {
+                if part.kind == PartKind::CloudConfig && crate::al2::find_bootstrap_calls(text).first().is_some() {
+                    let (s, e) = crate::al2::find_bootstrap_calls(text)[0];
+                    cx.push(&codes::UNKNOWN, part.index, (s, e), "a cloud-config calls bootstrap.sh; cloud-config is kept unchanged and its call is not translated".into(), Some("move the call into a shell script part, or set the NodeConfig by hand".into()));
+                }
+                out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() });
+            }
+        }
+        any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
+        entries.append(&mut cx.entries);
+    }
+    if !any_call {
+        entries.push(Diagnostic::new(&codes::NO_CALL, "no bootstrap.sh call found; the parts are kept and a NodeConfig is written from the cluster values given").with_span(Span::payload(0, 0)));
+    }
+    // Cluster values from --cluster-info / flags fill what the script did not give.
+    let target = opts.target;
+    if target.user_data_supplies_cluster() {
+        let ci = &opts.cluster;
+        let c = &mut nc.spec.cluster;
+        for (slot, given, field, flag) in [
+            (&mut c.name, &ci.name, "name", "--cluster-name"),
+            (&mut c.api_server_endpoint, &ci.api_server_endpoint, "apiServerEndpoint", "--api-server-endpoint"),
+            (&mut c.certificate_authority, &ci.certificate_authority, "certificateAuthority", "--certificate-authority"),
+            (&mut c.cidr, &ci.cidr, "cidr", "--service-cidr"),
+        ] {
+            if let Some(v) = given {
+                *slot = v.clone();
+                entries.push(Diagnostic::new(&codes::TRANSLATED, format!("`{field}` from the cluster info given → spec.cluster.{field}")).with_span(Span::payload(0, 0)));
+            } else if slot.is_empty() {
+                let script_flag = match field {
+                    "name" => "bootstrap.sh's cluster-name argument",
+                    "apiServerEndpoint" => "--apiserver-endpoint",
+                    "certificateAuthority" => "--b64-cluster-ca",
+                    _ => "--service-ipv4-cidr (the SERVICE CIDR, not the VPC CIDR)",
+                };
+                entries.push(
+                    Diagnostic::new(&codes::MISSING_CLUSTER, format!("spec.cluster.{field} is required for --target {target} and nothing gives it"))
+                        .with_help(format!("pass {flag} or `--cluster-info FILE` (from `aws eks describe-cluster`), or add {script_flag} to the script"))
+                        .with_span(Span::payload(0, 0)),
+                );
+            }
+        }
+    }
+    let yaml = crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default();
+    if nc.spec != Default::default() || target.user_data_supplies_cluster() {
+        out.push(OutPart::new(crate::userdata::NODECONFIG_MEDIA_TYPE, yaml.into_bytes()));
+    }
+    Plan { nodeconfig: nc, parts: out, entries }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::userdata::Limits;
+
+    fn run(text: &str, opts: &Options) -> Plan {
+        plan(&Envelope::parse(text.as_bytes(), &Limits::default()), opts)
+    }
+
+    fn codes(p: &Plan) -> Vec<&str> {
+        p.entries.iter().map(|d| d.code).collect()
+    }
+
+    const FULL: &str = "#!/bin/bash\nset -ex\n/etc/eks/bootstrap.sh prod --apiserver-endpoint https://x.eks.amazonaws.com --b64-cluster-ca Y2E= --service-ipv4-cidr 172.20.0.0/16 --kubelet-extra-args '--max-pods=58 --node-labels=a=b' || exit 1\necho configured\n";
+
+    #[test]
+    fn translates_a_full_call_for_self_managed() {
+        let p = run(FULL, &Options::default());
+        let c = &p.nodeconfig.spec.cluster;
+        assert_eq!((c.name.as_str(), c.cidr.as_str()), ("prod", "172.20.0.0/16"));
+        assert_eq!(p.nodeconfig.spec.kubelet.config["maxPods"], 58);
+        assert_eq!(p.nodeconfig.spec.kubelet.flags, ["--node-labels=a=b"]);
+        assert!(!p.needs_review(), "{:?}", p.entries);
+        assert_eq!(p.parts.len(), 2);
+        let script = String::from_utf8(p.parts[0].body.clone()).unwrap();
+        assert!(script.contains("true || exit 1") && script.contains("echo configured"), "{script}");
+        assert!(codes(&p).contains(&"CV410"), "echo ran after bootstrap");
+    }
+
+    #[test]
+    fn mng_omits_the_cluster_and_missing_values_are_errors() {
+        let p = run(FULL, &Options { target: Target::Mng, ..Default::default() });
+        assert!(p.nodeconfig.spec.cluster.name.is_empty());
+        assert!(codes(&p).contains(&"CV413"));
+        let p = run("#!/bin/bash\n/etc/eks/bootstrap.sh prod\n", &Options::default());
+        assert_eq!(codes(&p).iter().filter(|c| **c == "CV408").count(), 3);
+        assert!(p.needs_review());
+        let info = ClusterInfo { name: None, api_server_endpoint: Some("https://e".into()), certificate_authority: Some("Y2E=".into()), cidr: Some("10.100.0.0/16".into()) };
+        let p = run("#!/bin/bash\n/etc/eks/bootstrap.sh prod\n", &Options { cluster: info, ..Default::default() });
+        assert!(!p.needs_review(), "{:?}", p.entries);
+    }
+
+    #[test]
+    fn every_bootstrap_flag_has_an_outcome() {
+        let script = "#!/bin/bash\n/etc/eks/bootstrap.sh c --apiserver-endpoint https://e --b64-cluster-ca Y2E= --service-ipv6-cidr fd00::/108 --ip-family ipv6 --dns-cluster-ip 10.0.0.10,10.0.0.11 --use-max-pods false --container-runtime containerd --pause-container-account 602401143452 --pause-container-version 3.5 --enable-local-outpost true --cluster-id abc --aws-api-retry-attempts 5 --enable-docker-bridge true --docker-config-json '{}' --local-disks raid10 --mount-bpf-fs false --system-profile x --containerd-config-file /etc/c.toml\n";
+        let p = run(script, &Options::default());
+        let s = &p.nodeconfig.spec;
+        assert_eq!(s.cluster.cidr, "fd00::/108");
+        assert_eq!(s.cluster.enable_outpost, Some(true));
+        assert_eq!(s.cluster.id, "abc");
+        assert_eq!(s.kubelet.config["clusterDNS"], serde_json::json!(["10.0.0.10", "10.0.0.11"]));
+        assert_eq!(s.kubelet.config["maxPods"], 110);
+        assert_eq!(s.instance.local_storage.strategy, Some(LocalStorageStrategy::Raid10));
+        let dropped = p.entries.iter().filter(|d| d.code == "CV403").count();
+        assert_eq!(dropped, 7);
+        assert!(p.entries.iter().any(|d| d.code == "CV405" && d.message.contains("--system-profile")));
+        assert!(p.entries.iter().any(|d| d.code == "CV414" && d.severity == Severity::Error));
+    }
+
+    #[test]
+    fn branches_with_different_calls_need_review() {
+        let p = run("#!/bin/bash\nif [ \"$SPOT\" = 1 ]; then\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=spot=true'\nelse\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=spot=false'\nfi\n", &Options { target: Target::Mng, ..Default::default() });
+        let d = p.entries.iter().find(|d| d.code == "CV409").unwrap();
+        assert!(d.message.contains("spec.kubelet.flags"), "{}", d.message);
+        assert!(p.needs_review());
+    }
+
+    #[test]
+    fn containerd_file_written_by_the_script_is_inlined() {
+        let p = run("#!/bin/bash\ncat <<'EOF' > /etc/eks/containerd/custom.toml\nversion = 3\n[plugins]\nEOF\n/etc/eks/bootstrap.sh c --containerd-config-file /etc/eks/containerd/custom.toml\n", &Options { target: Target::Mng, ..Default::default() });
+        assert_eq!(p.nodeconfig.spec.containerd.config, "version = 3\n[plugins]\n");
+        assert!(!p.needs_review(), "{:?}", p.entries);
+    }
+
+    #[test]
+    fn bare_argument_string() {
+        let p = run("--kubelet-extra-args '--node-labels=x=y' --b64-cluster-ca Y2E=", &Options { target: Target::Mng, ..Default::default() });
+        // Only flags: bootstrap.sh's first positional would be missing; labels still translate.
+        assert_eq!(p.nodeconfig.spec.kubelet.flags, ["--node-labels=x=y"]);
+        assert_eq!(p.parts.len(), 1, "no residual script for a bare argument string");
+    }
+
+    #[test]
+    fn residual_replaces_calls_with_true() {
+        let text = "a\n/etc/eks/bootstrap.sh x || exit 1\nb\n/etc/eks/bootstrap.sh y\n";
+        let s1 = text.find("/etc").unwrap();
+        let s2 = text.rfind("/etc").unwrap();
+        let r = residual(text, &[(s1, s1 + 23), (s2, s2 + 23)]);
+        assert_eq!(r, "a\ntrue || exit 1\nb\ntrue  # eks-userdata: bootstrap.sh call translated into the NodeConfig part\n");
+    }
+}
