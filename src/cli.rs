@@ -28,7 +28,7 @@ pub enum Command {
     /// Print the explanation of a lint rule, or list every rule.
     Explain(ExplainArgs),
     /// Translate AL2 bootstrap.sh user data into AL2023 nodeadm user data.
-    Convert(PendingArgs),
+    Convert(ConvertArgs),
     /// Show the effective configuration nodeadm will build from user data.
     Render(PendingArgs),
     /// Create new launch-template versions in bulk: plan, apply, verify, roll back.
@@ -82,6 +82,72 @@ pub struct LintArgs {
     /// Stop decoding base64/gzip bodies past this many bytes (reported as a finding).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_decoded_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormatArg {
+    /// MIME multipart: kept shell parts and the NodeConfig part.
+    Mime,
+    /// The NodeConfig YAML alone (only when no shell part is kept).
+    Nodeconfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateArg {
+    /// Detect Terraform (`%{`, `$${`) or CloudFormation (`${AWS::`, `${!`) syntax.
+    Auto,
+    /// Plain shell: `${VAR}` is a shell expansion.
+    None,
+    Terraform,
+    Cloudformation,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// AL2 user data (script, MIME, template, base64/gzip); `-` or nothing reads standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<String>,
+    /// Write the AL2023 user data here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Replace an existing, different output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Who consumes the user data; decides which NodeConfig fields are written.
+    #[arg(long, value_enum, default_value_t = TargetArg::SelfManaged)]
+    pub target: TargetArg,
+    /// YAML with name, apiServerEndpoint, certificateAuthority, cidr (from `aws eks describe-cluster`).
+    #[arg(long, value_name = "FILE", help_heading = "Cluster")]
+    pub cluster_info: Option<String>,
+    #[arg(long, value_name = "NAME", help_heading = "Cluster")]
+    pub cluster_name: Option<String>,
+    #[arg(long, value_name = "URL", help_heading = "Cluster")]
+    pub api_server_endpoint: Option<String>,
+    /// Base64 cluster CA bundle.
+    #[arg(long, value_name = "BASE64", help_heading = "Cluster")]
+    pub certificate_authority: Option<String>,
+    /// The cluster's SERVICE CIDR (not the VPC CIDR).
+    #[arg(long, value_name = "CIDR", help_heading = "Cluster")]
+    pub service_cidr: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormatArg::Mime)]
+    pub format: OutputFormatArg,
+    /// Migration report format (written to standard error, or to --report).
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub report_format: FormatArg,
+    /// Write the migration report to this file instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<String>,
+    /// Keep AL2's replace-the-whole-map semantics for --kube-reserved, --eviction-hard, … by
+    /// keeping them as kubelet flags.
+    #[arg(long)]
+    pub keep_map_semantics: bool,
+    /// Template syntax of the input.
+    #[arg(long, value_enum, default_value_t = TemplateArg::Auto)]
+    pub template: TemplateArg,
+    /// Refuse inputs larger than this many bytes (exit 2).
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_input_bytes: usize,
 }
 
 #[derive(Debug, Args)]

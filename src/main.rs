@@ -4,7 +4,10 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, FormatArg, LintArgs, SeverityArg, TargetArg};
+use anyhow::Context as _;
+use cli::{Cli, Command, ConvertArgs, FormatArg, LintArgs, OutputFormatArg, SeverityArg, TargetArg, TemplateArg};
+use eks_userdata::al2::template::Syntax;
+use eks_userdata::translate::{self, ClusterInfo, emit};
 use eks_userdata::lint::{self, LintOptions, RULES};
 use eks_userdata::report::{self, Format};
 use eks_userdata::userdata::Limits;
@@ -36,7 +39,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Lint(args) => lint_cmd(args),
         Command::Explain(args) => explain(args.rule.as_deref()),
-        Command::Convert(_) => pending("convert", 3, "translates AL2 bootstrap.sh user data"),
+        Command::Convert(args) => convert_cmd(args),
         Command::Render(_) => pending("render", 5, "shows the effective nodeadm configuration"),
         Command::Push(_) => {
             pending("push", 7, "creates launch-template versions (it needs a build with `--features aws`)")
@@ -53,16 +56,129 @@ fn pending(cmd: &str, issue: u32, what: &str) -> anyhow::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
-fn options(args: &LintArgs) -> LintOptions {
-    LintOptions {
-        target: match args.target {
-            TargetArg::SelfManaged => Target::SelfManaged,
-            TargetArg::Mng => Target::Mng,
-            TargetArg::MngCustomAmi => Target::MngCustomAmi,
-            TargetArg::Karpenter => Target::Karpenter,
-        },
-        limits: Limits { max_decoded: args.max_decoded_bytes },
+fn target(t: TargetArg) -> Target {
+    match t {
+        TargetArg::SelfManaged => Target::SelfManaged,
+        TargetArg::Mng => Target::Mng,
+        TargetArg::MngCustomAmi => Target::MngCustomAmi,
+        TargetArg::Karpenter => Target::Karpenter,
     }
+}
+
+fn options(args: &LintArgs) -> LintOptions {
+    LintOptions { target: target(args.target), limits: Limits { max_decoded: args.max_decoded_bytes } }
+}
+
+fn report_format(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+    }
+}
+
+fn cluster_info(args: &ConvertArgs) -> anyhow::Result<ClusterInfo> {
+    let mut info = match &args.cluster_info {
+        Some(path) => {
+            let src = Source::read(path, 64 * 1024)?;
+            let text = String::from_utf8(src.bytes).with_context(|| format!("{path}: not UTF-8"))?;
+            eks_userdata::nodeconfig::yaml::from_str::<ClusterInfo>(&text)
+                .with_context(|| format!("{path}: not a cluster-info YAML (keys: name, apiServerEndpoint, certificateAuthority, cidr)"))?
+        }
+        None => ClusterInfo::default(),
+    };
+    // Flags win over the file.
+    for (slot, flag) in [
+        (&mut info.name, &args.cluster_name),
+        (&mut info.api_server_endpoint, &args.api_server_endpoint),
+        (&mut info.certificate_authority, &args.certificate_authority),
+        (&mut info.cidr, &args.service_cidr),
+    ] {
+        if flag.is_some() {
+            slot.clone_from(flag);
+        }
+    }
+    Ok(info)
+}
+
+fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
+    let path = args.input.clone().unwrap_or_else(|| "-".into());
+    let source = match Source::read(&path, args.max_input_bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if let (Some(out), false) = (&args.output, path == "-")
+        && std::fs::canonicalize(out).ok().is_some_and(|o| std::fs::canonicalize(&path).ok() == Some(o))
+    {
+        eprintln!("eks-userdata: error: the output {out} is the input; write the AL2023 user data to another file");
+        return Ok(EXIT_ERROR);
+    }
+    let opts = translate::Options {
+        target: target(args.target),
+        cluster: cluster_info(&args)?,
+        keep_map_semantics: args.keep_map_semantics,
+        template: match args.template {
+            TemplateArg::Auto => None,
+            TemplateArg::None => Some(Syntax::None),
+            TemplateArg::Terraform => Some(Syntax::Terraform),
+            TemplateArg::Cloudformation => Some(Syntax::CloudFormation),
+        },
+    };
+    let env = eks_userdata::userdata::Envelope::parse(&source.bytes, &Limits::default());
+    let plan = translate::plan(&env, &opts);
+    let mut reports = vec![lint::resolve(&source, &env, plan.entries.clone())];
+    let format = match args.format {
+        OutputFormatArg::Mime => emit::Format::Mime,
+        OutputFormatArg::Nodeconfig => emit::Format::NodeConfig,
+    };
+    let rendered = emit::render(&plan, format, opts.target);
+    let mut refused = false;
+    let output = match rendered {
+        Ok(bytes) => {
+            let name = args.output.clone().unwrap_or_else(|| "<output>".into());
+            let check = emit::check(&bytes, &name, opts.target);
+            if check.max_severity() == Some(Severity::Error) {
+                refused = true;
+                reports.push(check);
+                None
+            } else {
+                if !check.findings.is_empty() {
+                    reports.push(check);
+                }
+                Some(bytes)
+            }
+        }
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let report = report::render(&reports, report_format(args.report_format));
+    match &args.report {
+        Some(p) => {
+            emit::write_atomic(std::path::Path::new(p), report.as_bytes(), true)?;
+        }
+        None => eprint!("{report}"),
+    }
+    if refused {
+        eprintln!("eks-userdata: the output has errors (listed above) and was not written");
+        return Ok(EXIT_FINDINGS);
+    }
+    if let Some(bytes) = output {
+        match &args.output {
+            Some(p) => match emit::write_atomic(std::path::Path::new(p), &bytes, args.force) {
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("eks-userdata: error: {e}");
+                    return Ok(EXIT_ERROR);
+                }
+            },
+            None => emit_bytes(&bytes)?,
+        }
+    }
+    Ok(if plan.needs_review() { EXIT_FINDINGS } else { 0 })
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
@@ -101,23 +217,24 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
 }
 
 fn explain(rule: Option<&str>) -> anyhow::Result<u8> {
+    let all: Vec<&eks_userdata::lint::RuleMeta> =
+        RULES.iter().map(|r| r.meta).chain(translate::codes::ALL.iter().copied()).collect();
     let Some(key) = rule else {
         let mut out = String::new();
-        for r in RULES {
-            out.push_str(&format!("{}  {:<32} {:<8} {}\n", r.meta.code, r.meta.name, r.meta.severity, r.meta.summary));
+        for m in &all {
+            out.push_str(&format!("{}  {:<32} {:<8} {}\n", m.code, m.name, m.severity, m.summary));
         }
         emit(&out)?;
         return Ok(0);
     };
-    match lint::find_rule(key) {
-        Some(r) => {
-            let m = r.meta;
+    match all.iter().find(|m| m.code.eq_ignore_ascii_case(key) || m.name.eq_ignore_ascii_case(key)) {
+        Some(m) => {
             emit(&format!("{} {} ({})\n{}\n\n{}\n", m.code, m.name, m.severity, m.summary, m.explanation))?;
             Ok(0)
         }
         None => {
-            let codes: Vec<&str> = RULES.iter().map(|r| r.meta.code).collect();
-            let hint = eks_userdata::suggest::did_you_mean(key, RULES.iter().flat_map(|r| [r.meta.code, r.meta.name]))
+            let codes: Vec<&str> = all.iter().map(|m| m.code).collect();
+            let hint = eks_userdata::suggest::did_you_mean(key, all.iter().flat_map(|m| [m.code, m.name]))
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             eprintln!("eks-userdata: error: no rule `{key}`{hint}; rules are {}", codes.join(", "));
@@ -126,10 +243,14 @@ fn explain(rule: Option<&str>) -> anyhow::Result<u8> {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn emit(text: &str) -> anyhow::Result<()> {
+    emit_bytes(text.as_bytes())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn emit_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }

@@ -235,7 +235,7 @@ impl Walker<'_> {
             self.prepared.enclosing_directives(cmd.span.0).iter().map(|t| format!("template {}", t.text.trim())).collect();
         if !directives.is_empty() {
             let mut b = directives;
-            b.extend(cmd.branch.drain(..));
+            b.append(&mut cmd.branch);
             cmd.branch = b;
         }
         // A placeholder no-op standing for a directive alone on its line is not a command.

@@ -5,6 +5,7 @@
 //! unknown flags, boot-time values and missing cluster values are entries that need review.
 
 pub mod codes;
+pub mod emit;
 
 use crate::al2::analysis::{self, Invocation};
 use crate::al2::bootstrap::{Arg, Call, Flag};
@@ -64,6 +65,8 @@ struct Ctx<'a> {
     entries: Vec<Diagnostic>,
     /// Files the script writes before each command: (path, command index, content).
     files: Vec<(String, usize, String)>,
+    /// The script text spans refer to (with the bare-argument prefix, if any).
+    text: String,
 }
 
 impl Ctx<'_> {
@@ -215,8 +218,19 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             cx.push(&codes::RUNTIME_VALUE, pi, a.span, format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); the static parts are translated, the rest needs review"), None);
         }
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut search_from = a.span.0;
         for t in kubelet_flags::translate(a.value.text()) {
-            let span = a.span;
+            // Point at the flag itself when it appears literally inside the argument.
+            let region = cx.text.get(search_from..a.span.1).unwrap_or_default();
+            let span = match region.find(t.flag.as_str()) {
+                Some(off) => {
+                    let start = search_from + off;
+                    let len = cx.text[start..a.span.1].find(|c: char| c.is_whitespace() || c == '\'' || c == '"').unwrap_or(a.span.1 - start);
+                    search_from = start + len;
+                    (start, start + len)
+                }
+                None => a.span,
+            };
             match t.outcome {
                 KOutcome::Config { path, value } => {
                     saw_max_pods |= path == "maxPods";
@@ -350,6 +364,7 @@ fn residual(text: &str, spans: &[(usize, usize)]) -> String {
 
 fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc: &mut NodeConfig, out: &mut Vec<OutPart>, headers: Vec<(String, String)>) {
     let pi = part.index;
+    cx.text = script_text.to_string();
     let syntax = cx.opts.template.unwrap_or_else(|| template::detect(script_text));
     let script = match shell::parse(script_text, syntax) {
         Ok(s) => s,
@@ -374,7 +389,7 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
     let mut first_nc: Option<NodeConfig> = None;
     for (n, inv) in a.invocations.iter().enumerate() {
         let mut this = NodeConfig::default();
-        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone() };
+        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone(), text: cx.text.clone() };
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
             None => {
@@ -461,7 +476,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
         };
-        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new() };
+        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new() };
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers),
             PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
@@ -471,7 +486,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 translate_script(&mut cx, part, text, &script, &mut nc, &mut out, headers);
             }
             _ => {
-                if part.kind == PartKind::CloudConfig && crate::al2::find_bootstrap_calls(text).first().is_some() {
+                if part.kind == PartKind::CloudConfig && !crate::al2::find_bootstrap_calls(text).is_empty() {
                     let (s, e) = crate::al2::find_bootstrap_calls(text)[0];
                     cx.push(&codes::UNKNOWN, part.index, (s, e), "a cloud-config calls bootstrap.sh; cloud-config is kept unchanged and its call is not translated".into(), Some("move the call into a shell script part, or set the NodeConfig by hand".into()));
                 }
