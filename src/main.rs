@@ -136,6 +136,7 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
     let rendered = emit::render(&plan, format, opts.target);
     let mut refused = false;
     let output = match rendered {
+        Ok(bytes) if bytes.is_empty() => None,
         Ok(bytes) => {
             let name = args.output.clone().unwrap_or_else(|| "<output>".into());
             let check = emit::check(&bytes, &name, opts.target);

@@ -129,6 +129,9 @@ pub struct Call {
     pub help: bool,
     /// An option given as the last word, without its value.
     pub missing_value: Vec<(Flag, (usize, usize))>,
+    /// Template placeholders standing for more arguments (`${bootstrap_extra_args}`): what they
+    /// hold is only known once the template is rendered.
+    pub opaque: Vec<Arg>,
 }
 
 impl Call {
@@ -159,6 +162,7 @@ pub fn parse_args(args: &[(Value, (usize, usize))], env: &[(String, Value, (usiz
                 }
                 None => call.missing_value.push((flag, *span)),
             },
+            None if is_opaque_args(v) => call.opaque.push(Arg { value: v.clone(), span: *span, from_env: None }),
             None => positionals.push(Arg { value: v.clone(), span: *span, from_env: None }),
         }
     }
@@ -177,9 +181,28 @@ pub fn parse_args(args: &[(Value, (usize, usize))], env: &[(String, Value, (usiz
     call
 }
 
+/// A template placeholder whose name says it holds arguments (`${bootstrap_extra_args}`,
+/// `${extra_flags}`): a renderer will expand it to several words.
+fn is_opaque_args(v: &Value) -> bool {
+    let Value::Template(t) = v else { return false };
+    let t = t.to_ascii_lowercase();
+    t.starts_with("${") && t.ends_with('}') && ["arg", "flag", "extra", "opt"].iter().any(|k| t.contains(k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_argument_lists_are_opaque() {
+        let a = vec![
+            (Value::Template("${bootstrap_extra_args}".into()), (0, 23)),
+            (Value::Template("${cluster_name}".into()), (24, 39)),
+        ];
+        let c = parse_args(&a, &[]);
+        assert_eq!(c.cluster_name.unwrap().value.text(), "${cluster_name}");
+        assert_eq!(c.opaque.len(), 1);
+    }
 
     fn args(words: &[&str]) -> Vec<(Value, (usize, usize))> {
         words.iter().enumerate().map(|(i, w)| (Value::Static(w.to_string()), (i * 10, i * 10 + w.len()))).collect()

@@ -139,9 +139,12 @@ pub fn expand(parsed: &str, env: &Env, prepared: &Prepared) -> Value {
     };
     let mut acc = Acc::default();
     pieces(&mut acc, &ps, env, prepared, parsed);
+    // Literal `${…}` that survived shell expansion (single quotes) is template text for a
+    // renderer (Terraform's templatefile without escapes, for example).
+    let literal_placeholder = acc.text.contains("${") && acc.text.contains('}');
     match acc.runtime {
         Some(why) => Value::Runtime { text: acc.text, why },
-        None if acc.template || template::has_printf_verb(&acc.text) => Value::Template(acc.text),
+        None if acc.template || literal_placeholder || template::has_printf_verb(&acc.text) => Value::Template(acc.text),
         None => Value::Static(acc.text),
     }
 }

@@ -46,8 +46,14 @@ code!(NO_CALL, "CV416", "no-bootstrap-call", Info, "no bootstrap.sh call in the 
 code!(SCRIPT_KEPT, "CV417", "script-kept", Info, "the rest of the script is kept as a shell part",
     "Everything in the script other than the bootstrap.sh call is kept, byte for byte, in a `text/x-shellscript` part; the call is replaced by `true` so `|| exit 1` and `if` blocks still parse.\n\nFix: nothing.");
 
+code!(TEMPLATE_ARGS, "CV418", "template-arguments", Warning, "a template placeholder stands for arguments",
+    "A placeholder such as `${bootstrap_extra_args}` or `--kubelet-extra-args '${kubelet_extra_args}'` is filled in when the template is rendered, so what it holds cannot be translated here. Kubelet arguments from a placeholder are kept in `spec.kubelet.flags` as the placeholder text (nodeadm splits flags at whitespace, so a rendered string of flags works, but quotes in it would reach the kubelet literally); bootstrap.sh arguments from a placeholder are lost on AL2023.\n\nFix: render the template and convert the result, or move the variable's content into NodeConfig fields in the Terraform/CloudFormation code.");
+code!(NOTHING_TO_WRITE, "CV419", "nothing-to-write", Info, "the AL2023 user data would be empty",
+    "Everything the AL2 user data did is either supplied by the target (EKS for `--target mng`, Karpenter for `--target karpenter`) or has no AL2023 meaning, and no script is left. Nothing is written: the node group or node class needs no user data.\n\nFix: nothing; remove the user data from the launch template or EC2NodeClass.");
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED, &KEPT_FLAG, &DROPPED, &NODEADM_OWNED, &UNKNOWN, &RUNTIME_VALUE, &MAP_SEMANTICS, &MISSING_CLUSTER,
     &BRANCHES, &AFTER_BOOTSTRAP, &PARSE_ERROR, &INVALID_VALUE, &OMITTED, &CONTAINERD, &PATCHED, &NO_CALL, &SCRIPT_KEPT,
+    &TEMPLATE_ARGS, &NOTHING_TO_WRITE,
 ];

@@ -27,7 +27,11 @@ pub enum EmitError {
     Empty(Target),
 }
 
+/// The bytes to write; empty when the plan has no part (nothing to write).
 pub fn render(plan: &Plan, format: Format, target: Target) -> Result<Vec<u8>, EmitError> {
+    if plan.parts.is_empty() {
+        return Ok(Vec::new());
+    }
     match format {
         Format::Mime => Ok(mime_write::write(&plan.parts, &WriteOptions::default())),
         Format::NodeConfig => {

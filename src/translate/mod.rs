@@ -121,6 +121,18 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     for (flag, span) in &call.missing_value {
         cx.push(&codes::UNKNOWN, pi, *span, format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()), None);
     }
+    for arg in &call.opaque {
+        cx.push(
+            &codes::TEMPLATE_ARGS,
+            pi,
+            arg.span,
+            format!("`{}` stands for more bootstrap.sh arguments, filled in when the template is rendered; they cannot be translated here and are lost on AL2023", arg.value.text()),
+            Some("move what the variable holds into NodeConfig fields, or render the template and convert the result".into()),
+        );
+        if let Some(last) = cx.entries.last_mut() {
+            last.severity = Severity::Error;
+        }
+    }
     for arg in &call.unknown {
         let t = arg.value.text();
         let why = if t.starts_with("--") && t.contains('=') && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some() {
@@ -219,7 +231,20 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
         }
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
-        for t in kubelet_flags::translate(a.value.text()) {
+        let words = kubelet_flags::split_args(a.value.text());
+        let placeholder_words: Vec<String> = words.iter().map(|w| w.0.clone()).filter(|w| w.starts_with("${") || w.starts_with("%{") || template::has_printf_verb(w)).collect();
+        for w in &placeholder_words {
+            nc.spec.kubelet.flags.push(w.clone());
+            cx.push(
+                &codes::TEMPLATE_ARGS,
+                pi,
+                a.span,
+                format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is"),
+                Some("after rendering it must hold only kubelet flags, unquoted; deprecated flags belong in spec.kubelet.config".into()),
+            );
+        }
+        let rest: Vec<String> = words.into_iter().map(|w| w.0).filter(|w| !placeholder_words.contains(w)).collect();
+        for t in kubelet_flags::translate(&rest.join(" ")) {
             // Point at the flag itself when it appears literally inside the argument.
             let region = cx.text.get(search_from..a.span.1).unwrap_or_default();
             let span = match region.find(t.flag.as_str()) {
@@ -531,6 +556,12 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let yaml = crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default();
     if nc.spec != Default::default() || target.user_data_supplies_cluster() {
         out.push(OutPart::new(crate::userdata::NODECONFIG_MEDIA_TYPE, yaml.into_bytes()));
+    }
+    if out.is_empty() {
+        entries.push(
+            Diagnostic::new(&codes::NOTHING_TO_WRITE, format!("nothing to write: with --target {target} the AL2023 node needs no user data from this input"))
+                .with_span(Span::payload(0, 0)),
+        );
     }
     Plan { nodeconfig: nc, parts: out, entries }
 }
