@@ -338,8 +338,9 @@ pub fn translate(args: &str) -> Vec<Translated> {
         let spec = table().get(name);
         let mut value = inline.clone();
         let mut span_end = *end;
+        // An unknown flag takes the next plain word along, so it is reported as one construct.
         if value.is_none()
-            && spec.is_some_and(|s| takes_separate_value(s.codec))
+            && spec.is_none_or(|s| takes_separate_value(s.codec))
             && let Some((next, _, next_end)) = words.get(i)
             && !next.starts_with('-')
         {

@@ -28,9 +28,14 @@ impl fmt::Display for Syntax {
     }
 }
 
-/// Guesses the syntax: Terraform's escapes and directives, CloudFormation's pseudo parameters.
+/// Guesses the syntax: Terraform's escapes and directives, CloudFormation's pseudo parameters,
+/// or a `${lower_case}` placeholder in single quotes, which a shell would never expand.
 pub fn detect(text: &str) -> Syntax {
-    if text.contains("%{") || text.contains("$${") || text.contains("%%{") {
+    let quoted_placeholder = text.match_indices("'${").any(|(i, _)| {
+        let rest = &text[i + 3..];
+        rest.find('}').is_some_and(|e| rest[..e].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+    });
+    if text.contains("%{") || text.contains("$${") || text.contains("%%{") || quoted_placeholder {
         Syntax::Terraform
     } else if text.contains("${AWS::") || text.contains("${!") {
         Syntax::CloudFormation
@@ -176,7 +181,15 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
             // A directive alone on its line becomes a no-op command, so the script still parses.
             let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
             let alone = rest[0] == b'%' && orig[line_start..i].trim().is_empty();
-            let replacement = if alone { format!(": {word}") } else { word };
+            // A directive inside a line (`name%{ if x } --flag%{ endif }`) is read as if its
+            // condition held: it disappears, and what it guards stays.
+            let replacement = if alone {
+                format!(": {word}")
+            } else if rest[0] == b'%' {
+                String::new()
+            } else {
+                word
+            };
             push(&mut out, i, end, replacement, Some(token), &mut copied);
             i = end;
             continue;
@@ -251,6 +264,9 @@ mod tests {
         assert_eq!(detect("%{ if x }a%{ endif }"), Syntax::Terraform);
         assert_eq!(detect("echo $${HOME}"), Syntax::Terraform);
         assert_eq!(detect("--region ${AWS::Region}"), Syntax::CloudFormation);
+        assert_eq!(detect("bootstrap.sh --b64-cluster-ca '${cluster_auth_base64}'"), Syntax::Terraform);
+        let p = prepare("x ${a}%{ if b } --f '${c}'%{ endif } y", Syntax::Terraform);
+        assert_eq!(p.text, "x EKSUDTPL0X --f 'EKSUDTPL2X' y");
     }
 
     #[test]

@@ -232,7 +232,8 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
         let words = kubelet_flags::split_args(a.value.text());
-        let placeholder_words: Vec<String> = words.iter().map(|w| w.0.clone()).filter(|w| w.starts_with("${") || w.starts_with("%{") || template::has_printf_verb(w)).collect();
+        let whole_placeholder = |w: &str| (w.starts_with("${") && w.ends_with('}') && w.matches("${").count() == 1) || w == "%s" || w == "%v";
+        let placeholder_words: Vec<String> = words.iter().map(|w| w.0.clone()).filter(|w| whole_placeholder(w)).collect();
         for w in &placeholder_words {
             nc.spec.kubelet.flags.push(w.clone());
             cx.push(
@@ -446,18 +447,33 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
     if let Some(first) = first_nc {
         let _ = crate::nodeconfig::merge::merge_into(nc, &first);
     }
-    for idx in &a.after_bootstrap {
-        let cmd = &a.script.commands[*idx];
-        if trivial(cmd) {
-            continue;
-        }
-        cx.push(&codes::AFTER_BOOTSTRAP, pi, cmd.span, format!("`{}` ran after bootstrap.sh (kubelet running); on AL2023 it runs before kubelet starts", cmd.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ").chars().take(60).collect::<String>()), None);
+    let later: Vec<&shell::Command> = a.after_bootstrap.iter().map(|i| &a.script.commands[*i]).filter(|c| !trivial(c)).collect();
+    if let Some(first) = later.first() {
+        let list: Vec<String> = later
+            .iter()
+            .take(5)
+            .map(|c| format!("`{}`", c.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ").chars().take(50).collect::<String>()))
+            .collect();
+        let more = if later.len() > 5 { format!(" and {} more", later.len() - 5) } else { String::new() };
+        let span = (first.span.0, later.last().map_or(first.span.1, |c| c.span.1));
+        cx.push(
+            &codes::AFTER_BOOTSTRAP,
+            pi,
+            span,
+            format!("{} command(s) ran after bootstrap.sh, with kubelet running: {}{more}; on AL2023 they run before kubelet starts", later.len(), list.join(", ")),
+            Some("anything that needs a running kubelet belongs in a systemd unit ordered After=nodeadm-run.service".into()),
+        );
     }
     // The rest of the script.
     let calls: Vec<(usize, usize)> = a.invocations.iter().map(|i| ((i.span.0 as isize - cx.shift).max(0) as usize, (i.span.1 as isize - cx.shift).max(0) as usize)).collect();
     let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !a.invocations.iter().any(|inv| inv.command == i));
     if cx.shift == 0 && meaningful {
-        out.push(OutPart { headers, body: residual(text, &calls).into_bytes() });
+        let mut body = residual(text, &calls);
+        if !body.starts_with("#!") {
+            // cloud-init executes a text/x-shellscript part: without `#!` that fails.
+            body.insert_str(0, "#!/bin/bash\n");
+        }
+        out.push(OutPart { headers, body: body.into_bytes() });
         cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`".into(), None);
     }
 }
@@ -504,6 +520,10 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new() };
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers),
+            PartKind::NodeConfig if !multipart && !crate::al2::find_bootstrap_calls(text).is_empty() => {
+                // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
+                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
+            }
             PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
                 const PREFIX: &str = "/etc/eks/bootstrap.sh ";
                 cx.shift = PREFIX.len() as isize;
