@@ -67,10 +67,16 @@ struct Ctx<'a> {
     files: Vec<(String, usize, String)>,
     /// The script text spans refer to (with the bare-argument prefix, if any).
     text: String,
+    /// When the script was assembled from another document (eksctl's config), every entry
+    /// points at this offset of the original instead.
+    anchor: Option<usize>,
 }
 
 impl Ctx<'_> {
     fn span(&self, part_index: usize, span: (usize, usize)) -> Span {
+        if let Some(at) = self.anchor {
+            return Span::part(part_index, at, at);
+        }
         let f = |x: usize| (x as isize - self.shift).max(0) as usize;
         Span::part(part_index, f(span.0), f(span.1))
     }
@@ -104,6 +110,19 @@ fn value_of(cx: &mut Ctx, pi: usize, arg: &Arg, what: &str) -> String {
         );
     }
     arg.value.text().to_string()
+}
+
+/// Settings the target supplies itself, so the user data must not (peers §8 lesson 3).
+fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
+    match (target, what) {
+        (Target::Mng, "nodeLabels") => Some("a managed node group takes labels from its `labels` setting (EKS puts them in its own NodeConfig); set them there"),
+        (Target::Mng, "registerWithTaints") => Some("a managed node group takes taints from its `taints` setting; set them there"),
+        (Target::Karpenter, "nodeLabels") => Some("Karpenter sets node labels from the NodePool; put them in its template labels"),
+        (Target::Karpenter, "registerWithTaints") => Some("Karpenter registers taints from the NodePool; put them in its template taints"),
+        (Target::Karpenter, "maxPods") => Some("Karpenter sets maxPods (EC2NodeClass spec.kubelet.maxPods)"),
+        (Target::Karpenter, "clusterDNS") => Some("Karpenter sets clusterDNS (EC2NodeClass spec.kubelet.clusterDNS)"),
+        _ => None,
+    }
 }
 
 fn translated(cx: &mut Ctx, pi: usize, span: (usize, usize), construct: &str, field: &str) {
@@ -260,9 +279,11 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             match t.outcome {
                 KOutcome::Config { path, value } => {
                     saw_max_pods |= path == "maxPods";
-                    let omitted_by_karpenter = target == Target::Karpenter && matches!(path.as_str(), "maxPods" | "registerWithTaints" | "clusterDNS");
-                    if omitted_by_karpenter {
-                        cx.push(&codes::OMITTED, pi, span, format!("`{}` left out: Karpenter sets {path} (put it in the EC2NodeClass/NodePool)", t.text), None);
+                    if let Some(why) = omitted_by(target, &path) {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{}` left out: {why}", t.text), None);
+                        if let Some(last) = cx.entries.last_mut() {
+                            last.severity = Severity::Warning;
+                        }
                         continue;
                     }
                     if t.replaces && cx.opts.keep_map_semantics {
@@ -291,8 +312,11 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                 }
                 KOutcome::Flag(f) => {
                     let is_label = f.starts_with("--node-labels");
-                    if target == Target::Karpenter && is_label {
-                        cx.push(&codes::OMITTED, pi, span, format!("`{f}` left out: Karpenter sets node labels from the NodePool"), None);
+                    if let Some(why) = is_label.then(|| omitted_by(target, "nodeLabels")).flatten() {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{f}` left out: {why}"), None);
+                        if let Some(last) = cx.entries.last_mut() {
+                            last.severity = Severity::Warning;
+                        }
                         continue;
                     }
                     nc.spec.kubelet.flags.push(f.clone());
@@ -415,7 +439,7 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
     let mut first_nc: Option<NodeConfig> = None;
     for (n, inv) in a.invocations.iter().enumerate() {
         let mut this = NodeConfig::default();
-        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone(), text: cx.text.clone() };
+        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone(), text: cx.text.clone(), anchor: cx.anchor };
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
             None => {
@@ -493,6 +517,92 @@ fn differing_fields(a: &Value, b: &Value, path: &str) -> Vec<String> {
     }
 }
 
+/// `#cloud-config` with `runcmd`/`bootcmd` items that call bootstrap.sh: each such item is
+/// translated like a script line and removed from the cloud-config, which is otherwise kept
+/// byte for byte.
+fn translate_cloud_config(cx: &mut Ctx, part: &Part, text: &str, nc: &mut NodeConfig, out: &mut Vec<OutPart>, headers: Vec<(String, String)>) {
+    let pi = part.index;
+    let Ok(doc) = crate::nodeconfig::yaml::parse(text) else {
+        cx.push(&codes::PARSE_ERROR, pi, (0, 0), "the cloud-config is not valid YAML; kept unchanged and not translated".into(), None);
+        out.push(OutPart { headers, body: text.as_bytes().to_vec() });
+        return;
+    };
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    for key in ["bootcmd", "runcmd"] {
+        let Some(items) = doc.value.get(key).and_then(Value::as_array) else { continue };
+        for (i, item) in items.iter().enumerate() {
+            // A list item is an argv; a string is a shell command line.
+            let line = match item {
+                Value::String(s) => s.clone(),
+                Value::Array(argv) => argv.iter().map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string))).collect::<Vec<_>>().join(" "),
+                _ => continue,
+            };
+            if crate::al2::find_bootstrap_calls(&line).is_empty() {
+                continue;
+            }
+            let pointer = format!("/{key}/{i}");
+            let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
+            let mut sub = Ctx { opts: cx.opts, part: cx.part, shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new(), anchor: Some(ns.value.0) };
+            let mut discard = Vec::new();
+            translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
+            cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
+            // Remove the item's whole line(s): from the start of its line to the end of its value.
+            let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
+            let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
+            removed.push((start, end));
+            cx.push(&codes::SCRIPT_KEPT, pi, ns.value, format!("the `{key}` item calling bootstrap.sh is removed; the rest of the cloud-config is kept"), None);
+        }
+    }
+    removed.sort();
+    let mut body = String::new();
+    let mut last = 0;
+    for (s_, e) in removed {
+        if s_ >= last {
+            body.push_str(&text[last..s_]);
+            last = e;
+        }
+    }
+    body.push_str(&text[last..]);
+    out.push(OutPart { headers, body: body.into_bytes() });
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// eksctl's node group YAML (`preBootstrapCommands`, `overrideBootstrapCommand`) as one script,
+/// and the offset of the first of those keys.
+fn eksctl_script(text: &str) -> Option<(String, usize)> {
+    if !text.contains("overrideBootstrapCommand") && !text.contains("preBootstrapCommands") {
+        return None;
+    }
+    let doc = crate::nodeconfig::yaml::parse(text).ok()?;
+    let obj = doc.value.as_object()?;
+    let pre: Vec<&str> = obj.get("preBootstrapCommands").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let over = obj.get("overrideBootstrapCommand").and_then(Value::as_str);
+    if pre.is_empty() && over.is_none() {
+        return None;
+    }
+    let at = ["/preBootstrapCommands", "/overrideBootstrapCommand"]
+        .iter()
+        .filter_map(|p| doc.spans.lookup(p).filter(|(found, _)| found == p).map(|(_, s)| s.key.unwrap_or(s.value).0))
+        .min()
+        .unwrap_or(0);
+    let mut script = String::from("#!/bin/bash\n");
+    for c in pre {
+        script.push_str(c);
+        script.push('\n');
+    }
+    if let Some(o) = over {
+        script.push_str(o.strip_prefix("#!").map_or(o, |rest| rest.split_once('\n').map_or("", |(_, body)| body)));
+    }
+    Some((script, at))
+}
+
 /// A bare argument string (a CloudFormation `BootstrapArguments` value): no script, just flags.
 fn looks_like_bare_args(text: &str) -> bool {
     let t = text.trim();
@@ -508,7 +618,15 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut any_call = false;
     for part in &env.parts {
         let headers: Vec<(String, String)> = if part.headers.is_empty() {
-            vec![("Content-Type".into(), "text/x-shellscript; charset=\"us-ascii\"".into())]
+            // Not MIME: the part's type follows from what it is.
+            let media = match part.kind {
+                PartKind::CloudConfig => "text/cloud-config",
+                PartKind::Boothook => "text/cloud-boothook",
+                PartKind::Include => "text/x-include-url",
+                PartKind::NodeConfig if crate::userdata::kind::looks_like_nodeconfig(&part.body) => crate::userdata::NODECONFIG_MEDIA_TYPE,
+                _ => "text/x-shellscript",
+            };
+            vec![("Content-Type".into(), if media.starts_with("text/") { format!("{media}; charset=\"us-ascii\"") } else { media.to_string() })]
         } else {
             let mut seen = false;
             part.headers.iter().filter(|h| !(h.is("content-type") && std::mem::replace(&mut seen, true))).filter(|h| !h.is("content-transfer-encoding") || !part.encoding.base64).map(|h| (h.name.clone(), h.value.clone())).collect()
@@ -517,9 +635,18 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
         };
-        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new() };
+        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new(), anchor: None };
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers),
+            PartKind::NodeConfig if !multipart && eksctl_script(text).is_some() => {
+                // An eksctl node group config: its commands are the user data.
+                if let Some((script, at)) = eksctl_script(text) {
+                    cx.anchor = Some(at);
+                    cx.push(&codes::SCRIPT_KEPT, part.index, (at, at), "an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".into(), None);
+                    let headers = vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())];
+                    translate_script(&mut cx, part, &script, &script, &mut nc, &mut out, headers);
+                }
+            }
             PartKind::NodeConfig if !multipart && !crate::al2::find_bootstrap_calls(text).is_empty() => {
                 // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
                 translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
@@ -530,13 +657,10 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 let script = format!("{PREFIX}{text}");
                 translate_script(&mut cx, part, text, &script, &mut nc, &mut out, headers);
             }
-            _ => {
-                if part.kind == PartKind::CloudConfig && !crate::al2::find_bootstrap_calls(text).is_empty() {
-                    let (s, e) = crate::al2::find_bootstrap_calls(text)[0];
-                    cx.push(&codes::UNKNOWN, part.index, (s, e), "a cloud-config calls bootstrap.sh; cloud-config is kept unchanged and its call is not translated".into(), Some("move the call into a shell script part, or set the NodeConfig by hand".into()));
-                }
-                out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() });
+            PartKind::CloudConfig if text.contains("bootstrap.sh") => {
+                translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers)
             }
+            _ => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
         entries.append(&mut cx.entries);
@@ -647,9 +771,9 @@ mod tests {
 
     #[test]
     fn branches_with_different_calls_need_review() {
-        let p = run("#!/bin/bash\nif [ \"$SPOT\" = 1 ]; then\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=spot=true'\nelse\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=spot=false'\nfi\n", &Options { target: Target::Mng, ..Default::default() });
+        let p = run("#!/bin/bash\nif [ \"$SPOT\" = 1 ]; then\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\nelse\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=30'\nfi\n", &Options { target: Target::Mng, ..Default::default() });
         let d = p.entries.iter().find(|d| d.code == "CV409").unwrap();
-        assert!(d.message.contains("spec.kubelet.flags"), "{}", d.message);
+        assert!(d.message.contains("spec.kubelet.config.maxPods"), "{}", d.message);
         assert!(p.needs_review());
     }
 
@@ -662,9 +786,10 @@ mod tests {
 
     #[test]
     fn bare_argument_string() {
-        let p = run("--kubelet-extra-args '--node-labels=x=y' --b64-cluster-ca Y2E=", &Options { target: Target::Mng, ..Default::default() });
-        // Only flags: bootstrap.sh's first positional would be missing; labels still translate.
-        assert_eq!(p.nodeconfig.spec.kubelet.flags, ["--node-labels=x=y"]);
+        let p = run("--kubelet-extra-args '--node-labels=x=y --max-pods=17' --b64-cluster-ca Y2E=", &Options { target: Target::Mng, ..Default::default() });
+        // Only flags: bootstrap.sh's first positional would be missing; kubelet flags still translate.
+        assert_eq!(p.nodeconfig.spec.kubelet.config["maxPods"], 17);
+        assert!(p.entries.iter().any(|d| d.code == "CV413" && d.message.contains("labels")), "labels go to the node group on mng");
         assert_eq!(p.parts.len(), 1, "no residual script for a bare argument string");
     }
 
