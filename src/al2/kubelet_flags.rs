@@ -254,8 +254,12 @@ fn reserved_memory(s: &str) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
-/// Converts one flag value to the JSON its config field takes.
+/// Converts one flag value to the JSON its config field takes. A template placeholder is kept
+/// as text: the renderer fills it in before nodeadm reads it.
 pub fn convert_value(codec: Codec, value: Option<&str>) -> Result<Value, String> {
+    if let Some(v) = value.filter(|v| super::template::has_placeholder(v)) {
+        return Ok(Value::String(v.to_string()));
+    }
     let need = || value.ok_or_else(|| "needs a value".to_string());
     Ok(match codec {
         Codec::Bool => match value {

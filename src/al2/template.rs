@@ -35,9 +35,20 @@ pub fn detect(text: &str) -> Syntax {
         let rest = &text[i + 3..];
         rest.find('}').is_some_and(|e| rest[..e].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
     });
+    // CloudFormation parameters are CamelCase (`${ClusterName}`); shell variables are usually
+    // UPPER_CASE and Terraform variables snake_case.
+    let camel_placeholder = text.match_indices("${").any(|(i, _)| {
+        let rest = &text[i + 2..];
+        rest.find('}').is_some_and(|e| {
+            let name = &rest[..e];
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.chars().any(|c| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
+        })
+    });
     if text.contains("%{") || text.contains("$${") || text.contains("%%{") || quoted_placeholder {
         Syntax::Terraform
-    } else if text.contains("${AWS::") || text.contains("${!") {
+    } else if text.contains("${AWS::") || text.contains("${!") || camel_placeholder {
         Syntax::CloudFormation
     } else {
         Syntax::None
@@ -247,6 +258,11 @@ impl Prepared {
     }
 }
 
+/// Whether a value holds template text a renderer fills in: `${…}`, `%{…}` or a printf verb.
+pub fn has_placeholder(s: &str) -> bool {
+    (s.contains("${") && s.contains('}')) || s.contains("%{") || has_printf_verb(s)
+}
+
 /// Whether a value is (or contains) Go `printf` verbs such as `%s`, used by generators that
 /// fill user data with `fmt.Sprintf`.
 pub fn has_printf_verb(s: &str) -> bool {
@@ -265,6 +281,8 @@ mod tests {
         assert_eq!(detect("echo $${HOME}"), Syntax::Terraform);
         assert_eq!(detect("--region ${AWS::Region}"), Syntax::CloudFormation);
         assert_eq!(detect("bootstrap.sh --b64-cluster-ca '${cluster_auth_base64}'"), Syntax::Terraform);
+        assert_eq!(detect("--b64-cluster-ca ${ClusterCA}"), Syntax::CloudFormation);
+        assert_eq!(detect("--b64-cluster-ca ${B64_CLUSTER_CA}"), Syntax::None);
         let p = prepare("x ${a}%{ if b } --f '${c}'%{ endif } y", Syntax::Terraform);
         assert_eq!(p.text, "x EKSUDTPL0X --f 'EKSUDTPL2X' y");
     }

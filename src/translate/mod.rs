@@ -292,6 +292,18 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                         continue;
                     }
                     let repeat = !seen.insert(path.clone());
+                    if let Value::String(v) = &value
+                        && template::has_placeholder(v)
+                        && !matches!(kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec), Some(kubelet_flags::Codec::String | kubelet_flags::Codec::Quantity | kubelet_flags::Codec::Duration | kubelet_flags::Codec::Ip))
+                    {
+                        cx.push(
+                            &codes::TEMPLATE_ARGS,
+                            pi,
+                            span,
+                            format!("`{}`: the template value is written as is into spec.kubelet.config.{path}; it must render to the field's type (not a quoted string)", t.text),
+                            None,
+                        );
+                    }
                     kubelet_flags::apply(&mut nc.spec.kubelet.config, &path, value, repeat);
                     translated(cx, pi, span, &t.text, &format!("spec.kubelet.config.{path}"));
                     if t.replaces && path != "featureGates" && matches!(kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec), Some(kubelet_flags::Codec::Map | kubelet_flags::Codec::MapLangle)) {

@@ -21,6 +21,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (i, f) in &cx.schema {
         let crate::nodeconfig::schema::FindingKind::InvalidValue { suggestion } = &f.kind else { continue };
         let doc = &cx.docs[*i];
+        // Template text (`${endpoint}`, `%s`) is checked once rendered, not here.
+        if doc.value().and_then(|v| v.pointer(&f.pointer)).and_then(|v| v.as_str()).is_some_and(crate::al2::template::has_placeholder) {
+            continue;
+        }
         let mut d = Diagnostic::new(&META, f.message.clone())
             .with_span(doc.span_of(&f.pointer, false).unwrap_or(Span::part(doc.part.index, 0, 0)))
             .with_part(cx.part_index(doc.part))

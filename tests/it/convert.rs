@@ -1,0 +1,149 @@
+//! `convert` on every AL2 fixture, per target: the output bytes and the migration report are
+//! pinned with insta, outputs are byte-stable and lint clean, and the CLI's exit codes and file
+//! handling hold.
+
+use crate::util::{bin, fixtures, root};
+use eks_userdata::report::{self, Format};
+use eks_userdata::translate::{self, ClusterInfo, Options, emit};
+use eks_userdata::userdata::{Envelope, Limits};
+use eks_userdata::{Source, Target};
+use predicates::prelude::*;
+
+fn cluster() -> ClusterInfo {
+    let text = std::fs::read_to_string(root().join("fixtures/cluster-info.yaml")).unwrap();
+    eks_userdata::nodeconfig::yaml::from_str(&text).unwrap()
+}
+
+fn convert(path: &str, opts: &Options) -> (String, String, bool) {
+    let bytes = std::fs::read(root().join(path)).unwrap();
+    let source = Source::new(path, bytes);
+    let env = Envelope::parse(&source.bytes, &Limits::default());
+    let plan = translate::plan(&env, opts);
+    let out = emit::render(&plan, emit::Format::Mime, opts.target).unwrap();
+    let report = report::render(&[eks_userdata::lint::resolve(&source, &env, plan.entries.clone())], Format::Text);
+    (String::from_utf8(out).unwrap(), report, plan.needs_review())
+}
+
+fn name(path: &str) -> String {
+    path.trim_start_matches("fixtures/al2/").replace(['/', '.'], "_")
+}
+
+#[test]
+fn self_managed_outputs_and_reports_are_pinned() {
+    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
+    for path in fixtures("al2") {
+        let (out, report, _) = convert(&path, &opts);
+        insta::assert_snapshot!(format!("{}__self_managed_output", name(&path)), out);
+        insta::assert_snapshot!(format!("{}__self_managed_report", name(&path)), report);
+    }
+}
+
+#[test]
+fn mng_outputs_are_pinned() {
+    let opts = Options { target: Target::Mng, ..Default::default() };
+    for path in fixtures("al2") {
+        let (out, _, _) = convert(&path, &opts);
+        insta::assert_snapshot!(format!("{}__mng_output", name(&path)), out);
+    }
+}
+
+#[test]
+fn outputs_are_byte_identical_across_runs_and_lint_clean() {
+    for target in Target::ALL {
+        let opts = Options { target, cluster: cluster(), ..Default::default() };
+        for path in fixtures("al2") {
+            let (a, ra, _) = convert(&path, &opts);
+            let (b, rb, _) = convert(&path, &opts);
+            assert_eq!((&a, &ra), (&b, &rb), "{path} {target}");
+            if a.is_empty() {
+                continue;
+            }
+            let lint = emit::check(a.as_bytes(), "out", target);
+            let errors: Vec<_> = lint.findings.iter().filter(|f| f.diagnostic.severity == eks_userdata::Severity::Error).map(|f| f.diagnostic.message.clone()).collect();
+            assert!(errors.is_empty(), "{path} --target {target}: {errors:?}");
+        }
+    }
+}
+
+#[test]
+fn encoded_input_converts_like_the_plain_file() {
+    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
+    let (plain, _, _) = convert("fixtures/al2/plain-script.sh", &opts);
+    let (encoded, _, _) = convert("fixtures/al2/plain-script-gzip-base64.txt", &opts);
+    assert_eq!(plain, encoded);
+}
+
+#[test]
+fn cli_exit_codes() {
+    bin().args(["convert", "--cluster-info", "fixtures/cluster-info.yaml", "fixtures/al2/plain-script.sh"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Content-Type: application/node.eks.aws"))
+        .stderr(predicate::str::contains("CV401"));
+    bin().args(["convert", "--target", "mng", "fixtures/al2/spot-branches.sh"]).assert().code(1).stderr(predicate::str::contains("CV409"));
+    // A required value nothing gives: the output would be invalid, so it is not written.
+    bin().args(["convert", "fixtures/al2/spot-branches.sh"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("CV408").and(predicate::str::contains("was not written")));
+    bin().args(["convert", "does/not/exist.sh"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
+    bin().args(["convert", "--cluster-info", "fixtures/al2/plain-script.sh", "fixtures/al2/plain-script.sh"]).assert().code(2);
+    bin().args(["convert", "--target", "mng", "--format", "nodeconfig", "fixtures/al2/plain-script.sh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("use --format mime"));
+}
+
+#[test]
+fn cli_json_report_and_nodeconfig_format() {
+    let out = bin()
+        .args(["convert", "--target", "mng", "--format", "nodeconfig", "--report-format", "json", "fixtures/al2/eksctl-nodegroup.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "eksctl's preBootstrapCommands stay a script: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bin().args(["convert", "--target", "mng", "--report-format", "json", "-"]).write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(report["files"][0]["findings"].as_array().unwrap().iter().any(|f| f["code"] == "CV401"));
+    let out = bin().args(["convert", "--target", "mng", "--format", "nodeconfig", "-"]).write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n").output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 20\n");
+}
+
+#[test]
+fn cli_writes_atomically_and_never_clobbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("al2023.txt");
+    let o = out.to_str().unwrap();
+    let args = ["convert", "--target", "mng", "fixtures/al2/mime-shell-parts.txt", "-o", o];
+    bin().args(args).assert().code(0).stdout("");
+    let first = std::fs::read(&out).unwrap();
+    bin().args(args).assert().code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), first, "a re-run changes nothing");
+    std::fs::write(&out, "the user's own edits\n").unwrap();
+    bin().args(args).assert().code(2).stderr(predicate::str::contains("pass --force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"the user's own edits\n");
+    bin().args(args).arg("--force").assert().code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    // The input is never the output.
+    let input = dir.path().join("in.sh");
+    std::fs::write(&input, "#!/bin/bash\n/etc/eks/bootstrap.sh c\n").unwrap();
+    bin().args(["convert", "--target", "mng", input.to_str().unwrap(), "-o", input.to_str().unwrap()]).assert().code(2);
+    let report = dir.path().join("report.json");
+    bin().args(["convert", "--target", "mng", "--report-format", "json", "--report", report.to_str().unwrap(), "fixtures/al2/plain-script.sh"])
+        .assert()
+        .code(0)
+        .stderr("");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(v["summary"]["warnings"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn explain_covers_convert_codes() {
+    bin().args(["explain", "CV407"]).assert().code(0).stdout(predicate::str::contains("map-merge-semantics"));
+    let codes: Vec<&str> = translate::codes::ALL.iter().map(|m| m.code).chain(eks_userdata::lint::RULES.iter().map(|r| r.meta.code)).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), codes.len(), "codes are unique across lint and convert");
+}
