@@ -3,13 +3,13 @@
 
 mod cli;
 
-use clap::Parser;
 use anyhow::Context as _;
+use clap::Parser;
 use cli::{Cli, Command, ConvertArgs, FormatArg, LintArgs, OutputFormatArg, SeverityArg, TargetArg, TemplateArg};
 use eks_userdata::al2::template::Syntax;
-use eks_userdata::translate::{self, ClusterInfo, emit};
 use eks_userdata::lint::{self, LintOptions, RULES};
 use eks_userdata::report::{self, Format};
+use eks_userdata::translate::{self, ClusterInfo, emit};
 use eks_userdata::userdata::Limits;
 use eks_userdata::{Severity, Source, Target};
 use std::io::Write;
@@ -81,8 +81,9 @@ fn cluster_info(args: &ConvertArgs) -> anyhow::Result<ClusterInfo> {
         Some(path) => {
             let src = Source::read(path, 64 * 1024)?;
             let text = String::from_utf8(src.bytes).with_context(|| format!("{path}: not UTF-8"))?;
-            eks_userdata::nodeconfig::yaml::from_str::<ClusterInfo>(&text)
-                .with_context(|| format!("{path}: not a cluster-info YAML (keys: name, apiServerEndpoint, certificateAuthority, cidr)"))?
+            eks_userdata::nodeconfig::yaml::from_str::<ClusterInfo>(&text).with_context(|| {
+                format!("{path}: not a cluster-info YAML (keys: name, apiServerEndpoint, certificateAuthority, cidr)")
+            })?
         }
         None => ClusterInfo::default(),
     };

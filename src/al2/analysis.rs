@@ -62,7 +62,12 @@ fn command_word(cmd: &Command) -> Option<(usize, bool)> {
             i += 1;
             continue;
         }
-        if i > 0 && w.contains('=') && w.split('=').next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+        if i > 0
+            && w.contains('=')
+            && w.split('=')
+                .next()
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
             i += 1;
             continue;
         }
@@ -77,8 +82,10 @@ pub fn is_bootstrap_word(w: &str) -> bool {
 }
 
 fn touches_bootstrap(cmd: &Command) -> bool {
-    let writes = cmd.redirects.iter().any(|r| matches!(r, Redirect::Write { path, .. } if is_bootstrap_word(&path.parsed)));
-    let edits = matches!(cmd.name(), Some("sed") | Some("perl")) && cmd.words.iter().any(|w| w.parsed == "-i" || w.parsed.starts_with("-i"))
+    let writes =
+        cmd.redirects.iter().any(|r| matches!(r, Redirect::Write { path, .. } if is_bootstrap_word(&path.parsed)));
+    let edits = matches!(cmd.name(), Some("sed") | Some("perl"))
+        && cmd.words.iter().any(|w| w.parsed == "-i" || w.parsed.starts_with("-i"))
         && cmd.words.iter().skip(1).any(|w| is_bootstrap_word(&w.parsed));
     writes || edits
 }
@@ -98,7 +105,13 @@ pub fn analyze(script: Script) -> Analysis {
                     let v = expand(&w.parsed, &env);
                     env.set(name, v, false);
                 } else {
-                    env.set_dynamic(name, format!("`{name}` is set inside `{}`", cmd.branch.last().map_or("a conditional command", |b| b.as_str())));
+                    env.set_dynamic(
+                        name,
+                        format!(
+                            "`{name}` is set inside `{}`",
+                            cmd.branch.last().map_or("a conditional command", |b| b.as_str())
+                        ),
+                    );
                 }
             }
             continue;
@@ -112,7 +125,13 @@ pub fn analyze(script: Script) -> Analysis {
                             let v = expand(value, &env);
                             env.set(name, v, export);
                         } else {
-                            env.set_dynamic(name, format!("`{name}` is set inside `{}`", cmd.branch.last().map_or("a conditional command", |b| b.as_str())));
+                            env.set_dynamic(
+                                name,
+                                format!(
+                                    "`{name}` is set inside `{}`",
+                                    cmd.branch.last().map_or("a conditional command", |b| b.as_str())
+                                ),
+                            );
                             if export {
                                 env.export(name);
                             }
@@ -136,20 +155,37 @@ pub fn analyze(script: Script) -> Analysis {
             Redirect::Write { path, append: false } => Some(path.clone()),
             _ => None,
         });
-        let tee_target = (cmd.name() == Some("tee")).then(|| cmd.words.iter().skip(1).find(|w| !w.parsed.starts_with('-')).cloned()).flatten();
+        let tee_target = (cmd.name() == Some("tee"))
+            .then(|| cmd.words.iter().skip(1).find(|w| !w.parsed.starts_with('-')).cloned())
+            .flatten();
         if let (Some((body, expands)), Some(path)) = (&heredoc, target.clone().or(tee_target)) {
-            let content = if *expands { expand(&format!("\"{}\"", body.replace('"', "\\\"")), &env) } else { Value::Static(body.clone()) };
-            files.push(FileWrite { path: expand(&path.parsed, &env).text().to_string(), content, command: idx, span: cmd.span });
+            let content = if *expands {
+                expand(&format!("\"{}\"", body.replace('"', "\\\"")), &env)
+            } else {
+                Value::Static(body.clone())
+            };
+            files.push(FileWrite {
+                path: expand(&path.parsed, &env).text().to_string(),
+                content,
+                command: idx,
+                span: cmd.span,
+            });
         } else if let (Some(path), Some("echo" | "printf")) = (&target, cmd.name())
             && let Some(w) = cmd.words.get(1)
         {
-            files.push(FileWrite { path: expand(&path.parsed, &env).text().to_string(), content: expand(&w.parsed, &env), command: idx, span: cmd.span });
+            files.push(FileWrite {
+                path: expand(&path.parsed, &env).text().to_string(),
+                content: expand(&w.parsed, &env),
+                command: idx,
+                span: cmd.span,
+            });
         }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
         if !is_bootstrap_word(&cmd.words[word].parsed) {
             continue;
         }
-        let args: Vec<(Value, (usize, usize))> = cmd.words[word + 1..].iter().map(|w| (expand(&w.parsed, &env), w.span)).collect();
+        let args: Vec<(Value, (usize, usize))> =
+            cmd.words[word + 1..].iter().map(|w| (expand(&w.parsed, &env), w.span)).collect();
         let mut call_env: Vec<(String, Value, (usize, usize))> = if keeps_env {
             env.exported().map(|(k, v)| (k.to_string(), v.clone(), cmd.span)).collect()
         } else {
@@ -201,7 +237,9 @@ mod tests {
 
     #[test]
     fn resolves_static_variables_and_exports() {
-        let a = run("#!/bin/bash\nCA=Y2E=\nexport KUBELET_EXTRA_ARGS='--max-pods=20'\nEP=\"https://$HOSTX\"\n/etc/eks/bootstrap.sh prod --b64-cluster-ca \"$CA\" --apiserver-endpoint $EP\necho done\n");
+        let a = run(
+            "#!/bin/bash\nCA=Y2E=\nexport KUBELET_EXTRA_ARGS='--max-pods=20'\nEP=\"https://$HOSTX\"\n/etc/eks/bootstrap.sh prod --b64-cluster-ca \"$CA\" --apiserver-endpoint $EP\necho done\n",
+        );
         assert_eq!(a.invocations.len(), 1);
         let c = &a.invocations[0].call;
         assert_eq!(c.cluster_name.as_ref().unwrap().value, Value::Static("prod".into()));
@@ -213,7 +251,9 @@ mod tests {
 
     #[test]
     fn sudo_without_e_drops_the_environment() {
-        let a = run("export USE_MAX_PODS=false\nsudo /etc/eks/bootstrap.sh c\nsudo -E /etc/eks/bootstrap.sh c\nUSE_MAX_PODS=false /etc/eks/bootstrap.sh c\n");
+        let a = run(
+            "export USE_MAX_PODS=false\nsudo /etc/eks/bootstrap.sh c\nsudo -E /etc/eks/bootstrap.sh c\nUSE_MAX_PODS=false /etc/eks/bootstrap.sh c\n",
+        );
         assert!(a.invocations[0].call.get(Flag::UseMaxPods).is_none());
         assert!(a.invocations[1].call.get(Flag::UseMaxPods).is_some());
         assert!(a.invocations[2].call.get(Flag::UseMaxPods).is_some());
@@ -221,7 +261,9 @@ mod tests {
 
     #[test]
     fn branches_files_and_patches() {
-        let a = run("if [ \"$SPOT\" = 1 ]; then L=spot; else L=ondemand; fi\ncat <<'EOF' > /etc/eks/containerd/containerd-config.toml\nversion = 2\nEOF\nsed -i 's/x/y/' /etc/eks/bootstrap.sh\n/etc/eks/bootstrap.sh c --kubelet-extra-args \"--node-labels=l=$L\" --containerd-config-file /etc/eks/containerd/containerd-config.toml\n");
+        let a = run(
+            "if [ \"$SPOT\" = 1 ]; then L=spot; else L=ondemand; fi\ncat <<'EOF' > /etc/eks/containerd/containerd-config.toml\nversion = 2\nEOF\nsed -i 's/x/y/' /etc/eks/bootstrap.sh\n/etc/eks/bootstrap.sh c --kubelet-extra-args \"--node-labels=l=$L\" --containerd-config-file /etc/eks/containerd/containerd-config.toml\n",
+        );
         let c = &a.invocations[0].call;
         assert!(c.get(Flag::KubeletExtraArgs).unwrap().value.is_runtime(), "L depends on the branch");
         assert_eq!(a.files.len(), 1);

@@ -218,7 +218,18 @@ mod tests {
 
     #[test]
     fn options_take_one_value_and_positionals_collect() {
-        let c = parse_args(&args(&["my-cluster", "--b64-cluster-ca", "Y2E=", "--max-pods=3", "--apiserver-endpoint", "https://x", "extra"]), &[]);
+        let c = parse_args(
+            &args(&[
+                "my-cluster",
+                "--b64-cluster-ca",
+                "Y2E=",
+                "--max-pods=3",
+                "--apiserver-endpoint",
+                "https://x",
+                "extra",
+            ]),
+            &[],
+        );
         assert_eq!(c.cluster_name.as_ref().unwrap().value.text(), "my-cluster");
         assert_eq!(c.get(Flag::B64ClusterCa).unwrap().value.text(), "Y2E=");
         assert_eq!(c.get(Flag::ApiserverEndpoint).unwrap().span, (40, 59));

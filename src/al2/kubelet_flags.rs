@@ -109,7 +109,10 @@ pub enum DropReason {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Written to `kubelet.config` at `path` (dotted).
-    Config { path: String, value: Value },
+    Config {
+        path: String,
+        value: Value,
+    },
     /// Kept in `kubelet.flags`, normalised to `--name=value`.
     Flag(String),
     Dropped(DropReason),
@@ -243,7 +246,8 @@ fn taint(s: &str) -> Result<Value, String> {
 fn reserved_memory(s: &str) -> Result<Value, String> {
     let mut out = Vec::new();
     for entry in s.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let (node, limits) = entry.split_once(':').ok_or_else(|| format!("`{entry}` is not `NUMA:resource=quantity`"))?;
+        let (node, limits) =
+            entry.split_once(':').ok_or_else(|| format!("`{entry}` is not `NUMA:resource=quantity`"))?;
         let node: i64 = node.trim().parse().map_err(|_| format!("NUMA node `{node}` is not a number"))?;
         let limits: Map<String, Value> = pairs(limits, '=')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         let mut m = Map::new();
@@ -280,11 +284,13 @@ pub fn convert_value(codec: Codec, value: Option<&str>) -> Result<Value, String>
             Value::String(v.into())
         }
         Codec::String | Codec::Ip | Codec::Quantity => Value::String(need()?.into()),
-        Codec::StringList => {
-            Value::Array(need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect())
-        }
+        Codec::StringList => Value::Array(
+            need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect(),
+        ),
         Codec::Map => Value::Object(pairs(need()?, '=')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
-        Codec::MapLangle => Value::Object(pairs(need()?, '<')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect()),
+        Codec::MapLangle => {
+            Value::Object(pairs(need()?, '<')?.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+        }
         Codec::BoolMap => {
             let mut m = Map::new();
             for (k, v) in pairs(need()?, '=')? {
@@ -313,7 +319,9 @@ pub fn convert_value(codec: Codec, value: Option<&str>) -> Result<Value, String>
             Value::Array(out)
         }
         Codec::ReservedMemory => reserved_memory(need()?)?,
-        Codec::Taints => Value::Array(need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(taint).collect::<Result<_, _>>()?),
+        Codec::Taints => Value::Array(
+            need()?.split(',').map(str::trim).filter(|s| !s.is_empty()).map(taint).collect::<Result<_, _>>()?,
+        ),
         Codec::Labels | Codec::Unregistered => Value::String(need()?.into()),
     })
 }
@@ -331,7 +339,13 @@ pub fn translate(args: &str) -> Vec<Translated> {
         let (word, start, end) = &words[i];
         i += 1;
         let Some(body) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).filter(|b| !b.is_empty()) else {
-            out.push(Translated { flag: word.clone(), text: word.clone(), span: (*start, *end), outcome: Outcome::Unknown, replaces: false });
+            out.push(Translated {
+                flag: word.clone(),
+                text: word.clone(),
+                span: (*start, *end),
+                outcome: Outcome::Unknown,
+                replaces: false,
+            });
             continue;
         };
         let (name, inline) = match body.split_once('=') {
@@ -458,24 +472,42 @@ mod tests {
 
     #[test]
     fn maps_lists_taints_and_reserved_memory() {
-        assert_eq!(one("--kube-reserved=cpu=250m,memory=1Gi"), cfg("kubeReserved", json!({"cpu": "250m", "memory": "1Gi"})));
+        assert_eq!(
+            one("--kube-reserved=cpu=250m,memory=1Gi"),
+            cfg("kubeReserved", json!({"cpu": "250m", "memory": "1Gi"}))
+        );
         assert_eq!(
             one("--eviction-hard=memory.available<500Mi,nodefs.available<10%"),
             cfg("evictionHard", json!({"memory.available": "500Mi", "nodefs.available": "10%"}))
         );
-        assert_eq!(one("--eviction-soft-grace-period=memory.available=1m30s"), cfg("evictionSoftGracePeriod", json!({"memory.available": "1m30s"})));
+        assert_eq!(
+            one("--eviction-soft-grace-period=memory.available=1m30s"),
+            cfg("evictionSoftGracePeriod", json!({"memory.available": "1m30s"}))
+        );
         assert_eq!(one("--feature-gates=A=true,B=false"), cfg("featureGates", json!({"A": true, "B": false})));
         assert_eq!(one("--cluster-dns=10.0.0.10,10.0.0.11"), cfg("clusterDNS", json!(["10.0.0.10", "10.0.0.11"])));
-        assert_eq!(one("--allowed-unsafe-sysctls=net.core.*,kernel.msg*"), cfg("allowedUnsafeSysctls", json!(["net.core.*", "kernel.msg*"])));
+        assert_eq!(
+            one("--allowed-unsafe-sysctls=net.core.*,kernel.msg*"),
+            cfg("allowedUnsafeSysctls", json!(["net.core.*", "kernel.msg*"]))
+        );
         assert_eq!(
             one("--register-with-taints=dedicated=gpu:NoSchedule,spot:PreferNoSchedule"),
-            cfg("registerWithTaints", json!([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}, {"key": "spot", "effect": "PreferNoSchedule"}]))
+            cfg(
+                "registerWithTaints",
+                json!([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}, {"key": "spot", "effect": "PreferNoSchedule"}])
+            )
         );
         assert_eq!(
             one("--reserved-memory=0:memory=1Gi,hugepages-1Gi=2Gi;1:memory=2Gi"),
-            cfg("reservedMemory", json!([{"numaNode": 0, "limits": {"memory": "1Gi", "hugepages-1Gi": "2Gi"}}, {"numaNode": 1, "limits": {"memory": "2Gi"}}]))
+            cfg(
+                "reservedMemory",
+                json!([{"numaNode": 0, "limits": {"memory": "1Gi", "hugepages-1Gi": "2Gi"}}, {"numaNode": 1, "limits": {"memory": "2Gi"}}])
+            )
         );
-        assert_eq!(one("--vmodule=kubelet*=4"), cfg("logging.vmodule", json!([{"filePattern": "kubelet*", "verbosity": 4}])));
+        assert_eq!(
+            one("--vmodule=kubelet*=4"),
+            cfg("logging.vmodule", json!([{"filePattern": "kubelet*", "verbosity": 4}]))
+        );
         assert_eq!(one("--manifest-url-header=a:1,a:2"), cfg("staticPodURLHeader", json!({"a": ["1", "2"]})));
     }
 
@@ -484,10 +516,19 @@ mod tests {
         assert_eq!(one("--node-labels='team=a,tier=b'"), Outcome::Flag("--node-labels=team=a,tier=b".into()));
         assert_eq!(one("--node-labels=\"x=y\""), Outcome::Flag("--node-labels=x=y".into()));
         assert_eq!(one("--cert-dir=/var/lib/kubelet/pki"), Outcome::Flag("--cert-dir=/var/lib/kubelet/pki".into()));
-        for f in ["--node-ip=10.0.0.1", "--hostname-override=x", "--cloud-provider=aws", "--kubeconfig=/k", "--provider-id=aws:///x"] {
+        for f in [
+            "--node-ip=10.0.0.1",
+            "--hostname-override=x",
+            "--cloud-provider=aws",
+            "--kubeconfig=/k",
+            "--provider-id=aws:///x",
+        ] {
             assert_eq!(one(f), Outcome::Dropped(DropReason::NodeadmOwned), "{f}");
         }
-        for f in ["--pod-infra-container-image=602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5", "--container-runtime=remote"] {
+        for f in [
+            "--pod-infra-container-image=602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/pause:3.5",
+            "--container-runtime=remote",
+        ] {
             assert_eq!(one(f), Outcome::Dropped(DropReason::Unregistered), "{f}");
         }
         assert_eq!(one("--system-profile=x"), Outcome::Unknown);
@@ -527,6 +568,12 @@ mod tests {
     fn splits_like_systemd_then_unquotes() {
         let w: Vec<String> = split_args(" --a='x y'  --b=\"1\" c ").into_iter().map(|w| w.0).collect();
         assert_eq!(w, ["--a=x y", "--b=1", "c"]);
-        assert!(go_duration_ok("1h30m") && go_duration_ok("300ms") && go_duration_ok("0") && !go_duration_ok("10") && !go_duration_ok("5 m"));
+        assert!(
+            go_duration_ok("1h30m")
+                && go_duration_ok("300ms")
+                && go_duration_ok("0")
+                && !go_duration_ok("10")
+                && !go_duration_ok("5 m")
+        );
     }
 }

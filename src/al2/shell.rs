@@ -20,9 +20,15 @@ pub struct Word {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redirect {
     /// `> file`, `>> file`: output written to a path.
-    Write { path: Word, append: bool },
+    Write {
+        path: Word,
+        append: bool,
+    },
     /// A heredoc; `expands` is false for a quoted delimiter (`<<'EOF'`).
-    HereDoc { body: String, expands: bool },
+    HereDoc {
+        body: String,
+        expands: bool,
+    },
     Other,
 }
 
@@ -196,7 +202,9 @@ impl Walker<'_> {
                 self.list(&wc.0);
                 self.with_branch(format!("loop while {}", self.describe(&wc.0)), |w| w.list(&wc.1.list));
             }
-            ast::CompoundCommand::ArithmeticForClause(a) => self.with_branch("for ((…))".into(), |w| w.list(&a.body.list)),
+            ast::CompoundCommand::ArithmeticForClause(a) => {
+                self.with_branch("for ((…))".into(), |w| w.list(&a.body.list))
+            }
             ast::CompoundCommand::Arithmetic(_) | ast::CompoundCommand::Coprocess(_) => {}
         }
     }
@@ -231,8 +239,12 @@ impl Walker<'_> {
             cmd.span = (0, 0);
         }
         // Template directives around the command are branches too.
-        let directives: Vec<String> =
-            self.prepared.enclosing_directives(cmd.span.0).iter().map(|t| format!("template {}", t.text.trim())).collect();
+        let directives: Vec<String> = self
+            .prepared
+            .enclosing_directives(cmd.span.0)
+            .iter()
+            .map(|t| format!("template {}", t.text.trim()))
+            .collect();
         if !directives.is_empty() {
             let mut b = directives;
             b.append(&mut cmd.branch);
@@ -368,7 +380,12 @@ mod tests {
         let text = "cat <<'EOF' > /etc/eks/containerd/containerd-config.toml\nversion = 2\n[plugins]\nEOF\necho x >> /var/log/x\n";
         let s = parse(text, Syntax::None).unwrap();
         assert_eq!(s.commands[0].redirects.len(), 2, "{:?}", s.commands[0].redirects);
-        assert!(s.commands[0].redirects.iter().any(|r| matches!(r, Redirect::HereDoc { body, expands: false } if body == "version = 2\n[plugins]\n")));
+        assert!(
+            s.commands[0]
+                .redirects
+                .iter()
+                .any(|r| matches!(r, Redirect::HereDoc { body, expands: false } if body == "version = 2\n[plugins]\n"))
+        );
         assert!(s.commands[0].redirects.iter().any(|r| matches!(r, Redirect::Write { path, append: false } if path.raw == "/etc/eks/containerd/containerd-config.toml")));
         assert!(matches!(&s.commands[1].redirects[0], Redirect::Write { append: true, .. }));
     }

@@ -33,7 +33,8 @@ impl fmt::Display for Syntax {
 pub fn detect(text: &str) -> Syntax {
     let quoted_placeholder = text.match_indices("'${").any(|(i, _)| {
         let rest = &text[i + 3..];
-        rest.find('}').is_some_and(|e| rest[..e].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        rest.find('}')
+            .is_some_and(|e| rest[..e].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
     });
     // CloudFormation parameters are CamelCase (`${ClusterName}`); shell variables are usually
     // UPPER_CASE and Terraform variables snake_case.
@@ -147,7 +148,8 @@ fn closing(text: &[u8], open: usize) -> Option<usize> {
 
 /// Replaces template tokens with placeholder words.
 pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
-    let mut out = Prepared { syntax, text: String::with_capacity(orig.len()), remap: Remap::default(), tokens: Vec::new() };
+    let mut out =
+        Prepared { syntax, text: String::with_capacity(orig.len()), remap: Remap::default(), tokens: Vec::new() };
     if syntax == Syntax::None {
         out.text = orig.to_string();
         return out;
@@ -155,7 +157,12 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
     let b = orig.as_bytes();
     let mut i = 0;
     let mut copied = 0;
-    let push = |out: &mut Prepared, start: usize, end: usize, replacement: String, token: Option<Token>, copied: &mut usize| {
+    let push = |out: &mut Prepared,
+                start: usize,
+                end: usize,
+                replacement: String,
+                token: Option<Token>,
+                copied: &mut usize| {
         out.text.push_str(&orig[*copied..start]);
         let ps = out.text.len();
         out.text.push_str(&replacement);
@@ -223,7 +230,10 @@ impl Prepared {
             out.push_str(&rest[..pos]);
             let after = &rest[pos + MARK.len()..];
             let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
-            match (after[..digits].parse::<usize>().ok().and_then(|n| self.tokens.get(n)), after[digits..].starts_with('X')) {
+            match (
+                after[..digits].parse::<usize>().ok().and_then(|n| self.tokens.get(n)),
+                after[digits..].starts_with('X'),
+            ) {
                 (Some(t), true) => {
                     out.push_str(&t.text);
                     rest = &after[digits + 1..];

@@ -91,9 +91,12 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
             WordPiece::ParameterExpansion(expr) => {
                 let (name, default) = match expr {
                     ParameterExpr::Parameter { parameter: Parameter::Named(n), indirect: false } => (Some(n), None),
-                    ParameterExpr::UseDefaultValues { parameter: Parameter::Named(n), indirect: false, default_value, .. } => {
-                        (Some(n), Some(default_value.clone().unwrap_or_default()))
-                    }
+                    ParameterExpr::UseDefaultValues {
+                        parameter: Parameter::Named(n),
+                        indirect: false,
+                        default_value,
+                        ..
+                    } => (Some(n), Some(default_value.clone().unwrap_or_default())),
                     _ => (None, None),
                 };
                 match (name.and_then(|n| env.get(n)), default, name) {
@@ -144,7 +147,9 @@ pub fn expand(parsed: &str, env: &Env, prepared: &Prepared) -> Value {
     let literal_placeholder = acc.text.contains("${") && acc.text.contains('}');
     match acc.runtime {
         Some(why) => Value::Runtime { text: acc.text, why },
-        None if acc.template || literal_placeholder || template::has_printf_verb(&acc.text) => Value::Template(acc.text),
+        None if acc.template || literal_placeholder || template::has_printf_verb(&acc.text) => {
+            Value::Template(acc.text)
+        }
         None => Value::Static(acc.text),
     }
 }

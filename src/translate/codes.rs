@@ -11,49 +11,179 @@ macro_rules! code {
     };
 }
 
-code!(TRANSLATED, "CV401", "translated", Info, "an AL2 setting became a NodeConfig field",
-    "The flag, environment variable or kubelet flag has an exact AL2023 equivalent and was written to the NodeConfig field the entry names (docs §5.1, §6.1).\n\nFix: nothing to do; review the field if you want to.");
-code!(KEPT_FLAG, "CV402", "kept-kubelet-flag", Info, "a kubelet flag stays a flag",
-    "The kubelet flag has no KubeletConfiguration field (`--node-labels`, `--cert-dir`, …) so it is kept in `spec.kubelet.flags`, unquoted (nodeadm passes flags verbatim; quotes would reach the kubelet literally, docs §6.2).\n\nFix: nothing to do.");
-code!(DROPPED, "CV403", "dropped-no-al2023-meaning", Warning, "a bootstrap.sh flag has no meaning on AL2023",
-    "Some bootstrap.sh flags configured things AL2023 no longer has or does differently: the container runtime is always containerd, there is no Docker, the pause image is cached in the AMI, nodeadm never calls DescribeCluster (so no API retries), and bpffs handling moved. The flag was dropped; the entry says why (docs §5.1).\n\nFix: nothing, unless the entry says what replaces it.");
-code!(NODEADM_OWNED, "CV404", "dropped-kubelet-flag", Warning, "a kubelet flag nodeadm sets itself, or one the kubelet no longer has",
-    "nodeadm sets `--node-ip`, `--hostname-override`, `--cloud-provider`, `--kubeconfig`, `--config`, `providerID`, … itself; a copy appended to `kubelet.flags` would override nodeadm's value and break the node. Flags such as `--pod-infra-container-image` and `--container-runtime` are no longer registered: the kubelet would refuse to start (docs §6.1).\n\nFix: nothing; the flag is dropped.");
-code!(UNKNOWN, "CV405", "unknown-flag", Error, "a flag that bootstrap.sh or the kubelet does not know",
-    "The flag is neither a bootstrap.sh option nor a kubelet flag (for bootstrap.sh, a `--flag=value` form is not recognised either: it becomes a positional argument). It is not guessed at; the output leaves it out and the conversion needs review.\n\nFix: find out what it was meant to do (a custom bootstrap wrapper? a typo?) and configure that in the NodeConfig by hand.");
-code!(RUNTIME_VALUE, "CV406", "runtime-value", Error, "a value only known at boot",
-    "The value comes from a command substitution (`$(curl …)`), a variable set in a branch, or a variable never set in the script. nodeadm does not expand shell in NodeConfig, so the field carries the shell text and needs review.\n\nFix: give the static value (`--cluster-info`, or a literal in the script), or compute the setting at boot with a drop-in in `/etc/eks/nodeadm.d/` (the boot hook).");
-code!(MAP_SEMANTICS, "CV407", "map-merge-semantics", Warning, "AL2023 merges a map that the AL2 flag replaced",
-    "On AL2 a map flag such as `--kube-reserved` or `--eviction-hard` replaced the whole map: `--kube-reserved=cpu=250m` dropped bootstrap.sh's computed memory and ephemeral-storage reservations. As a `kubelet.config` drop-in the map is merged key by key with nodeadm's defaults, so those keys survive (docs §6.3).\n\nFix: usually nothing (the merge is what most users meant). To keep the AL2 behaviour exactly, convert with `--keep-map-semantics`, which keeps the flag in `kubelet.flags`.");
-code!(MISSING_CLUSTER, "CV408", "missing-cluster-value", Error, "a required cluster value is missing",
-    "nodeadm requires `cluster.name`, `apiServerEndpoint`, `certificateAuthority` and `cidr` (the service CIDR) for self-managed nodes and managed node groups with a custom AMI, and never calls DescribeCluster. AL2's bootstrap.sh looked them up when flags were missing; the translator never guesses them (a wrong service CIDR breaks pod DNS).\n\nFix: pass `--cluster-info FILE` (YAML with name, apiServerEndpoint, certificateAuthority, cidr) or the flags the message names, from `aws eks describe-cluster`.");
-code!(BRANCHES, "CV409", "bootstrap-in-branches", Error, "bootstrap.sh is called with different arguments in different branches",
-    "One static NodeConfig cannot express `if spot; then bootstrap.sh … ; else bootstrap.sh …`. The output uses the first call; the entry names the branches and the settings that differ.\n\nFix: decide per node group, or compute the differing settings at boot with a drop-in (the boot hook).");
-code!(AFTER_BOOTSTRAP, "CV410", "runs-before-kubelet-now", Warning, "commands that ran after bootstrap.sh now run before kubelet starts",
-    "On AL2 the commands after `bootstrap.sh` ran once kubelet was started. On AL2023 every user-data script runs before nodeadm starts containerd and kubelet (docs §3), so these commands run earlier than they used to.\n\nFix: check each one; anything that needs a running kubelet belongs in a systemd unit ordered `After=nodeadm-run.service`.");
-code!(PARSE_ERROR, "CV411", "script-not-parsed", Error, "a script does not parse as shell",
-    "The translator reads scripts with a real shell parser. This one does not parse (or uses template syntax that was not recognised), so it was not translated; it is kept unchanged and needs review.\n\nFix: correct the syntax, or pass `--template terraform|cloudformation` if it is a template.");
-code!(INVALID_VALUE, "CV412", "invalid-flag-value", Error, "a kubelet flag value does not parse",
-    "The value does not have the type of the flag's KubeletConfiguration field (an integer, a Go duration, `key=value` pairs, a taint `key=value:Effect`, …). The kubelet would have refused it too. It is left out and needs review.\n\nFix: correct the value.");
-code!(OMITTED, "CV413", "supplied-by-target", Info, "a value left out because EKS or Karpenter supplies it",
-    "With `--target mng` EKS appends its own NodeConfig with the cluster section; with `--target karpenter` Karpenter appends one with the cluster section, max pods, labels and taints from the EC2NodeClass and NodePool, and its values win (docs §5.3, peers §8). Values from the AL2 script that those supply are left out and listed here.\n\nFix: make sure the node group or NodePool carries them (labels and taints in the NodePool for Karpenter).");
-code!(CONTAINERD, "CV414", "containerd-config", Warning, "a containerd config file became an inline, merged config",
-    "`--containerd-config-file` replaced the AMI's containerd config on AL2. On AL2023 `containerd.config` is merged over nodeadm's generated config, and it must use the config schema of the AMI's containerd (version 2 for containerd 1.7 on Kubernetes 1.28–1.29 AMIs, version 3 for containerd 2.x) (docs §5.1). When the script did not write the file, the content is unknown and the entry needs review.\n\nFix: check the merged result with `eks-userdata render`, and move to version 3 keys for current AMIs.");
-code!(PATCHED, "CV415", "bootstrap-sh-patched", Error, "the script edits /etc/eks/bootstrap.sh",
-    "`sed -i` or `>>` on `/etc/eks/bootstrap.sh` changed what bootstrap did. On AL2023 the file is a stub, so the edit does nothing; what it meant must be expressed in the NodeConfig by hand.\n\nFix: read the edit and set the equivalent NodeConfig field.");
-code!(NO_CALL, "CV416", "no-bootstrap-call", Info, "no bootstrap.sh call in the input",
-    "No script calls `/etc/eks/bootstrap.sh`, so there is nothing to translate from it; parts are kept as they are and a NodeConfig is written from the cluster values given.\n\nFix: nothing, if that is expected.");
-code!(SCRIPT_KEPT, "CV417", "script-kept", Info, "the rest of the script is kept as a shell part",
-    "Everything in the script other than the bootstrap.sh call is kept, byte for byte, in a `text/x-shellscript` part; the call is replaced by `true` so `|| exit 1` and `if` blocks still parse.\n\nFix: nothing.");
+code!(
+    TRANSLATED,
+    "CV401",
+    "translated",
+    Info,
+    "an AL2 setting became a NodeConfig field",
+    "The flag, environment variable or kubelet flag has an exact AL2023 equivalent and was written to the NodeConfig field the entry names (docs §5.1, §6.1).\n\nFix: nothing to do; review the field if you want to."
+);
+code!(
+    KEPT_FLAG,
+    "CV402",
+    "kept-kubelet-flag",
+    Info,
+    "a kubelet flag stays a flag",
+    "The kubelet flag has no KubeletConfiguration field (`--node-labels`, `--cert-dir`, …) so it is kept in `spec.kubelet.flags`, unquoted (nodeadm passes flags verbatim; quotes would reach the kubelet literally, docs §6.2).\n\nFix: nothing to do."
+);
+code!(
+    DROPPED,
+    "CV403",
+    "dropped-no-al2023-meaning",
+    Warning,
+    "a bootstrap.sh flag has no meaning on AL2023",
+    "Some bootstrap.sh flags configured things AL2023 no longer has or does differently: the container runtime is always containerd, there is no Docker, the pause image is cached in the AMI, nodeadm never calls DescribeCluster (so no API retries), and bpffs handling moved. The flag was dropped; the entry says why (docs §5.1).\n\nFix: nothing, unless the entry says what replaces it."
+);
+code!(
+    NODEADM_OWNED,
+    "CV404",
+    "dropped-kubelet-flag",
+    Warning,
+    "a kubelet flag nodeadm sets itself, or one the kubelet no longer has",
+    "nodeadm sets `--node-ip`, `--hostname-override`, `--cloud-provider`, `--kubeconfig`, `--config`, `providerID`, … itself; a copy appended to `kubelet.flags` would override nodeadm's value and break the node. Flags such as `--pod-infra-container-image` and `--container-runtime` are no longer registered: the kubelet would refuse to start (docs §6.1).\n\nFix: nothing; the flag is dropped."
+);
+code!(
+    UNKNOWN,
+    "CV405",
+    "unknown-flag",
+    Error,
+    "a flag that bootstrap.sh or the kubelet does not know",
+    "The flag is neither a bootstrap.sh option nor a kubelet flag (for bootstrap.sh, a `--flag=value` form is not recognised either: it becomes a positional argument). It is not guessed at; the output leaves it out and the conversion needs review.\n\nFix: find out what it was meant to do (a custom bootstrap wrapper? a typo?) and configure that in the NodeConfig by hand."
+);
+code!(
+    RUNTIME_VALUE,
+    "CV406",
+    "runtime-value",
+    Error,
+    "a value only known at boot",
+    "The value comes from a command substitution (`$(curl …)`), a variable set in a branch, or a variable never set in the script. nodeadm does not expand shell in NodeConfig, so the field carries the shell text and needs review.\n\nFix: give the static value (`--cluster-info`, or a literal in the script), or compute the setting at boot with a drop-in in `/etc/eks/nodeadm.d/` (the boot hook)."
+);
+code!(
+    MAP_SEMANTICS,
+    "CV407",
+    "map-merge-semantics",
+    Warning,
+    "AL2023 merges a map that the AL2 flag replaced",
+    "On AL2 a map flag such as `--kube-reserved` or `--eviction-hard` replaced the whole map: `--kube-reserved=cpu=250m` dropped bootstrap.sh's computed memory and ephemeral-storage reservations. As a `kubelet.config` drop-in the map is merged key by key with nodeadm's defaults, so those keys survive (docs §6.3).\n\nFix: usually nothing (the merge is what most users meant). To keep the AL2 behaviour exactly, convert with `--keep-map-semantics`, which keeps the flag in `kubelet.flags`."
+);
+code!(
+    MISSING_CLUSTER,
+    "CV408",
+    "missing-cluster-value",
+    Error,
+    "a required cluster value is missing",
+    "nodeadm requires `cluster.name`, `apiServerEndpoint`, `certificateAuthority` and `cidr` (the service CIDR) for self-managed nodes and managed node groups with a custom AMI, and never calls DescribeCluster. AL2's bootstrap.sh looked them up when flags were missing; the translator never guesses them (a wrong service CIDR breaks pod DNS).\n\nFix: pass `--cluster-info FILE` (YAML with name, apiServerEndpoint, certificateAuthority, cidr) or the flags the message names, from `aws eks describe-cluster`."
+);
+code!(
+    BRANCHES,
+    "CV409",
+    "bootstrap-in-branches",
+    Error,
+    "bootstrap.sh is called with different arguments in different branches",
+    "One static NodeConfig cannot express `if spot; then bootstrap.sh … ; else bootstrap.sh …`. The output uses the first call; the entry names the branches and the settings that differ.\n\nFix: decide per node group, or compute the differing settings at boot with a drop-in (the boot hook)."
+);
+code!(
+    AFTER_BOOTSTRAP,
+    "CV410",
+    "runs-before-kubelet-now",
+    Warning,
+    "commands that ran after bootstrap.sh now run before kubelet starts",
+    "On AL2 the commands after `bootstrap.sh` ran once kubelet was started. On AL2023 every user-data script runs before nodeadm starts containerd and kubelet (docs §3), so these commands run earlier than they used to.\n\nFix: check each one; anything that needs a running kubelet belongs in a systemd unit ordered `After=nodeadm-run.service`."
+);
+code!(
+    PARSE_ERROR,
+    "CV411",
+    "script-not-parsed",
+    Error,
+    "a script does not parse as shell",
+    "The translator reads scripts with a real shell parser. This one does not parse (or uses template syntax that was not recognised), so it was not translated; it is kept unchanged and needs review.\n\nFix: correct the syntax, or pass `--template terraform|cloudformation` if it is a template."
+);
+code!(
+    INVALID_VALUE,
+    "CV412",
+    "invalid-flag-value",
+    Error,
+    "a kubelet flag value does not parse",
+    "The value does not have the type of the flag's KubeletConfiguration field (an integer, a Go duration, `key=value` pairs, a taint `key=value:Effect`, …). The kubelet would have refused it too. It is left out and needs review.\n\nFix: correct the value."
+);
+code!(
+    OMITTED,
+    "CV413",
+    "supplied-by-target",
+    Info,
+    "a value left out because EKS or Karpenter supplies it",
+    "With `--target mng` EKS appends its own NodeConfig with the cluster section; with `--target karpenter` Karpenter appends one with the cluster section, max pods, labels and taints from the EC2NodeClass and NodePool, and its values win (docs §5.3, peers §8). Values from the AL2 script that those supply are left out and listed here.\n\nFix: make sure the node group or NodePool carries them (labels and taints in the NodePool for Karpenter)."
+);
+code!(
+    CONTAINERD,
+    "CV414",
+    "containerd-config",
+    Warning,
+    "a containerd config file became an inline, merged config",
+    "`--containerd-config-file` replaced the AMI's containerd config on AL2. On AL2023 `containerd.config` is merged over nodeadm's generated config, and it must use the config schema of the AMI's containerd (version 2 for containerd 1.7 on Kubernetes 1.28–1.29 AMIs, version 3 for containerd 2.x) (docs §5.1). When the script did not write the file, the content is unknown and the entry needs review.\n\nFix: check the merged result with `eks-userdata render`, and move to version 3 keys for current AMIs."
+);
+code!(
+    PATCHED,
+    "CV415",
+    "bootstrap-sh-patched",
+    Error,
+    "the script edits /etc/eks/bootstrap.sh",
+    "`sed -i` or `>>` on `/etc/eks/bootstrap.sh` changed what bootstrap did. On AL2023 the file is a stub, so the edit does nothing; what it meant must be expressed in the NodeConfig by hand.\n\nFix: read the edit and set the equivalent NodeConfig field."
+);
+code!(
+    NO_CALL,
+    "CV416",
+    "no-bootstrap-call",
+    Info,
+    "no bootstrap.sh call in the input",
+    "No script calls `/etc/eks/bootstrap.sh`, so there is nothing to translate from it; parts are kept as they are and a NodeConfig is written from the cluster values given.\n\nFix: nothing, if that is expected."
+);
+code!(
+    SCRIPT_KEPT,
+    "CV417",
+    "script-kept",
+    Info,
+    "the rest of the script is kept as a shell part",
+    "Everything in the script other than the bootstrap.sh call is kept, byte for byte, in a `text/x-shellscript` part; the call is replaced by `true` so `|| exit 1` and `if` blocks still parse.\n\nFix: nothing."
+);
 
-code!(TEMPLATE_ARGS, "CV418", "template-arguments", Warning, "a template placeholder stands for arguments",
-    "A placeholder such as `${bootstrap_extra_args}` or `--kubelet-extra-args '${kubelet_extra_args}'` is filled in when the template is rendered, so what it holds cannot be translated here. Kubelet arguments from a placeholder are kept in `spec.kubelet.flags` as the placeholder text (nodeadm splits flags at whitespace, so a rendered string of flags works, but quotes in it would reach the kubelet literally); bootstrap.sh arguments from a placeholder are lost on AL2023.\n\nFix: render the template and convert the result, or move the variable's content into NodeConfig fields in the Terraform/CloudFormation code.");
-code!(NOTHING_TO_WRITE, "CV419", "nothing-to-write", Info, "the AL2023 user data would be empty",
-    "Everything the AL2 user data did is either supplied by the target (EKS for `--target mng`, Karpenter for `--target karpenter`) or has no AL2023 meaning, and no script is left. Nothing is written: the node group or node class needs no user data.\n\nFix: nothing; remove the user data from the launch template or EC2NodeClass.");
+code!(
+    TEMPLATE_ARGS,
+    "CV418",
+    "template-arguments",
+    Warning,
+    "a template placeholder stands for arguments",
+    "A placeholder such as `${bootstrap_extra_args}` or `--kubelet-extra-args '${kubelet_extra_args}'` is filled in when the template is rendered, so what it holds cannot be translated here. Kubelet arguments from a placeholder are kept in `spec.kubelet.flags` as the placeholder text (nodeadm splits flags at whitespace, so a rendered string of flags works, but quotes in it would reach the kubelet literally); bootstrap.sh arguments from a placeholder are lost on AL2023.\n\nFix: render the template and convert the result, or move the variable's content into NodeConfig fields in the Terraform/CloudFormation code."
+);
+code!(
+    NOTHING_TO_WRITE,
+    "CV419",
+    "nothing-to-write",
+    Info,
+    "the AL2023 user data would be empty",
+    "Everything the AL2 user data did is either supplied by the target (EKS for `--target mng`, Karpenter for `--target karpenter`) or has no AL2023 meaning, and no script is left. Nothing is written: the node group or node class needs no user data.\n\nFix: nothing; remove the user data from the launch template or EC2NodeClass."
+);
 
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
-    &TRANSLATED, &KEPT_FLAG, &DROPPED, &NODEADM_OWNED, &UNKNOWN, &RUNTIME_VALUE, &MAP_SEMANTICS, &MISSING_CLUSTER,
-    &BRANCHES, &AFTER_BOOTSTRAP, &PARSE_ERROR, &INVALID_VALUE, &OMITTED, &CONTAINERD, &PATCHED, &NO_CALL, &SCRIPT_KEPT,
-    &TEMPLATE_ARGS, &NOTHING_TO_WRITE,
+    &TRANSLATED,
+    &KEPT_FLAG,
+    &DROPPED,
+    &NODEADM_OWNED,
+    &UNKNOWN,
+    &RUNTIME_VALUE,
+    &MAP_SEMANTICS,
+    &MISSING_CLUSTER,
+    &BRANCHES,
+    &AFTER_BOOTSTRAP,
+    &PARSE_ERROR,
+    &INVALID_VALUE,
+    &OMITTED,
+    &CONTAINERD,
+    &PATCHED,
+    &NO_CALL,
+    &SCRIPT_KEPT,
+    &TEMPLATE_ARGS,
+    &NOTHING_TO_WRITE,
 ];

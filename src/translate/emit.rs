@@ -21,7 +21,9 @@ pub enum Format {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
-    #[error("--format nodeconfig can only carry the NodeConfig, but the output also has {0} other part(s) (kept shell scripts); use --format mime")]
+    #[error(
+        "--format nodeconfig can only carry the NodeConfig, but the output also has {0} other part(s) (kept shell scripts); use --format mime"
+    )]
     NotOnlyNodeConfig(usize),
     #[error("there is no NodeConfig to write (nothing to translate and no cluster values for --target {0})")]
     Empty(Target),
@@ -35,7 +37,11 @@ pub fn render(plan: &Plan, format: Format, target: Target) -> Result<Vec<u8>, Em
     match format {
         Format::Mime => Ok(mime_write::write(&plan.parts, &WriteOptions::default())),
         Format::NodeConfig => {
-            let is_nc = |p: &&mime_write::OutPart| p.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with(NODECONFIG_MEDIA_TYPE));
+            let is_nc = |p: &&mime_write::OutPart| {
+                p.headers
+                    .iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with(NODECONFIG_MEDIA_TYPE))
+            };
             let others = plan.parts.iter().filter(|p| !is_nc(p)).count();
             if others > 0 {
                 return Err(EmitError::NotOnlyNodeConfig(others));

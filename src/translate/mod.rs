@@ -115,10 +115,18 @@ fn value_of(cx: &mut Ctx, pi: usize, arg: &Arg, what: &str) -> String {
 /// Settings the target supplies itself, so the user data must not (peers §8 lesson 3).
 fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
     match (target, what) {
-        (Target::Mng, "nodeLabels") => Some("a managed node group takes labels from its `labels` setting (EKS puts them in its own NodeConfig); set them there"),
-        (Target::Mng, "registerWithTaints") => Some("a managed node group takes taints from its `taints` setting; set them there"),
-        (Target::Karpenter, "nodeLabels") => Some("Karpenter sets node labels from the NodePool; put them in its template labels"),
-        (Target::Karpenter, "registerWithTaints") => Some("Karpenter registers taints from the NodePool; put them in its template taints"),
+        (Target::Mng, "nodeLabels") => Some(
+            "a managed node group takes labels from its `labels` setting (EKS puts them in its own NodeConfig); set them there",
+        ),
+        (Target::Mng, "registerWithTaints") => {
+            Some("a managed node group takes taints from its `taints` setting; set them there")
+        }
+        (Target::Karpenter, "nodeLabels") => {
+            Some("Karpenter sets node labels from the NodePool; put them in its template labels")
+        }
+        (Target::Karpenter, "registerWithTaints") => {
+            Some("Karpenter registers taints from the NodePool; put them in its template taints")
+        }
         (Target::Karpenter, "maxPods") => Some("Karpenter sets maxPods (EC2NodeClass spec.kubelet.maxPods)"),
         (Target::Karpenter, "clusterDNS") => Some("Karpenter sets clusterDNS (EC2NodeClass spec.kubelet.clusterDNS)"),
         _ => None,
@@ -135,10 +143,22 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     let target = cx.opts.target;
     let supplies_cluster = target.user_data_supplies_cluster();
     if call.help {
-        cx.push(&codes::UNKNOWN, pi, inv.span, "bootstrap.sh is called with -h/--help: it prints its usage and exits 1".into(), None);
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            inv.span,
+            "bootstrap.sh is called with -h/--help: it prints its usage and exits 1".into(),
+            None,
+        );
     }
     for (flag, span) in &call.missing_value {
-        cx.push(&codes::UNKNOWN, pi, *span, format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()), None);
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            *span,
+            format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()),
+            None,
+        );
     }
     for arg in &call.opaque {
         cx.push(
@@ -154,17 +174,30 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     }
     for arg in &call.unknown {
         let t = arg.value.text();
-        let why = if t.starts_with("--") && t.contains('=') && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some() {
+        let why = if t.starts_with("--")
+            && t.contains('=')
+            && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some()
+        {
             "bootstrap.sh takes `--flag value`, not `--flag=value`; this was a positional argument and did nothing"
         } else if t.starts_with('-') {
             "bootstrap.sh has no such option (it treated it as a positional argument)"
         } else {
             "an extra positional argument; bootstrap.sh used only the first (the cluster name)"
         };
-        cx.push(&codes::UNKNOWN, pi, arg.span, format!("`{t}`: {why}; not translated"), Some("configure what it was meant to do in the NodeConfig by hand".into()));
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            arg.span,
+            format!("`{t}`: {why}; not translated"),
+            Some("configure what it was meant to do in the NodeConfig by hand".into()),
+        );
     }
     // Cluster coordinates.
-    let cidr_arg = match (call.get(Flag::IpFamily).map(|a| a.value.text().to_string()), call.get(Flag::ServiceIpv6Cidr), call.get(Flag::ServiceIpv4Cidr)) {
+    let cidr_arg = match (
+        call.get(Flag::IpFamily).map(|a| a.value.text().to_string()),
+        call.get(Flag::ServiceIpv6Cidr),
+        call.get(Flag::ServiceIpv4Cidr),
+    ) {
         (Some(f), Some(v6), _) if f == "ipv6" => Some(v6),
         (_, Some(v6), None) => Some(v6),
         (_, _, Some(v4)) => Some(v4),
@@ -183,7 +216,11 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                 &codes::OMITTED,
                 pi,
                 arg.span,
-                format!("`{}` ({what}) left out: {} supplies {field}", shown(arg), target.cluster_supplier().unwrap_or("the target")),
+                format!(
+                    "`{}` ({what}) left out: {} supplies {field}",
+                    shown(arg),
+                    target.cluster_supplier().unwrap_or("the target")
+                ),
                 None,
             );
             continue;
@@ -199,13 +236,32 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
         translated(cx, pi, arg.span, &shown(arg), field);
     }
     if let Some(arg) = call.get(Flag::IpFamily) {
-        cx.push(&codes::TRANSLATED, pi, arg.span, format!("`--ip-family {}`: no field; nodeadm infers the IP family from spec.cluster.cidr", arg.value.text()), None);
+        cx.push(
+            &codes::TRANSLATED,
+            pi,
+            arg.span,
+            format!(
+                "`--ip-family {}`: no field; nodeadm infers the IP family from spec.cluster.cidr",
+                arg.value.text()
+            ),
+            None,
+        );
     }
     for other in [Flag::ServiceIpv4Cidr, Flag::ServiceIpv6Cidr] {
         if let (Some(a), Some(chosen)) = (call.get(other), cidr_arg)
             && a.span != chosen.span
         {
-            cx.push(&codes::DROPPED, pi, a.span, format!("`{}` not used: nodeadm takes one service CIDR and `{}` was chosen by --ip-family", shown(a), chosen.value.text()), None);
+            cx.push(
+                &codes::DROPPED,
+                pi,
+                a.span,
+                format!(
+                    "`{}` not used: nodeadm takes one service CIDR and `{}` was chosen by --ip-family",
+                    shown(a),
+                    chosen.value.text()
+                ),
+                None,
+            );
         }
     }
     // Outposts.
@@ -214,7 +270,13 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             nc.spec.cluster.enable_outpost = Some(true);
             translated(cx, pi, a.span, &shown(a), "spec.cluster.enableOutpost");
         } else {
-            cx.push(&codes::TRANSLATED, pi, a.span, format!("`{}`: outposts are off by default; nothing to write", shown(a)), None);
+            cx.push(
+                &codes::TRANSLATED,
+                pi,
+                a.span,
+                format!("`{}`: outposts are off by default; nothing to write", shown(a)),
+                None,
+            );
         }
     }
     if let Some(a) = call.get(Flag::ClusterId) {
@@ -223,7 +285,12 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     }
     // DNS.
     if let Some(a) = call.get(Flag::DnsClusterIp) {
-        let ips: Vec<Value> = value_of(cx, pi, a, "--dns-cluster-ip").split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect();
+        let ips: Vec<Value> = value_of(cx, pi, a, "--dns-cluster-ip")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.into()))
+            .collect();
         nc.spec.kubelet.config.insert("clusterDNS".into(), Value::Array(ips));
         translated(cx, pi, a.span, &shown(a), "spec.kubelet.config.clusterDNS");
     }
@@ -234,7 +301,13 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             "raid10" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Raid10),
             "mount" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Mount),
             other => {
-                cx.push(&codes::UNKNOWN, pi, a.span, format!("`--local-disks {other}` is not raid0, raid10 or mount; not translated"), None);
+                cx.push(
+                    &codes::UNKNOWN,
+                    pi,
+                    a.span,
+                    format!("`--local-disks {other}` is not raid0, raid10 or mount; not translated"),
+                    None,
+                );
             }
         }
         if nc.spec.instance.local_storage.strategy.is_some() {
@@ -251,8 +324,11 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
         let words = kubelet_flags::split_args(a.value.text());
-        let whole_placeholder = |w: &str| (w.starts_with("${") && w.ends_with('}') && w.matches("${").count() == 1) || w == "%s" || w == "%v";
-        let placeholder_words: Vec<String> = words.iter().map(|w| w.0.clone()).filter(|w| whole_placeholder(w)).collect();
+        let whole_placeholder = |w: &str| {
+            (w.starts_with("${") && w.ends_with('}') && w.matches("${").count() == 1) || w == "%s" || w == "%v"
+        };
+        let placeholder_words: Vec<String> =
+            words.iter().map(|w| w.0.clone()).filter(|w| whole_placeholder(w)).collect();
         for w in &placeholder_words {
             nc.spec.kubelet.flags.push(w.clone());
             cx.push(
@@ -270,7 +346,9 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             let span = match region.find(t.flag.as_str()) {
                 Some(off) => {
                     let start = search_from + off;
-                    let len = cx.text[start..a.span.1].find(|c: char| c.is_whitespace() || c == '\'' || c == '"').unwrap_or(a.span.1 - start);
+                    let len = cx.text[start..a.span.1]
+                        .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+                        .unwrap_or(a.span.1 - start);
                     search_from = start + len;
                     (start, start + len)
                 }
@@ -288,13 +366,30 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                     }
                     if t.replaces && cx.opts.keep_map_semantics {
                         nc.spec.kubelet.flags.push(t.text.clone());
-                        cx.push(&codes::KEPT_FLAG, pi, span, format!("`{}` kept in spec.kubelet.flags (--keep-map-semantics: it replaces the whole {path})", t.text), None);
+                        cx.push(
+                            &codes::KEPT_FLAG,
+                            pi,
+                            span,
+                            format!(
+                                "`{}` kept in spec.kubelet.flags (--keep-map-semantics: it replaces the whole {path})",
+                                t.text
+                            ),
+                            None,
+                        );
                         continue;
                     }
                     let repeat = !seen.insert(path.clone());
                     if let Value::String(v) = &value
                         && template::has_placeholder(v)
-                        && !matches!(kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec), Some(kubelet_flags::Codec::String | kubelet_flags::Codec::Quantity | kubelet_flags::Codec::Duration | kubelet_flags::Codec::Ip))
+                        && !matches!(
+                            kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec),
+                            Some(
+                                kubelet_flags::Codec::String
+                                    | kubelet_flags::Codec::Quantity
+                                    | kubelet_flags::Codec::Duration
+                                    | kubelet_flags::Codec::Ip
+                            )
+                        )
                     {
                         cx.push(
                             &codes::TEMPLATE_ARGS,
@@ -306,7 +401,13 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                     }
                     kubelet_flags::apply(&mut nc.spec.kubelet.config, &path, value, repeat);
                     translated(cx, pi, span, &t.text, &format!("spec.kubelet.config.{path}"));
-                    if t.replaces && path != "featureGates" && matches!(kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec), Some(kubelet_flags::Codec::Map | kubelet_flags::Codec::MapLangle)) {
+                    if t.replaces
+                        && path != "featureGates"
+                        && matches!(
+                            kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec),
+                            Some(kubelet_flags::Codec::Map | kubelet_flags::Codec::MapLangle)
+                        )
+                    {
                         cx.push(
                             &codes::MAP_SEMANTICS,
                             pi,
@@ -334,9 +435,13 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                     nc.spec.kubelet.flags.push(f.clone());
                     cx.push(&codes::KEPT_FLAG, pi, span, format!("`{f}` → spec.kubelet.flags"), None);
                 }
-                KOutcome::Dropped(DropReason::NodeadmOwned) => {
-                    cx.push(&codes::NODEADM_OWNED, pi, span, format!("`{}` dropped: nodeadm sets {} itself", t.text, t.flag), None)
-                }
+                KOutcome::Dropped(DropReason::NodeadmOwned) => cx.push(
+                    &codes::NODEADM_OWNED,
+                    pi,
+                    span,
+                    format!("`{}` dropped: nodeadm sets {} itself", t.text, t.flag),
+                    None,
+                ),
                 KOutcome::Dropped(DropReason::Unregistered) => cx.push(
                     &codes::NODEADM_OWNED,
                     pi,
@@ -344,8 +449,16 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
                     format!("`{}` dropped: the kubelet no longer has {} and would refuse to start", t.text, t.flag),
                     None,
                 ),
-                KOutcome::Invalid(why) => cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None),
-                KOutcome::Unknown => cx.push(&codes::UNKNOWN, pi, span, format!("`{}` is not a kubelet flag; not translated", t.text), None),
+                KOutcome::Invalid(why) => {
+                    cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None)
+                }
+                KOutcome::Unknown => cx.push(
+                    &codes::UNKNOWN,
+                    pi,
+                    span,
+                    format!("`{}` is not a kubelet flag; not translated", t.text),
+                    None,
+                ),
             }
         }
     }
@@ -354,13 +467,28 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
             nc.spec.kubelet.config.insert("maxPods".into(), Value::Number(110.into()));
             cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false` without --max-pods: AL2 left the kubelet default → spec.kubelet.config.maxPods: 110".into(), None);
         } else {
-            cx.push(&codes::TRANSLATED, pi, span, format!("`--use-max-pods {}`: nodeadm always sets maxPods; {}", if false_ { "false" } else { "true" }, if saw_max_pods { "the --max-pods value is used" } else { "the instance-type default applies, as on AL2" }), None);
+            cx.push(
+                &codes::TRANSLATED,
+                pi,
+                span,
+                format!(
+                    "`--use-max-pods {}`: nodeadm always sets maxPods; {}",
+                    if false_ { "false" } else { "true" },
+                    if saw_max_pods {
+                        "the --max-pods value is used"
+                    } else {
+                        "the instance-type default applies, as on AL2"
+                    }
+                ),
+                None,
+            );
         }
     }
     // Containerd config file.
     if let Some(a) = call.get(Flag::ContainerdConfigFile) {
         let path = a.value.text().to_string();
-        let written = cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < inv.command).map(|(_, _, c)| c.clone());
+        let written =
+            cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < inv.command).map(|(_, _, c)| c.clone());
         match written {
             Some(content) => {
                 let schema = if content.contains("version = 3") { "version 3 (containerd 2.x, current AMIs)" } else if content.contains("version = 2") { "version 2: only AMIs with containerd 1.7 (Kubernetes 1.28–1.29) read it" } else { "no version key" };
@@ -386,13 +514,25 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
         (Flag::ContainerRuntime, "AL2023 always runs containerd"),
         (Flag::EnableDockerBridge, "there is no Docker on AL2023"),
         (Flag::DockerConfigJson, "there is no Docker on AL2023"),
-        (Flag::PauseContainerAccount, "the AMI caches the pause image (localhost/kubernetes/pause); containerd has no ECR credentials to pull another"),
+        (
+            Flag::PauseContainerAccount,
+            "the AMI caches the pause image (localhost/kubernetes/pause); containerd has no ECR credentials to pull another",
+        ),
         (Flag::PauseContainerVersion, "the AMI caches the pause image (localhost/kubernetes/pause)"),
-        (Flag::AwsApiRetryAttempts, "nodeadm never calls DescribeCluster; set AWS_MAX_ATTEMPTS in spec.instance.environment.default if EC2 retries matter"),
+        (
+            Flag::AwsApiRetryAttempts,
+            "nodeadm never calls DescribeCluster; set AWS_MAX_ATTEMPTS in spec.instance.environment.default if EC2 retries matter",
+        ),
         (Flag::MountBpfFs, "AL2023 images handle bpffs themselves (not verified upstream; check with your CNI)"),
     ] {
         if let Some(arg) = call.get(flag) {
-            cx.push(&codes::DROPPED, pi, arg.span, format!("`{} {}` dropped: {why}", flag.name(), arg.value.text()), None);
+            cx.push(
+                &codes::DROPPED,
+                pi,
+                arg.span,
+                format!("`{} {}` dropped: {why}", flag.name(), arg.value.text()),
+                None,
+            );
         }
     }
 }
@@ -424,7 +564,15 @@ fn residual(text: &str, spans: &[(usize, usize)]) -> String {
     out
 }
 
-fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc: &mut NodeConfig, out: &mut Vec<OutPart>, headers: Vec<(String, String)>) {
+fn translate_script(
+    cx: &mut Ctx,
+    part: &Part,
+    text: &str,
+    script_text: &str,
+    nc: &mut NodeConfig,
+    out: &mut Vec<OutPart>,
+    headers: Vec<(String, String)>,
+) {
     let pi = part.index;
     cx.text = script_text.to_string();
     let syntax = cx.opts.template.unwrap_or_else(|| template::detect(script_text));
@@ -432,16 +580,33 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
         Ok(s) => s,
         Err(e) => {
             let at = e.offset.unwrap_or(0);
-            cx.push(&codes::PARSE_ERROR, pi, (at, at), format!("{e}; the script is kept unchanged and not translated"), Some("correct the syntax, or pass --template if it is a template".into()));
+            cx.push(
+                &codes::PARSE_ERROR,
+                pi,
+                (at, at),
+                format!("{e}; the script is kept unchanged and not translated"),
+                Some("correct the syntax, or pass --template if it is a template".into()),
+            );
             out.push(OutPart { headers, body: text.as_bytes().to_vec() });
             return;
         }
     };
     let a = analysis::analyze(script);
-    cx.files = a.files.iter().filter(|fw| !fw.content.is_runtime()).map(|fw| (fw.path.clone(), fw.command, fw.content.text().to_string())).collect();
+    cx.files = a
+        .files
+        .iter()
+        .filter(|fw| !fw.content.is_runtime())
+        .map(|fw| (fw.path.clone(), fw.command, fw.content.text().to_string()))
+        .collect();
     for idx in &a.patches {
         let cmd = &a.script.commands[*idx];
-        cx.push(&codes::PATCHED, pi, cmd.span, "this command edits /etc/eks/bootstrap.sh; on AL2023 that file is a stub, so the edit does nothing".into(), Some("express what the edit did as a NodeConfig field".into()));
+        cx.push(
+            &codes::PATCHED,
+            pi,
+            cmd.span,
+            "this command edits /etc/eks/bootstrap.sh; on AL2023 that file is a stub, so the edit does nothing".into(),
+            Some("express what the edit did as a NodeConfig field".into()),
+        );
     }
     if a.invocations.is_empty() {
         out.push(OutPart { headers, body: text.as_bytes().to_vec() });
@@ -451,7 +616,15 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
     let mut first_nc: Option<NodeConfig> = None;
     for (n, inv) in a.invocations.iter().enumerate() {
         let mut this = NodeConfig::default();
-        let mut scratch = Ctx { opts: cx.opts, part: cx.part, shift: cx.shift, entries: Vec::new(), files: cx.files.clone(), text: cx.text.clone(), anchor: cx.anchor };
+        let mut scratch = Ctx {
+            opts: cx.opts,
+            part: cx.part,
+            shift: cx.shift,
+            entries: Vec::new(),
+            files: cx.files.clone(),
+            text: cx.text.clone(),
+            anchor: cx.anchor,
+        };
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
             None => {
@@ -460,9 +633,16 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
             }
             Some(first) if *first == this => {}
             Some(first) => {
-                let (fa, fb) = (serde_json::to_value(&first.spec).unwrap_or_default(), serde_json::to_value(&this.spec).unwrap_or_default());
+                let (fa, fb) = (
+                    serde_json::to_value(&first.spec).unwrap_or_default(),
+                    serde_json::to_value(&this.spec).unwrap_or_default(),
+                );
                 let diff = differing_fields(&fa, &fb, "spec");
-                let where_ = if inv.branch.is_empty() { "at the top level".to_string() } else { format!("in `{}`", inv.branch.join(" › ")) };
+                let where_ = if inv.branch.is_empty() {
+                    "at the top level".to_string()
+                } else {
+                    format!("in `{}`", inv.branch.join(" › "))
+                };
                 let first_where = a.invocations[0].branch.join(" › ");
                 cx.push(
                     &codes::BRANCHES,
@@ -474,7 +654,16 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
             }
         }
         if !inv.branch.is_empty() && a.invocations.len() == 1 {
-            cx.push(&codes::BRANCHES, pi, inv.span, format!("the only bootstrap.sh call runs inside `{}`; the NodeConfig applies on every boot path", inv.branch.join(" › ")), None);
+            cx.push(
+                &codes::BRANCHES,
+                pi,
+                inv.span,
+                format!(
+                    "the only bootstrap.sh call runs inside `{}`; the NodeConfig applies on every boot path",
+                    inv.branch.join(" › ")
+                ),
+                None,
+            );
             if let Some(last) = cx.entries.last_mut() {
                 last.severity = Severity::Warning;
             }
@@ -483,12 +672,25 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
     if let Some(first) = first_nc {
         let _ = crate::nodeconfig::merge::merge_into(nc, &first);
     }
-    let later: Vec<&shell::Command> = a.after_bootstrap.iter().map(|i| &a.script.commands[*i]).filter(|c| !trivial(c)).collect();
+    let later: Vec<&shell::Command> =
+        a.after_bootstrap.iter().map(|i| &a.script.commands[*i]).filter(|c| !trivial(c)).collect();
     if let Some(first) = later.first() {
         let list: Vec<String> = later
             .iter()
             .take(5)
-            .map(|c| format!("`{}`", c.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ").chars().take(50).collect::<String>()))
+            .map(|c| {
+                format!(
+                    "`{}`",
+                    c.words
+                        .iter()
+                        .map(|w| w.raw.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .chars()
+                        .take(50)
+                        .collect::<String>()
+                )
+            })
             .collect();
         let more = if later.len() > 5 { format!(" and {} more", later.len() - 5) } else { String::new() };
         let span = (first.span.0, later.last().map_or(first.span.1, |c| c.span.1));
@@ -501,8 +703,17 @@ fn translate_script(cx: &mut Ctx, part: &Part, text: &str, script_text: &str, nc
         );
     }
     // The rest of the script.
-    let calls: Vec<(usize, usize)> = a.invocations.iter().map(|i| ((i.span.0 as isize - cx.shift).max(0) as usize, (i.span.1 as isize - cx.shift).max(0) as usize)).collect();
-    let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !a.invocations.iter().any(|inv| inv.command == i));
+    let calls: Vec<(usize, usize)> = a
+        .invocations
+        .iter()
+        .map(|i| ((i.span.0 as isize - cx.shift).max(0) as usize, (i.span.1 as isize - cx.shift).max(0) as usize))
+        .collect();
+    let meaningful = a
+        .script
+        .commands
+        .iter()
+        .enumerate()
+        .any(|(i, c)| !trivial(c) && !a.invocations.iter().any(|inv| inv.command == i));
     if cx.shift == 0 && meaningful {
         let mut body = residual(text, &calls);
         if !body.starts_with("#!") {
@@ -521,7 +732,13 @@ fn differing_fields(a: &Value, b: &Value, path: &str) -> Vec<String> {
             keys.sort();
             keys.dedup();
             keys.into_iter()
-                .flat_map(|k| differing_fields(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")))
+                .flat_map(|k| {
+                    differing_fields(
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        &format!("{path}.{k}"),
+                    )
+                })
                 .collect()
         }
         _ if a == b => Vec::new(),
@@ -532,10 +749,23 @@ fn differing_fields(a: &Value, b: &Value, path: &str) -> Vec<String> {
 /// `#cloud-config` with `runcmd`/`bootcmd` items that call bootstrap.sh: each such item is
 /// translated like a script line and removed from the cloud-config, which is otherwise kept
 /// byte for byte.
-fn translate_cloud_config(cx: &mut Ctx, part: &Part, text: &str, nc: &mut NodeConfig, out: &mut Vec<OutPart>, headers: Vec<(String, String)>) {
+fn translate_cloud_config(
+    cx: &mut Ctx,
+    part: &Part,
+    text: &str,
+    nc: &mut NodeConfig,
+    out: &mut Vec<OutPart>,
+    headers: Vec<(String, String)>,
+) {
     let pi = part.index;
     let Ok(doc) = crate::nodeconfig::yaml::parse(text) else {
-        cx.push(&codes::PARSE_ERROR, pi, (0, 0), "the cloud-config is not valid YAML; kept unchanged and not translated".into(), None);
+        cx.push(
+            &codes::PARSE_ERROR,
+            pi,
+            (0, 0),
+            "the cloud-config is not valid YAML; kept unchanged and not translated".into(),
+            None,
+        );
         out.push(OutPart { headers, body: text.as_bytes().to_vec() });
         return;
     };
@@ -546,7 +776,11 @@ fn translate_cloud_config(cx: &mut Ctx, part: &Part, text: &str, nc: &mut NodeCo
             // A list item is an argv; a string is a shell command line.
             let line = match item {
                 Value::String(s) => s.clone(),
-                Value::Array(argv) => argv.iter().map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string))).collect::<Vec<_>>().join(" "),
+                Value::Array(argv) => argv
+                    .iter()
+                    .map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 _ => continue,
             };
             if crate::al2::find_bootstrap_calls(&line).is_empty() {
@@ -554,7 +788,15 @@ fn translate_cloud_config(cx: &mut Ctx, part: &Part, text: &str, nc: &mut NodeCo
             }
             let pointer = format!("/{key}/{i}");
             let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
-            let mut sub = Ctx { opts: cx.opts, part: cx.part, shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new(), anchor: Some(ns.value.0) };
+            let mut sub = Ctx {
+                opts: cx.opts,
+                part: cx.part,
+                shift: 0,
+                entries: Vec::new(),
+                files: Vec::new(),
+                text: String::new(),
+                anchor: Some(ns.value.0),
+            };
             let mut discard = Vec::new();
             translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
             cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
@@ -562,7 +804,13 @@ fn translate_cloud_config(cx: &mut Ctx, part: &Part, text: &str, nc: &mut NodeCo
             let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
             let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
             removed.push((start, end));
-            cx.push(&codes::SCRIPT_KEPT, pi, ns.value, format!("the `{key}` item calling bootstrap.sh is removed; the rest of the cloud-config is kept"), None);
+            cx.push(
+                &codes::SCRIPT_KEPT,
+                pi,
+                ns.value,
+                format!("the `{key}` item calling bootstrap.sh is removed; the rest of the cloud-config is kept"),
+                None,
+            );
         }
     }
     removed.sort();
@@ -594,7 +842,11 @@ fn eksctl_script(text: &str) -> Option<(String, usize)> {
     }
     let doc = crate::nodeconfig::yaml::parse(text).ok()?;
     let obj = doc.value.as_object()?;
-    let pre: Vec<&str> = obj.get("preBootstrapCommands").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let pre: Vec<&str> = obj
+        .get("preBootstrapCommands")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let over = obj.get("overrideBootstrapCommand").and_then(Value::as_str);
     if pre.is_empty() && over.is_none() {
         return None;
@@ -618,7 +870,11 @@ fn eksctl_script(text: &str) -> Option<(String, usize)> {
 /// A bare argument string (a CloudFormation `BootstrapArguments` value): no script, just flags.
 fn looks_like_bare_args(text: &str) -> bool {
     let t = text.trim();
-    !t.is_empty() && !t.starts_with('#') && t.lines().count() <= 3 && (t.starts_with('-') || t.contains(" --")) && !t.contains(": ")
+    !t.is_empty()
+        && !t.starts_with('#')
+        && t.lines().count() <= 3
+        && (t.starts_with('-') || t.contains(" --"))
+        && !t.contains(": ")
 }
 
 /// Builds the plan for an envelope.
@@ -635,27 +891,48 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 PartKind::CloudConfig => "text/cloud-config",
                 PartKind::Boothook => "text/cloud-boothook",
                 PartKind::Include => "text/x-include-url",
-                PartKind::NodeConfig if crate::userdata::kind::looks_like_nodeconfig(&part.body) => crate::userdata::NODECONFIG_MEDIA_TYPE,
+                PartKind::NodeConfig if crate::userdata::kind::looks_like_nodeconfig(&part.body) => {
+                    crate::userdata::NODECONFIG_MEDIA_TYPE
+                }
                 _ => "text/x-shellscript",
             };
-            vec![("Content-Type".into(), if media.starts_with("text/") { format!("{media}; charset=\"us-ascii\"") } else { media.to_string() })]
+            vec![(
+                "Content-Type".into(),
+                if media.starts_with("text/") { format!("{media}; charset=\"us-ascii\"") } else { media.to_string() },
+            )]
         } else {
             let mut seen = false;
-            part.headers.iter().filter(|h| !(h.is("content-type") && std::mem::replace(&mut seen, true))).filter(|h| !h.is("content-transfer-encoding") || !part.encoding.base64).map(|h| (h.name.clone(), h.value.clone())).collect()
+            part.headers
+                .iter()
+                .filter(|h| !(h.is("content-type") && std::mem::replace(&mut seen, true)))
+                .filter(|h| !h.is("content-transfer-encoding") || !part.encoding.base64)
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect()
         };
         let Ok(text) = std::str::from_utf8(&part.body) else {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
         };
-        let mut cx = Ctx { opts, part: multipart.then_some(part.index), shift: 0, entries: Vec::new(), files: Vec::new(), text: String::new(), anchor: None };
+        let mut cx = Ctx {
+            opts,
+            part: multipart.then_some(part.index),
+            shift: 0,
+            entries: Vec::new(),
+            files: Vec::new(),
+            text: String::new(),
+            anchor: None,
+        };
         match part.kind {
-            PartKind::ShellScript | PartKind::Boothook => translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers),
+            PartKind::ShellScript | PartKind::Boothook => {
+                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
+            }
             PartKind::NodeConfig if !multipart && eksctl_script(text).is_some() => {
                 // An eksctl node group config: its commands are the user data.
                 if let Some((script, at)) = eksctl_script(text) {
                     cx.anchor = Some(at);
                     cx.push(&codes::SCRIPT_KEPT, part.index, (at, at), "an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".into(), None);
-                    let headers = vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())];
+                    let headers =
+                        vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())];
                     translate_script(&mut cx, part, &script, &script, &mut nc, &mut out, headers);
                 }
             }
@@ -688,12 +965,23 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         for (slot, given, field, flag) in [
             (&mut c.name, &ci.name, "name", "--cluster-name"),
             (&mut c.api_server_endpoint, &ci.api_server_endpoint, "apiServerEndpoint", "--api-server-endpoint"),
-            (&mut c.certificate_authority, &ci.certificate_authority, "certificateAuthority", "--certificate-authority"),
+            (
+                &mut c.certificate_authority,
+                &ci.certificate_authority,
+                "certificateAuthority",
+                "--certificate-authority",
+            ),
             (&mut c.cidr, &ci.cidr, "cidr", "--service-cidr"),
         ] {
             if let Some(v) = given {
                 *slot = v.clone();
-                entries.push(Diagnostic::new(&codes::TRANSLATED, format!("`{field}` from the cluster info given → spec.cluster.{field}")).with_span(Span::payload(0, 0)));
+                entries.push(
+                    Diagnostic::new(
+                        &codes::TRANSLATED,
+                        format!("`{field}` from the cluster info given → spec.cluster.{field}"),
+                    )
+                    .with_span(Span::payload(0, 0)),
+                );
             } else if slot.is_empty() {
                 let script_flag = match field {
                     "name" => "bootstrap.sh's cluster-name argument",
@@ -715,8 +1003,11 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     }
     if out.is_empty() {
         entries.push(
-            Diagnostic::new(&codes::NOTHING_TO_WRITE, format!("nothing to write: with --target {target} the AL2023 node needs no user data from this input"))
-                .with_span(Span::payload(0, 0)),
+            Diagnostic::new(
+                &codes::NOTHING_TO_WRITE,
+                format!("nothing to write: with --target {target} the AL2023 node needs no user data from this input"),
+            )
+            .with_span(Span::payload(0, 0)),
         );
     }
     Plan { nodeconfig: nc, parts: out, entries }
@@ -759,7 +1050,12 @@ mod tests {
         let p = run("#!/bin/bash\n/etc/eks/bootstrap.sh prod\n", &Options::default());
         assert_eq!(codes(&p).iter().filter(|c| **c == "CV408").count(), 3);
         assert!(p.needs_review());
-        let info = ClusterInfo { name: None, api_server_endpoint: Some("https://e".into()), certificate_authority: Some("Y2E=".into()), cidr: Some("10.100.0.0/16".into()) };
+        let info = ClusterInfo {
+            name: None,
+            api_server_endpoint: Some("https://e".into()),
+            certificate_authority: Some("Y2E=".into()),
+            cidr: Some("10.100.0.0/16".into()),
+        };
         let p = run("#!/bin/bash\n/etc/eks/bootstrap.sh prod\n", &Options { cluster: info, ..Default::default() });
         assert!(!p.needs_review(), "{:?}", p.entries);
     }
@@ -783,7 +1079,10 @@ mod tests {
 
     #[test]
     fn branches_with_different_calls_need_review() {
-        let p = run("#!/bin/bash\nif [ \"$SPOT\" = 1 ]; then\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\nelse\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=30'\nfi\n", &Options { target: Target::Mng, ..Default::default() });
+        let p = run(
+            "#!/bin/bash\nif [ \"$SPOT\" = 1 ]; then\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\nelse\n  /etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=30'\nfi\n",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
         let d = p.entries.iter().find(|d| d.code == "CV409").unwrap();
         assert!(d.message.contains("spec.kubelet.config.maxPods"), "{}", d.message);
         assert!(p.needs_review());
@@ -791,17 +1090,26 @@ mod tests {
 
     #[test]
     fn containerd_file_written_by_the_script_is_inlined() {
-        let p = run("#!/bin/bash\ncat <<'EOF' > /etc/eks/containerd/custom.toml\nversion = 3\n[plugins]\nEOF\n/etc/eks/bootstrap.sh c --containerd-config-file /etc/eks/containerd/custom.toml\n", &Options { target: Target::Mng, ..Default::default() });
+        let p = run(
+            "#!/bin/bash\ncat <<'EOF' > /etc/eks/containerd/custom.toml\nversion = 3\n[plugins]\nEOF\n/etc/eks/bootstrap.sh c --containerd-config-file /etc/eks/containerd/custom.toml\n",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
         assert_eq!(p.nodeconfig.spec.containerd.config, "version = 3\n[plugins]\n");
         assert!(!p.needs_review(), "{:?}", p.entries);
     }
 
     #[test]
     fn bare_argument_string() {
-        let p = run("--kubelet-extra-args '--node-labels=x=y --max-pods=17' --b64-cluster-ca Y2E=", &Options { target: Target::Mng, ..Default::default() });
+        let p = run(
+            "--kubelet-extra-args '--node-labels=x=y --max-pods=17' --b64-cluster-ca Y2E=",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
         // Only flags: bootstrap.sh's first positional would be missing; kubelet flags still translate.
         assert_eq!(p.nodeconfig.spec.kubelet.config["maxPods"], 17);
-        assert!(p.entries.iter().any(|d| d.code == "CV413" && d.message.contains("labels")), "labels go to the node group on mng");
+        assert!(
+            p.entries.iter().any(|d| d.code == "CV413" && d.message.contains("labels")),
+            "labels go to the node group on mng"
+        );
         assert_eq!(p.parts.len(), 1, "no residual script for a bare argument string");
     }
 
@@ -811,6 +1119,9 @@ mod tests {
         let s1 = text.find("/etc").unwrap();
         let s2 = text.rfind("/etc").unwrap();
         let r = residual(text, &[(s1, s1 + 23), (s2, s2 + 23)]);
-        assert_eq!(r, "a\ntrue || exit 1\nb\ntrue  # eks-userdata: bootstrap.sh call translated into the NodeConfig part\n");
+        assert_eq!(
+            r,
+            "a\ntrue || exit 1\nb\ntrue  # eks-userdata: bootstrap.sh call translated into the NodeConfig part\n"
+        );
     }
 }

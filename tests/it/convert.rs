@@ -59,7 +59,12 @@ fn outputs_are_byte_identical_across_runs_and_lint_clean() {
                 continue;
             }
             let lint = emit::check(a.as_bytes(), "out", target);
-            let errors: Vec<_> = lint.findings.iter().filter(|f| f.diagnostic.severity == eks_userdata::Severity::Error).map(|f| f.diagnostic.message.clone()).collect();
+            let errors: Vec<_> = lint
+                .findings
+                .iter()
+                .filter(|f| f.diagnostic.severity == eks_userdata::Severity::Error)
+                .map(|f| f.diagnostic.message.clone())
+                .collect();
             assert!(errors.is_empty(), "{path} --target {target}: {errors:?}");
         }
     }
@@ -75,21 +80,31 @@ fn encoded_input_converts_like_the_plain_file() {
 
 #[test]
 fn cli_exit_codes() {
-    bin().args(["convert", "--cluster-info", "fixtures/cluster-info.yaml", "fixtures/al2/plain-script.sh"])
+    bin()
+        .args(["convert", "--cluster-info", "fixtures/cluster-info.yaml", "fixtures/al2/plain-script.sh"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Content-Type: application/node.eks.aws"))
         .stderr(predicate::str::contains("CV401"));
-    bin().args(["convert", "--target", "mng", "fixtures/al2/spot-branches.sh"]).assert().code(1).stderr(predicate::str::contains("CV409"));
+    bin()
+        .args(["convert", "--target", "mng", "fixtures/al2/spot-branches.sh"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("CV409"));
     // A required value nothing gives: the output would be invalid, so it is not written.
-    bin().args(["convert", "fixtures/al2/spot-branches.sh"])
+    bin()
+        .args(["convert", "fixtures/al2/spot-branches.sh"])
         .assert()
         .code(1)
         .stdout("")
         .stderr(predicate::str::contains("CV408").and(predicate::str::contains("was not written")));
     bin().args(["convert", "does/not/exist.sh"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
-    bin().args(["convert", "--cluster-info", "fixtures/al2/plain-script.sh", "fixtures/al2/plain-script.sh"]).assert().code(2);
-    bin().args(["convert", "--target", "mng", "--format", "nodeconfig", "fixtures/al2/plain-script.sh"])
+    bin()
+        .args(["convert", "--cluster-info", "fixtures/al2/plain-script.sh", "fixtures/al2/plain-script.sh"])
+        .assert()
+        .code(2);
+    bin()
+        .args(["convert", "--target", "mng", "--format", "nodeconfig", "fixtures/al2/plain-script.sh"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("use --format mime"));
@@ -98,16 +113,41 @@ fn cli_exit_codes() {
 #[test]
 fn cli_json_report_and_nodeconfig_format() {
     let out = bin()
-        .args(["convert", "--target", "mng", "--format", "nodeconfig", "--report-format", "json", "fixtures/al2/eksctl-nodegroup.yaml"])
+        .args([
+            "convert",
+            "--target",
+            "mng",
+            "--format",
+            "nodeconfig",
+            "--report-format",
+            "json",
+            "fixtures/al2/eksctl-nodegroup.yaml",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "eksctl's preBootstrapCommands stay a script: {}", String::from_utf8_lossy(&out.stderr));
-    let out = bin().args(["convert", "--target", "mng", "--report-format", "json", "-"]).write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "eksctl's preBootstrapCommands stay a script: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args(["convert", "--target", "mng", "--report-format", "json", "-"])
+        .write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert!(report["files"][0]["findings"].as_array().unwrap().iter().any(|f| f["code"] == "CV401"));
-    let out = bin().args(["convert", "--target", "mng", "--format", "nodeconfig", "-"]).write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n").output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 20\n");
+    let out = bin()
+        .args(["convert", "--target", "mng", "--format", "nodeconfig", "-"])
+        .write_stdin("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 20\n"
+    );
 }
 
 #[test]
@@ -130,7 +170,17 @@ fn cli_writes_atomically_and_never_clobbers() {
     std::fs::write(&input, "#!/bin/bash\n/etc/eks/bootstrap.sh c\n").unwrap();
     bin().args(["convert", "--target", "mng", input.to_str().unwrap(), "-o", input.to_str().unwrap()]).assert().code(2);
     let report = dir.path().join("report.json");
-    bin().args(["convert", "--target", "mng", "--report-format", "json", "--report", report.to_str().unwrap(), "fixtures/al2/plain-script.sh"])
+    bin()
+        .args([
+            "convert",
+            "--target",
+            "mng",
+            "--report-format",
+            "json",
+            "--report",
+            report.to_str().unwrap(),
+            "fixtures/al2/plain-script.sh",
+        ])
         .assert()
         .code(0)
         .stderr("");
@@ -141,7 +191,11 @@ fn cli_writes_atomically_and_never_clobbers() {
 #[test]
 fn explain_covers_convert_codes() {
     bin().args(["explain", "CV407"]).assert().code(0).stdout(predicate::str::contains("map-merge-semantics"));
-    let codes: Vec<&str> = translate::codes::ALL.iter().map(|m| m.code).chain(eks_userdata::lint::RULES.iter().map(|r| r.meta.code)).collect();
+    let codes: Vec<&str> = translate::codes::ALL
+        .iter()
+        .map(|m| m.code)
+        .chain(eks_userdata::lint::RULES.iter().map(|r| r.meta.code))
+        .collect();
     let mut sorted = codes.clone();
     sorted.sort();
     sorted.dedup();

@@ -22,7 +22,12 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let crate::nodeconfig::schema::FindingKind::InvalidValue { suggestion } = &f.kind else { continue };
         let doc = &cx.docs[*i];
         // Template text (`${endpoint}`, `%s`) is checked once rendered, not here.
-        if doc.value().and_then(|v| v.pointer(&f.pointer)).and_then(|v| v.as_str()).is_some_and(crate::al2::template::has_placeholder) {
+        if doc
+            .value()
+            .and_then(|v| v.pointer(&f.pointer))
+            .and_then(|v| v.as_str())
+            .is_some_and(crate::al2::template::has_placeholder)
+        {
             continue;
         }
         let mut d = Diagnostic::new(&META, f.message.clone())
