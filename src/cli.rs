@@ -105,11 +105,18 @@ pub enum TemplateArg {
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
     /// AL2 user data (script, MIME, template, base64/gzip); `-` or nothing reads standard input.
+    /// Several files or directories need --out-dir.
     #[arg(value_name = "INPUT")]
-    pub input: Option<String>,
+    pub inputs: Vec<String>,
     /// Write the AL2023 user data here (atomically) instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<String>,
+    /// Convert every file under the inputs into this directory, keeping relative paths.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<String>,
+    /// Parallel conversions with --out-dir (default: the number of cores).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Replace an existing, different output file.
     #[arg(long)]
     pub force: bool,

@@ -101,8 +101,52 @@ fn cluster_info(args: &ConvertArgs) -> anyhow::Result<ClusterInfo> {
     Ok(info)
 }
 
+fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
+    Ok(translate::Options {
+        target: target(args.target),
+        cluster: cluster_info(args)?,
+        keep_map_semantics: args.keep_map_semantics,
+        template: match args.template {
+            TemplateArg::Auto => None,
+            TemplateArg::None => Some(Syntax::None),
+            TemplateArg::Terraform => Some(Syntax::Terraform),
+            TemplateArg::Cloudformation => Some(Syntax::CloudFormation),
+        },
+    })
+}
+
+fn write_report(args: &ConvertArgs, reports: &[report::FileReport]) -> anyhow::Result<()> {
+    let text = report::render(reports, report_format(args.report_format));
+    match &args.report {
+        Some(p) => {
+            emit::write_atomic(std::path::Path::new(p), text.as_bytes(), true)?;
+        }
+        None => eprint!("{text}"),
+    }
+    Ok(())
+}
+
 fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
-    let path = args.input.clone().unwrap_or_else(|| "-".into());
+    let opts = convert_options(&args)?;
+    let format = match args.format {
+        OutputFormatArg::Mime => emit::Format::Mime,
+        OutputFormatArg::Nodeconfig => emit::Format::NodeConfig,
+    };
+    if let Some(out_dir) = &args.out_dir {
+        return convert_tree(&args, &opts, format, out_dir);
+    }
+    let path = match args.inputs.as_slice() {
+        [] => "-".to_string(),
+        [one] => one.clone(),
+        _ => {
+            eprintln!("eks-userdata: error: several inputs need --out-dir DIR");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if path != "-" && std::path::Path::new(&path).is_dir() {
+        eprintln!("eks-userdata: error: {path} is a directory; convert directories with --out-dir DIR");
+        return Ok(EXIT_ERROR);
+    }
     let source = match Source::read(&path, args.max_input_bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -116,71 +160,88 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
         eprintln!("eks-userdata: error: the output {out} is the input; write the AL2023 user data to another file");
         return Ok(EXIT_ERROR);
     }
-    let opts = translate::Options {
-        target: target(args.target),
-        cluster: cluster_info(&args)?,
-        keep_map_semantics: args.keep_map_semantics,
-        template: match args.template {
-            TemplateArg::Auto => None,
-            TemplateArg::None => Some(Syntax::None),
-            TemplateArg::Terraform => Some(Syntax::Terraform),
-            TemplateArg::Cloudformation => Some(Syntax::CloudFormation),
-        },
-    };
-    let env = eks_userdata::userdata::Envelope::parse(&source.bytes, &Limits::default());
-    let plan = translate::plan(&env, &opts);
-    let mut reports = vec![lint::resolve(&source, &env, plan.entries.clone())];
-    let format = match args.format {
-        OutputFormatArg::Mime => emit::Format::Mime,
-        OutputFormatArg::Nodeconfig => emit::Format::NodeConfig,
-    };
-    let rendered = emit::render(&plan, format, opts.target);
-    let mut refused = false;
-    let output = match rendered {
-        Ok(bytes) if bytes.is_empty() => None,
-        Ok(bytes) => {
-            let name = args.output.clone().unwrap_or_else(|| "<output>".into());
-            let check = emit::check(&bytes, &name, opts.target);
-            if check.max_severity() == Some(Severity::Error) {
-                refused = true;
-                reports.push(check);
-                None
-            } else {
-                if !check.findings.is_empty() {
-                    reports.push(check);
-                }
-                Some(bytes)
-            }
-        }
+    let name = args.output.clone().unwrap_or_else(|| "<output>".into());
+    let conv = match translate::convert(&source, &opts, format, &name) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("eks-userdata: error: {e}");
             return Ok(EXIT_ERROR);
         }
     };
-    let report = report::render(&reports, report_format(args.report_format));
-    match &args.report {
-        Some(p) => {
-            emit::write_atomic(std::path::Path::new(p), report.as_bytes(), true)?;
-        }
-        None => eprint!("{report}"),
-    }
-    if refused {
+    write_report(&args, &conv.reports)?;
+    if conv.refused {
         eprintln!("eks-userdata: the output has errors (listed above) and was not written");
         return Ok(EXIT_FINDINGS);
     }
-    if let Some(bytes) = output {
+    if let Some(bytes) = &conv.output {
         match &args.output {
-            Some(p) => match emit::write_atomic(std::path::Path::new(p), &bytes, args.force) {
-                Ok(_) => {}
-                Err(e) => {
+            Some(p) => {
+                if let Err(e) = emit::write_atomic(std::path::Path::new(p), bytes, args.force) {
                     eprintln!("eks-userdata: error: {e}");
                     return Ok(EXIT_ERROR);
                 }
-            },
-            None => emit_bytes(&bytes)?,
+            }
+            None => emit_bytes(bytes)?,
         }
     }
-    Ok(if plan.needs_review() { EXIT_FINDINGS } else { 0 })
+    Ok(if conv.needs_review { EXIT_FINDINGS } else { 0 })
+}
+
+fn convert_tree(
+    args: &ConvertArgs,
+    opts: &translate::Options,
+    format: emit::Format,
+    out_dir: &str,
+) -> anyhow::Result<u8> {
+    use translate::batch;
+    if args.inputs.is_empty() || args.inputs.iter().any(|i| i == "-") {
+        eprintln!("eks-userdata: error: --out-dir needs files or directories as inputs, not standard input");
+        return Ok(EXIT_ERROR);
+    }
+    let roots: Vec<std::path::PathBuf> = args.inputs.iter().map(std::path::PathBuf::from).collect();
+    let out = std::path::Path::new(out_dir);
+    if roots.iter().any(|r| {
+        out.starts_with(r)
+            || std::fs::canonicalize(out).ok().zip(std::fs::canonicalize(r).ok()).is_some_and(|(o, r)| o.starts_with(r))
+    }) {
+        eprintln!("eks-userdata: error: --out-dir {out_dir} is inside an input; choose a directory outside the inputs");
+        return Ok(EXIT_ERROR);
+    }
+    let files = match batch::discover(&roots) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let b =
+        batch::BatchOptions { opts, format, out_dir: out, force: args.force, max_input: args.max_input_bytes, jobs };
+    let items = batch::run(&files, &b);
+    let mut reports = Vec::new();
+    let (mut errors, mut review, mut written) = (0, 0, 0);
+    for item in &items {
+        match &item.result {
+            Ok((conv, w)) => {
+                reports.extend(conv.reports.iter().cloned());
+                review += usize::from(conv.needs_review || conv.refused);
+                written += usize::from(w.is_some());
+            }
+            Err(e) => {
+                eprintln!("eks-userdata: error: {e}");
+                errors += 1;
+            }
+        }
+    }
+    write_report(args, &reports)?;
+    eprintln!("eks-userdata: {} files: {written} written, {review} need review, {errors} failed", items.len());
+    Ok(if errors > 0 {
+        EXIT_ERROR
+    } else if review > 0 {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {

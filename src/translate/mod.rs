@@ -4,6 +4,7 @@
 //! replaced by `true`; every construct gets a report entry (`codes.rs`). Nothing is guessed:
 //! unknown flags, boot-time values and missing cluster values are entries that need review.
 
+pub mod batch;
 pub mod codes;
 pub mod emit;
 
@@ -21,6 +22,43 @@ use crate::userdata::mime_write::OutPart;
 use crate::userdata::{Envelope, Part, PartKind};
 use serde::Deserialize;
 use serde_json::Value;
+
+/// One input converted: the reports (translation, and the output's own lint when it has
+/// findings), the bytes to write (none when nothing is needed or the output failed its lint).
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    pub reports: Vec<crate::report::FileReport>,
+    pub output: Option<Vec<u8>>,
+    /// The output had lint errors and must not be written.
+    pub refused: bool,
+    pub needs_review: bool,
+}
+
+/// Reads, plans, renders and lints one input, as `convert` does.
+pub fn convert(
+    source: &crate::source::Source,
+    opts: &Options,
+    format: emit::Format,
+    output_name: &str,
+) -> Result<Conversion, emit::EmitError> {
+    let env = Envelope::parse(&source.bytes, &crate::userdata::Limits::default());
+    let plan = plan(&env, opts);
+    let mut reports = vec![crate::lint::resolve(source, &env, plan.entries.clone())];
+    let bytes = emit::render(&plan, format, opts.target)?;
+    let mut refused = false;
+    let output = if bytes.is_empty() {
+        None
+    } else {
+        let check = emit::check(&bytes, output_name, opts.target);
+        let bad = check.max_severity() == Some(Severity::Error);
+        if !check.findings.is_empty() {
+            reports.push(check);
+        }
+        refused = bad;
+        (!bad).then_some(bytes)
+    };
+    Ok(Conversion { reports, output, refused, needs_review: plan.needs_review() })
+}
 
 /// Cluster coordinates given on the command line or in `--cluster-info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -201,3 +201,42 @@ fn explain_covers_convert_codes() {
     sorted.dedup();
     assert_eq!(sorted.len(), codes.len(), "codes are unique across lint and convert");
 }
+
+#[test]
+fn cli_converts_directories_keeping_relative_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(input.join("team-a")).unwrap();
+    std::fs::create_dir_all(input.join(".git")).unwrap();
+    std::fs::copy(root().join("fixtures/al2/mime-shell-parts.txt"), input.join("team-a/userdata.txt")).unwrap();
+    std::fs::copy(root().join("fixtures/al2/plain-script.sh"), input.join("plain.sh")).unwrap();
+    std::fs::write(input.join(".git/config"), "not user data").unwrap();
+    let out = dir.path().join("out");
+    let args = ["convert", "--target", "mng", "--out-dir", out.to_str().unwrap(), "-j", "2", input.to_str().unwrap()];
+    bin().args(args).assert().code(0).stderr(predicate::str::contains("2 files: 2 written, 0 need review, 0 failed"));
+    let single = bin().args(["convert", "--target", "mng", "fixtures/al2/mime-shell-parts.txt"]).output().unwrap();
+    assert_eq!(
+        std::fs::read(out.join("team-a/userdata.txt")).unwrap(),
+        single.stdout,
+        "same bytes as a single conversion"
+    );
+    assert!(out.join("plain.sh").is_file());
+    assert!(!out.join(".git").exists(), "hidden directories are skipped");
+    // Re-running changes nothing; an edited output is not clobbered.
+    bin().args(args).assert().code(0);
+    std::fs::write(out.join("plain.sh"), "edited").unwrap();
+    bin().args(args).assert().code(2).stderr(predicate::str::contains("pass --force"));
+    assert_eq!(std::fs::read(out.join("plain.sh")).unwrap(), b"edited");
+    // Several inputs without --out-dir, or an output dir inside an input, are refused.
+    bin()
+        .args(["convert", "fixtures/al2/plain-script.sh", "fixtures/al2/spot-branches.sh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out-dir"));
+    bin()
+        .args(["convert", "--out-dir", input.join("x").to_str().unwrap(), input.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("inside an input"));
+    bin().args(["convert", "fixtures/al2"]).assert().code(2).stderr(predicate::str::contains("is a directory"));
+}
