@@ -564,6 +564,72 @@ mod tests {
         );
     }
 
+    /// A value of the right form for each codec.
+    fn sample(codec: Codec) -> Option<&'static str> {
+        Some(match codec {
+            Codec::Bool => "true",
+            Codec::Int | Codec::Verbosity => "3",
+            Codec::String => "x",
+            Codec::Duration => "30s",
+            Codec::Ip => "10.0.0.1",
+            Codec::StringList => "a,b",
+            Codec::Map => "cpu=1,memory=1Gi",
+            Codec::MapLangle => "memory.available<100Mi",
+            Codec::BoolMap => "A=true",
+            Codec::Multimap => "h:v",
+            Codec::Vmodule => "x*=2",
+            Codec::Quantity => "64Ki",
+            Codec::ReservedMemory => "0:memory=1Gi",
+            Codec::Taints => "k=v:NoSchedule",
+            Codec::Labels => "a=b",
+            Codec::Unregistered => return None,
+        })
+    }
+
+    /// Every flag in the table, with a value of its form, has a defined outcome; every
+    /// config-backed one lands on its KubeletConfiguration path with a value the strict
+    /// kubelet schema accepts.
+    #[cfg(feature = "schema")]
+    #[test]
+    fn every_kubelet_flag_translates_to_a_schema_valid_key() {
+        let schema: Value = serde_json::from_str(crate::nodeconfig::schema::KUBELET_SCHEMA).unwrap();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let mut config_backed = 0;
+        // An enum field gets its first allowed value.
+        let enum_first = |path: &str| -> Option<String> {
+            let mut node = &schema;
+            for seg in path.split('.') {
+                node = node.get("properties")?.get(seg)?;
+            }
+            node.get("enum")?.as_array()?.first()?.as_str().map(str::to_string)
+        };
+        for spec in table().values() {
+            let value = spec.json_path.as_deref().and_then(enum_first).or_else(|| sample(spec.codec).map(str::to_string));
+            let arg = match value {
+                Some(v) => format!("{}={v}", spec.flag),
+                None => spec.flag.clone(),
+            };
+            let t = translate(&arg);
+            assert_eq!(t.len(), 1, "{arg}: {t:?}");
+            match (&t[0].outcome, &spec.json_path) {
+                (Outcome::Dropped(_), _) => assert!(spec.codec == Codec::Unregistered || NODEADM_OWNED.contains(&spec.flag.trim_start_matches('-')), "{arg}"),
+                (Outcome::Flag(f), None) => assert_eq!(f, &arg),
+                (Outcome::Flag(f), Some(_)) => assert!(spec.codec == Codec::Labels, "{f}"),
+                (Outcome::Config { path, value }, Some(expected)) => {
+                    assert_eq!(path, expected, "{arg}");
+                    let mut config = IndexMap::new();
+                    apply(&mut config, path, value.clone(), false);
+                    let doc = serde_json::to_value(&config).unwrap();
+                    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+                    assert!(errors.is_empty(), "{arg} → {doc}: {errors:?}");
+                    config_backed += 1;
+                }
+                (o, p) => panic!("{arg}: unexpected {o:?} for path {p:?}"),
+            }
+        }
+        assert!(config_backed >= 100, "only {config_backed} config-backed flags");
+    }
+
     #[test]
     fn splits_like_systemd_then_unquotes() {
         let w: Vec<String> = split_args(" --a='x y'  --b=\"1\" c ").into_iter().map(|w| w.0).collect();

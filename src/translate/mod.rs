@@ -1152,6 +1152,18 @@ mod tests {
     }
 
     #[test]
+    fn keep_map_semantics_keeps_map_flags_as_flags() {
+        let script = "#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--kube-reserved=cpu=250m --eviction-hard=memory.available<5% --max-pods=9'\n";
+        let merged = run(script, &Options { target: Target::Mng, ..Default::default() });
+        assert_eq!(merged.nodeconfig.spec.kubelet.config["kubeReserved"], serde_json::json!({"cpu": "250m"}));
+        assert_eq!(merged.entries.iter().filter(|d| d.code == "CV407").count(), 2);
+        let kept = run(script, &Options { target: Target::Mng, keep_map_semantics: true, ..Default::default() });
+        assert_eq!(kept.nodeconfig.spec.kubelet.flags, ["--kube-reserved=cpu=250m", "--eviction-hard=memory.available<5%"]);
+        assert!(!kept.nodeconfig.spec.kubelet.config.contains_key("kubeReserved"));
+        assert_eq!(kept.nodeconfig.spec.kubelet.config["maxPods"], 9, "scalars are unaffected");
+    }
+
+    #[test]
     fn residual_replaces_calls_with_true() {
         let text = "a\n/etc/eks/bootstrap.sh x || exit 1\nb\n/etc/eks/bootstrap.sh y\n";
         let s1 = text.find("/etc").unwrap();
