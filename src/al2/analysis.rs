@@ -40,6 +40,9 @@ pub struct Analysis {
     pub patches: Vec<usize>,
     /// Indices of commands that follow the first unconditional top-level invocation.
     pub after_bootstrap: Vec<usize>,
+    /// Writes of bootstrap.sh's environment variables into login-shell or system env files
+    /// (`/etc/profile.d/*`, `/etc/environment`) that are never sourced: (command, path, vars).
+    pub env_files: Vec<(usize, String, Vec<String>)>,
 }
 
 /// The command word index after wrappers (`sudo -E`, `env A=b`, `bash -c`…), if any.
@@ -96,6 +99,7 @@ pub fn analyze(script: Script) -> Analysis {
     let mut files = Vec::new();
     let mut patches = Vec::new();
     let mut first_call: Option<usize> = None;
+    let mut sourced_paths: Vec<String> = Vec::new();
     for (idx, cmd) in script.commands.iter().enumerate() {
         let expand = |w: &str, env: &Env| words::expand(w, env, &script.prepared);
         // Assignments: static only when the command always runs at the top level.
@@ -152,7 +156,7 @@ pub fn analyze(script: Script) -> Analysis {
             _ => None,
         });
         let target = cmd.redirects.iter().find_map(|r| match r {
-            Redirect::Write { path, append: false } => Some(path.clone()),
+            Redirect::Write { path, .. } => Some(path.clone()),
             _ => None,
         });
         let tee_target = (cmd.name() == Some("tee"))
@@ -179,6 +183,31 @@ pub fn analyze(script: Script) -> Analysis {
                 command: idx,
                 span: cmd.span,
             });
+        }
+        // `source FILE` / `. FILE` of a file written earlier: its assignments count.
+        if matches!(cmd.name(), Some("source" | "."))
+            && cmd.unconditional()
+            && let Some(path) = cmd.words.get(1).map(|w| expand(&w.parsed, &env).text().to_string())
+            && let Some(content) = files.iter().rev().find(|f| f.path == path).map(|f| f.content.text().to_string())
+            && let Ok(sourced) = super::shell::parse(&content, super::template::Syntax::None)
+        {
+            for c in &sourced.commands {
+                for (name, w) in &c.assignments {
+                    let v = words::expand(&w.parsed, &env, &sourced.prepared);
+                    env.set(name, v, false);
+                }
+                if c.name() == Some("export") {
+                    for w in c.words.iter().skip(1) {
+                        if let Some((name, value)) = w.parsed.split_once('=') {
+                            let v = words::expand(value, &env, &sourced.prepared);
+                            env.set(name, v, true);
+                        } else {
+                            env.export(&w.parsed);
+                        }
+                    }
+                }
+            }
+            sourced_paths.push(path);
         }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
         if !is_bootstrap_word(&cmd.words[word].parsed) {
@@ -221,7 +250,26 @@ pub fn analyze(script: Script) -> Analysis {
             .collect(),
         None => Vec::new(),
     };
-    Analysis { script, invocations, files, patches, after_bootstrap }
+    let env_files = files
+        .iter()
+        .filter(|f| {
+            f.path.starts_with("/etc/profile.d/")
+                || f.path == "/etc/environment"
+                || f.path.ends_with("/.bashrc")
+                || f.path.ends_with("/.bash_profile")
+        })
+        .filter(|f| !sourced_paths.contains(&f.path))
+        .filter_map(|f| {
+            let vars: Vec<String> = super::bootstrap::Flag::ALL
+                .iter()
+                .map(|fl| fl.env_var())
+                .filter(|v| f.content.text().contains(v))
+                .map(str::to_string)
+                .collect();
+            (!vars.is_empty()).then(|| (f.command, f.path.clone(), vars))
+        })
+        .collect();
+    Analysis { script, invocations, files, patches, after_bootstrap, env_files }
 }
 
 #[cfg(test)]
@@ -257,6 +305,21 @@ mod tests {
         assert!(a.invocations[0].call.get(Flag::UseMaxPods).is_none());
         assert!(a.invocations[1].call.get(Flag::UseMaxPods).is_some());
         assert!(a.invocations[2].call.get(Flag::UseMaxPods).is_some());
+    }
+
+    #[test]
+    fn sourced_env_files_count_and_unsourced_ones_are_listed() {
+        let a = run(
+            "cat <<'EOF' > /etc/profile.d/eks.sh\nexport KUBELET_EXTRA_ARGS=--max-pods=20\nEOF\nsource /etc/profile.d/eks.sh\n/etc/eks/bootstrap.sh c\n",
+        );
+        assert_eq!(
+            a.invocations[0].call.get(Flag::KubeletExtraArgs).unwrap().value,
+            Value::Static("--max-pods=20".into())
+        );
+        assert!(a.env_files.is_empty());
+        let a = run("echo 'export USE_MAX_PODS=false' >> /etc/profile.d/eks.sh\n/etc/eks/bootstrap.sh c\n");
+        assert!(a.invocations[0].call.get(Flag::UseMaxPods).is_none(), "bootstrap.sh never read a profile script");
+        assert_eq!(a.env_files, [(0, "/etc/profile.d/eks.sh".to_string(), vec!["USE_MAX_PODS".to_string()])]);
     }
 
     #[test]

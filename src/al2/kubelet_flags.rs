@@ -604,7 +604,8 @@ mod tests {
             node.get("enum")?.as_array()?.first()?.as_str().map(str::to_string)
         };
         for spec in table().values() {
-            let value = spec.json_path.as_deref().and_then(enum_first).or_else(|| sample(spec.codec).map(str::to_string));
+            let value =
+                spec.json_path.as_deref().and_then(enum_first).or_else(|| sample(spec.codec).map(str::to_string));
             let arg = match value {
                 Some(v) => format!("{}={v}", spec.flag),
                 None => spec.flag.clone(),
@@ -612,7 +613,10 @@ mod tests {
             let t = translate(&arg);
             assert_eq!(t.len(), 1, "{arg}: {t:?}");
             match (&t[0].outcome, &spec.json_path) {
-                (Outcome::Dropped(_), _) => assert!(spec.codec == Codec::Unregistered || NODEADM_OWNED.contains(&spec.flag.trim_start_matches('-')), "{arg}"),
+                (Outcome::Dropped(_), _) => assert!(
+                    spec.codec == Codec::Unregistered || NODEADM_OWNED.contains(&spec.flag.trim_start_matches('-')),
+                    "{arg}"
+                ),
                 (Outcome::Flag(f), None) => assert_eq!(f, &arg),
                 (Outcome::Flag(f), Some(_)) => assert!(spec.codec == Codec::Labels, "{f}"),
                 (Outcome::Config { path, value }, Some(expected)) => {

@@ -165,6 +165,15 @@ code!(
     "Everything the AL2 user data did is either supplied by the target (EKS for `--target mng`, Karpenter for `--target karpenter`) or has no AL2023 meaning, and no script is left. Nothing is written: the node group or node class needs no user data.\n\nFix: nothing; remove the user data from the launch template or EC2NodeClass."
 );
 
+code!(
+    ENV_FILE,
+    "CV420",
+    "env-file-not-read",
+    Warning,
+    "bootstrap.sh settings written to an env file nobody reads",
+    "The script writes a bootstrap.sh variable (`KUBELET_EXTRA_ARGS`, `USE_MAX_PODS`, …) into `/etc/profile.d/`, `/etc/environment` or a shell rc file, and never sources it. cloud-init runs user-data scripts in a non-login shell, so bootstrap.sh never saw these values on AL2 either, and nothing on AL2023 reads them (terraform-aws-eks#3420). They are not translated.\n\nFix: if the setting was meant to apply, pass it as a flag (or export it before the call) and convert again, or set the NodeConfig field directly."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

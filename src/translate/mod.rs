@@ -646,6 +646,16 @@ fn translate_script(
             Some("express what the edit did as a NodeConfig field".into()),
         );
     }
+    for (idx, path, vars) in &a.env_files {
+        let cmd = &a.script.commands[*idx];
+        cx.push(
+            &codes::ENV_FILE,
+            pi,
+            cmd.span,
+            format!("writes {} to {path}, which nothing sources: bootstrap.sh never read it, and nothing on AL2023 does; not translated", vars.join(", ")),
+            Some("pass the setting as a bootstrap.sh flag and convert again, or set the NodeConfig field".into()),
+        );
+    }
     if a.invocations.is_empty() {
         out.push(OutPart { headers, body: text.as_bytes().to_vec() });
         return;
@@ -1158,7 +1168,10 @@ mod tests {
         assert_eq!(merged.nodeconfig.spec.kubelet.config["kubeReserved"], serde_json::json!({"cpu": "250m"}));
         assert_eq!(merged.entries.iter().filter(|d| d.code == "CV407").count(), 2);
         let kept = run(script, &Options { target: Target::Mng, keep_map_semantics: true, ..Default::default() });
-        assert_eq!(kept.nodeconfig.spec.kubelet.flags, ["--kube-reserved=cpu=250m", "--eviction-hard=memory.available<5%"]);
+        assert_eq!(
+            kept.nodeconfig.spec.kubelet.flags,
+            ["--kube-reserved=cpu=250m", "--eviction-hard=memory.available<5%"]
+        );
         assert!(!kept.nodeconfig.spec.kubelet.config.contains_key("kubeReserved"));
         assert_eq!(kept.nodeconfig.spec.kubelet.config["maxPods"], 9, "scalars are unaffected");
     }
