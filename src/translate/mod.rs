@@ -1022,14 +1022,20 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             (&mut c.cidr, &ci.cidr, "cidr", "--service-cidr"),
         ] {
             if let Some(v) = given {
-                *slot = v.clone();
-                entries.push(
+                let d = if !slot.is_empty() && slot != v {
+                    Diagnostic::new(
+                        &codes::TRANSLATED,
+                        format!("spec.cluster.{field}: the cluster info given (`{v}`) replaces the script's `{slot}`"),
+                    )
+                    .with_severity(Severity::Warning)
+                } else {
                     Diagnostic::new(
                         &codes::TRANSLATED,
                         format!("`{field}` from the cluster info given → spec.cluster.{field}"),
                     )
-                    .with_span(Span::payload(0, 0)),
-                );
+                };
+                entries.push(d.with_span(Span::payload(0, 0)));
+                *slot = v.clone();
             } else if slot.is_empty() {
                 let script_flag = match field {
                     "name" => "bootstrap.sh's cluster-name argument",
