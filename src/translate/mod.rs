@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod codes;
+pub mod datavol;
 pub mod emit;
 
 use crate::al2::analysis::{self, Invocation};

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod convert;
+mod datavol;
 mod lint;
 mod mime;
 mod util;
