@@ -31,6 +31,19 @@ pub struct FileWrite {
     pub span: (usize, usize),
 }
 
+/// A disk command the script runs (expanded arguments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskOp {
+    /// `mkfs[.type] [-t type] … DEVICE`
+    Mkfs { command: usize, device: String, fstype: Option<String> },
+    /// `mount [-o …] [-t …] DEVICE TARGET`
+    Mount { command: usize, device: String, target: String },
+    /// `echo "… DEVICE TARGET …" >> /etc/fstab`
+    Fstab { command: usize, line: String },
+    /// `rm -rf` of a directory kubelet or containerd keep their state in.
+    Wipe { command: usize, path: String },
+}
+
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub script: Script,
@@ -43,6 +56,55 @@ pub struct Analysis {
     /// Writes of bootstrap.sh's environment variables into login-shell or system env files
     /// (`/etc/profile.d/*`, `/etc/environment`) that are never sourced: (command, path, vars).
     pub env_files: Vec<(usize, String, Vec<String>)>,
+    pub disk_ops: Vec<DiskOp>,
+}
+
+/// Directories whose contents the node needs at boot (docs §4.3).
+pub const STATE_DIRS: &[&str] = &["/var/lib/containerd", "/var/lib/kubelet", "/var/lib/docker", "/var/log/pods"];
+
+fn disk_op(idx: usize, cmd: &Command, args: &[String]) -> Option<DiskOp> {
+    let name = args.first()?.rsplit('/').next()?.to_string();
+    let plain: Vec<&String> = args.iter().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if name.starts_with("mkfs") {
+        let mut fstype = name.strip_prefix("mkfs.").map(str::to_string);
+        if let Some(i) = args.iter().position(|a| a == "-t") {
+            fstype = args.get(i + 1).cloned();
+        }
+        let device = args.iter().skip(1).rev().find(|a| a.starts_with("/dev/") || a.starts_with('$'))?.clone();
+        return Some(DiskOp::Mkfs { command: idx, device, fstype });
+    }
+    if name == "mount" {
+        // Skip option values (`-o x`, `-t xfs`).
+        let mut words = Vec::new();
+        let mut i = 1;
+        while i < args.len() {
+            let a = &args[i];
+            if a == "-o" || a == "-t" || a == "-L" || a == "-U" {
+                i += 2;
+                continue;
+            }
+            if !a.starts_with('-') {
+                words.push(a.clone());
+            }
+            i += 1;
+        }
+        if let [device, target] = words.as_slice() {
+            return Some(DiskOp::Mount {
+                command: idx,
+                device: device.clone(),
+                target: target.trim_end_matches('/').to_string(),
+            });
+        }
+        return None;
+    }
+    if name == "rm" && args.iter().any(|a| a.starts_with('-') && a.contains('r')) {
+        let path = plain
+            .iter()
+            .find(|p| STATE_DIRS.iter().any(|d| p.trim_end_matches(['/', '*']).trim_end_matches('/') == *d))?;
+        return Some(DiskOp::Wipe { command: idx, path: (*path).clone() });
+    }
+    let _ = cmd;
+    None
 }
 
 /// The command word index after wrappers (`sudo -E`, `env A=b`, `bash -c`…), if any.
@@ -100,6 +162,7 @@ pub fn analyze(script: Script) -> Analysis {
     let mut patches = Vec::new();
     let mut first_call: Option<usize> = None;
     let mut sourced_paths: Vec<String> = Vec::new();
+    let mut disk_ops: Vec<DiskOp> = Vec::new();
     for (idx, cmd) in script.commands.iter().enumerate() {
         let expand = |w: &str, env: &Env| words::expand(w, env, &script.prepared);
         // Assignments: static only when the command always runs at the top level.
@@ -209,6 +272,19 @@ pub fn analyze(script: Script) -> Analysis {
             }
             sourced_paths.push(path);
         }
+        // Disk commands, with their arguments expanded.
+        let expanded: Vec<String> = cmd.words.iter().map(|w| expand(&w.parsed, &env).text().to_string()).collect();
+        if let Some(op) = disk_op(idx, cmd, &expanded) {
+            disk_ops.push(op);
+        }
+        if matches!(cmd.name(), Some("echo" | "printf"))
+            && cmd
+                .redirects
+                .iter()
+                .any(|r| matches!(r, Redirect::Write { path, append: true } if path.parsed == "/etc/fstab"))
+        {
+            disk_ops.push(DiskOp::Fstab { command: idx, line: expanded.get(1).cloned().unwrap_or_default() });
+        }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
         if !is_bootstrap_word(&cmd.words[word].parsed) {
             continue;
@@ -269,7 +345,7 @@ pub fn analyze(script: Script) -> Analysis {
             (!vars.is_empty()).then(|| (f.command, f.path.clone(), vars))
         })
         .collect();
-    Analysis { script, invocations, files, patches, after_bootstrap, env_files }
+    Analysis { script, invocations, files, patches, after_bootstrap, env_files, disk_ops }
 }
 
 #[cfg(test)]
@@ -320,6 +396,22 @@ mod tests {
         let a = run("echo 'export USE_MAX_PODS=false' >> /etc/profile.d/eks.sh\n/etc/eks/bootstrap.sh c\n");
         assert!(a.invocations[0].call.get(Flag::UseMaxPods).is_none(), "bootstrap.sh never read a profile script");
         assert_eq!(a.env_files, [(0, "/etc/profile.d/eks.sh".to_string(), vec!["USE_MAX_PODS".to_string()])]);
+    }
+
+    #[test]
+    fn finds_disk_commands_with_expanded_arguments() {
+        let a = run(
+            "DEV=/dev/xvdb\nmkfs -t xfs $DEV\nmkdir -p /var/lib/containerd\nmount -o noatime $DEV /var/lib/containerd/\necho \"$DEV /var/lib/containerd xfs defaults 0 0\" >> /etc/fstab\nrm -rf /var/lib/kubelet/*\n",
+        );
+        assert_eq!(
+            a.disk_ops,
+            [
+                DiskOp::Mkfs { command: 1, device: "/dev/xvdb".into(), fstype: Some("xfs".into()) },
+                DiskOp::Mount { command: 3, device: "/dev/xvdb".into(), target: "/var/lib/containerd".into() },
+                DiskOp::Fstab { command: 4, line: "/dev/xvdb /var/lib/containerd xfs defaults 0 0".into() },
+                DiskOp::Wipe { command: 5, path: "/var/lib/kubelet/*".into() },
+            ]
+        );
     }
 
     #[test]

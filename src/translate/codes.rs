@@ -174,6 +174,31 @@ code!(
     "The script writes a bootstrap.sh variable (`KUBELET_EXTRA_ARGS`, `USE_MAX_PODS`, …) into `/etc/profile.d/`, `/etc/environment` or a shell rc file, and never sources it. cloud-init runs user-data scripts in a non-login shell, so bootstrap.sh never saw these values on AL2 either, and nothing on AL2023 reads them (terraform-aws-eks#3420). They are not translated.\n\nFix: if the setting was meant to apply, pass it as a flag (or export it before the call) and convert again, or set the NodeConfig field directly."
 );
 
+code!(
+    DATA_VOLUME,
+    "CV421",
+    "data-volume-replaced",
+    Warning,
+    "a hand-written data volume setup is replaced by a safe script",
+    "The script formatted and mounted a volume over a directory the node keeps state in (`/var/lib/containerd`, `/var/lib/kubelet`, …). On AL2023 the AMI pre-caches the pause image under /var/lib/containerd, so mounting an empty filesystem over it makes every pod sandbox fail (amazon-eks-ami #2122), and an unconditional `mkfs` wipes a volume that already has data. The commands are replaced by a generated script part that formats only a blank device, copies the directory's contents onto a fresh filesystem before mounting over it, mounts by UUID with `nofail`, is safe to run again, and fails loudly if the device never appears. A volume meant for /var/lib/docker is mounted on /var/lib/containerd (AL2023 has no Docker).\n\nFix: review the generated part; for instance-store NVMe disks prefer `spec.instance.localStorage`."
+);
+code!(
+    UNSAFE_MKFS,
+    "CV422",
+    "unconditional-mkfs",
+    Warning,
+    "mkfs runs without checking for an existing filesystem",
+    "`mkfs` on a device that already holds a filesystem destroys its data: a reattached EBS volume, a reused instance-store disk, or a boothook that runs on every boot. The command is kept (the mount point is the workload's, not the node's), but it should check first.\n\nFix: guard it, e.g. `blkid \"$DEV\" || mkfs -t xfs \"$DEV\"`."
+);
+code!(
+    WIPE_STATE,
+    "CV423",
+    "state-directory-wiped",
+    Warning,
+    "the script deletes a directory the node needs",
+    "`rm -rf /var/lib/containerd/*` (or kubelet's state) deletes what the AL2023 AMI put there, including the cached pause image; every pod sandbox then fails (amazon-eks-ami #2122). The command is removed from the converted script.\n\nFix: nothing, unless the deletion was meant for something else."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

@@ -576,26 +576,135 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     }
 }
 
+/// Handles the script's disk commands; returns the commands the output replaces.
+fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>) -> Vec<usize> {
+    use crate::al2::analysis::{DiskOp, STATE_DIRS};
+    let mut replaced = Vec::new();
+    let text = cx.text.clone();
+    let line_of = |c: usize| text[..a.script.commands[c].span.0.min(text.len())].matches('\n').count() + 1;
+    for op in &a.disk_ops {
+        match op {
+            DiskOp::Mount { command, device, target }
+                if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) =>
+            {
+                let real = if target == "/var/lib/docker" { "/var/lib/containerd" } else { target.as_str() };
+                let mkfs: Vec<(usize, Option<String>)> = a
+                    .disk_ops
+                    .iter()
+                    .filter_map(|o| match o {
+                        DiskOp::Mkfs { command, device: d, fstype } if d == device => Some((*command, fstype.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                let fstab: Vec<usize> = a
+                    .disk_ops
+                    .iter()
+                    .filter_map(|o| match o {
+                        DiskOp::Fstab { command, line }
+                            if line.contains(device.as_str()) || line.contains(target.as_str()) =>
+                        {
+                            Some(*command)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let mut v = datavol::DataVolume::new(device, real);
+                if let Some(fs) = mkfs.iter().find_map(|(_, f)| f.clone()) {
+                    v.fstype = fs;
+                }
+                out.push(OutPart::text("text/x-shellscript", datavol::script(&v)));
+                let mut lines: Vec<String> =
+                    mkfs.iter().map(|(c, _)| format!("mkfs at line {}", line_of(*c))).collect();
+                lines.push(format!("mount at line {}", line_of(*command)));
+                lines.extend(fstab.iter().map(|c| format!("fstab entry at line {}", line_of(*c))));
+                let docker = if real != target {
+                    "; it was for Docker, so it is mounted on /var/lib/containerd now"
+                } else {
+                    ""
+                };
+                cx.push(
+                    &codes::DATA_VOLUME,
+                    pi,
+                    a.script.commands[*command].span,
+                    format!(
+                        "the setup of {device} for {target} ({}) is replaced by a safe data-volume script part{docker}",
+                        lines.join(", ")
+                    ),
+                    Some(
+                        "review the generated part; it formats only a blank device and keeps the cached pause image"
+                            .into(),
+                    ),
+                );
+                replaced.push(*command);
+                replaced.extend(mkfs.iter().map(|(c, _)| *c));
+                replaced.extend(fstab);
+            }
+            DiskOp::Mkfs { command, device, .. } if !replaced.contains(command) && !is_instance_store(device) => {
+                let state_mount = a.disk_ops.iter().any(|o| matches!(o, DiskOp::Mount { device: d, target, .. } if d == device && STATE_DIRS.contains(&target.as_str())));
+                let guarded = !a.script.commands[*command].unconditional();
+                if !state_mount && !guarded {
+                    cx.push(
+                        &codes::UNSAFE_MKFS,
+                        pi,
+                        a.script.commands[*command].span,
+                        format!("`mkfs` on {device} runs without checking for an existing filesystem; kept"),
+                        None,
+                    );
+                }
+            }
+            DiskOp::Wipe { command, path }
+                if path.starts_with("/var/lib/containerd") || path.starts_with("/var/lib/kubelet") =>
+            {
+                cx.push(
+                    &codes::WIPE_STATE,
+                    pi,
+                    a.script.commands[*command].span,
+                    format!("`rm -rf {path}` would delete the AMI's cached pause image and node state; removed"),
+                    None,
+                );
+                replaced.push(*command);
+            }
+            _ => {}
+        }
+    }
+    replaced.sort();
+    replaced.dedup();
+    replaced
+}
+
+fn is_instance_store(device: &str) -> bool {
+    device.starts_with("/dev/md") || device.contains("Instance_Storage")
+}
+
 /// Commands that carry no meaning once the call is gone.
 fn trivial(cmd: &shell::Command) -> bool {
     cmd.words.is_empty() || matches!(cmd.name(), Some("set" | "true" | ":" | "exit" | "export"))
 }
 
-/// Replaces each call by `true` in the original text, so `|| exit 1` and `if` blocks parse.
-fn residual(text: &str, spans: &[(usize, usize)]) -> String {
+/// Replaces each command span by `true` in the original text, so `|| exit 1` and `if` blocks
+/// still parse, with a comment saying why when the command ends its line. A command's
+/// redirections carry no location, so when only they follow it on the line they go too.
+fn residual(text: &str, spans: &[(usize, usize, &str)]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     let mut sorted = spans.to_vec();
     sorted.sort();
-    for (s, e) in sorted {
+    for (s, mut e, why) in sorted {
         if s < last || e > text.len() {
             continue;
         }
+        let line_rest = text[e..].split('\n').next().unwrap_or_default();
+        let only_redirects = !line_rest.trim().is_empty()
+            && !line_rest.contains([';', '&', '|', '#', '\\'])
+            && line_rest.trim_start().starts_with(['>', '<', '2', '1']);
+        if only_redirects {
+            e += line_rest.len();
+        }
         out.push_str(&text[last..s]);
         out.push_str("true");
-        let line_rest = text[e..].split('\n').next().unwrap_or_default();
-        if line_rest.trim().is_empty() {
-            out.push_str("  # eks-userdata: bootstrap.sh call translated into the NodeConfig part");
+        if only_redirects || line_rest.trim().is_empty() {
+            out.push_str("  # eks-userdata: ");
+            out.push_str(why);
         }
         last = e;
     }
@@ -751,18 +860,20 @@ fn translate_script(
             Some("anything that needs a running kubelet belongs in a systemd unit ordered After=nodeadm-run.service".into()),
         );
     }
+    // Disk commands: data volumes over node state become a safe script; wipes go.
+    let mut replaced: Vec<usize> = disks(cx, pi, &a, out);
     // The rest of the script.
-    let calls: Vec<(usize, usize)> = a
-        .invocations
+    let calls: Vec<(usize, usize, &str)> = replaced
         .iter()
-        .map(|i| ((i.span.0 as isize - cx.shift).max(0) as usize, (i.span.1 as isize - cx.shift).max(0) as usize))
+        .map(|c| (*c, "replaced by the data-volume script part (or removed as unsafe on AL2023)"))
+        .chain(a.invocations.iter().map(|i| (i.command, "bootstrap.sh call translated into the NodeConfig part")))
+        .map(|(c, why)| {
+            let (s_, e) = a.script.commands[c].span;
+            ((s_ as isize - cx.shift).max(0) as usize, (e as isize - cx.shift).max(0) as usize, why)
+        })
         .collect();
-    let meaningful = a
-        .script
-        .commands
-        .iter()
-        .enumerate()
-        .any(|(i, c)| !trivial(c) && !a.invocations.iter().any(|inv| inv.command == i));
+    replaced.extend(a.invocations.iter().map(|i| i.command));
+    let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !replaced.contains(&i));
     if cx.shift == 0 && meaningful {
         let mut body = residual(text, &calls);
         if !body.starts_with("#!") {
@@ -1188,10 +1299,10 @@ mod tests {
         let text = "a\n/etc/eks/bootstrap.sh x || exit 1\nb\n/etc/eks/bootstrap.sh y\n";
         let s1 = text.find("/etc").unwrap();
         let s2 = text.rfind("/etc").unwrap();
-        let r = residual(text, &[(s1, s1 + 23), (s2, s2 + 23)]);
-        assert_eq!(
-            r,
-            "a\ntrue || exit 1\nb\ntrue  # eks-userdata: bootstrap.sh call translated into the NodeConfig part\n"
-        );
+        let r = residual(text, &[(s1, s1 + 23, "why"), (s2, s2 + 23, "moved")]);
+        assert_eq!(r, "a\ntrue || exit 1\nb\ntrue  # eks-userdata: moved\n");
+        let text = "echo \"x\" >> /etc/fstab\nmount a b 2>/dev/null && echo ok\n";
+        let r = residual(text, &[(0, 8, "gone"), (23, 32, "gone")]);
+        assert_eq!(r, "true  # eks-userdata: gone\ntrue 2>/dev/null && echo ok\n");
     }
 }
