@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod bootstrap;
 pub mod kubelet_flags;
+pub mod legacy;
 pub mod shell;
 pub mod template;
 pub mod words;

@@ -199,6 +199,23 @@ code!(
     "`rm -rf /var/lib/containerd/*` (or kubelet's state) deletes what the AL2023 AMI put there, including the cached pause image; every pod sandbox then fails (amazon-eks-ami #2122). The command is removed from the converted script.\n\nFix: nothing, unless the deletion was meant for something else."
 );
 
+code!(
+    AL2_ONLY,
+    "CV424",
+    "al2-only-command",
+    Warning,
+    "a command that only works on Amazon Linux 2",
+    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, `iptables` (AL2023 uses nftables), cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
+);
+code!(
+    ORPHAN_ENV,
+    "CV425",
+    "orphan-bootstrap-env",
+    Warning,
+    "bootstrap.sh settings exported with no bootstrap.sh call",
+    "The script exports `KUBELET_EXTRA_ARGS`, `USE_MAX_PODS` or another bootstrap.sh variable but never calls bootstrap.sh (typically a pre-bootstrap part whose call lived in another part, or in EKS's own part). On AL2023 nothing reads these variables (terraform-aws-eks#3420), so the setting is lost. It is not translated, because which call it was meant for is not in this input.\n\nFix: convert the user data together with the part that called bootstrap.sh, or set the NodeConfig field directly."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

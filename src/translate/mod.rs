@@ -766,7 +766,34 @@ fn translate_script(
             Some("pass the setting as a bootstrap.sh flag and convert again, or set the NodeConfig field".into()),
         );
     }
+    for (i, cmd) in a.script.commands.iter().enumerate() {
+        if let Some(l) = crate::al2::legacy::classify(i, cmd) {
+            cx.push(&codes::AL2_ONLY, pi, cmd.span, format!("{}: {}; kept", l.what, l.instead), None);
+        }
+    }
     if a.invocations.is_empty() {
+        let exported: Vec<&str> = crate::al2::bootstrap::Flag::ALL
+            .iter()
+            .map(|f| f.env_var())
+            .filter(|v| {
+                a.script.commands.iter().any(|c| {
+                    c.name() == Some("export")
+                        && c.words.iter().any(|w| w.parsed.starts_with(&format!("{v}=")) || w.parsed == *v)
+                })
+            })
+            .collect();
+        if !exported.is_empty() {
+            cx.push(
+                &codes::ORPHAN_ENV,
+                pi,
+                (0, 0),
+                format!(
+                    "exports {} but never calls bootstrap.sh; nothing on AL2023 reads it, so the setting is lost",
+                    exported.join(", ")
+                ),
+                Some("convert together with the part that called bootstrap.sh, or set the NodeConfig field".into()),
+            );
+        }
         out.push(OutPart { headers, body: text.as_bytes().to_vec() });
         return;
     }

@@ -1,0 +1,111 @@
+//! Commands that only make sense on Amazon Linux 2 (issue #4; docs §3, §5.2, §7). Each pattern
+//! names what AL2023 does instead. Matching is on the parsed command words, never on raw text,
+//! so comments and strings do not trigger it.
+
+use super::shell::{Command, Redirect};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Legacy {
+    pub command: usize,
+    /// What was found, e.g. `amazon-linux-extras`.
+    pub what: &'static str,
+    /// The AL2023 way.
+    pub instead: &'static str,
+}
+
+fn words(cmd: &Command) -> impl Iterator<Item = &str> {
+    cmd.words.iter().map(|w| w.parsed.trim_matches(|c| c == '"' || c == '\''))
+}
+
+fn writes_to(cmd: &Command, prefix: &str) -> bool {
+    cmd.redirects
+        .iter()
+        .any(|r| matches!(r, Redirect::Write { path, .. } if path.parsed.trim_matches('"').starts_with(prefix)))
+}
+
+/// The AL2-only pattern a command matches, if any.
+pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
+    let name = cmd.name().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
+    let mut args = words(cmd).skip(1);
+    let has = |s: &str| words(cmd).any(|w| w.contains(s));
+    let l = |what, instead| Some(Legacy { command: idx, what, instead });
+    match name.as_str() {
+        "amazon-linux-extras" => l(
+            "amazon-linux-extras",
+            "AL2023 has no amazon-linux-extras; install packages with `dnf install` from the AL2023 repositories (topics such as docker, nginx or kernel-ng do not exist)",
+        ),
+        "nodeadm" if has("init") => l(
+            "nodeadm init called by hand",
+            "nodeadm runs as systemd units (nodeadm-config, nodeadm-run); calling it from user data races them (amazon-eks-ami #2124); put settings in the NodeConfig or in /etc/eks/nodeadm.d/",
+        ),
+        "grubby" if has("unified_cgroup_hierarchy=0") || has("cgroup") => {
+            l("grubby cgroup switch", "AL2023 runs cgroup v2 only; a cgroup v1 kernel argument is not supported")
+        }
+        "iptables" | "iptables-save" | "iptables-restore" | "ip6tables" => l(
+            "iptables",
+            "AL2023 uses nftables (iptables commands go through iptables-nft); check that these rules still apply, or write them with nft",
+        ),
+        "docker" => l("docker", "AL2023 EKS AMIs have no Docker; use `ctr -n k8s.io` or `nerdctl` against containerd"),
+        "systemctl" if args.any(|a| a == "docker" || a == "docker.service") => l(
+            "systemctl … docker",
+            "there is no docker.service on AL2023; containerd is configured through spec.containerd.config",
+        ),
+        "yum" | "dnf" | "rpm" if has("epel") => {
+            l("EPEL", "EPEL is not available for AL2023; use the AL2023 repositories or build the package")
+        }
+        "yum" | "dnf" if words(cmd).any(|w| w.ends_with(".i686")) => {
+            l("32-bit packages", "AL2023 ships no 32-bit (i686) packages")
+        }
+        _ if writes_to(cmd, "/etc/docker/") => l(
+            "/etc/docker configuration",
+            "there is no Docker daemon on AL2023; registry mirrors and settings go into spec.containerd.config",
+        ),
+        _ if has("/etc/eks/eni-max-pods.txt")
+            || cmd.assignments.iter().any(|(_, w)| w.raw.contains("/etc/eks/eni-max-pods.txt")) =>
+        {
+            l(
+                "/etc/eks/eni-max-pods.txt",
+                "AL2023 does not ship this table; nodeadm computes max pods itself (spec.kubelet.maxPodsExpression to change the formula)",
+            )
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::al2::shell;
+    use crate::al2::template::Syntax;
+
+    fn found(script: &str) -> Vec<&'static str> {
+        let s = shell::parse(script, Syntax::None).unwrap();
+        s.commands.iter().enumerate().filter_map(|(i, c)| classify(i, c)).map(|l| l.what).collect()
+    }
+
+    #[test]
+    fn finds_al2_only_commands() {
+        assert_eq!(
+            found(
+                "amazon-linux-extras install -y docker\nyum install -y epel-release\nyum install -y glibc.i686\niptables -t nat -A POSTROUTING -j MASQUERADE\ngrubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=0\nsystemctl restart docker\necho '{}' > /etc/docker/daemon.json\ngrep m5.large /etc/eks/eni-max-pods.txt\nnodeadm init\ndocker pull x\n"
+            ),
+            [
+                "amazon-linux-extras",
+                "EPEL",
+                "32-bit packages",
+                "iptables",
+                "grubby cgroup switch",
+                "systemctl … docker",
+                "/etc/docker configuration",
+                "/etc/eks/eni-max-pods.txt",
+                "nodeadm init called by hand",
+                "docker",
+            ]
+        );
+        assert_eq!(
+            found("MAX=$(grep m5.large /etc/eks/eni-max-pods.txt | cut -d' ' -f2)\n"),
+            ["/etc/eks/eni-max-pods.txt"]
+        );
+        assert!(found("# amazon-linux-extras install docker\necho 'iptables is fine'\nyum install -y jq\n").is_empty());
+    }
+}
