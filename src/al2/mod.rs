@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod bootstrap;
 pub mod kubelet_flags;
 pub mod legacy;
+pub mod maxpods;
 pub mod shell;
 pub mod template;
 pub mod words;

@@ -216,6 +216,15 @@ code!(
     "The script exports `KUBELET_EXTRA_ARGS`, `USE_MAX_PODS` or another bootstrap.sh variable but never calls bootstrap.sh (typically a pre-bootstrap part whose call lived in another part, or in EKS's own part). On AL2023 nothing reads these variables (terraform-aws-eks#3420), so the setting is lost. It is not translated, because which call it was meant for is not in this input.\n\nFix: convert the user data together with the part that called bootstrap.sh, or set the NodeConfig field directly."
 );
 
+code!(
+    MAX_PODS_EXPR,
+    "CV426",
+    "max-pods-expression",
+    Warning,
+    "max-pods-calculator.sh became a maxPodsExpression",
+    "AL2023 has no max-pods-calculator.sh (amazon-eks-ami #1902). Its options become a CEL `spec.kubelet.maxPodsExpression` over `default_enis`, `ips_per_eni` and `max_pods` (docs §5.2): custom networking uses one ENI fewer, `--cni-max-eni` limits ENIs, prefix delegation counts 16 addresses per slot. maxPodsExpression needs AMI release v20251007 or later; older AMIs ignore it. The calculator capped prefix-delegation results at 110 on instances with 30 vCPUs or fewer; the expression cannot see vCPUs and caps at 250. nodeadm computes kubeReserved from the expression's result.\n\nFix: make sure the node group uses an AMI from v20251007 on; check the value on a node in /etc/kubernetes/kubelet/config.json."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

@@ -12,6 +12,7 @@ pub mod emit;
 use crate::al2::analysis::{self, Invocation};
 use crate::al2::bootstrap::{Arg, Call, Flag};
 use crate::al2::kubelet_flags::{self, DropReason, Outcome as KOutcome};
+use crate::al2::maxpods;
 use crate::al2::shell;
 use crate::al2::template::{self, Syntax};
 use crate::al2::words::Value as WValue;
@@ -109,6 +110,8 @@ struct Ctx<'a> {
     /// When the script was assembled from another document (eksctl's config), every entry
     /// points at this offset of the original instead.
     anchor: Option<usize>,
+    /// Variables assigned from max-pods-calculator.sh.
+    calculators: Vec<(String, maxpods::Calculator)>,
 }
 
 impl Ctx<'_> {
@@ -149,6 +152,31 @@ fn value_of(cx: &mut Ctx, pi: usize, arg: &Arg, what: &str) -> String {
         );
     }
     arg.value.text().to_string()
+}
+
+/// Takes a `--max-pods` computed by max-pods-calculator.sh out of a kubelet argument string:
+/// inline (`--max-pods=$(…max-pods-calculator.sh …)`) or through a variable assigned from it.
+fn take_calculator(args: &str, calculators: &[(String, maxpods::Calculator)]) -> (String, Option<maxpods::Calculator>) {
+    if let Some(start) = args.find("--max-pods") {
+        let after = &args[start + "--max-pods".len()..];
+        let value = after.trim_start_matches(['=', ' ']);
+        let skipped = after.len() - value.len();
+        if value.starts_with("$(") && value.contains("max-pods-calculator.sh") {
+            let end = value.find(')').map_or(value.len(), |e| e + 1);
+            let calc = maxpods::parse(&value[..end]);
+            let rest = format!("{}{}", &args[..start], &value[end..]);
+            return (rest, calc);
+        }
+        let name = value.trim_start_matches(['"', '\'']).trim_start_matches('$').trim_start_matches('{');
+        let name_end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
+        if let Some((_, calc)) = calculators.iter().find(|(v, _)| v == &name[..name_end]) {
+            let token_end = value.find(char::is_whitespace).unwrap_or(value.len());
+            let rest = format!("{}{}", &args[..start], &value[token_end..]);
+            let _ = skipped;
+            return (rest, Some(calc.clone()));
+        }
+    }
+    (args.to_string(), None)
 }
 
 /// Settings the target supplies itself, so the user data must not (peers §8 lesson 3).
@@ -357,12 +385,31 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span));
     let mut saw_max_pods = false;
     if let Some(a) = call.get(Flag::KubeletExtraArgs) {
-        if let WValue::Runtime { why, text } = &a.value {
+        let (args_text, calc) = take_calculator(a.value.text(), &cx.calculators);
+        if let Some(calc) = calc {
+            saw_max_pods = true;
+            match calc.expression() {
+                Some(expr) => {
+                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later)"), None);
+                    nc.spec.kubelet.max_pods_expression = expr;
+                }
+                None => cx.push(
+                    &codes::MAX_PODS_EXPR,
+                    pi,
+                    a.span,
+                    "`--max-pods` from max-pods-calculator.sh without options is nodeadm's own default; nothing to write".into(),
+                    None,
+                ),
+            }
+        }
+        if let WValue::Runtime { why, text } = &a.value
+            && args_text.contains(['$', '`'])
+        {
             cx.push(&codes::RUNTIME_VALUE, pi, a.span, format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); the static parts are translated, the rest needs review"), None);
         }
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
-        let words = kubelet_flags::split_args(a.value.text());
+        let words = kubelet_flags::split_args(&args_text);
         let whole_placeholder = |w: &str| {
             (w.starts_with("${") && w.ends_with('}') && w.matches("${").count() == 1) || w == "%s" || w == "%v"
         };
@@ -740,6 +787,20 @@ fn translate_script(
         }
     };
     let a = analysis::analyze(script);
+    cx.calculators = a
+        .script
+        .commands
+        .iter()
+        .flat_map(|c| {
+            let exported = c
+                .words
+                .iter()
+                .skip(1)
+                .filter_map(|w| w.raw.split_once('=').map(|(n, v)| (n.to_string(), v.to_string())));
+            c.assignments.iter().map(|(n, w)| (n.clone(), w.raw.clone())).chain(exported)
+        })
+        .filter_map(|(n, v)| maxpods::parse(&v).map(|c| (n, c)))
+        .collect();
     cx.files = a
         .files
         .iter()
@@ -809,6 +870,7 @@ fn translate_script(
             files: cx.files.clone(),
             text: cx.text.clone(),
             anchor: cx.anchor,
+            calculators: cx.calculators.clone(),
         };
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
@@ -889,6 +951,17 @@ fn translate_script(
     }
     // Disk commands: data volumes over node state become a safe script; wipes go.
     let mut replaced: Vec<usize> = disks(cx, pi, &a, out);
+    // max-pods-calculator.sh does not exist on AL2023: its assignment would fail the script.
+    replaced.extend(
+        a.script
+            .commands
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.words.is_empty() && c.assignments.iter().any(|(_, w)| w.raw.contains("max-pods-calculator.sh"))
+            })
+            .map(|(i, _)| i),
+    );
     // The rest of the script.
     let calls: Vec<(usize, usize, &str)> = replaced
         .iter()
@@ -983,6 +1056,7 @@ fn translate_cloud_config(
                 files: Vec::new(),
                 text: String::new(),
                 anchor: Some(ns.value.0),
+                calculators: Vec::new(),
             };
             let mut discard = Vec::new();
             translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
@@ -1108,6 +1182,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             files: Vec::new(),
             text: String::new(),
             anchor: None,
+            calculators: Vec::new(),
         };
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => {

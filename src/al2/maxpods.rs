@@ -1,0 +1,82 @@
+//! AL2's `/etc/eks/max-pods-calculator.sh` → nodeadm's `spec.kubelet.maxPodsExpression`
+//! (docs §5.2). nodeadm has no calculator; its CEL expression sees `default_enis`,
+//! `ips_per_eni` and `max_pods` (the standard value). The calculator's options map to:
+//! custom networking → one ENI fewer; `--cni-max-eni N` → at most N ENIs; prefix delegation →
+//! 16 addresses per slot. The calculator capped prefix-delegation results at 110 (≤ 30 vCPUs) or
+//! 250; the expression cannot see vCPUs, so it caps at 250 and the report says so.
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calculator {
+    pub custom_networking: bool,
+    pub prefix_delegation: bool,
+    pub max_eni: Option<u32>,
+    /// `--show-max-allowed`: no 110/250 cap.
+    pub uncapped: bool,
+}
+
+/// Parses the calculator's options out of a command line (or a `$(…)` text containing one).
+pub fn parse(text: &str) -> Option<Calculator> {
+    let at = text.find("max-pods-calculator.sh")?;
+    let rest = &text[at..];
+    let rest = rest.split([')', '`', ';', '|', '\n']).next().unwrap_or(rest);
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let mut c = Calculator::default();
+    let mut i = 0;
+    while i < words.len() {
+        match words[i] {
+            "--cni-custom-networking-enabled" => c.custom_networking = true,
+            "--cni-prefix-delegation-enabled" => c.prefix_delegation = true,
+            "--show-max-allowed" => c.uncapped = true,
+            "--cni-max-eni" => {
+                c.max_eni = words.get(i + 1).and_then(|n| n.trim_matches(['"', '\'']).parse().ok());
+                i += 1;
+            }
+            w if w.starts_with("--cni-max-eni=") => c.max_eni = w["--cni-max-eni=".len()..].parse().ok(),
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(c)
+}
+
+impl Calculator {
+    /// The CEL expression, or `None` when nodeadm's default is already the same formula.
+    pub fn expression(&self) -> Option<String> {
+        let mut enis = match self.max_eni {
+            Some(n) => format!("({n} < default_enis ? {n} : default_enis)"),
+            None => "default_enis".to_string(),
+        };
+        if self.custom_networking {
+            enis = format!("({enis} - 1)");
+        }
+        if !self.custom_networking && !self.prefix_delegation && self.max_eni.is_none() {
+            return None;
+        }
+        let per_eni = if self.prefix_delegation { "((ips_per_eni - 1) * 16)" } else { "(ips_per_eni - 1)" };
+        let raw = format!("{enis} * {per_eni} + 2");
+        Some(if self.prefix_delegation && !self.uncapped { format!("({raw}) > 250 ? 250 : ({raw})") } else { raw })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_calculator_options_to_cel() {
+        let c = parse("$(/etc/eks/max-pods-calculator.sh --instance-type-from-imds --cni-version 1.10.0 --cni-custom-networking-enabled)").unwrap();
+        assert_eq!(c.expression().unwrap(), "(default_enis - 1) * (ips_per_eni - 1) + 2");
+        let c = parse("/etc/eks/max-pods-calculator.sh --instance-type m5.large --cni-version 1.9.0 --cni-prefix-delegation-enabled").unwrap();
+        assert_eq!(
+            c.expression().unwrap(),
+            "(default_enis * ((ips_per_eni - 1) * 16) + 2) > 250 ? 250 : (default_enis * ((ips_per_eni - 1) * 16) + 2)"
+        );
+        let c = parse("max-pods-calculator.sh --cni-max-eni 2 --show-max-allowed").unwrap();
+        assert_eq!(c.expression().unwrap(), "(2 < default_enis ? 2 : default_enis) * (ips_per_eni - 1) + 2");
+        assert_eq!(
+            parse("max-pods-calculator.sh --instance-type-from-imds --cni-version 1.10.0").unwrap().expression(),
+            None
+        );
+        assert!(parse("echo hi").is_none());
+    }
+}
