@@ -149,6 +149,10 @@ pub struct ConvertArgs {
     /// keeping them as kubelet flags.
     #[arg(long)]
     pub keep_map_semantics: bool,
+    /// Leave the commands that followed bootstrap.sh in the script (they then run before
+    /// kubelet starts) instead of moving them into a unit ordered after nodeadm-run.
+    #[arg(long)]
+    pub keep_post_bootstrap_inline: bool,
     /// Template syntax of the input.
     #[arg(long, value_enum, default_value_t = TemplateArg::Auto)]
     pub template: TemplateArg,

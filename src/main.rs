@@ -106,6 +106,7 @@ fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
         target: target(args.target),
         cluster: cluster_info(args)?,
         keep_map_semantics: args.keep_map_semantics,
+        keep_post_bootstrap_inline: args.keep_post_bootstrap_inline,
         template: match args.template {
             TemplateArg::Auto => None,
             TemplateArg::None => Some(Syntax::None),

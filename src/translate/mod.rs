@@ -80,6 +80,9 @@ pub struct Options {
     pub keep_map_semantics: bool,
     /// Template syntax; `None` detects it.
     pub template: Option<Syntax>,
+    /// Leave commands that followed bootstrap.sh in the script instead of moving them into a
+    /// unit that runs after nodeadm-run.
+    pub keep_post_bootstrap_inline: bool,
 }
 
 /// A translation: the NodeConfig, the parts to write, and the report.
@@ -974,8 +977,32 @@ fn translate_script(
         .collect();
     replaced.extend(a.invocations.iter().map(|i| i.command));
     let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !replaced.contains(&i));
+    // Commands after the call move into a unit ordered after nodeadm-run (docs §3).
+    let moved = if cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some() {
+        None
+    } else {
+        post_bootstrap_tail(text, &a, &replaced)
+    };
+    if let Some(tail_start) = moved {
+        cx.entries.retain(|d| !(d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("with kubelet running")));
+        let n = a.after_bootstrap.iter().filter(|i| !trivial(&a.script.commands[**i])).count();
+        cx.push(
+            &codes::AFTER_BOOTSTRAP,
+            pi,
+            (tail_start, text.len()),
+            format!("the {n} command(s) after bootstrap.sh are moved into eks-userdata-post-bootstrap.service, ordered After=nodeadm-run.service, so they still run once the node is up"),
+            Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
+        );
+    }
     if cx.shift == 0 && meaningful {
         let mut body = residual(text, &calls);
+        if let Some(tail_start) = moved {
+            let kept_len =
+                residual(&text[..tail_start], &calls.iter().copied().filter(|c| c.1 <= tail_start).collect::<Vec<_>>())
+                    .len();
+            body.truncate(kept_len);
+            body.push_str(&post_bootstrap_unit(text, &a, tail_start));
+        }
         if !body.starts_with("#!") {
             // cloud-init executes a text/x-shellscript part: without `#!` that fails.
             body.insert_str(0, "#!/bin/bash\n");
@@ -983,6 +1010,71 @@ fn translate_script(
         out.push(OutPart { headers, body: body.into_bytes() });
         cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`".into(), None);
     }
+}
+
+/// Where the movable tail after the first top-level bootstrap.sh call starts: the line after the
+/// call, when everything after it is plain top-level commands the translator does not rewrite.
+fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: &[usize]) -> Option<usize> {
+    let first = a.invocations.first().filter(|i| a.script.commands[i.command].unconditional())?;
+    if a.invocations.len() > 1 || a.after_bootstrap.iter().all(|i| trivial(&a.script.commands[*i])) {
+        return None;
+    }
+    if replaced.iter().any(|r| *r > first.command && a.invocations.iter().all(|i| i.command != *r)) {
+        return None;
+    }
+    let end = first.span.1.min(text.len());
+    let tail = text[end..].find('\n').map(|i| end + i + 1)?;
+    // Later commands start in the tail, or are the call's own `|| exit 1` on its line.
+    a.script.commands[first.command + 1..].iter().all(|c| c.span.0 >= tail || c.conditional).then_some(tail)
+}
+
+/// The shell that installs the moved commands as a oneshot unit after nodeadm-run. The unit is
+/// started with `--no-block`: this script runs in cloud-final, which nodeadm-run waits for.
+fn post_bootstrap_unit(text: &str, a: &analysis::Analysis, tail_start: usize) -> String {
+    let first = a.invocations[0].command;
+    // Variables and shell options set before the call, so the moved commands see them.
+    let mut prelude = String::new();
+    for c in &a.script.commands[..first] {
+        let keeps = c.unconditional() && (c.words.is_empty() || matches!(c.name(), Some("export" | "set")));
+        if keeps && c.span.1 > c.span.0 {
+            let line_start = text[..c.span.0].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[c.span.1..].find('\n').map_or(text.len(), |i| c.span.1 + i);
+            prelude.push_str(&text[line_start..line_end]);
+            prelude.push('\n');
+        }
+    }
+    let tail = &text[tail_start..];
+    let mut delim = "EKS_USERDATA_POST".to_string();
+    while tail.lines().any(|l| l.trim() == delim) || prelude.lines().any(|l| l.trim() == delim) {
+        delim.push('_');
+    }
+    format!(
+        "# eks-userdata: the commands that followed bootstrap.sh ran with kubelet up on AL2. On AL2023 this\n\
+         # script runs before nodeadm starts kubelet, so they now run from a oneshot unit after nodeadm-run.\n\
+         mkdir -p /etc/eks-userdata\n\
+         cat > /etc/eks-userdata/post-bootstrap.sh <<'{delim}'\n\
+         #!/bin/bash\n\
+         {prelude}{tail}{nl}{delim}\n\
+         chmod 0755 /etc/eks-userdata/post-bootstrap.sh\n\
+         cat > /etc/systemd/system/eks-userdata-post-bootstrap.service <<'{delim}'\n\
+         [Unit]\n\
+         Description=User-data commands that ran after bootstrap.sh on AL2 (moved by eks-userdata)\n\
+         After=nodeadm-run.service\n\
+         Wants=nodeadm-run.service\n\
+         \n\
+         [Service]\n\
+         Type=oneshot\n\
+         RemainAfterExit=yes\n\
+         ExecStart=/bin/bash /etc/eks-userdata/post-bootstrap.sh\n\
+         \n\
+         [Install]\n\
+         WantedBy=multi-user.target\n\
+         {delim}\n\
+         systemctl daemon-reload\n\
+         systemctl enable eks-userdata-post-bootstrap.service\n\
+         systemctl start --no-block eks-userdata-post-bootstrap.service\n",
+        nl = if tail.ends_with('\n') || tail.is_empty() { "" } else { "\n" },
+    )
 }
 
 fn differing_fields(a: &Value, b: &Value, path: &str) -> Vec<String> {
@@ -1394,6 +1486,23 @@ mod tests {
         );
         assert!(!kept.nodeconfig.spec.kubelet.config.contains_key("kubeReserved"));
         assert_eq!(kept.nodeconfig.spec.kubelet.config["maxPods"], 9, "scalars are unaffected");
+    }
+
+    #[test]
+    fn post_bootstrap_commands_move_into_a_unit_after_nodeadm_run() {
+        let script = "#!/bin/bash\nset -e\nNAME=web\n/etc/eks/bootstrap.sh c || exit 1\nkubectl label node \"$(hostname)\" app=$NAME\ncat <<X\nEKS_USERDATA_POST\nX\n";
+        let p = run(script, &Options { target: Target::Mng, ..Default::default() });
+        let out = String::from_utf8(p.parts[0].body.clone()).unwrap();
+        assert!(out.contains("true || exit 1\n# eks-userdata: the commands"), "{out}");
+        assert!(out.contains("After=nodeadm-run.service") && out.contains("systemctl start --no-block"), "{out}");
+        assert!(out.contains("<<'EKS_USERDATA_POST_'"), "the heredoc delimiter avoids the script's own lines: {out}");
+        assert!(out.contains("set -e\nNAME=web\nkubectl label node"), "the prelude keeps variables and options: {out}");
+        crate::al2::shell::parse(&out, Syntax::None).unwrap();
+        assert!(p.entries.iter().any(|d| d.code == "CV410" && d.message.contains("moved into")));
+        let inline =
+            run(script, &Options { target: Target::Mng, keep_post_bootstrap_inline: true, ..Default::default() });
+        let out = String::from_utf8(inline.parts[0].body.clone()).unwrap();
+        assert!(!out.contains("nodeadm-run") && out.contains("kubectl label node"), "{out}");
     }
 
     #[test]
