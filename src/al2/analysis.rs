@@ -42,6 +42,10 @@ pub enum DiskOp {
     Fstab { command: usize, line: String },
     /// `rm -rf` of a directory kubelet or containerd keep their state in.
     Wipe { command: usize, path: String },
+    /// The AMI's own `setup-local-disks MODE [--dir D] [--no-bind-…]` (AL2 ≥ v20230501).
+    SetupLocalDisks { command: usize, mode: String, dir: Option<String>, options: Vec<String> },
+    /// `mdadm --create DEV --level=N …`
+    Raid { command: usize, device: String, level: String },
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +100,25 @@ fn disk_op(idx: usize, cmd: &Command, args: &[String]) -> Option<DiskOp> {
             });
         }
         return None;
+    }
+    if name == "setup-local-disks" {
+        let mode = plain.first().map(|m| m.to_string())?;
+        let dir = args.iter().position(|a| a == "--dir" || a == "-d").and_then(|i| args.get(i + 1)).cloned();
+        let options = args.iter().skip(1).filter(|a| a.starts_with("--no-bind")).cloned().collect();
+        return Some(DiskOp::SetupLocalDisks { command: idx, mode, dir, options });
+    }
+    if name == "mdadm" && args.iter().any(|a| a == "--create" || a == "-C") {
+        let level = args
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| {
+                a.strip_prefix("--level=")
+                    .map(str::to_string)
+                    .or_else(|| (a == "--level" || a == "-l").then(|| args.get(i + 1).cloned()).flatten())
+            })
+            .unwrap_or_default();
+        let device = args.iter().skip(1).find(|a| a.starts_with("/dev/md"))?.clone();
+        return Some(DiskOp::Raid { command: idx, device, level: level.trim_start_matches("raid").to_string() });
     }
     if name == "rm" && args.iter().any(|a| a.starts_with('-') && a.contains('r')) {
         let path = plain

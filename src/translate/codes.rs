@@ -225,6 +225,23 @@ code!(
     "AL2023 has no max-pods-calculator.sh (amazon-eks-ami #1902). Its options become a CEL `spec.kubelet.maxPodsExpression` over `default_enis`, `ips_per_eni` and `max_pods` (docs §5.2): custom networking uses one ENI fewer, `--cni-max-eni` limits ENIs, prefix delegation counts 16 addresses per slot. maxPodsExpression needs AMI release v20251007 or later; older AMIs ignore it. The calculator capped prefix-delegation results at 110 on instances with 30 vCPUs or fewer; the expression cannot see vCPUs and caps at 250. nodeadm computes kubeReserved from the expression's result.\n\nFix: make sure the node group uses an AMI from v20251007 on; check the value on a node in /etc/kubernetes/kubelet/config.json."
 );
 
+code!(
+    LOCAL_STORAGE,
+    "CV427",
+    "local-storage",
+    Info,
+    "instance-store disk setup became spec.instance.localStorage",
+    "nodeadm sets up instance-store NVMe disks itself from `spec.instance.localStorage` (docs §4): `strategy` RAID0, RAID10 or Mount, `mountPath`, and `disabledMounts` for the bind mounts of containerd, pod logs and SOCI (kubelet's bind mount cannot be turned off). It runs in nodeadm-run, after user scripts and before containerd starts, and copies the existing contents onto the array. The AMI's `setup-local-disks` call, or a RAID over instance store mounted for the node's state, is replaced by the field.\n\nFix: nothing; check the bind mounts you need."
+);
+code!(
+    LOCAL_DISK_SCRIPT,
+    "CV428",
+    "instance-store-script-kept",
+    Warning,
+    "an instance-store disk script for the workload is kept",
+    "The script builds a RAID or formats instance-store disks for a mount point of its own (`/local1`, `/data`, …) that the workload uses, with options localStorage does not have (another mount point, filesystem or disk subset). It is kept. Note that user scripts run before nodeadm-run: if you also set localStorage, the array does not exist yet while they run (Karpenter #5981).\n\nFix: if the mount point can move, use `spec.instance.localStorage` with `mountPath` (the array is mounted at `<mountPath>/0`, each disk at `<mountPath>/1..N` in Mount mode) and point the workload there; otherwise keep the script."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

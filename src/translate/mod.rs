@@ -18,7 +18,7 @@ use crate::al2::template::{self, Syntax};
 use crate::al2::words::Value as WValue;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::RuleMeta;
-use crate::nodeconfig::types::{LocalStorageStrategy, NodeConfig};
+use crate::nodeconfig::types::{DisabledMount, LocalStorageStrategy, NodeConfig};
 use crate::target::Target;
 use crate::userdata::mime_write::OutPart;
 use crate::userdata::{Envelope, Part, PartKind};
@@ -627,7 +627,7 @@ fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
 }
 
 /// Handles the script's disk commands; returns the commands the output replaces.
-fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>) -> Vec<usize> {
+fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>, nc: &mut NodeConfig) -> Vec<usize> {
     use crate::al2::analysis::{DiskOp, STATE_DIRS};
     let mut replaced = Vec::new();
     let text = cx.text.clone();
@@ -689,7 +689,9 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
                 replaced.extend(mkfs.iter().map(|(c, _)| *c));
                 replaced.extend(fstab);
             }
-            DiskOp::Mkfs { command, device, .. } if !replaced.contains(command) && !is_instance_store(device) => {
+            DiskOp::Mkfs { command, device, .. }
+                if !replaced.contains(command) && !is_instance_store(device) && !in_loop(a, *command, device) =>
+            {
                 let state_mount = a.disk_ops.iter().any(|o| matches!(o, DiskOp::Mount { device: d, target, .. } if d == device && STATE_DIRS.contains(&target.as_str())));
                 let guarded = !a.script.commands[*command].unconditional();
                 if !state_mount && !guarded {
@@ -701,6 +703,107 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
                         None,
                     );
                 }
+            }
+            DiskOp::SetupLocalDisks { command, mode, dir, options } => {
+                let span = a.script.commands[*command].span;
+                let strategy = match mode.as_str() {
+                    "raid0" => Some(LocalStorageStrategy::Raid0),
+                    "raid10" => Some(LocalStorageStrategy::Raid10),
+                    "mount" => Some(LocalStorageStrategy::Mount),
+                    _ => None,
+                };
+                let unsupported: Vec<&String> = options
+                    .iter()
+                    .filter(|o| {
+                        !matches!(o.as_str(), "--no-bind-containerd" | "--no-bind-pods-logs" | "--no-bind-soci")
+                    })
+                    .collect();
+                match strategy {
+                    Some(st) if unsupported.is_empty() => {
+                        let ls = &mut nc.spec.instance.local_storage;
+                        ls.strategy = Some(st);
+                        if let Some(d) = dir {
+                            ls.mount_path = d.clone();
+                        }
+                        for o in options {
+                            ls.disabled_mounts.push(match o.as_str() {
+                                "--no-bind-containerd" => DisabledMount::Containerd,
+                                "--no-bind-pods-logs" => DisabledMount::PodLogs,
+                                _ => DisabledMount::Soci,
+                            });
+                        }
+                        let at = dir.as_ref().map(|d| format!(", mountPath {d}")).unwrap_or_default();
+                        cx.push(&codes::LOCAL_STORAGE, pi, span, format!("`setup-local-disks {mode}` → spec.instance.localStorage (strategy {mode}{at}); nodeadm runs it"), None);
+                        replaced.push(*command);
+                    }
+                    _ => {
+                        let opts: Vec<&str> = unsupported.iter().map(|s| s.as_str()).collect();
+                        cx.push(
+                            &codes::LOCAL_DISK_SCRIPT,
+                            pi,
+                            span,
+                            format!(
+                                "`setup-local-disks {mode} {}` has a mode or options localStorage cannot express; kept",
+                                opts.join(" ")
+                            ),
+                            None,
+                        )
+                    }
+                }
+            }
+            DiskOp::Raid { command, device, level } => {
+                let span = a.script.commands[*command].span;
+                let for_state = a.disk_ops.iter().any(|o| match o {
+                    DiskOp::Mount { device: d, target, .. } => d == device && STATE_DIRS.contains(&target.as_str()),
+                    DiskOp::Fstab { line, .. } => {
+                        line.contains(device.as_str()) && STATE_DIRS.iter().any(|s| line.contains(s))
+                    }
+                    _ => false,
+                });
+                let strategy = match level.as_str() {
+                    "0" => Some(LocalStorageStrategy::Raid0),
+                    "10" => Some(LocalStorageStrategy::Raid10),
+                    _ => None,
+                };
+                match (for_state, strategy) {
+                    (true, Some(st)) => {
+                        nc.spec.instance.local_storage.strategy = Some(st);
+                        let related: Vec<usize> = a
+                            .disk_ops
+                            .iter()
+                            .filter_map(|o| match o {
+                                DiskOp::Mkfs { command, device: d, .. } | DiskOp::Mount { command, device: d, .. } if d == device => Some(*command),
+                                DiskOp::Fstab { command, line } if line.contains(device.as_str()) => Some(*command),
+                                _ => None,
+                            })
+                            .collect();
+                        cx.push(
+                            &codes::LOCAL_STORAGE,
+                            pi,
+                            span,
+                            format!("a RAID{level} over instance store ({device}) for the node's state → spec.instance.localStorage; the mdadm, mkfs and mount commands are replaced"),
+                            None,
+                        );
+                        replaced.push(*command);
+                        replaced.extend(related);
+                    }
+                    _ => cx.push(
+                        &codes::LOCAL_DISK_SCRIPT,
+                        pi,
+                        span,
+                        format!("a RAID{level} ({device}) for a mount point of the workload's own; kept (localStorage mounts its array at <mountPath>/0)"),
+                        None,
+                    ),
+                }
+            }
+            DiskOp::Mkfs { command, device, .. } if in_loop(a, *command, device) => {
+                cx.push(
+                    &codes::LOCAL_DISK_SCRIPT,
+                    pi,
+                    a.script.commands[*command].span,
+                    format!("a loop formats every disk it finds ({device}) and mounts each for the workload; kept (localStorage strategy Mount mounts each instance-store disk at <mountPath>/1..N)"),
+                    None,
+                );
             }
             DiskOp::Wipe { command, path }
                 if path.starts_with("/var/lib/containerd") || path.starts_with("/var/lib/kubelet") =>
@@ -720,6 +823,11 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
     replaced.sort();
     replaced.dedup();
     replaced
+}
+
+/// A `mkfs` of a device found at run time inside a `for` loop: a per-disk format loop.
+fn in_loop(a: &analysis::Analysis, command: usize, device: &str) -> bool {
+    device.contains('$') && a.script.commands[command].branch.iter().any(|b| b.starts_with("for "))
 }
 
 fn is_instance_store(device: &str) -> bool {
@@ -858,8 +966,6 @@ fn translate_script(
                 Some("convert together with the part that called bootstrap.sh, or set the NodeConfig field".into()),
             );
         }
-        out.push(OutPart { headers, body: text.as_bytes().to_vec() });
-        return;
     }
     // The first call is translated; others are compared with it.
     let mut first_nc: Option<NodeConfig> = None;
@@ -953,7 +1059,7 @@ fn translate_script(
         );
     }
     // Disk commands: data volumes over node state become a safe script; wipes go.
-    let mut replaced: Vec<usize> = disks(cx, pi, &a, out);
+    let mut replaced: Vec<usize> = disks(cx, pi, &a, out, nc);
     // max-pods-calculator.sh does not exist on AL2023: its assignment would fail the script.
     replaced.extend(
         a.script
@@ -994,7 +1100,7 @@ fn translate_script(
             Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
         );
     }
-    if cx.shift == 0 && meaningful {
+    if cx.shift == 0 && (meaningful || a.invocations.is_empty()) {
         let mut body = residual(text, &calls);
         if let Some(tail_start) = moved {
             let kept_len =
@@ -1008,7 +1114,14 @@ fn translate_script(
             body.insert_str(0, "#!/bin/bash\n");
         }
         out.push(OutPart { headers, body: body.into_bytes() });
-        cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`".into(), None);
+        let msg = if a.invocations.is_empty() && calls.is_empty() {
+            "the script is kept unchanged as a text/x-shellscript part"
+        } else if a.invocations.is_empty() {
+            "the script is kept as a text/x-shellscript part, with the commands named above replaced by `true`"
+        } else {
+            "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`"
+        };
+        cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), msg.into(), None);
     }
 }
 
@@ -1220,6 +1333,25 @@ fn eksctl_script(text: &str) -> Option<(String, usize)> {
     Some((script, at))
 }
 
+/// Shell without `#!`: not a YAML mapping, not a bare argument string, and it parses as shell
+/// with at least one command whose name is a path or a known command.
+fn looks_like_shell(text: &str) -> bool {
+    if looks_like_bare_args(text) || crate::userdata::kind::looks_like_nodeconfig(text.as_bytes()) {
+        return false;
+    }
+    if crate::nodeconfig::yaml::parse(text).is_ok_and(|d| d.value.is_object()) {
+        return false;
+    }
+    shell::parse(text, template::detect(text)).is_ok_and(|s| {
+        s.commands.iter().any(|c| {
+            c.name().is_some_and(|n| {
+                n.starts_with('/')
+                    || matches!(n, "yum" | "dnf" | "echo" | "mkdir" | "mount" | "export" | "systemctl" | "curl" | "set")
+            })
+        })
+    })
+}
+
 /// A bare argument string (a CloudFormation `BootstrapArguments` value): no script, just flags.
 fn looks_like_bare_args(text: &str) -> bool {
     let t = text.trim();
@@ -1292,6 +1424,10 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             }
             PartKind::NodeConfig if !multipart && !crate::al2::find_bootstrap_calls(text).is_empty() => {
                 // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
+                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
+            }
+            PartKind::NodeConfig if !multipart && looks_like_shell(text) => {
+                // A script without `#!` (a pasted snippet): read it as the shell it is.
                 translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
             }
             PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
