@@ -46,6 +46,8 @@ pub enum DiskOp {
     SetupLocalDisks { command: usize, mode: String, dir: Option<String>, options: Vec<String> },
     /// `mdadm --create DEV --level=N …`
     Raid { command: usize, device: String, level: String },
+    /// `cp`/`rsync` from a directory (its first source, expanded).
+    Copy { command: usize, from: String },
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +121,9 @@ fn disk_op(idx: usize, cmd: &Command, args: &[String]) -> Option<DiskOp> {
             .unwrap_or_default();
         let device = args.iter().skip(1).find(|a| a.starts_with("/dev/md"))?.clone();
         return Some(DiskOp::Raid { command: idx, device, level: level.trim_start_matches("raid").to_string() });
+    }
+    if name == "cp" || name == "rsync" {
+        return plain.first().map(|from| DiskOp::Copy { command: idx, from: (*from).clone() });
     }
     if name == "rm" && args.iter().any(|a| a.starts_with('-') && a.contains('r')) {
         let path = plain

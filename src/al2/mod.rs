@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod bootstrap;
+pub mod jq;
 pub mod kubelet_flags;
 pub mod legacy;
 pub mod maxpods;

@@ -69,6 +69,8 @@ pub struct Context<'a> {
     pub docs: Vec<Doc<'a>>,
     #[cfg(feature = "schema")]
     pub schema: Vec<(usize, crate::nodeconfig::schema::SchemaFinding)>,
+    /// Shell parts that parse, analysed (commands, disk operations).
+    pub scripts: Vec<(&'a Part, crate::al2::analysis::Analysis)>,
 }
 
 impl<'a> Context<'a> {
@@ -92,6 +94,16 @@ impl<'a> Context<'a> {
                 crate::nodeconfig::schema::validate(v).unwrap_or_default().into_iter().map(move |f| (i, f))
             })
             .collect();
+        let scripts = env
+            .parts
+            .iter()
+            .filter(|p| is_script(p.kind))
+            .filter_map(|p| {
+                let text = std::str::from_utf8(&p.body).ok()?;
+                let script = crate::al2::shell::parse(text, crate::al2::template::detect(text)).ok()?;
+                Some((p, crate::al2::analysis::analyze(script)))
+            })
+            .collect();
         Context {
             source,
             env,
@@ -99,6 +111,7 @@ impl<'a> Context<'a> {
             docs,
             #[cfg(feature = "schema")]
             schema,
+            scripts,
         }
     }
 

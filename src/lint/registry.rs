@@ -39,6 +39,10 @@ pub static RULES: &[Rule] = rules![
     outpost_id_missing,
     extra_documents,
     bootstrap_sh_call,
+    state_wipe,
+    unconditional_mkfs,
+    mount_over_state,
+    local_storage_paths,
 ];
 
 /// A rule by code (`NC205`) or name (`unknown-field`), case-insensitively.

@@ -242,6 +242,15 @@ code!(
     "The script builds a RAID or formats instance-store disks for a mount point of its own (`/local1`, `/data`, …) that the workload uses, with options localStorage does not have (another mount point, filesystem or disk subset). It is kept. Note that user scripts run before nodeadm-run: if you also set localStorage, the array does not exist yet while they run (Karpenter #5981).\n\nFix: if the mount point can move, use `spec.instance.localStorage` with `mountPath` (the array is mounted at `<mountPath>/0`, each disk at `<mountPath>/1..N` in Mount mode) and point the workload there; otherwise keep the script."
 );
 
+code!(
+    JQ_EDIT,
+    "CV429",
+    "kubelet-config-edit",
+    Warning,
+    "a jq edit of the kubelet config file",
+    "On AL2 scripts edited `/etc/kubernetes/kubelet/kubelet-config.json` with jq to set what `--kubelet-extra-args` could not. On AL2023 nodeadm writes `/etc/kubernetes/kubelet/config.json` itself and takes user settings as a drop-in, so an edit is overwritten or edits the wrong file (amazon-eks-ami #1988). A plain assignment (`.key = value`, joined with `|`) becomes `spec.kubelet.config` keys and the command is removed; other filters are reported and kept.\n\nFix: for a reported filter, write the resulting keys into spec.kubelet.config by hand."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

@@ -1060,6 +1060,30 @@ fn translate_script(
     }
     // Disk commands: data volumes over node state become a safe script; wipes go.
     let mut replaced: Vec<usize> = disks(cx, pi, &a, out, nc);
+    // jq edits of the AL2 kubelet config file become kubelet.config keys.
+    for (i, cmd) in a.script.commands.iter().enumerate() {
+        let Some(filter) = crate::al2::jq::find(&text_of(text, cmd.span, cx.shift)) else { continue };
+        match crate::al2::jq::assignments(&filter) {
+            Ok(keys) => {
+                let names: Vec<String> = keys.iter().map(|(k, _)| format!("spec.kubelet.config.{k}")).collect();
+                for (k, v) in keys {
+                    kubelet_flags::apply(&mut nc.spec.kubelet.config, &k, v, false);
+                }
+                cx.push(&codes::JQ_EDIT, pi, cmd.span, format!("the jq edit `{filter}` of the kubelet config → {}; the command is removed", names.join(", ")), None);
+                if let Some(last) = cx.entries.last_mut() {
+                    last.severity = Severity::Info;
+                }
+                replaced.push(i);
+            }
+            Err(why) => cx.push(
+                &codes::JQ_EDIT,
+                pi,
+                cmd.span,
+                format!("the jq edit `{filter}` of the kubelet config is not translated ({why}); on AL2023 nodeadm rewrites that file, so the edit is lost; kept"),
+                Some("write the resulting keys into spec.kubelet.config".into()),
+            ),
+        }
+    }
     // max-pods-calculator.sh does not exist on AL2023: its assignment would fail the script.
     replaced.extend(
         a.script
@@ -1100,7 +1124,7 @@ fn translate_script(
             Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
         );
     }
-    if cx.shift == 0 && (meaningful || a.invocations.is_empty()) {
+    if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && replaced.is_empty())) {
         let mut body = residual(text, &calls);
         if let Some(tail_start) = moved {
             let kept_len =
@@ -1123,6 +1147,12 @@ fn translate_script(
         };
         cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), msg.into(), None);
     }
+}
+
+/// The original text of a command span (shifted for bare argument strings).
+fn text_of(text: &str, span: (usize, usize), shift: isize) -> String {
+    let f = |x: usize| ((x as isize - shift).max(0) as usize).min(text.len());
+    text.get(f(span.0)..f(span.1)).unwrap_or_default().to_string()
 }
 
 /// Where the movable tail after the first top-level bootstrap.sh call starts: the line after the
