@@ -19,8 +19,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .docs
         .iter()
         .filter_map(|d| d.value()?.pointer("/spec/instance/localStorage/strategy"))
-        .filter(|v| v.is_string())
-        .next_back();
+        .rfind(|v| v.is_string());
     if strategy.is_none() {
         return;
     }
@@ -28,8 +27,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .docs
         .iter()
         .filter_map(|d| d.value()?.pointer("/spec/instance/localStorage/mountPath").and_then(Value::as_str))
-        .filter(|s| !s.is_empty())
-        .next_back()
+        .rfind(|s| !s.is_empty())
         .unwrap_or("/mnt/k8s-disks")
         .trim_end_matches('/')
         .to_string();
