@@ -251,6 +251,15 @@ code!(
     "On AL2 scripts edited `/etc/kubernetes/kubelet/kubelet-config.json` with jq to set what `--kubelet-extra-args` could not. On AL2023 nodeadm writes `/etc/kubernetes/kubelet/config.json` itself and takes user settings as a drop-in, so an edit is overwritten or edits the wrong file (amazon-eks-ami #1988). A plain assignment (`.key = value`, joined with `|`) becomes `spec.kubelet.config` keys and the command is removed; other filters are reported and kept.\n\nFix: for a reported filter, write the resulting keys into spec.kubelet.config by hand."
 );
 
+code!(
+    CLOUD_MOUNT,
+    "CV430",
+    "cloud-config-mount-over-state",
+    Warning,
+    "cloud-config mounts a volume over node state",
+    "A cloud-config `mounts` entry puts a volume on /var/lib/containerd or /var/lib/kubelet (or /var/lib/docker, which nothing uses on AL2023). cloud-init mounts it without copying what the directory holds, which on AL2023 hides the AMI's cached pause image (amazon-eks-ami #2122). The entry is kept: cloud-config cannot copy before mounting.\n\nFix: drop the entry and create the volume from a shell part; `eks-userdata convert` writes a safe one for a shell script that mounts the volume."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,

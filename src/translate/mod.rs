@@ -1258,12 +1258,63 @@ fn translate_cloud_config(
             &codes::PARSE_ERROR,
             pi,
             (0, 0),
-            "the cloud-config is not valid YAML; kept unchanged and not translated".into(),
-            None,
+            if part.kind == PartKind::JinjaTemplate {
+                "the cloud-config is a Jinja template that is not valid YAML before cloud-init renders it; kept unchanged and not translated".into()
+            } else {
+                "the cloud-config is not valid YAML; kept unchanged and not translated".into()
+            },
+            Some("render the template (`cloud-init query --format`) and convert the result".into()),
         );
         out.push(OutPart { headers, body: text.as_bytes().to_vec() });
         return;
     };
+    // Volumes cloud-init mounts over node state: no copy of what is there first.
+    if let Some(mounts) = doc.value.get("mounts").and_then(Value::as_array) {
+        for (i, m) in mounts.iter().enumerate() {
+            let target =
+                m.as_array().and_then(|a| a.get(1)).and_then(Value::as_str).unwrap_or_default().trim_end_matches('/');
+            if !crate::al2::analysis::STATE_DIRS.contains(&target) {
+                continue;
+            }
+            let span = doc.spans.lookup(&format!("/mounts/{i}")).map_or((0, 0), |(_, ns)| ns.value);
+            let msg = if target == "/var/lib/docker" {
+                "cloud-config mounts a volume on /var/lib/docker; AL2023 has no Docker, so nothing uses it (container images live in /var/lib/containerd); kept".to_string()
+            } else {
+                format!(
+                    "cloud-config mounts a volume over {target} without copying what is there first; on AL2023 that hides the cached pause image; kept"
+                )
+            };
+            cx.push(
+                &codes::CLOUD_MOUNT,
+                pi,
+                span,
+                msg,
+                Some("drop the mount, or create the volume from a shell part that copies before mounting".into()),
+            );
+        }
+    }
+    // AL2-only commands in bootcmd/runcmd.
+    for key in ["bootcmd", "runcmd"] {
+        let Some(items) = doc.value.get(key).and_then(Value::as_array) else { continue };
+        for (i, item) in items.iter().enumerate() {
+            let line = match item {
+                Value::String(s) => s.clone(),
+                Value::Array(argv) => argv
+                    .iter()
+                    .map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => continue,
+            };
+            let Ok(script) = shell::parse(&line, Syntax::None) else { continue };
+            for (ci, c) in script.commands.iter().enumerate() {
+                if let Some(l) = crate::al2::legacy::classify(ci, c) {
+                    let span = doc.spans.lookup(&format!("/{key}/{i}")).map_or((0, 0), |(_, ns)| ns.value);
+                    cx.push(&codes::AL2_ONLY, pi, span, format!("{}: {}; kept", l.what, l.instead), None);
+                }
+            }
+        }
+    }
     let mut removed: Vec<(usize, usize)> = Vec::new();
     for key in ["bootcmd", "runcmd"] {
         let Some(items) = doc.value.get(key).and_then(Value::as_array) else { continue };
@@ -1320,6 +1371,15 @@ fn translate_cloud_config(
     }
     body.push_str(&text[last..]);
     out.push(OutPart { headers, body: body.into_bytes() });
+}
+
+/// `#cloud-config` as the first line, or the second after `## template: jinja`.
+fn is_cloud_config(text: &str) -> bool {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default().trim().to_ascii_lowercase();
+    first.starts_with("#cloud-config")
+        || (first.starts_with("## template:")
+            && lines.next().is_some_and(|l| l.trim().to_ascii_lowercase().starts_with("#cloud-config")))
 }
 
 fn shell_quote(s: &str) -> String {
@@ -1466,7 +1526,10 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 let script = format!("{PREFIX}{text}");
                 translate_script(&mut cx, part, text, &script, &mut nc, &mut out, headers);
             }
-            PartKind::CloudConfig if text.contains("bootstrap.sh") => {
+            PartKind::CloudConfig | PartKind::JinjaTemplate
+                if is_cloud_config(text)
+                    && (text.contains("bootstrap.sh") || text.contains("mounts:") || text.contains("cmd:")) =>
+            {
                 translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers)
             }
             _ => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
