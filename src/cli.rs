@@ -93,6 +93,14 @@ pub enum OutputFormatArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataVolumeArg {
+    /// A shell part: waits for the device, formats only a blank one, copies, mounts by UUID.
+    Script,
+    /// `#cloud-config` fs_setup + mounts at a staging directory, then a copy and bind mount.
+    CloudConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TemplateArg {
     /// Detect Terraform (`%{`, `$${`) or CloudFormation (`${AWS::`, `${!`) syntax.
     Auto,
@@ -153,6 +161,9 @@ pub struct ConvertArgs {
     /// kubelet starts) instead of moving them into a unit ordered after nodeadm-run.
     #[arg(long)]
     pub keep_post_bootstrap_inline: bool,
+    /// How a data volume mounted over node state is written.
+    #[arg(long, value_enum, default_value_t = DataVolumeArg::Script)]
+    pub data_volume: DataVolumeArg,
     /// Template syntax of the input.
     #[arg(long, value_enum, default_value_t = TemplateArg::Auto)]
     pub template: TemplateArg,

@@ -107,6 +107,10 @@ fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
         cluster: cluster_info(args)?,
         keep_map_semantics: args.keep_map_semantics,
         keep_post_bootstrap_inline: args.keep_post_bootstrap_inline,
+        data_volume: match args.data_volume {
+            cli::DataVolumeArg::Script => translate::DataVolumeStyle::Script,
+            cli::DataVolumeArg::CloudConfig => translate::DataVolumeStyle::CloudConfig,
+        },
         template: match args.template {
             TemplateArg::Auto => None,
             TemplateArg::None => Some(Syntax::None),

@@ -83,6 +83,15 @@ pub struct Options {
     /// Leave commands that followed bootstrap.sh in the script instead of moving them into a
     /// unit that runs after nodeadm-run.
     pub keep_post_bootstrap_inline: bool,
+    /// How a data volume over node state is written: a script part, or `#cloud-config`.
+    pub data_volume: DataVolumeStyle,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DataVolumeStyle {
+    #[default]
+    Script,
+    CloudConfig,
 }
 
 /// A translation: the NodeConfig, the parts to write, and the report.
@@ -662,7 +671,10 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
                 if let Some(fs) = mkfs.iter().find_map(|(_, f)| f.clone()) {
                     v.fstype = fs;
                 }
-                out.push(OutPart::text("text/x-shellscript", datavol::script(&v)));
+                out.push(match cx.opts.data_volume {
+                    DataVolumeStyle::Script => OutPart::text("text/x-shellscript", datavol::script(&v)),
+                    DataVolumeStyle::CloudConfig => OutPart::text("text/cloud-config", datavol::cloud_config(&v)),
+                });
                 let mut lines: Vec<String> =
                     mkfs.iter().map(|(c, _)| format!("mkfs at line {}", line_of(*c))).collect();
                 lines.push(format!("mount at line {}", line_of(*command)));

@@ -240,3 +240,17 @@ fn cli_converts_directories_keeping_relative_paths() {
         .stderr(predicate::str::contains("inside an input"));
     bin().args(["convert", "fixtures/al2"]).assert().code(2).stderr(predicate::str::contains("is a directory"));
 }
+
+#[test]
+fn data_volume_can_be_written_as_cloud_config() {
+    let out = bin()
+        .args(["convert", "--target", "mng", "--data-volume", "cloud-config", "fixtures/al2/ebs-data-volume.sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Content-Type: text/cloud-config") && text.contains("overwrite: false"), "{text}");
+    assert!(!text.contains("find_device"), "the script variant is not written as well");
+    let lint = emit::check(text.as_bytes(), "out", Target::Mng);
+    assert!(lint.findings.iter().all(|f| f.diagnostic.severity != eks_userdata::Severity::Error));
+}

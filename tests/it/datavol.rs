@@ -150,3 +150,38 @@ fn refuses_a_volume_with_a_partition_table_and_a_missing_device() {
     assert_eq!(code, 1);
     assert!(err.contains("did not appear within 3s"), "{err}");
 }
+
+#[test]
+fn cloud_config_variant_binds_after_copying() {
+    if let Err(why) = can_run() {
+        eprintln!("skipped: loop-device test needs root, losetup, unshare and mkfs: {why}");
+        return;
+    }
+    use eks_userdata::translate::datavol::bind_snippet;
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Loop::new(dir.path(), "cc.img", "320M");
+    let (_, target) = setup(dir.path(), &dev.0);
+    let staging = dir.path().join("staging");
+    let mut v = DataVolume::new(&dev.0, &target);
+    v.fstab = dir.path().join("fstab").to_str().unwrap().to_string();
+    v.staging = Some(staging.to_str().unwrap().to_string());
+    let snippet = dir.path().join("runcmd.sh");
+    std::fs::write(&snippet, bind_snippet(&v)).unwrap();
+    let st = staging.to_str().unwrap();
+    // What cloud-init's fs_setup and mounts do first, then runcmd twice (a re-run).
+    let (code, out, err) = in_namespace(&format!(
+        "mkfs.xfs -q {d} && mkdir -p {st} && mount {d} {st} && sh {s} && sh {s} && cat {target}/io.containerd.content.v1.content/pause-marker && findmnt -rn -o SOURCE --target {target}",
+        d = dev.0,
+        s = snippet.to_str().unwrap()
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("cached pause image"), "{out}");
+    assert!(out.contains(&dev.0), "the target is now on the volume: {out}");
+    let fstab = std::fs::read_to_string(dir.path().join("fstab")).unwrap();
+    assert_eq!(fstab.lines().count(), 1, "{fstab}");
+    assert!(fstab.contains("none bind,nofail"), "{fstab}");
+    // Without the staging mount (the volume never attached), runcmd says so and leaves the target.
+    let (code, _, err) = in_namespace(&format!("sh {}", snippet.to_str().unwrap()));
+    assert_eq!(code, 1);
+    assert!(err.contains("is not mounted"), "{err}");
+}
