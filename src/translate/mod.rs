@@ -644,7 +644,21 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
     for op in &a.disk_ops {
         match op {
             DiskOp::Mount { command, device, target }
-                if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) =>
+                if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) && !static_device(device) =>
+            {
+                cx.push(
+                    &codes::DATA_VOLUME,
+                    pi,
+                    a.script.commands[*command].span,
+                    format!("`{device}` is mounted over {target}, but the device is only known at boot, so no safe replacement is written; kept (on AL2023 this hides the cached pause image)"),
+                    Some("give the device as a fixed path or an EBS volume id, or copy the directory's contents onto the volume before mounting".into()),
+                );
+                if let Some(last) = cx.entries.last_mut() {
+                    last.severity = Severity::Error;
+                }
+            }
+            DiskOp::Mount { command, device, target }
+                if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) && static_device(device) =>
             {
                 let real = if target == "/var/lib/docker" { "/var/lib/containerd" } else { target.as_str() };
                 let mkfs: Vec<(usize, Option<String>)> = a
@@ -667,7 +681,7 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
                         _ => None,
                     })
                     .collect();
-                let mut v = datavol::DataVolume::new(device, real);
+                let mut v = datavol::DataVolume::new(&volume_id(device).unwrap_or_else(|| device.clone()), real);
                 if let Some(fs) = mkfs.iter().find_map(|(_, f)| f.clone()) {
                     v.fstype = fs;
                 }
@@ -840,6 +854,19 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
 /// A `mkfs` of a device found at run time inside a `for` loop: a per-disk format loop.
 fn in_loop(a: &analysis::Analysis, command: usize, device: &str) -> bool {
     device.contains('$') && a.script.commands[command].branch.iter().any(|b| b.starts_with("for "))
+}
+
+/// A device path known before boot (no shell expansion left in it).
+fn static_device(device: &str) -> bool {
+    device.starts_with("/dev/") && !device.contains(['$', '`', '*'])
+}
+
+/// `vol-0123…` from an NVMe by-id link such as
+/// `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123…`.
+fn volume_id(device: &str) -> Option<String> {
+    let at = device.find("Amazon_Elastic_Block_Store_vol")? + "Amazon_Elastic_Block_Store_".len();
+    let id: String = device[at + 3..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (!id.is_empty()).then(|| format!("vol-{id}"))
 }
 
 fn is_instance_store(device: &str) -> bool {
@@ -1744,6 +1771,27 @@ mod tests {
             run(script, &Options { target: Target::Mng, keep_post_bootstrap_inline: true, ..Default::default() });
         let out = String::from_utf8(inline.parts[0].body.clone()).unwrap();
         assert!(!out.contains("nodeadm-run") && out.contains("kubectl label node"), "{out}");
+    }
+
+    #[test]
+    fn data_volume_devices() {
+        assert_eq!(
+            volume_id("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123def4567890").as_deref(),
+            Some("vol-0abc123def4567890")
+        );
+        assert!(static_device("/dev/xvdb") && !static_device("$(readlink -f /dev/sdf)") && !static_device("/dev/$DEV"));
+        let p = run(
+            "#!/bin/bash\nDEV=$(lsblk -dn -o NAME | tail -1)\nmkfs -t xfs /dev/$DEV\nmount /dev/$DEV /var/lib/containerd\n/etc/eks/bootstrap.sh c\n",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
+        let d = p.entries.iter().find(|d| d.code == "CV421").unwrap();
+        assert_eq!(d.severity, Severity::Error, "{}", d.message);
+        let p = run(
+            "#!/bin/bash\nmkfs -t xfs /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123\nmount /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc123 /var/lib/containerd\n/etc/eks/bootstrap.sh c\n",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
+        let script = String::from_utf8(p.parts[0].body.clone()).unwrap();
+        assert!(script.contains("DEVICE='vol-0abc123'"), "{script}");
     }
 
     #[test]
