@@ -169,6 +169,11 @@ fn command_word(cmd: &Command) -> Option<(usize, bool)> {
     None
 }
 
+/// Why a variable's value is not static: where it is set.
+fn set_inside(name: &str, cmd: &Command) -> String {
+    format!("`{name}` is set inside `{}`", cmd.branch.last().map_or("a conditional command", |b| b.as_str()))
+}
+
 pub fn is_bootstrap_word(w: &str) -> bool {
     let w = w.trim_matches(|c| c == '"' || c == '\'');
     w.rsplit('/').next() == Some("bootstrap.sh")
@@ -200,13 +205,7 @@ pub fn analyze(script: Script) -> Analysis {
                     let v = expand(&w.parsed, &env);
                     env.set(name, v, false);
                 } else {
-                    env.set_dynamic(
-                        name,
-                        format!(
-                            "`{name}` is set inside `{}`",
-                            cmd.branch.last().map_or("a conditional command", |b| b.as_str())
-                        ),
-                    );
+                    env.set_dynamic(name, set_inside(name, cmd));
                 }
             }
             continue;
@@ -220,13 +219,7 @@ pub fn analyze(script: Script) -> Analysis {
                             let v = expand(value, &env);
                             env.set(name, v, export);
                         } else {
-                            env.set_dynamic(
-                                name,
-                                format!(
-                                    "`{name}` is set inside `{}`",
-                                    cmd.branch.last().map_or("a conditional command", |b| b.as_str())
-                                ),
-                            );
+                            env.set_dynamic(name, set_inside(name, cmd));
                             if export {
                                 env.export(name);
                             }

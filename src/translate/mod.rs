@@ -1333,71 +1333,46 @@ fn translate_cloud_config(
         }
     }
     // AL2-only commands in bootcmd/runcmd.
-    for key in ["bootcmd", "runcmd"] {
-        let Some(items) = doc.value.get(key).and_then(Value::as_array) else { continue };
-        for (i, item) in items.iter().enumerate() {
-            let line = match item {
-                Value::String(s) => s.clone(),
-                Value::Array(argv) => argv
-                    .iter()
-                    .map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => continue,
-            };
-            let Ok(script) = shell::parse(&line, Syntax::None) else { continue };
-            for (ci, c) in script.commands.iter().enumerate() {
-                if let Some(l) = crate::al2::legacy::classify(ci, c) {
-                    let span = doc.spans.lookup(&format!("/{key}/{i}")).map_or((0, 0), |(_, ns)| ns.value);
-                    cx.push(&codes::AL2_ONLY, pi, span, format!("{}: {}; kept", l.what, l.instead), None);
-                }
+    for (key, i, line) in cloud_config_commands(&doc.value) {
+        let Ok(script) = shell::parse(&line, Syntax::None) else { continue };
+        for (ci, c) in script.commands.iter().enumerate() {
+            if let Some(l) = crate::al2::legacy::classify(ci, c) {
+                let span = doc.spans.lookup(&format!("/{key}/{i}")).map_or((0, 0), |(_, ns)| ns.value);
+                cx.push(&codes::AL2_ONLY, pi, span, format!("{}: {}; kept", l.what, l.instead), None);
             }
         }
     }
     let mut removed: Vec<(usize, usize)> = Vec::new();
-    for key in ["bootcmd", "runcmd"] {
-        let Some(items) = doc.value.get(key).and_then(Value::as_array) else { continue };
-        for (i, item) in items.iter().enumerate() {
-            // A list item is an argv; a string is a shell command line.
-            let line = match item {
-                Value::String(s) => s.clone(),
-                Value::Array(argv) => argv
-                    .iter()
-                    .map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => continue,
-            };
-            if crate::al2::find_bootstrap_calls(&line).is_empty() {
-                continue;
-            }
-            let pointer = format!("/{key}/{i}");
-            let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
-            let mut sub = Ctx {
-                opts: cx.opts,
-                part: cx.part,
-                shift: 0,
-                entries: Vec::new(),
-                files: Vec::new(),
-                text: String::new(),
-                anchor: Some(ns.value.0),
-                calculators: Vec::new(),
-            };
-            let mut discard = Vec::new();
-            translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
-            cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
-            // Remove the item's whole line(s): from the start of its line to the end of its value.
-            let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
-            let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
-            removed.push((start, end));
-            cx.push(
-                &codes::SCRIPT_KEPT,
-                pi,
-                ns.value,
-                format!("the `{key}` item calling bootstrap.sh is removed; the rest of the cloud-config is kept"),
-                None,
-            );
+    for (key, i, line) in cloud_config_commands(&doc.value) {
+        if crate::al2::find_bootstrap_calls(&line).is_empty() {
+            continue;
         }
+        let pointer = format!("/{key}/{i}");
+        let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
+        let mut sub = Ctx {
+            opts: cx.opts,
+            part: cx.part,
+            shift: 0,
+            entries: Vec::new(),
+            files: Vec::new(),
+            text: String::new(),
+            anchor: Some(ns.value.0),
+            calculators: Vec::new(),
+        };
+        let mut discard = Vec::new();
+        translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
+        cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
+        // Remove the item's whole line(s): from the start of its line to the end of its value.
+        let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
+        let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
+        removed.push((start, end));
+        cx.push(
+            &codes::SCRIPT_KEPT,
+            pi,
+            ns.value,
+            format!("the `{key}` item calling bootstrap.sh is removed; the rest of the cloud-config is kept"),
+            None,
+        );
     }
     removed.sort();
     let mut body = String::new();
@@ -1410,6 +1385,28 @@ fn translate_cloud_config(
     }
     body.push_str(&text[last..]);
     out.push(OutPart { headers, body: body.into_bytes() });
+}
+
+/// Every `bootcmd`/`runcmd` item as a shell command line (a list item is an argv, a string is
+/// run by sh), with its key and index.
+fn cloud_config_commands(doc: &Value) -> Vec<(&'static str, usize, String)> {
+    let mut out = Vec::new();
+    for key in ["bootcmd", "runcmd"] {
+        let Some(items) = doc.get(key).and_then(Value::as_array) else { continue };
+        for (i, item) in items.iter().enumerate() {
+            let line = match item {
+                Value::String(s) => s.clone(),
+                Value::Array(argv) => argv
+                    .iter()
+                    .map(|a| shell_quote(&a.as_str().map_or_else(|| a.to_string(), str::to_string)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => continue,
+            };
+            out.push((key, i, line));
+        }
+    }
+    out
 }
 
 /// `#cloud-config` as the first line, or the second after `## template: jinja`.
