@@ -294,16 +294,24 @@ pub fn analyze(script: Script) -> Analysis {
             sourced_paths.push(path);
         }
         // Disk commands, with their arguments expanded.
-        let expanded: Vec<String> = cmd.words.iter().map(|w| expand(&w.parsed, &env).text().to_string()).collect();
-        if let Some(op) = disk_op(idx, cmd, &expanded) {
-            disk_ops.push(op);
-        }
-        if matches!(cmd.name(), Some("echo" | "printf"))
+        // Expanding words costs a parse each, so only for commands that can be disk operations.
+        let base = cmd.name().map(|n| n.rsplit('/').next().unwrap_or(n)).unwrap_or_default();
+        let fstab_write = matches!(base, "echo" | "printf")
             && cmd
                 .redirects
                 .iter()
-                .any(|r| matches!(r, Redirect::Write { path, append: true } if path.parsed == "/etc/fstab"))
-        {
+                .any(|r| matches!(r, Redirect::Write { path, append: true } if path.parsed == "/etc/fstab"));
+        let disk_like =
+            base.starts_with("mkfs") || matches!(base, "mount" | "rm" | "setup-local-disks" | "mdadm" | "cp" | "rsync");
+        let expanded: Vec<String> = if disk_like || fstab_write {
+            cmd.words.iter().map(|w| expand(&w.parsed, &env).text().to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        if disk_like && let Some(op) = disk_op(idx, cmd, &expanded) {
+            disk_ops.push(op);
+        }
+        if fstab_write {
             disk_ops.push(DiskOp::Fstab { command: idx, line: expanded.get(1).cloned().unwrap_or_default() });
         }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
