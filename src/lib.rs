@@ -11,6 +11,7 @@ pub mod al2;
 pub mod diagnostic;
 pub mod lint;
 pub mod nodeconfig;
+pub mod render;
 pub mod report;
 pub mod source;
 pub mod suggest;

@@ -91,8 +91,9 @@ pub fn merge_into(dst: &mut NodeConfig, src: &NodeConfig) -> Result<(), MergeErr
     }
     deep_merge(&mut d.containerd.base_runtime_spec, &s.containerd.base_runtime_spec);
     let (dl, sl) = (&mut d.instance.local_storage, &s.instance.local_storage);
-    if sl.strategy.is_some() {
-        dl.strategy = sl.strategy;
+    // An empty strategy is empty (nodeadm's decoder keeps "" as a value that cannot clear).
+    if sl.strategy.as_ref().is_some_and(|st| !st.as_str().is_empty()) {
+        dl.strategy = sl.strategy.clone();
     }
     scalar(&mut dl.mount_path, &sl.mount_path);
     list(&mut dl.disabled_mounts, &sl.disabled_mounts);

@@ -91,22 +91,54 @@ pub struct InstanceOptions {
     pub network: NetworkOptions,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `instance.localStorage.strategy`. nodeadm's decoder takes any string (the enum is not
+/// enforced, docs §1.3), so an unknown value is kept as written instead of failing to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalStorageStrategy {
-    #[serde(rename = "RAID0")]
     Raid0,
-    #[serde(rename = "RAID10")]
     Raid10,
     Mount,
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `instance.localStorage.disabledMounts[]`, unknown values kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DisabledMount {
     Containerd,
     PodLogs,
-    #[serde(rename = "SOCI")]
     Soci,
+    Other(String),
 }
+
+macro_rules! string_enum {
+    ($t:ident { $($v:ident => $s:literal),* }) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($t::$v => $s,)*
+                    $t::Other(s) => s,
+                }
+            }
+        }
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok(match s.as_str() {
+                    $($s => $t::$v,)*
+                    _ => $t::Other(s),
+                })
+            }
+        }
+    };
+}
+
+string_enum!(LocalStorageStrategy { Raid0 => "RAID0", Raid10 => "RAID10", Mount => "Mount" });
+string_enum!(DisabledMount { Containerd => "Containerd", PodLogs => "PodLogs", Soci => "SOCI" });
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
