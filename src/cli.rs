@@ -30,7 +30,7 @@ pub enum Command {
     /// Translate AL2 bootstrap.sh user data into AL2023 nodeadm user data.
     Convert(ConvertArgs),
     /// Show the effective configuration nodeadm will build from user data.
-    Render(PendingArgs),
+    Render(RenderArgs),
     /// Create new launch-template versions in bulk: plan, apply, verify, roll back.
     Push(PendingArgs),
     /// Produce or migrate Karpenter EC2NodeClass manifests.
@@ -170,6 +170,58 @@ pub struct ConvertArgs {
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderFormatArg {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppendedByArg {
+    /// The NodeConfig EKS appends to a managed node group's user data.
+    Mng,
+    /// The NodeConfig Karpenter appends from the EC2NodeClass and NodePool.
+    Karpenter,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// AL2023 user data; `-` or nothing reads standard input. A directory needs --check or
+    /// --update and pairs every file with its `NAME.snap` sibling.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<String>,
+    #[arg(long, value_enum, default_value_t = RenderFormatArg::Yaml)]
+    pub format: RenderFormatArg,
+    /// /etc/eks/nodeadm.d drop-ins, merged after user data in file-name order.
+    #[arg(long, value_name = "DIR")]
+    pub drop_ins: Option<String>,
+    /// Add the part EKS or Karpenter appends (its values are marked as theirs).
+    #[arg(long = "as", value_enum, value_name = "WHO")]
+    pub appended_by: Option<AppendedByArg>,
+    /// Compute maxPods and kubeReserved for this instance type, as nodeadm does.
+    #[arg(long, value_name = "TYPE")]
+    pub instance_type: Option<String>,
+    /// vCPUs, for kubeReserved.cpu.
+    #[arg(long, value_name = "N")]
+    pub vcpus: Option<u32>,
+    /// Refuse features the AMI release vYYYYMMDD does not have.
+    #[arg(long, value_name = "vYYYYMMDD")]
+    pub ami_release: Option<String>,
+    /// Kubernetes minor version, for version-dependent kubelet defaults.
+    #[arg(long, value_name = "1.XX", default_value = "1.34")]
+    pub kubernetes_version: String,
+    /// For every effective value, the part or file that set it and what it overrode.
+    #[arg(long)]
+    pub explain: bool,
+    /// Compare with a stored rendering and exit 1 with a diff if it differs: `--check` uses
+    /// INPUT.snap (every file's sibling in a directory), `--check=FILE` names the snapshot.
+    #[arg(long, value_name = "SNAPSHOT", num_args = 0..=1, default_missing_value = "", require_equals = true)]
+    pub check: Option<String>,
+    /// Rewrite the stored rendering instead of comparing.
+    #[arg(long)]
+    pub update: bool,
 }
 
 #[derive(Debug, Args)]

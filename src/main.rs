@@ -40,7 +40,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Lint(args) => lint_cmd(args),
         Command::Explain(args) => explain(args.rule.as_deref()),
         Command::Convert(args) => convert_cmd(args),
-        Command::Render(_) => pending("render", 5, "shows the effective nodeadm configuration"),
+        Command::Render(args) => render_cmd(args),
         Command::Push(_) => {
             pending("push", 7, "creates launch-template versions (it needs a build with `--features aws`)")
         }
@@ -247,6 +247,102 @@ fn convert_tree(
     } else {
         0
     })
+}
+
+fn render_options(args: &cli::RenderArgs) -> anyhow::Result<eks_userdata::render::Options> {
+    let mut drop_ins = Vec::new();
+    if let Some(dir) = &args.drop_ins {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("{dir}: cannot read the drop-in directory"))? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let src = Source::read(&entry.path().to_string_lossy(), 1024 * 1024)?;
+                drop_ins.push((name, src.bytes));
+            }
+        }
+    }
+    Ok(eks_userdata::render::Options {
+        drop_ins,
+        appended_by: args.appended_by.map(|a| match a {
+            cli::AppendedByArg::Mng => Target::Mng,
+            cli::AppendedByArg::Karpenter => Target::Karpenter,
+        }),
+        instance_type: args.instance_type.clone(),
+        vcpus: args.vcpus,
+        ami_release: args.ami_release.clone(),
+        kubernetes_version: Some(args.kubernetes_version.clone()),
+        explain: args.explain,
+    })
+}
+
+fn render_text(source: &Source, args: &cli::RenderArgs, opts: &eks_userdata::render::Options) -> (String, bool) {
+    let env = eks_userdata::userdata::Envelope::parse(&source.bytes, &Limits::default());
+    let r = eks_userdata::render::render(&env, opts);
+    let text = match args.format {
+        cli::RenderFormatArg::Yaml => r.yaml(),
+        cli::RenderFormatArg::Json => r.json(),
+    };
+    (text, r.has_errors())
+}
+
+fn render_cmd(args: cli::RenderArgs) -> anyhow::Result<u8> {
+    use eks_userdata::render::snapshot::{self, Outcome};
+    let opts = render_options(&args)?;
+    let input = args.input.clone().unwrap_or_else(|| "-".into());
+    let is_dir = input != "-" && std::path::Path::new(&input).is_dir();
+    if is_dir && args.check.is_none() && !args.update {
+        eprintln!("eks-userdata: error: {input} is a directory; render a tree with --check or --update");
+        return Ok(EXIT_ERROR);
+    }
+    let files: Vec<(String, std::path::PathBuf)> = if is_dir {
+        snapshot::user_data_files(std::path::Path::new(&input))?
+            .into_iter()
+            .map(|f| (f.to_string_lossy().into_owned(), snapshot::snapshot_path(&f)))
+            .collect()
+    } else {
+        let snap = match args.check.as_deref() {
+            Some(s) if !s.is_empty() => std::path::PathBuf::from(s),
+            _ => snapshot::snapshot_path(std::path::Path::new(&input)),
+        };
+        vec![(input.clone(), snap)]
+    };
+    let mut code = 0;
+    for (path, snap) in &files {
+        let source = match Source::read(path, 1024 * 1024) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("eks-userdata: error: {e}");
+                code = EXIT_ERROR;
+                continue;
+            }
+        };
+        let (text, errors) = render_text(&source, &args, &opts);
+        if errors && code == 0 {
+            code = EXIT_FINDINGS;
+        }
+        if args.check.is_none() && !args.update {
+            emit(&text)?;
+            continue;
+        }
+        if path == "-" && (args.check.as_deref().is_none_or(str::is_empty)) {
+            eprintln!("eks-userdata: error: standard input has no snapshot path; pass --check FILE");
+            return Ok(EXIT_ERROR);
+        }
+        match snapshot::check(snap, &text, args.update)? {
+            Outcome::Same => eprintln!("ok       {path}"),
+            Outcome::Written => eprintln!("updated  {}", snap.display()),
+            Outcome::Missing => {
+                eprintln!("missing  {} (run with --update to create it)", snap.display());
+                code = code.max(EXIT_FINDINGS);
+            }
+            Outcome::Differs(diff) => {
+                eprintln!("differs  {path}");
+                emit(&diff)?;
+                code = code.max(EXIT_FINDINGS);
+            }
+        }
+    }
+    Ok(code)
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {

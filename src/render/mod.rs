@@ -660,7 +660,7 @@ pub fn render(env: &Envelope, opts: &Options) -> Rendered {
         "maxPodsFrom".into(),
         json!(if user_cfg.contains_key("maxPods") { "spec.kubelet.config.maxPods".to_string() } else { max_pods_from }),
     );
-    k.insert("args".into(), json!(flags.join(" ")));
+    k.insert("args".into(), json!(flags));
     doc.insert("kubelet".into(), Value::Object(k));
     if let Some(c) = spec.get("containerd") {
         doc.insert("containerd".into(), json!({"overlay": c, "note": "merged over nodeadm's generated /etc/containerd/config.toml and base runtime spec"}));

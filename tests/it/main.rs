@@ -8,4 +8,5 @@ mod convert;
 mod datavol;
 mod lint;
 mod mime;
+mod render;
 mod util;
