@@ -550,6 +550,20 @@ pub fn render(env: &Envelope, opts: &Options) -> Rendered {
         merge_spec(&mut spec, &d.spec, &d.name, &mut trace, &mut notes);
     }
     spec.retain(|_, v| !empty(v));
+    // Conflicting parts: a later source changed a value an earlier one set.
+    for (path, sets) in &trace.sets {
+        if path.contains('[') {
+            continue;
+        }
+        if let [.., a, b] = sets.as_slice()
+            && a.value != b.value
+        {
+            notes.push(Note {
+                severity: Severity::Info,
+                message: format!("{path}: {} from {} overrides {} from {}", b.value, b.source, a.value, a.source),
+            });
+        }
+    }
     let nodeconfig = json!({"apiVersion": crate::nodeconfig::API_VERSION, "kind": crate::nodeconfig::KIND, "spec": Value::Object(spec.clone())});
     if let Ok(nc) = serde_json::from_value::<NodeConfig>(nodeconfig.clone()) {
         let c = &nc.spec.cluster;
