@@ -37,11 +37,11 @@ fn generate(i: usize) -> Vec<u8> {
             nc(&format!(
                 "  kubelet:\n    flags: [--node-labels=team=t{}]\n    maxPodsExpression: ((default_enis - 1) * (ips_per_eni - 1)) + 2\n  featureGates: {{FastImagePull: {}}}\n",
                 i % 7,
-                i % 2 == 0
+                i.is_multiple_of(2)
             )),
         ),
     ];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         use base64::Engine as _;
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(nc("  containerd:\n    config: |\n      [plugins.a]\n      x = 1\n  instance:\n    localStorage: {strategy: RAID0}\n").as_bytes()).unwrap();
