@@ -51,8 +51,15 @@ pub enum TargetArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
+    /// Source snippets with carets (the default).
     Text,
+    /// One line per finding: `path:line:col: CODE [severity] message`.
+    Concise,
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,6 +83,9 @@ pub struct LintArgs {
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
+    /// Report findings but always exit 0 (unless the tool could not run).
+    #[arg(long)]
+    pub exit_zero: bool,
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,

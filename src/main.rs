@@ -72,7 +72,10 @@ fn options(args: &LintArgs) -> LintOptions {
 fn report_format(f: FormatArg) -> Format {
     match f {
         FormatArg::Text => Format::Text,
+        FormatArg::Concise => Format::Concise,
         FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
     }
 }
 
@@ -359,11 +362,8 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let format = match args.format {
-        FormatArg::Text => Format::Text,
-        FormatArg::Json => Format::Json,
-    };
-    if !reports.is_empty() || format == Format::Json {
+    let format = report_format(args.format);
+    if !reports.is_empty() || matches!(format, Format::Json | Format::Sarif) {
         emit(&report::render(&reports, format))?;
     }
     let threshold = match args.fail_on {
@@ -373,7 +373,7 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
     };
     Ok(if unreadable {
         EXIT_ERROR
-    } else if reports.iter().any(|r| r.max_severity().is_some_and(|s| s >= threshold)) {
+    } else if !args.exit_zero && reports.iter().any(|r| r.max_severity().is_some_and(|s| s >= threshold)) {
         EXIT_FINDINGS
     } else {
         0

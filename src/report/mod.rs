@@ -2,7 +2,10 @@
 //! bytes; none decides exit codes. Output is byte-stable: findings are sorted by position, JSON
 //! keys have a fixed order, and nothing depends on time or the environment.
 
+pub mod concise;
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -55,12 +58,25 @@ impl FileReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
+    Concise,
     Json,
+    Sarif,
+    Github,
 }
 
 pub fn render(reports: &[FileReport], format: Format) -> String {
     match format {
         Format::Text => text::render(reports),
+        Format::Concise => concise::render(reports),
         Format::Json => json::render(reports),
+        Format::Sarif => {
+            let rules: Vec<&crate::lint::RuleMeta> = crate::lint::RULES
+                .iter()
+                .map(|r| r.meta)
+                .chain(crate::translate::codes::ALL.iter().copied())
+                .collect();
+            sarif::render(reports, &rules)
+        }
+        Format::Github => github::render(reports),
     }
 }
