@@ -11,7 +11,9 @@ pub fn render(reports: &[FileReport]) -> String {
             let d = &f.diagnostic;
             let at = match &f.location {
                 Some(l) if l.within.is_none() => format!("{}:{}:{}", r.path, l.line, l.column),
-                Some(l) => format!("{}:{}:{} (in the {})", r.path, l.line, l.column, l.within.as_deref().unwrap_or_default()),
+                Some(l) => {
+                    format!("{}:{}:{} (in the {})", r.path, l.line, l.column, l.within.as_deref().unwrap_or_default())
+                }
                 None => r.path.clone(),
             };
             let _ = writeln!(out, "{at}: {} [{}] {}", d.code, d.severity, d.message);

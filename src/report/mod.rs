@@ -70,11 +70,8 @@ pub fn render(reports: &[FileReport], format: Format) -> String {
         Format::Concise => concise::render(reports),
         Format::Json => json::render(reports),
         Format::Sarif => {
-            let rules: Vec<&crate::lint::RuleMeta> = crate::lint::RULES
-                .iter()
-                .map(|r| r.meta)
-                .chain(crate::translate::codes::ALL.iter().copied())
-                .collect();
+            let rules: Vec<&crate::lint::RuleMeta> =
+                crate::lint::RULES.iter().map(|r| r.meta).chain(crate::translate::codes::ALL.iter().copied()).collect();
             sarif::render(reports, &rules)
         }
         Format::Github => github::render(reports),

@@ -3,9 +3,9 @@
 //! `SARIF_SCHEMA`; elsewhere the test says it is skipped).
 
 use crate::util::{bin, root};
+use eks_userdata::Source;
 use eks_userdata::lint::{LintOptions, lint};
 use eks_userdata::report::{self, Format};
-use eks_userdata::Source;
 
 fn reports() -> Vec<report::FileReport> {
     ["fixtures/invalid/typos.yaml", "fixtures/invalid/missing-blank-line.txt", "fixtures/al2023/gzip-base64.txt"]
@@ -50,7 +50,8 @@ fn sarif_is_valid_sarif_2_1_0() {
     }
     fix(&mut schema);
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 

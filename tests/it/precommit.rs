@@ -30,7 +30,19 @@ fn hook_fails_the_bad_file_and_passes_the_good_one() {
     let repo = root().to_str().unwrap();
     // One try-repo run (each builds the hook with cargo install, a few minutes on two cores):
     // the bad file fails the run with its findings; the good file and the README give none.
-    let run_hook = run(d, &["pre-commit", "try-repo", repo, "eks-userdata-lint", "--files", "nodeconfig-bad.yaml", "nodeconfig-good.yaml", "README.md"]);
+    let run_hook = run(
+        d,
+        &[
+            "pre-commit",
+            "try-repo",
+            repo,
+            "eks-userdata-lint",
+            "--files",
+            "nodeconfig-bad.yaml",
+            "nodeconfig-good.yaml",
+            "README.md",
+        ],
+    );
     let out = String::from_utf8_lossy(&run_hook.stdout).into_owned() + &String::from_utf8_lossy(&run_hook.stderr);
     assert_eq!(run_hook.status.code(), Some(1), "{out}");
     assert!(out.contains("Failed"), "{out}");
