@@ -1,0 +1,22 @@
+//! Shared walk over `spec.kubelet.flags` items of every NodeConfig document.
+
+use crate::diagnostic::Span;
+use crate::lint::Context;
+
+/// (document index, item index, flag text, span of the item).
+pub fn items<'a>(cx: &'a Context) -> Vec<(usize, usize, &'a str, Span)> {
+    let mut out = Vec::new();
+    for (di, doc) in cx.docs.iter().enumerate() {
+        let Some(flags) = doc.value().and_then(|v| v.pointer("/spec/kubelet/flags")).and_then(|f| f.as_array()) else {
+            continue;
+        };
+        for (i, f) in flags.iter().enumerate() {
+            if let Some(s) = f.as_str() {
+                let span =
+                    doc.span_of(&format!("/spec/kubelet/flags/{i}"), false).unwrap_or(Span::part(doc.part.index, 0, 0));
+                out.push((di, i, s, span));
+            }
+        }
+    }
+    out
+}
