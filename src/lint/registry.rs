@@ -29,6 +29,8 @@ pub static RULES: &[Rule] = rules![
     nodeconfig_wrong_content_type,
     nested_multipart,
     malformed_content_type,
+    near_size_limit,
+    cloud_config_as_nodeconfig,
     yaml_syntax,
     not_a_mapping,
     api_version,
@@ -42,11 +44,15 @@ pub static RULES: &[Rule] = rules![
     nodeadm_owned_flag,
     flag_whitespace,
     restricted_label,
+    duplicate_label,
+    cluster_dns_outside_cidr,
+    sandbox_image,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,
     mount_over_state,
     local_storage_paths,
+    al2_environment,
 ];
 
 /// A rule by code (`NC205`) or name (`unknown-field`), case-insensitively.

@@ -1,9 +1,13 @@
 //! One rule per file. Codes: `UD1xx` the user-data envelope (MIME, encodings, size),
 //! `NC2xx` NodeConfig documents, `AL3xx` AL2 leftovers.
 
+pub mod al2_environment;
 pub mod api_version;
 pub mod bootstrap_sh_call;
+pub mod cloud_config_as_nodeconfig;
+pub mod cluster_dns_outside_cidr;
 pub mod duplicate_content_type;
+pub mod duplicate_label;
 pub mod epilogue;
 pub mod extra_documents;
 pub mod flag_should_be_config;
@@ -22,6 +26,7 @@ pub mod missing_close_delimiter;
 pub mod missing_cluster_field;
 pub mod missing_content_type;
 pub mod mount_over_state;
+pub mod near_size_limit;
 pub mod nested_multipart;
 pub mod no_nodeconfig;
 pub mod nodeadm_owned_flag;
@@ -30,6 +35,7 @@ pub mod not_a_mapping;
 pub mod not_multipart;
 pub mod outpost_id_missing;
 pub mod restricted_label;
+pub mod sandbox_image;
 pub mod state_wipe;
 pub mod too_large;
 pub mod unconditional_mkfs;
