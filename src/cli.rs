@@ -238,6 +238,9 @@ pub struct RenderArgs {
 pub struct ExplainArgs {
     /// A rule code (`NC205`) or name (`unknown-field`); omit to list every rule.
     pub rule: Option<String>,
+    /// Print the whole catalogue as Markdown (this is how docs/rules.md is made).
+    #[arg(long, conflicts_with = "rule")]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

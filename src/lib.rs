@@ -8,6 +8,7 @@
 //! exits; `main.rs` picks exit codes.
 
 pub mod al2;
+pub mod catalogue;
 pub mod diagnostic;
 pub mod lint;
 pub mod nodeconfig;

@@ -7,11 +7,11 @@ use anyhow::Context as _;
 use clap::Parser;
 use cli::{Cli, Command, ConvertArgs, FormatArg, LintArgs, OutputFormatArg, SeverityArg, TargetArg, TemplateArg};
 use eks_userdata::al2::template::Syntax;
-use eks_userdata::lint::{self, LintOptions, RULES};
+use eks_userdata::lint::{self, LintOptions};
 use eks_userdata::report::{self, Format};
 use eks_userdata::translate::{self, ClusterInfo, emit};
 use eks_userdata::userdata::Limits;
-use eks_userdata::{Severity, Source, Target};
+use eks_userdata::{Severity, Source, Target, catalogue};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Lint(args) => lint_cmd(args),
-        Command::Explain(args) => explain(args.rule.as_deref()),
+        Command::Explain(args) => explain(args.rule.as_deref(), args.markdown),
         Command::Convert(args) => convert_cmd(args),
         Command::Render(args) => render_cmd(args),
         Command::Push(_) => {
@@ -380,9 +380,12 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn explain(rule: Option<&str>) -> anyhow::Result<u8> {
-    let all: Vec<&eks_userdata::lint::RuleMeta> =
-        RULES.iter().map(|r| r.meta).chain(translate::codes::ALL.iter().copied()).collect();
+fn explain(rule: Option<&str>, markdown: bool) -> anyhow::Result<u8> {
+    if markdown {
+        emit(&catalogue::markdown())?;
+        return Ok(0);
+    }
+    let all = catalogue::all();
     let Some(key) = rule else {
         let mut out = String::new();
         for m in &all {
@@ -391,7 +394,7 @@ fn explain(rule: Option<&str>) -> anyhow::Result<u8> {
         emit(&out)?;
         return Ok(0);
     };
-    match all.iter().find(|m| m.code.eq_ignore_ascii_case(key) || m.name.eq_ignore_ascii_case(key)) {
+    match catalogue::find(key) {
         Some(m) => {
             emit(&format!("{} {} ({})\n{}\n\n{}\n", m.code, m.name, m.severity, m.summary, m.explanation))?;
             Ok(0)

@@ -69,11 +69,7 @@ pub fn render(reports: &[FileReport], format: Format) -> String {
         Format::Text => text::render(reports),
         Format::Concise => concise::render(reports),
         Format::Json => json::render(reports),
-        Format::Sarif => {
-            let rules: Vec<&crate::lint::RuleMeta> =
-                crate::lint::RULES.iter().map(|r| r.meta).chain(crate::translate::codes::ALL.iter().copied()).collect();
-            sarif::render(reports, &rules)
-        }
+        Format::Sarif => sarif::render(reports, &crate::catalogue::all()),
         Format::Github => github::render(reports),
     }
 }

@@ -1,7 +1,7 @@
 //! The command-line surface: exit codes, formats, stdin, help. 0 = nothing at or above
 //! `--fail-on`, 1 = findings, 2 = could not run.
 
-use crate::util::bin;
+use crate::util::{bin, root};
 use predicates::prelude::*;
 
 #[test]
@@ -131,4 +131,15 @@ fn closed_stdout_is_not_an_error() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     assert!(status.code().is_some_and(|c| c == 0), "{status:?}");
+}
+
+#[test]
+fn docs_rules_md_is_generated_from_the_catalogue() {
+    let out = bin().args(["explain", "--markdown"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    assert!(
+        committed == String::from_utf8(out.stdout).unwrap(),
+        "docs/rules.md is stale: run `cargo run -- explain --markdown > docs/rules.md`"
+    );
 }
