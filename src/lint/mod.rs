@@ -6,6 +6,7 @@
 
 pub mod registry;
 pub mod rules;
+pub mod suppress;
 
 pub use registry::{RULES, Rule, find_rule};
 
@@ -133,6 +134,7 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
     for rule in RULES {
         (rule.check)(&cx, &mut diags);
     }
+    suppress::apply(&env, &mut diags);
     resolve(source, &env, diags)
 }
 

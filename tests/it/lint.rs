@@ -102,3 +102,18 @@ fn output_is_deterministic() {
         assert_eq!(a, b, "{path}");
     }
 }
+
+#[test]
+fn suppression_comments_silence_exactly_their_findings() {
+    // The suppressed fixture is clean (valid_fixtures_have_no_findings); without its directives
+    // the same user data has one finding per directive, so each one is doing work.
+    let text = std::fs::read_to_string(root().join("fixtures/al2023/suppressed.txt")).unwrap();
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.contains("eks-userdata: ignore-file") && !l.trim_start().starts_with("# eks-userdata: ignore="))
+        .map(|l| l.split(" # eks-userdata:").next().unwrap().to_owned() + "\n")
+        .collect();
+    let r = lint(&Source::new("stripped", stripped), &LintOptions::default());
+    let codes: Vec<&str> = r.findings.iter().map(|f| f.diagnostic.code).collect();
+    assert_eq!(codes, ["NC215", "NC210", "AL306"]);
+}
