@@ -77,9 +77,16 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
-    /// Who consumes the user data; decides which NodeConfig fields are required.
-    #[arg(long, value_enum, default_value_t = TargetArg::SelfManaged)]
-    pub target: TargetArg,
+    /// Who consumes the user data; decides which NodeConfig fields are required
+    /// [default: `target` in .eks-userdata.toml, else self-managed].
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// Use this settings file instead of the nearest .eks-userdata.toml above each file.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<String>,
+    /// Ignore every .eks-userdata.toml.
+    #[arg(long)]
+    pub no_config: bool,
     /// Exit 1 when a finding at or above this severity is reported.
     #[arg(long, value_enum, default_value_t = SeverityArg::Error)]
     pub fail_on: SeverityArg,
@@ -265,7 +272,8 @@ mod tests {
         let cli = Cli::try_parse_from(["eks-userdata", "lint", "a", "-"]).unwrap();
         let Command::Lint(a) = cli.command else { unreachable!("parsed as lint") };
         assert_eq!(a.paths, ["a", "-"]);
-        assert_eq!(a.target, TargetArg::SelfManaged);
+        assert_eq!(a.target, None, "unset, so .eks-userdata.toml can supply it");
+        assert!(!a.no_config && a.config.is_none());
         assert_eq!(a.format, FormatArg::Text);
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod al2;
 pub mod catalogue;
+pub mod config;
 pub mod diagnostic;
 pub mod lint;
 pub mod nodeconfig;

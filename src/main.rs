@@ -11,8 +11,9 @@ use eks_userdata::lint::{self, LintOptions};
 use eks_userdata::report::{self, Format};
 use eks_userdata::translate::{self, ClusterInfo, emit};
 use eks_userdata::userdata::Limits;
-use eks_userdata::{Severity, Source, Target, catalogue};
+use eks_userdata::{Severity, Source, Target, catalogue, config};
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
 const EXIT_FINDINGS: u8 = 1;
@@ -65,8 +66,15 @@ fn target(t: TargetArg) -> Target {
     }
 }
 
-fn options(args: &LintArgs) -> LintOptions {
-    LintOptions { target: target(args.target), limits: Limits { max_decoded: args.max_decoded_bytes } }
+/// The options for one file: command-line flags, then the file's `.eks-userdata.toml`
+/// settings, then the defaults.
+fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
+    let settings = settings.unwrap_or_default();
+    LintOptions {
+        target: args.target.map(target).or(settings.target).unwrap_or_default(),
+        limits: Limits { max_decoded: args.max_decoded_bytes },
+        rules: settings.rules,
+    }
 }
 
 fn report_format(f: FormatArg) -> Format {
@@ -349,11 +357,25 @@ fn render_cmd(args: cli::RenderArgs) -> anyhow::Result<u8> {
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
-    let opts = options(&args);
     let paths = if args.paths.is_empty() { vec!["-".to_string()] } else { args.paths.clone() };
+    let explicit = match &args.config {
+        Some(p) => Some(config::Config::load(Path::new(p))?),
+        None => None,
+    };
+    let mut discovery = config::Discovery::default();
     let mut reports = Vec::new();
     let mut unreadable = false;
     for path in &paths {
+        // Standard input takes the settings of the current directory.
+        let file = Path::new(if path == "-" { "./-" } else { path });
+        let settings = if args.no_config {
+            None
+        } else if let Some(c) = &explicit {
+            Some(c.settings_for(file))
+        } else {
+            discovery.for_file(file)?.map(|c| c.settings_for(file))
+        };
+        let opts = options(&args, settings);
         match Source::read(path, args.max_input_bytes) {
             Ok(source) => reports.push(lint::lint(&source, &opts)),
             Err(e) => {

@@ -29,10 +29,12 @@ pub struct RuleMeta {
     pub explanation: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     pub target: Target,
     pub limits: Limits,
+    /// Codes turned off or re-graded (from `.eks-userdata.toml`).
+    pub rules: crate::config::RuleSettings,
 }
 
 /// One NodeConfig document as nodeadm will decode it.
@@ -135,6 +137,7 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
         (rule.check)(&cx, &mut diags);
     }
     suppress::apply(&env, &mut diags);
+    opts.rules.apply(&mut diags);
     resolve(source, &env, diags)
 }
 

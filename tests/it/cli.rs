@@ -143,3 +143,52 @@ fn docs_rules_md_is_generated_from_the_catalogue() {
         "docs/rules.md is stale: run `cargo run -- explain --markdown > docs/rules.md`"
     );
 }
+
+#[test]
+fn settings_file_is_found_upward_and_applies_per_path() {
+    let d = tempfile::tempdir().unwrap();
+    let flags = std::fs::read(root().join("fixtures/invalid/kubelet-flags.yaml")).unwrap();
+    std::fs::create_dir_all(d.path().join("karpenter/pools")).unwrap();
+    std::fs::write(d.path().join("nodes.yaml"), &flags).unwrap();
+    std::fs::write(d.path().join("karpenter/pools/gpu.yaml"), &flags).unwrap();
+    std::fs::write(
+        d.path().join(".eks-userdata.toml"),
+        "ignore = [\"NC213\"]\n[severity]\nkubelet-flag-not-config = \"error\"\n\
+         [[paths]]\nglob = \"karpenter/**\"\ntarget = \"karpenter\"\nignore = [\"NC211\", \"NC212\"]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(d.path())
+        .args(["lint", "--format", "concise", "nodes.yaml", "karpenter/pools/gpu.yaml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let codes = |file: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(file))
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_owned() + l.split_whitespace().nth(2).unwrap())
+            .collect()
+    };
+    assert_eq!(codes("nodes.yaml"), ["NC210[error]", "NC210[error]", "NC211[error]", "NC210[error]", "NC212[warning]"]);
+    assert_eq!(codes("karpenter/pools/gpu.yaml"), ["NC210[error]", "NC210[error]", "NC210[error]"]);
+    // The command line wins over the file; --no-config ignores it.
+    let all = bin()
+        .current_dir(d.path())
+        .args(["lint", "--no-config", "--format", "concise", "nodes.yaml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(all.stdout).unwrap().contains("NC213 [error]"));
+}
+
+#[test]
+fn a_bad_settings_file_is_an_error_with_its_position() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.yaml"), "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n").unwrap();
+    std::fs::write(d.path().join(".eks-userdata.toml"), "[severity]\nNC21O = \"off\"\n").unwrap();
+    bin()
+        .current_dir(d.path())
+        .args(["lint", "a.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(".eks-userdata.toml:2:1: no rule `NC21O` (did you mean `NC210`?)"));
+}

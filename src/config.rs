@@ -1,0 +1,288 @@
+//! `.eks-userdata.toml`: project settings for `lint`, found by walking up from each linted file
+//! (the nearest file wins, nothing is merged across files), as ruff and cargo-deny find theirs.
+//! Command-line flags win over the file. Unknown keys, unknown rule codes and bad values are
+//! errors with a position: a typo in a linter's config must not silently turn a rule off.
+//!
+//! ```toml
+//! target = "mng"                       # default for --target
+//! ignore = ["UD116"]                   # codes or rule names, never reported
+//! [severity]
+//! kubelet-flag-not-config = "error"    # error | warning | info | off
+//! [[paths]]
+//! glob = "karpenter/**"                # relative to this file; no `/` = any file name
+//! target = "karpenter"
+//! ignore = ["NC214"]
+//! ```
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::target::Target;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toml::Spanned;
+
+pub const FILE_NAME: &str = ".eks-userdata.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid { path: String, line: usize, column: usize, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    target: Option<Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<RawPath>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPath {
+    glob: Spanned<String>,
+    target: Option<Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// Which codes to drop and which severities to change, applied after the rules run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleSettings {
+    /// Rule codes (canonical, e.g. `NC210`) and their new severity; `None` turns a rule off.
+    pub severity: BTreeMap<&'static str, Option<Severity>>,
+}
+
+impl RuleSettings {
+    pub fn apply(&self, diags: &mut Vec<Diagnostic>) {
+        if self.severity.is_empty() {
+            return;
+        }
+        diags.retain_mut(|d| match self.severity.get(d.code) {
+            None => true,
+            Some(None) => false,
+            Some(Some(s)) => {
+                d.severity = *s;
+                true
+            }
+        });
+    }
+
+    fn merge(&mut self, other: &RuleSettings) {
+        self.severity.extend(other.severity.iter().map(|(k, v)| (*k, *v)));
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub target: Option<Target>,
+    pub rules: RuleSettings,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    dir: PathBuf,
+    base: Settings,
+    paths: Vec<(String, Settings)>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: name.clone(), source })?;
+        Config::parse(&name, &text, path)
+    }
+
+    pub fn parse(name: &str, text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |span: std::ops::Range<usize>, message: String| {
+            let upto = &text[..span.start.min(text.len())];
+            let line = upto.matches('\n').count() + 1;
+            let column = upto.len() - upto.rfind('\n').map_or(0, |i| i + 1) + 1;
+            ConfigError::Invalid { path: name.to_owned(), line, column, message }
+        };
+        let raw: Raw = toml::from_str(text).map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().to_owned()))?;
+        let settings = |target: &Option<Spanned<String>>,
+                        ignore: &[Spanned<String>],
+                        severity: &BTreeMap<Spanned<String>, Spanned<String>>|
+         -> Result<Settings, ConfigError> {
+            let target = match target {
+                None => None,
+                Some(t) => Some(Target::ALL.into_iter().find(|x| x.as_str() == t.get_ref()).ok_or_else(|| {
+                    let names: Vec<&str> = Target::ALL.iter().map(|x| x.as_str()).collect();
+                    invalid(t.span(), format!("unknown target `{}`; targets are {}", t.get_ref(), names.join(", ")))
+                })?),
+            };
+            let code = |s: &Spanned<String>| {
+                crate::catalogue::find(s.get_ref()).map(|m| m.code).ok_or_else(|| {
+                    let hint = crate::suggest::did_you_mean(
+                        s.get_ref(),
+                        crate::catalogue::all().iter().flat_map(|m| [m.code, m.name]),
+                    )
+                    .map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default();
+                    invalid(s.span(), format!("no rule `{}`{hint}; `eks-userdata explain` lists them", s.get_ref()))
+                })
+            };
+            let mut rules = RuleSettings::default();
+            for s in ignore {
+                rules.severity.insert(code(s)?, None);
+            }
+            for (k, v) in severity {
+                let level = match v.get_ref().as_str() {
+                    "error" => Some(Severity::Error),
+                    "warning" => Some(Severity::Warning),
+                    "info" => Some(Severity::Info),
+                    "off" => None,
+                    other => {
+                        return Err(invalid(
+                            v.span(),
+                            format!("unknown severity `{other}`; use error, warning, info or off"),
+                        ));
+                    }
+                };
+                rules.severity.insert(code(k)?, level);
+            }
+            Ok(Settings { target, rules })
+        };
+        let base = settings(&raw.target, &raw.ignore, &raw.severity)?;
+        let paths = raw
+            .paths
+            .iter()
+            .map(|p| Ok((p.glob.get_ref().clone(), settings(&p.target, &p.ignore, &p.severity)?)))
+            .collect::<Result<_, ConfigError>>()?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(Config { path: path.to_path_buf(), dir, base, paths })
+    }
+
+    /// The settings for one file: the base, then every matching `[[paths]]` entry in order.
+    pub fn settings_for(&self, file: &Path) -> Settings {
+        let mut out = self.base.clone();
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let rel = abs.strip_prefix(&self.dir).unwrap_or(&abs).to_string_lossy().replace('\\', "/");
+        let name = abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for (glob, s) in &self.paths {
+            let subject = if glob.contains('/') { rel.as_str() } else { name.as_str() };
+            if glob_match(glob.trim_start_matches("./"), subject) {
+                if s.target.is_some() {
+                    out.target = s.target;
+                }
+                out.rules.merge(&s.rules);
+            }
+        }
+        out
+    }
+}
+
+/// Finds and caches the nearest config for each directory.
+#[derive(Default)]
+pub struct Discovery {
+    cache: HashMap<PathBuf, Option<Arc<Config>>>,
+}
+
+impl Discovery {
+    /// The config that governs `file` (for stdin, pass the current directory's `-`).
+    pub fn for_file(&mut self, file: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let Some(dir) = abs.parent() else { return Ok(None) };
+        self.for_dir(dir)
+    }
+
+    fn for_dir(&mut self, dir: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        if let Some(hit) = self.cache.get(dir) {
+            return Ok(hit.clone());
+        }
+        let candidate = dir.join(FILE_NAME);
+        let found = if candidate.is_file() {
+            Some(Arc::new(Config::load(&candidate)?))
+        } else {
+            match dir.parent() {
+                Some(up) => self.for_dir(up)?,
+                None => None,
+            }
+        };
+        self.cache.insert(dir.to_path_buf(), found.clone());
+        Ok(found)
+    }
+}
+
+/// `*` and `?` within one path segment, `**` across segments (gitignore-style).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn segs(pat: &[&str], txt: &[&str]) -> bool {
+        match pat.split_first() {
+            None => txt.is_empty(),
+            Some((&"**", rest)) => (0..=txt.len()).any(|i| segs(rest, &txt[i..])),
+            Some((p, rest)) => {
+                txt.split_first().is_some_and(|(t, trest)| seg(p.as_bytes(), t.as_bytes()) && segs(rest, trest))
+            }
+        }
+    }
+    fn seg(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|i| seg(rest, &t[i..])),
+            Some((b'?', rest)) => !t.is_empty() && seg(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && seg(rest, &t[1..]),
+        }
+    }
+    let p: Vec<&str> = pattern.split('/').collect();
+    let t: Vec<&str> = text.split('/').collect();
+    segs(&p, &t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse("cfg.toml", text, Path::new("/repo/.eks-userdata.toml"))
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("karpenter/**", "karpenter/a/b.yaml"));
+        assert!(glob_match("**/*.tpl", "modules/x/user-data.tpl"));
+        assert!(glob_match("**/*.tpl", "user-data.tpl"));
+        assert!(glob_match("*.tpl", "user-data.tpl"));
+        assert!(!glob_match("*.tpl", "dir/user-data.tpl"));
+        assert!(glob_match("nodes/??.yaml", "nodes/a1.yaml"));
+        assert!(!glob_match("nodes/*.yaml", "nodes/a/b.yaml"));
+    }
+
+    #[test]
+    fn settings_resolve_in_order() {
+        let c = parse(
+            "target = \"mng\"\nignore = [\"UD116\"]\n[severity]\nkubelet-flag-not-config = \"error\"\n\
+             [[paths]]\nglob = \"karpenter/**\"\ntarget = \"karpenter\"\nseverity = { NC210 = \"off\" }\n",
+        )
+        .unwrap();
+        let base = c.settings_for(Path::new("/repo/nodes/a.yaml"));
+        assert_eq!(base.target, Some(Target::Mng));
+        assert_eq!(base.rules.severity.get("UD116"), Some(&None));
+        assert_eq!(base.rules.severity.get("NC210"), Some(&Some(Severity::Error)));
+        let k = c.settings_for(Path::new("/repo/karpenter/x/b.yaml"));
+        assert_eq!(k.target, Some(Target::Karpenter));
+        assert_eq!(k.rules.severity.get("NC210"), Some(&None));
+    }
+
+    #[test]
+    fn errors_name_the_position_and_a_fix() {
+        let e = parse("target = \"mng\"\nignor = [\"UD116\"]\n").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:2:1: unknown field `ignor`"), "{e}");
+        let e = parse("ignore = [\"NC21O\"]\n").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:1:11: no rule `NC21O` (did you mean"), "{e}");
+        let e = parse("target = \"managed\"\n").unwrap_err().to_string();
+        assert!(e.contains("unknown target `managed`; targets are self-managed, mng"), "{e}");
+        let e = parse("[severity]\nNC210 = \"fatal\"\n").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:2:9: unknown severity `fatal`"), "{e}");
+    }
+}
