@@ -268,6 +268,82 @@ impl Prepared {
     }
 }
 
+/// Terraform directives made readable to a YAML parser without moving a byte: a line holding only
+/// directives (`%{ if gpu ~}`) becomes a `#` comment, an inline directive becomes `${    }`,
+/// which value checks already treat as template text. Spans into the result are spans into
+/// `text`. Other syntaxes come back unchanged (their `${…}` is already valid YAML).
+pub fn mask_for_yaml(text: &str) -> std::borrow::Cow<'_, str> {
+    if detect(text) != Syntax::Terraform || !text.contains("%{") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let mut masked = String::with_capacity(line.len());
+        let mut rest = body;
+        let mut only_directives = true;
+        while let Some(i) = rest.find("%{") {
+            // `%%{` is Terraform's escape for a literal `%{`.
+            if rest[..i].ends_with('%') {
+                masked.push_str(&rest[..i + 2]);
+                rest = &rest[i + 2..];
+                only_directives = false;
+                continue;
+            }
+            let Some(len) = rest[i..].find('}').map(|e| e + 1) else { break };
+            if !rest[..i].trim().is_empty() {
+                only_directives = false;
+            }
+            masked.push_str(&rest[..i]);
+            masked.push_str("${");
+            masked.push_str(&" ".repeat(len - 3));
+            masked.push('}');
+            rest = &rest[i + len..];
+        }
+        if !rest.trim().is_empty() {
+            only_directives = false;
+        }
+        masked.push_str(rest);
+        if only_directives && body.contains("%{") {
+            let indent = body.len() - body.trim_start().len();
+            masked = format!("{}#{}", &body[..indent], " ".repeat(body.len() - indent - 1));
+        }
+        out.push_str(&masked);
+        out.push_str(&line[body.len()..]);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A literal placeholder someone forgot to fill in (`XXXX`, `<cluster-name>`, `my-cluster`,
+/// `REPLACE_ME`): the word found, if any. Template syntax (`${x}`) is not a literal placeholder.
+pub fn literal_placeholder(s: &str) -> Option<&str> {
+    const WORDS: &[&str] = &[
+        "my-cluster",
+        "your-cluster",
+        "cluster-name",
+        "CLUSTER_NAME",
+        "REPLACE_ME",
+        "REPLACEME",
+        "CHANGE_ME",
+        "CHANGEME",
+        "changeme",
+        "TODO",
+        "TBD",
+        "FIXME",
+    ];
+    if let Some(i) = s.find("XXXX") {
+        let end = s[i..].find(|c| c != 'X').map_or(s.len(), |e| i + e);
+        return Some(&s[i..end]);
+    }
+    if let (Some(a), Some(b)) = (s.find('<'), s.rfind('>')) {
+        let inner = &s[a + 1..b.max(a + 1)];
+        if b > a + 1 && inner.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.')) {
+            return Some(&s[a..=b]);
+        }
+    }
+    WORDS.iter().find(|w| s == **w || s.split(['.', '/', ':']).any(|seg| seg == **w)).copied()
+}
+
 /// Whether a value holds template text a renderer fills in: `${…}`, `%{…}` or a printf verb.
 pub fn has_placeholder(s: &str) -> bool {
     (s.contains("${") && s.contains('}')) || s.contains("%{") || has_printf_verb(s)
@@ -283,6 +359,26 @@ pub fn has_printf_verb(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_terraform_directives_without_moving_bytes() {
+        let t = "a:\n  - x\n%{ if gpu ~}\n  - y\n%{ endif ~}\nb: %{ if p }q%{ else }r%{ endif }\nc: %%{ lit }\n";
+        let m = mask_for_yaml(t);
+        assert_eq!(m.len(), t.len());
+        assert_eq!(m, "a:\n  - x\n#           \n  - y\n#          \nb: ${      }q${      }r${       }\nc: %%{ lit }\n");
+        assert!(matches!(mask_for_yaml("a: ${x}\n"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn finds_literal_placeholders() {
+        assert_eq!(literal_placeholder("https://XXXXXXXX.gr7.us-west-2.eks.amazonaws.com"), Some("XXXXXXXX"));
+        assert_eq!(literal_placeholder("<base64-encoded-ca>"), Some("<base64-encoded-ca>"));
+        assert_eq!(literal_placeholder("my-cluster"), Some("my-cluster"));
+        assert_eq!(literal_placeholder("arn:aws:eks:us-west-2:111122223333:cluster/my-cluster"), Some("my-cluster"));
+        for ok in ["orders-prod", "${cluster_name}", "10.100.0.0/16", "a<b", "Xylophone", "my-cluster-2"] {
+            assert_eq!(literal_placeholder(ok), None, "{ok}");
+        }
+    }
 
     #[test]
     fn detects_syntax() {

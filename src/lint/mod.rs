@@ -84,7 +84,8 @@ impl<'a> Context<'a> {
             .filter(|part| !env.defects.iter().any(|d| decode_failed(d, part.index)))
             .map(|part| {
                 let text = std::str::from_utf8(&part.body).map_err(|e| e.valid_up_to());
-                let yaml = text.ok().map(yaml::parse);
+                // Terraform directives become comments of the same length, so spans stay true.
+                let yaml = text.ok().map(|t| yaml::parse(&crate::al2::template::mask_for_yaml(t)));
                 Doc { part, text, yaml }
             })
             .collect();

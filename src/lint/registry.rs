@@ -47,6 +47,7 @@ pub static RULES: &[Rule] = rules![
     duplicate_label,
     cluster_dns_outside_cidr,
     sandbox_image,
+    placeholder,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

@@ -21,13 +21,11 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (i, f) in &cx.schema {
         let crate::nodeconfig::schema::FindingKind::InvalidValue { suggestion } = &f.kind else { continue };
         let doc = &cx.docs[*i];
-        // Template text (`${endpoint}`, `%s`) is checked once rendered, not here.
-        if doc
-            .value()
-            .and_then(|v| v.pointer(&f.pointer))
-            .and_then(|v| v.as_str())
-            .is_some_and(crate::al2::template::has_placeholder)
-        {
+        // Template text (`${endpoint}`, `%s`) is checked once rendered, not here; a literal
+        // placeholder (`<ca>`) has its own finding (NC217).
+        if doc.value().and_then(|v| v.pointer(&f.pointer)).and_then(|v| v.as_str()).is_some_and(|v| {
+            crate::al2::template::has_placeholder(v) || crate::al2::template::literal_placeholder(v).is_some()
+        }) {
             continue;
         }
         let mut d = Diagnostic::new(&META, f.message.clone())

@@ -34,6 +34,7 @@ pub mod nodeconfig_wrong_content_type;
 pub mod not_a_mapping;
 pub mod not_multipart;
 pub mod outpost_id_missing;
+pub mod placeholder;
 pub mod restricted_label;
 pub mod sandbox_image;
 pub mod state_wipe;
