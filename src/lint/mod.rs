@@ -7,6 +7,7 @@
 pub mod registry;
 pub mod rules;
 pub mod suppress;
+pub mod walk;
 
 pub use registry::{RULES, Rule, find_rule};
 

@@ -48,6 +48,7 @@ pub static RULES: &[Rule] = rules![
     cluster_dns_outside_cidr,
     sandbox_image,
     placeholder,
+    yaml11_boolean,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

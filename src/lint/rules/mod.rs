@@ -42,4 +42,5 @@ pub mod too_large;
 pub mod unconditional_mkfs;
 pub mod unknown_field;
 pub mod wrong_kind;
+pub mod yaml11_boolean;
 pub mod yaml_syntax;

@@ -21,37 +21,13 @@ placeholders, and are not reported.\n\nFix: fill in the real value (`aws eks des
 or make it a template variable.",
 };
 
-fn walk<'v>(v: &'v Value, pointer: &mut String, out: &mut Vec<(String, &'v str)>) {
-    match v {
-        Value::String(s) => out.push((pointer.clone(), s)),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
-                walk(item, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                walk(item, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
-}
-
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Some(Value::Object(root)) = doc.value() else { continue };
         let Some(spec) = root.get("spec") else { continue };
-        let mut strings = Vec::new();
-        walk(spec, &mut String::from("/spec"), &mut strings);
-        for (pointer, s) in strings {
+        for (pointer, s) in
+            crate::lint::walk::leaves(spec, "/spec").into_iter().filter_map(|(p, v)| Some((p, v.as_str()?)))
+        {
             // Scripts and TOML inside the config carry their own placeholders legitimately.
             if pointer == "/spec/containerd/config" {
                 continue;
