@@ -93,6 +93,10 @@ pub struct LintArgs {
     /// Report findings but always exit 0 (unless the tool could not run).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Rewrite files in place with the safe fixes (apiVersion typos, YAML 1.1 booleans), then
+    /// report what is left.
+    #[arg(long)]
+    pub fix: bool,
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,

@@ -67,6 +67,17 @@ pub struct Diagnostic {
     pub part: Option<usize>,
     /// JSON Pointer into the NodeConfig document, for schema findings.
     pub pointer: Option<String>,
+    /// A meaning-preserving rewrite `lint --fix` may apply.
+    pub fix: Option<Fix>,
+}
+
+/// Replace the bytes at `span` with `replacement`, but only if they still read `expect` (so a
+/// fix never lands on text the finding was not about).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub expect: String,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -80,7 +91,12 @@ impl Diagnostic {
             span: None,
             part: None,
             pointer: None,
+            fix: None,
         }
+    }
+    pub fn with_fix(mut self, span: Span, expect: impl Into<String>, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix { span, expect: expect.into(), replacement: replacement.into() });
+        self
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());

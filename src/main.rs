@@ -358,6 +358,9 @@ fn render_cmd(args: cli::RenderArgs) -> anyhow::Result<u8> {
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
     let paths = if args.paths.is_empty() { vec!["-".to_string()] } else { args.paths.clone() };
+    if args.fix && paths.iter().any(|p| p == "-") {
+        anyhow::bail!("--fix rewrites files in place; it cannot fix standard input (name the files)");
+    }
     let explicit = match &args.config {
         Some(p) => Some(config::Config::load(Path::new(p))?),
         None => None,
@@ -377,7 +380,10 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
         };
         let opts = options(&args, settings);
         match Source::read(path, args.max_input_bytes) {
-            Ok(source) => reports.push(lint::lint(&source, &opts)),
+            Ok(source) => {
+                let source = if args.fix { fix_file(path, source, &opts)? } else { source };
+                reports.push(lint::lint(&source, &opts));
+            }
             Err(e) => {
                 eprintln!("eks-userdata: error: {e}");
                 unreadable = true;
@@ -400,6 +406,14 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
+}
+
+/// Applies the safe fixes to one file (atomically) and returns what is now on disk.
+fn fix_file(path: &str, source: Source, opts: &LintOptions) -> anyhow::Result<Source> {
+    let Some(fixed) = lint::fix::fix(&source, opts) else { return Ok(source) };
+    emit::write_atomic(Path::new(path), &fixed.bytes, true)?;
+    eprintln!("eks-userdata: fixed {} finding(s) in {path} ({})", fixed.applied.len(), fixed.applied.join(", "));
+    Ok(Source::new(source.name, fixed.bytes))
 }
 
 fn explain(rule: Option<&str>, markdown: bool) -> anyhow::Result<u8> {

@@ -4,6 +4,7 @@
 //! severity, summary, explanation) beside its check; `registry.rs` lists them (cargo-deny, ruff).
 //! Findings are data: a rule returns [`Diagnostic`]s, never an error.
 
+pub mod fix;
 pub mod registry;
 pub mod rules;
 pub mod suppress;

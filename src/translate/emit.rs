@@ -82,6 +82,8 @@ pub enum Written {
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<Written, WriteError> {
     let shown = path.display().to_string();
     let io = |source| WriteError::Io { path: shown.clone(), source };
+    // A replaced file keeps its mode (an executable script stays executable).
+    let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
     let existed = match std::fs::read(path) {
         Ok(old) if old == bytes => return Ok(Written::Unchanged),
         Ok(_) if !force => return Err(WriteError::Exists { path: shown }),
@@ -96,6 +98,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<Written, W
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        if let Some(mode) = mode.filter(|_| existed) {
+            std::fs::set_permissions(&tmp, mode)?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {

@@ -192,3 +192,29 @@ fn a_bad_settings_file_is_an_error_with_its_position() {
         .code(2)
         .stderr(predicate::str::contains(".eks-userdata.toml:2:1: no rule `NC21O` (did you mean `NC210`?)"));
 }
+
+#[test]
+fn fix_rewrites_in_place_reports_the_rest_and_is_idempotent() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("typos.yaml");
+    let original = std::fs::read_to_string(root().join("fixtures/invalid/typos.yaml")).unwrap();
+    std::fs::write(&p, &original).unwrap();
+    let path = p.to_str().unwrap();
+    // The apiVersion typo is fixed; the unknown fields are not safe to guess, so exit 1 remains.
+    bin()
+        .args(["lint", "--fix", "--format", "concise", path])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("fixed 1 finding(s)").and(predicate::str::contains("(NC203)")))
+        .stdout(predicate::str::contains("NC205").and(predicate::str::contains("NC203").not()));
+    let fixed = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(fixed, original.replacen("node.eks.aws/v1alpha\n", "node.eks.aws/v1alpha1\n", 1));
+    bin().args(["lint", "--fix", path]).assert().code(1).stderr(predicate::str::contains("fixed").not());
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), fixed);
+    bin()
+        .args(["lint", "--fix", "-"])
+        .write_stdin(original)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot fix standard input"));
+}

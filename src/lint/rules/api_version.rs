@@ -16,6 +16,7 @@ apiVersion, and that discards all user-data NodeConfig (docs §2.4): a one-chara
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Some(obj) = doc.value().and_then(|v| v.as_object()) else { continue };
+        let mut fix = None;
         let (msg, span) = match obj.get("apiVersion") {
             None => (
                 format!("{} has no `apiVersion`: nodeadm cannot decode it", cx.where_(doc.part)),
@@ -24,9 +25,14 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             Some(v) if v.as_str() == Some(API_VERSION) => continue,
             Some(v) => {
                 let s = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                let close = s.starts_with("node.eks.aws/") || crate::suggest::did_you_mean(&s, [API_VERSION]).is_some();
+                // Only a near miss is fixed: a document that is something else stays as it is.
+                if close {
+                    fix = doc.span_of("/apiVersion", false).map(|sp| (sp, s.clone()));
+                }
                 let hint = if s.starts_with("node.eks.aws/") {
                     format!("`{s}` does not exist; the only NodeConfig version is {API_VERSION}")
-                } else if crate::suggest::did_you_mean(&s, [API_VERSION]).is_some() {
+                } else if close {
                     format!("`{s}` is not the NodeConfig apiVersion")
                 } else {
                     format!("`{s}` is not the NodeConfig apiVersion; this document is not a NodeConfig")
@@ -34,12 +40,14 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 (hint, doc.span_of("/apiVersion", false))
             }
         };
-        out.push(
-            Diagnostic::new(&META, msg)
+        let mut d = Diagnostic::new(&META, msg)
                 .with_help(format!("did you mean `apiVersion: {API_VERSION}`? nodeadm drops all user-data NodeConfig when one part does not decode"))
                 .with_span(span.unwrap_or(Span::part(doc.part.index, 0, 0)))
                 .with_part(cx.part_index(doc.part))
-                .with_pointer("/apiVersion"),
-        );
+                .with_pointer("/apiVersion");
+        if let Some((sp, old)) = fix {
+            d = d.with_fix(sp, old, API_VERSION);
+        }
+        out.push(d);
     }
 }

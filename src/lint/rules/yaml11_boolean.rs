@@ -35,6 +35,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_help(format!("write `{meaning}`, or quote it if a string was meant"))
+                .with_fix(span, word, meaning.to_string())
                 .with_span(span)
                 .with_part(cx.part_index(doc.part))
                 .with_pointer(pointer.clone()),
