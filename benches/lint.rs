@@ -46,7 +46,7 @@ const KUBELET_KEYS: &[(&str, &str)] = &[
 
 fn nodeconfig(rng: &mut Rng, i: usize) -> String {
     let mut s = format!(
-        "apiVersion: node.eks.aws/v1alpha{}\nkind: NodeConfig\nspec:\n  cluster:\n    name: cluster-{i}\n    apiServerEndpoint: https://{i:032X}.gr7.eu-west-1.eks.amazonaws.com\n    certificateAuthority: Zml4dHVyZS1jYS1idW5kbGU=\n    cidr: 10.{}.0.0/16\n  kubelet:\n    config:\n",
+        "apiVersion: node.eks.aws/v1alpha{}\nkind: NodeConfig\nspec:\n  cluster:\n    name: cluster-{i}\n    apiServerEndpoint: https://{i:032X}.gr7.eu-west-1.eks.amazonaws.com\n    certificateAuthority: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=\n    cidr: 10.{}.0.0/16\n  kubelet:\n    config:\n",
         if rng.below(10) == 0 { "" } else { "1" },
         rng.below(250)
     );

@@ -49,6 +49,7 @@ pub static RULES: &[Rule] = rules![
     sandbox_image,
     placeholder,
     yaml11_boolean,
+    ca_not_pem,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

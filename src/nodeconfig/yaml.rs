@@ -242,6 +242,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn long_base64_survives_the_writer() {
+        // A real cluster CA is ~1.4 KB of base64; the writer may choose a folded scalar, which
+        // must not insert spaces (Go's base64 rejects them).
+        let ca: String = "LS0tLS1CRUdJTi".repeat(100);
+        let text = to_string(&json!({"cluster": {"certificateAuthority": ca}})).unwrap();
+        assert_eq!(parse(&text).unwrap().value, json!({"cluster": {"certificateAuthority": ca}}), "{text}");
+    }
+
+    #[test]
     fn reads_yaml_11_booleans_like_nodeadm() {
         let d = parse("a: yes\nb: on\nc: 'yes'\nd: 110\n").unwrap();
         assert_eq!(d.value, json!({"a": true, "b": true, "c": "yes", "d": 110}));

@@ -4,6 +4,7 @@
 pub mod al2_environment;
 pub mod api_version;
 pub mod bootstrap_sh_call;
+pub mod ca_not_pem;
 pub mod cloud_config_as_nodeconfig;
 pub mod cluster_dns_outside_cidr;
 pub mod duplicate_content_type;
