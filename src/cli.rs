@@ -81,6 +81,10 @@ pub struct LintArgs {
     /// [default: `target` in .eks-userdata.toml, else self-managed].
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
+    /// The AMI release the user data boots on (`v20251007`, or an AMI name ending in it):
+    /// fields newer than it are reported (NC220).
+    #[arg(long, value_name = "RELEASE", value_parser = parse_ami_release)]
+    pub ami_release: Option<u32>,
     /// Use this settings file instead of the nearest .eks-userdata.toml above each file.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<String>,
@@ -259,6 +263,11 @@ pub struct PendingArgs {
     /// Arguments for the command (not available in this build yet).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+fn parse_ami_release(s: &str) -> Result<u32, String> {
+    eks_userdata::lint::parse_ami_release(s)
+        .ok_or_else(|| format!("`{s}` is not an AMI release; write it as v20251007"))
 }
 
 #[cfg(test)]

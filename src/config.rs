@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! target = "mng"                       # default for --target
+//! ami-release = "v20251007"            # default for --ami-release
 //! ignore = ["UD116"]                   # codes or rule names, never reported
 //! [severity]
 //! kubelet-flag-not-config = "error"    # error | warning | info | off
@@ -36,6 +37,8 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct Raw {
     target: Option<Spanned<String>>,
+    #[serde(rename = "ami-release")]
+    ami_release: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
@@ -49,6 +52,8 @@ struct Raw {
 struct RawPath {
     glob: Spanned<String>,
     target: Option<Spanned<String>>,
+    #[serde(rename = "ami-release")]
+    ami_release: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
@@ -85,6 +90,8 @@ impl RuleSettings {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub target: Option<Target>,
+    /// `20251007` for `v20251007`.
+    pub ami_release: Option<u32>,
     pub rules: RuleSettings,
 }
 
@@ -112,6 +119,7 @@ impl Config {
         };
         let raw: Raw = toml::from_str(text).map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().to_owned()))?;
         let settings = |target: &Option<Spanned<String>>,
+                        ami: &Option<Spanned<String>>,
                         ignore: &[Spanned<String>],
                         severity: &BTreeMap<Spanned<String>, Spanned<String>>|
          -> Result<Settings, ConfigError> {
@@ -120,6 +128,12 @@ impl Config {
                 Some(t) => Some(Target::ALL.into_iter().find(|x| x.as_str() == t.get_ref()).ok_or_else(|| {
                     let names: Vec<&str> = Target::ALL.iter().map(|x| x.as_str()).collect();
                     invalid(t.span(), format!("unknown target `{}`; targets are {}", t.get_ref(), names.join(", ")))
+                })?),
+            };
+            let ami_release = match ami {
+                None => None,
+                Some(a) => Some(crate::lint::parse_ami_release(a.get_ref()).ok_or_else(|| {
+                    invalid(a.span(), format!("`{}` is not an AMI release; write it as `v20251007`", a.get_ref()))
                 })?),
             };
             let code = |s: &Spanned<String>| {
@@ -152,13 +166,13 @@ impl Config {
                 };
                 rules.severity.insert(code(k)?, level);
             }
-            Ok(Settings { target, rules })
+            Ok(Settings { target, ami_release, rules })
         };
-        let base = settings(&raw.target, &raw.ignore, &raw.severity)?;
+        let base = settings(&raw.target, &raw.ami_release, &raw.ignore, &raw.severity)?;
         let paths = raw
             .paths
             .iter()
-            .map(|p| Ok((p.glob.get_ref().clone(), settings(&p.target, &p.ignore, &p.severity)?)))
+            .map(|p| Ok((p.glob.get_ref().clone(), settings(&p.target, &p.ami_release, &p.ignore, &p.severity)?)))
             .collect::<Result<_, ConfigError>>()?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Config { path: path.to_path_buf(), dir, base, paths })
@@ -175,6 +189,9 @@ impl Config {
             if glob_match(glob.trim_start_matches("./"), subject) {
                 if s.target.is_some() {
                     out.target = s.target;
+                }
+                if s.ami_release.is_some() {
+                    out.ami_release = s.ami_release;
                 }
                 out.rules.merge(&s.rules);
             }
@@ -282,6 +299,8 @@ mod tests {
         assert!(e.starts_with("cfg.toml:1:11: no rule `NC21O` (did you mean"), "{e}");
         let e = parse("target = \"managed\"\n").unwrap_err().to_string();
         assert!(e.contains("unknown target `managed`; targets are self-managed, mng"), "{e}");
+        let e = parse("ami-release = \"latest\"\n").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:1:15: `latest` is not an AMI release"), "{e}");
         let e = parse("[severity]\nNC210 = \"fatal\"\n").unwrap_err().to_string();
         assert!(e.starts_with("cfg.toml:2:9: unknown severity `fatal`"), "{e}");
     }

@@ -74,6 +74,7 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
         target: args.target.map(target).or(settings.target).unwrap_or_default(),
         limits: Limits { max_decoded: args.max_decoded_bytes },
         rules: settings.rules,
+        ami_release: args.ami_release.or(settings.ami_release),
     }
 }
 

@@ -37,6 +37,17 @@ pub struct LintOptions {
     pub limits: Limits,
     /// Codes turned off or re-graded (from `.eks-userdata.toml`).
     pub rules: crate::config::RuleSettings,
+    /// The AMI release the user data will boot on (`20251007` for `v20251007`), if known.
+    pub ami_release: Option<u32>,
+}
+
+/// The release date in an AMI release (`v20251007`) or AMI name
+/// (`amazon-eks-node-al2023-x86_64-standard-1.33-v20251007`).
+pub fn parse_ami_release(s: &str) -> Option<u32> {
+    let at = s.rfind('v')?;
+    let digits = &s[at + 1..];
+    (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) && digits.starts_with("20"))
+        .then(|| digits.parse().ok())?
 }
 
 /// One NodeConfig document as nodeadm will decode it.
@@ -71,6 +82,8 @@ pub struct Context<'a> {
     pub source: &'a Source,
     pub env: &'a Envelope,
     pub target: Target,
+    /// From `LintOptions::ami_release`; set after construction.
+    pub ami_release: Option<u32>,
     pub docs: Vec<Doc<'a>>,
     #[cfg(feature = "schema")]
     pub schema: Vec<(usize, crate::nodeconfig::schema::SchemaFinding)>,
@@ -114,6 +127,7 @@ impl<'a> Context<'a> {
             source,
             env,
             target,
+            ami_release: None,
             docs,
             #[cfg(feature = "schema")]
             schema,
@@ -134,7 +148,8 @@ impl<'a> Context<'a> {
 /// Lints one input.
 pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
     let env = Envelope::parse(&source.bytes, &opts.limits);
-    let cx = Context::new(source, &env, opts.target);
+    let mut cx = Context::new(source, &env, opts.target);
+    cx.ami_release = opts.ami_release;
     let mut diags = Vec::new();
     for rule in RULES {
         (rule.check)(&cx, &mut diags);

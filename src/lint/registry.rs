@@ -50,6 +50,7 @@ pub static RULES: &[Rule] = rules![
     placeholder,
     yaml11_boolean,
     ca_not_pem,
+    newer_than_ami,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

@@ -4,6 +4,7 @@
 pub mod merge;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod since;
 pub mod types;
 pub mod yaml;
 

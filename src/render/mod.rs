@@ -347,57 +347,35 @@ fn sources(env: &Envelope, opts: &Options, notes: &mut Vec<Note>) -> Vec<Doc> {
     out
 }
 
-/// AMI releases that introduced features (docs §1.2, §2.3).
-const FEATURES: &[(&str, &str, &str)] = &[
-    ("spec.cluster.id", "v20240220", "cluster.id"),
-    ("spec.containerd.baseRuntimeSpec", "v20240615", "containerd.baseRuntimeSpec"),
-    ("spec.instance.localStorage.mountPath", "v20250620", "localStorage.mountPath"),
-    ("spec.instance.localStorage.disabledMounts", "v20250620", "localStorage.disabledMounts"),
-    ("spec.instance.environment", "v20251007", "instance.environment"),
-    ("spec.kubelet.maxPodsExpression", "v20251007", "kubelet.maxPodsExpression"),
-    ("spec.instance.network", "v20251217", "instance.network"),
-    ("spec.featureGates.FastImagePull", "v20250821", "the FastImagePull feature gate"),
-    ("spec.featureGates.InstanceIdNodeName", "v20240424", "the InstanceIdNodeName feature gate"),
-];
-
 fn ami_checks(release: &str, trace: &Trace, spec: &Map<String, Value>, has_drop_ins: bool, notes: &mut Vec<Note>) {
-    let older = |since: &str| release < since;
-    for (path, since, what) in FEATURES {
-        if older(since) && trace.sets.iter().any(|(p, _)| p.starts_with(path)) {
-            notes.push(Note {
-                severity: Severity::Error,
-                message: format!("{what} needs AMI release {since} or later; {release} ignores it"),
-            });
+    use crate::nodeconfig::since;
+    let Some(r) = crate::lint::parse_ami_release(release) else {
+        notes.push(Note {
+            severity: Severity::Error,
+            message: format!("`{release}` is not an AMI release; write it as v20251007"),
+        });
+        return;
+    };
+    let doc = serde_json::json!({ "spec": spec });
+    for (_, e) in since::too_new(&doc, r) {
+        // A field counts when the user data set it (not when a default filled it in); a value
+        // is checked in the merged result.
+        let dotted = e.pointer.trim_end_matches("/*")[1..].replace('/', ".");
+        if e.value.is_none() && !trace.sets.iter().any(|(p, _)| p.starts_with(&dotted)) {
+            continue;
         }
-    }
-    let strategy = spec
-        .get("instance")
-        .and_then(|i| i.get("localStorage"))
-        .and_then(|l| l.get("strategy"))
-        .and_then(Value::as_str);
-    if strategy == Some("RAID10") && older("v20250228") {
+        let effect = if e.value.is_some() { "rejects it" } else { "ignores it" };
         notes.push(Note {
             severity: Severity::Error,
-            message: format!("localStorage RAID10 needs AMI release v20250228 or later; {release} fails it"),
+            message: format!("{} needs AMI release v{} or later; {release} {effect}", e.what, e.release),
         });
     }
-    let soci = spec
-        .get("instance")
-        .and_then(|i| i.get("localStorage"))
-        .and_then(|l| l.get("disabledMounts"))
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|v| v == "SOCI"));
-    if soci && older("v20260120") {
-        notes.push(Note {
-            severity: Severity::Error,
-            message: format!("disabledMounts SOCI needs AMI release v20260120 or later; {release} does not know it"),
-        });
-    }
-    if has_drop_ins && older("v20251023") {
+    if has_drop_ins && r < since::DROP_INS {
         notes.push(Note {
             severity: Severity::Error,
             message: format!(
-                "/etc/eks/nodeadm.d drop-ins need AMI release v20251023 or later; {release} never reads them"
+                "/etc/eks/nodeadm.d drop-ins need AMI release v{} or later; {release} never reads them",
+                since::DROP_INS
             ),
         });
     }

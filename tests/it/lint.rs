@@ -2,14 +2,20 @@
 //! catalogue by the project's own fixtures.
 
 use crate::util::{fixtures, root};
+use eks_userdata::config::Discovery;
 use eks_userdata::lint::{LintOptions, RULES, lint};
 use eks_userdata::report::{self, FileReport, Format};
 use eks_userdata::{Source, Target};
 use std::collections::BTreeSet;
 
+/// Lints a fixture with the settings the CLI would find for it (`fixtures/old-ami/` has an
+/// `.eks-userdata.toml`; the other directories have none).
 fn run(path: &str, target: Target) -> FileReport {
-    let bytes = std::fs::read(root().join(path)).unwrap();
-    lint(&Source::new(path, bytes), &LintOptions { target, ..Default::default() })
+    let file = root().join(path);
+    let bytes = std::fs::read(&file).unwrap();
+    let settings = Discovery::default().for_file(&file).unwrap().map(|c| c.settings_for(&file)).unwrap_or_default();
+    let opts = LintOptions { target, ami_release: settings.ami_release, rules: settings.rules, ..Default::default() };
+    lint(&Source::new(path, bytes), &opts)
 }
 
 fn snapshot_name(path: &str) -> String {
@@ -27,7 +33,7 @@ fn valid_fixtures_have_no_findings() {
 
 #[test]
 fn invalid_fixtures_text_and_json_are_pinned() {
-    for path in fixtures("invalid") {
+    for path in fixtures("invalid").into_iter().chain(fixtures("old-ami")) {
         let r = run(&path, Target::SelfManaged);
         assert!(r.max_severity().is_some(), "{path} should have findings");
         let reports = [r];
@@ -46,7 +52,7 @@ fn valid_fixture_reports_are_pinned() {
 #[test]
 fn fixtures_trigger_every_rule() {
     let mut seen = BTreeSet::new();
-    for path in fixtures("invalid").into_iter().chain(fixtures("al2023")) {
+    for path in fixtures("invalid").into_iter().chain(fixtures("al2023")).chain(fixtures("old-ami")) {
         for f in run(&path, Target::SelfManaged).findings {
             seen.insert(f.diagnostic.code);
         }

@@ -16,7 +16,8 @@ pub fn fixtures(dir: &str) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(root().join("fixtures").join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
+        // Dotfiles are settings (`.eks-userdata.toml`), not fixtures.
+        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
         .map(|p: PathBuf| format!("fixtures/{dir}/{}", p.file_name().unwrap().to_string_lossy()))
         .collect();
     out.sort();

@@ -29,6 +29,7 @@ pub mod missing_content_type;
 pub mod mount_over_state;
 pub mod near_size_limit;
 pub mod nested_multipart;
+pub mod newer_than_ami;
 pub mod no_nodeconfig;
 pub mod nodeadm_owned_flag;
 pub mod nodeconfig_wrong_content_type;
