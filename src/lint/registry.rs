@@ -51,6 +51,7 @@ pub static RULES: &[Rule] = rules![
     yaml11_boolean,
     ca_not_pem,
     newer_than_ami,
+    containerd_schema,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

@@ -7,6 +7,7 @@ pub mod bootstrap_sh_call;
 pub mod ca_not_pem;
 pub mod cloud_config_as_nodeconfig;
 pub mod cluster_dns_outside_cidr;
+pub mod containerd_schema;
 pub mod duplicate_content_type;
 pub mod duplicate_label;
 pub mod epilogue;

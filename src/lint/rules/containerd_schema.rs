@@ -1,0 +1,63 @@
+//! NC221: nodeadm deep-merges `containerd.config` over the config it generates for the AMI's
+//! containerd (docs §1.2): schema version 2 for containerd 1.7 (Kubernetes 1.28–1.29 AMIs),
+//! version 3 for containerd 2.x (every current AMI). Keys of the other schema do not apply: v2
+//! plugin tables in a v3 config are ignored, v3 keys on containerd 1.7 fail with `failed to get
+//! config template version` (docs §1.3).
+
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::lint::{Context, RuleMeta};
+
+pub const META: RuleMeta = RuleMeta {
+    code: "NC221",
+    name: "containerd-config-schema",
+    severity: Severity::Warning,
+    summary: "`containerd.config` uses containerd config schema v2 keys",
+    explanation: "`spec.containerd.config` is merged into the config nodeadm generates for the \
+AMI's containerd, not used on its own (docs §1.2). AL2023 AMIs for Kubernetes 1.30 and later run \
+containerd 2.x with config schema version 3, where the v2 CRI plugin table \
+`plugins.\"io.containerd.grpc.v1.cri\"` means nothing: its settings (registry mirrors, \
+`sandbox_image`, runtimes) are silently ignored. Only the 1.28 and 1.29 AMIs (containerd 1.7) \
+read v2 keys, and they fail on v3 keys. Mixing both in one config is wrong on every AMI.\n\nFix: \
+use the v3 plugin names (`io.containerd.cri.v1.images`, `io.containerd.cri.v1.runtime`); \
+`eks-userdata convert` migrates AL2 configs.",
+};
+
+const V2: &str = "io.containerd.grpc.v1.cri";
+const V3: &[&str] = &["io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"];
+
+pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for doc in &cx.docs {
+        let Some(text) = doc.value().and_then(|v| v.pointer("/spec/containerd/config")).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let Ok(table) = text.parse::<toml::Table>() else { continue };
+        let Some(plugins) = table.get("plugins").and_then(|p| p.as_table()) else { continue };
+        let v2 = plugins.contains_key(V2);
+        let v3 = V3.iter().any(|k| plugins.contains_key(*k));
+        if !v2 {
+            continue;
+        }
+        let message = if v3 {
+            format!(
+                "`containerd.config` mixes schema v2 (`plugins.\"{V2}\"`) and v3 keys: one of them is wrong on every AMI"
+            )
+        } else {
+            format!(
+                "`plugins.\"{V2}\"` is containerd config schema v2: containerd 2.x (AMIs for Kubernetes 1.30+) ignores it"
+            )
+        };
+        let block = doc.span_of("/spec/containerd/config", false).unwrap_or(Span::part(doc.part.index, 0, 0));
+        // Point at the first v2 table header inside the block scalar when it is there verbatim.
+        let span = doc
+            .text
+            .ok()
+            .and_then(|t| t.get(block.start..)?.find(V2))
+            .map_or(block, |at| Span::part(doc.part.index, block.start + at, block.start + at + V2.len()));
+        out.push(
+            Diagnostic::new(&META, message)
+                .with_help("use the v3 plugin names `io.containerd.cri.v1.images` / `io.containerd.cri.v1.runtime`")
+                .with_span(span)
+                .with_part(cx.part_index(doc.part)),
+        );
+    }
+}
