@@ -383,7 +383,7 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
         match Source::read(path, args.max_input_bytes) {
             Ok(source) => {
                 let source = if args.fix { fix_file(path, source, &opts)? } else { source };
-                reports.push(lint::lint(&source, &opts));
+                reports.push(lint::lint_file(&source, &opts));
             }
             Err(e) => {
                 eprintln!("eks-userdata: error: {e}");

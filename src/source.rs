@@ -85,6 +85,11 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// Byte offset where 1-based `line` starts (the end of the buffer past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line.saturating_sub(1)).or(self.starts.last()).copied().unwrap_or(0)
+    }
+
     /// 1-based line and column of `offset` (clamped to the buffer).
     pub fn locate(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
         let offset = offset.min(bytes.len());

@@ -18,6 +18,11 @@ pub struct Fixed {
 
 /// The fixed bytes, or `None` when no fix applies.
 pub fn fix(source: &Source, opts: &LintOptions) -> Option<Fixed> {
+    // Terraform and CloudFormation hosts are reported, not rewritten: their pieces are dedented
+    // copies, so a span in a piece is not a span in the file.
+    if std::str::from_utf8(&source.bytes).is_ok_and(|t| crate::userdata::embedded::extract(&source.name, t).is_some()) {
+        return None;
+    }
     let report = lint(source, opts);
     let env = Envelope::parse(&source.bytes, &opts.limits);
     if !env.encoding.is_identity() {

@@ -159,6 +159,38 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
     resolve(source, &env, diags)
 }
 
+/// Lints a file the way the CLI does: user data embedded in a Terraform or CloudFormation file
+/// (`userdata::embedded`) is linted piece by piece, with findings placed on the host file's
+/// lines; any other file is user data itself.
+pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
+    let Ok(text) = std::str::from_utf8(&source.bytes) else { return lint(source, opts) };
+    let Some(pieces) = crate::userdata::embedded::extract(&source.name, text) else { return lint(source, opts) };
+    let host = LineIndex::new(&source.bytes);
+    let mut findings = Vec::new();
+    for piece in pieces {
+        let inner = LineIndex::new(piece.text.as_bytes());
+        let report = lint(&Source::new(&source.name, piece.text.as_bytes()), opts);
+        for mut f in report.findings {
+            if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
+                let host_byte = |line: usize, byte: usize| {
+                    let in_line = byte.saturating_sub(inner.line_start(line));
+                    host.line_start(line + piece.line) + piece.indent + in_line
+                };
+                loc.byte_start = host_byte(loc.line, loc.byte_start);
+                loc.byte_end = host_byte(loc.end_line, loc.byte_end);
+                loc.line += piece.line;
+                loc.end_line += piece.line;
+                loc.column += piece.indent;
+                loc.end_column += piece.indent;
+                f.source_line = Some(String::from_utf8_lossy(host.line_text(&source.bytes, loc.line)).into_owned());
+            }
+            f.diagnostic.message = format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);
+            findings.push(f);
+        }
+    }
+    FileReport { path: source.name.clone(), findings }
+}
+
 /// Turns spans into the lines and columns a user sees.
 pub struct Locator<'a> {
     source: &'a Source,

@@ -10,6 +10,7 @@
 //! keeps its byte offset so findings point into the user's own file.
 
 pub mod decode;
+pub mod embedded;
 pub mod kind;
 pub mod media_type;
 pub mod mime_read;

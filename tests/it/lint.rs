@@ -123,3 +123,18 @@ fn suppression_comments_silence_exactly_their_findings() {
     let codes: Vec<&str> = r.findings.iter().map(|f| f.diagnostic.code).collect();
     assert_eq!(codes, ["NC215", "NC210", "AL306"]);
 }
+
+#[test]
+fn terraform_and_cloudformation_hosts_are_linted_in_place() {
+    // Findings sit on the host file's lines (the heredoc or UserData block), not the piece's.
+    for path in fixtures("hosts") {
+        let bytes = std::fs::read(root().join(&path)).unwrap();
+        let r = eks_userdata::lint::lint_file(
+            &Source::new(path.as_str(), bytes),
+            &LintOptions { target: Target::Mng, ..Default::default() },
+        );
+        assert!(!r.findings.is_empty(), "{path}");
+        let reports = [r];
+        insta::assert_snapshot!(format!("{}__text", snapshot_name(&path)), report::render(&reports, Format::Text));
+    }
+}
