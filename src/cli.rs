@@ -97,7 +97,8 @@ pub struct LintArgs {
     /// Report findings but always exit 0 (unless the tool could not run).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Rewrite files in place with the safe fixes (apiVersion typos, YAML 1.1 booleans), then
+    /// Rewrite files in place with the safe fixes (apiVersion typos, YAML 1.1 booleans,
+    /// `--flag value` items), then
     /// report what is left.
     #[arg(long)]
     pub fix: bool,

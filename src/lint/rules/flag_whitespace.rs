@@ -26,11 +26,34 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         } else {
             "contains whitespace, so it splits into several kubelet arguments"
         };
-        out.push(
-            Diagnostic::new(&META, format!("`{flag}` {what}"))
-                .with_help("write one `--flag=value` per item, without quotes")
-                .with_span(span)
-                .with_part(cx.part_index(cx.docs[di].part)),
-        );
+        let mut d = Diagnostic::new(&META, format!("`{flag}` {what}"))
+            .with_help("write one `--flag=value` per item, without quotes")
+            .with_span(span)
+            .with_part(cx.part_index(cx.docs[di].part));
+        if let Some(joined) = joined(flag) {
+            d = d.with_fix(span, flag, joined);
+        }
+        out.push(d);
+    }
+}
+
+/// `--flag value` as `--flag=value`: systemd splits the item into exactly these two arguments,
+/// so joining them changes nothing. Quotes or more words are left for the user.
+fn joined(flag: &str) -> Option<String> {
+    let words: Vec<&str> = flag.split_whitespace().collect();
+    let [name, value] = words.as_slice() else { return None };
+    let plain = name.starts_with("--") && !name.contains('=') && !value.starts_with('-') && !flag.contains(['"', '\'']);
+    plain.then(|| format!("{name}={value}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn joins_only_a_plain_flag_and_value() {
+        assert_eq!(super::joined("--max-pods 58").as_deref(), Some("--max-pods=58"));
+        assert_eq!(super::joined("--a \"b c\""), None);
+        assert_eq!(super::joined("--a b c"), None);
+        assert_eq!(super::joined("--a --b"), None);
+        assert_eq!(super::joined("--a=1 b"), None);
     }
 }
