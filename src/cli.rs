@@ -98,7 +98,7 @@ pub struct LintArgs {
     #[arg(long)]
     pub exit_zero: bool,
     /// Rewrite files in place with the safe fixes (apiVersion typos, YAML 1.1 booleans,
-    /// `--flag value` items), then
+    /// `--flag value` items, MIME blank lines and close delimiters), then
     /// report what is left.
     #[arg(long)]
     pub fix: bool,

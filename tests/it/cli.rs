@@ -218,3 +218,21 @@ fn fix_rewrites_in_place_reports_the_rest_and_is_idempotent() {
         .code(2)
         .stderr(predicate::str::contains("cannot fix standard input"));
 }
+
+#[test]
+fn fix_repairs_mime_structure() {
+    // A missing blank line after part headers (UD102) and a missing close delimiter (UD104) are
+    // repaired in place; the files then parse as the multipart archives they meant to be.
+    let d = tempfile::tempdir().unwrap();
+    for name in ["missing-blank-line.txt", "no-close-delimiter.txt"] {
+        let p = d.path().join(name);
+        std::fs::copy(root().join("fixtures/invalid").join(name), &p).unwrap();
+        let out = bin().args(["lint", "--fix", "--format", "concise", p.to_str().unwrap()]).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(String::from_utf8(out.stderr).unwrap().contains("fixed"), "{name}");
+        assert!(!stdout.contains("UD102") && !stdout.contains("UD104"), "{name}: {stdout}");
+        let once = std::fs::read(&p).unwrap();
+        bin().args(["lint", "--fix", p.to_str().unwrap()]).assert().stderr(predicate::str::contains("fixed").not());
+        assert_eq!(std::fs::read(&p).unwrap(), once, "{name}: a second --fix changes nothing");
+    }
+}

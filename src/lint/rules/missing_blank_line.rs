@@ -1,4 +1,4 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, RuleMeta};
 use crate::userdata::Defect;
 
@@ -40,7 +40,14 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             Diagnostic::new(&META, msg)
                 .with_help("insert an empty line after the last header; without it nodeadm loses the part and the node never joins")
                 .with_span(*span)
-                .with_part(*part),
+                .with_part(*part)
+                // The repair the help describes: an empty line before the first body line.
+                .with_fix(Span::payload(span.start, span.start), "", newline(&cx.env.payload)),
         );
     }
+}
+
+/// The file's own line ending, so a repair does not mix CRLF and LF.
+pub(crate) fn newline(payload: &[u8]) -> &'static str {
+    if payload.windows(2).any(|w| w == b"\r\n") { "\r\n" } else { "\n" }
 }

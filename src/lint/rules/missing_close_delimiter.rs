@@ -1,4 +1,4 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, RuleMeta};
 use crate::userdata::Defect;
 
@@ -33,6 +33,18 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 format!("start each part with a line `--{boundary}` and end the message with `--{boundary}--`"),
             )
         };
-        out.push(Diagnostic::new(&META, msg).with_help(help).with_span(*span));
+        let mut d = Diagnostic::new(&META, msg).with_help(help).with_span(*span);
+        // With parts already delimited, the repair is the missing last line; without any
+        // delimiter the structure is unknown and left to the user.
+        if *delimiter_seen {
+            let nl = super::missing_blank_line::newline(&cx.env.payload);
+            let lead = if cx.env.payload.ends_with(b"\n") { "" } else { nl };
+            d = d.with_fix(
+                Span::payload(cx.env.payload.len(), cx.env.payload.len()),
+                "",
+                format!("{lead}--{boundary}--{nl}"),
+            );
+        }
+        out.push(d);
     }
 }
