@@ -4,6 +4,10 @@
 
 use crate::lint::RuleMeta;
 
+/// Codes whose findings can carry a `lint --fix` rewrite. A test in `tests/it/lint.rs` checks
+/// this list against the fixes the fixtures produce, both ways.
+pub const FIXABLE: &[&str] = &["UD102", "UD104", "NC203", "NC212", "NC218"];
+
 /// Lint rules first, in code order, then the convert codes.
 pub fn all() -> Vec<&'static RuleMeta> {
     crate::lint::RULES.iter().map(|r| r.meta).chain(crate::translate::codes::ALL.iter().copied()).collect()
@@ -25,11 +29,13 @@ pub fn markdown() -> String {
          `eks-userdata explain CODE` prints one section. Silence a finding with \
          `# eks-userdata: ignore=CODE` on its line or the line above, or \
          `# eks-userdata: ignore-file=CODE` anywhere in the file.\n\n\
-         | code | name | severity | summary |\n|---|---|---|---|\n",
+         | code | name | severity | `--fix` | summary |\n|---|---|---|---|---|\n",
     );
+    let fix = |m: &RuleMeta| FIXABLE.contains(&m.code);
     for m in &rules {
         out.push_str(&format!(
-            "| [{c}](#{l}) | {n} | {s} | {sum} |\n",
+            "| [{c}](#{l}) | {n} | {s} | {f} | {sum} |\n",
+            f = if fix(m) { "yes" } else { "" },
             c = m.code,
             l = m.code.to_lowercase(),
             n = m.name,
@@ -39,8 +45,13 @@ pub fn markdown() -> String {
     }
     for m in &rules {
         out.push_str(&format!(
-            "\n## {}\n\n**{}** · default severity **{}**\n\n{}\n\n{}\n",
-            m.code, m.name, m.severity, m.summary, m.explanation
+            "\n## {}\n\n**{}** · default severity **{}**{}\n\n{}\n\n{}\n",
+            m.code,
+            m.name,
+            m.severity,
+            if fix(m) { " · fixable with `lint --fix`" } else { "" },
+            m.summary,
+            m.explanation
         ));
     }
     out

@@ -169,7 +169,10 @@ fn settings_file_is_found_upward_and_applies_per_path() {
             .map(|l| l.split_whitespace().nth(1).unwrap().to_owned() + l.split_whitespace().nth(2).unwrap())
             .collect()
     };
-    assert_eq!(codes("nodes.yaml"), ["NC210[error]", "NC210[error]", "NC211[error]", "NC210[error]", "NC212[warning]"]);
+    assert_eq!(
+        codes("nodes.yaml"),
+        ["NC210[error]", "NC210[error]", "NC211[error]", "NC210[error]", "NC212[warning]", "NC212[warning]"]
+    );
     assert_eq!(codes("karpenter/pools/gpu.yaml"), ["NC210[error]", "NC210[error]", "NC210[error]"]);
     // The command line wins over the file; --no-config ignores it.
     let all = bin()

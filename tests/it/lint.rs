@@ -138,3 +138,19 @@ fn terraform_and_cloudformation_hosts_are_linted_in_place() {
         insta::assert_snapshot!(format!("{}__text", snapshot_name(&path)), report::render(&reports, Format::Text));
     }
 }
+
+#[test]
+fn fixable_codes_match_the_fixes() {
+    // Every code that produced a fix on a fixture is listed as fixable, and every listed code
+    // produced one: docs/rules.md's `--fix` column cannot drift from the rules.
+    let mut fixed = BTreeSet::new();
+    for path in fixtures("invalid").into_iter().chain(fixtures("al2023")) {
+        for f in run(&path, Target::SelfManaged).findings {
+            if f.diagnostic.fix.is_some() {
+                fixed.insert(f.diagnostic.code);
+            }
+        }
+    }
+    let listed: BTreeSet<&str> = eks_userdata::catalogue::FIXABLE.iter().copied().collect();
+    assert_eq!(fixed, listed);
+}
