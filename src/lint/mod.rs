@@ -169,7 +169,8 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
     let mut findings = Vec::new();
     for piece in pieces {
         let inner = LineIndex::new(piece.text.as_bytes());
-        let report = lint(&Source::new(&source.name, piece.text.as_bytes()), opts);
+        let piece_opts = LintOptions { target: piece.target.unwrap_or(opts.target), ..opts.clone() };
+        let report = lint(&Source::new(&source.name, piece.text.as_bytes()), &piece_opts);
         for mut f in report.findings {
             if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
                 let host_byte = |line: usize, byte: usize| {

@@ -4,6 +4,9 @@
 //!   closing marker stands alone on its line.
 //! - CloudFormation `UserData` block scalars in YAML templates (`UserData: Fn::Base64: !Sub |`,
 //!   `UserData: !Base64 |`): YAML strips the content indentation of a block scalar.
+//! - Karpenter `EC2NodeClass` manifests (`spec.userData: |`). Karpenter appends its own
+//!   NodeConfig with the cluster section (docs/peers.md), so these pieces are linted with the
+//!   `karpenter` target whatever `--target` says.
 //!
 //! Only pieces that look like user data are taken (a NodeConfig, MIME, a script, cloud-config,
 //! or anything assigned to a `*user_data*` attribute); IAM policies and other heredocs are not.
@@ -18,8 +21,10 @@ pub struct Embedded {
     pub line: usize,
     /// Columns stripped from every line.
     pub indent: usize,
-    /// What holds it: the Terraform attribute or `UserData`.
+    /// What holds it: the Terraform attribute, `UserData` or `userData`.
     pub label: String,
+    /// Who consumes it, when the host says (an EC2NodeClass: Karpenter).
+    pub target: Option<crate::target::Target>,
 }
 
 /// The pieces of user data in a host file, or `None` when the file is not a Terraform or
@@ -33,7 +38,10 @@ pub fn extract(name: &str, text: &str) -> Option<Vec<Embedded>> {
     if yamlish
         && (text.contains("AWSTemplateFormatVersion") || (text.contains("Resources:") && text.contains("Type: AWS::")))
     {
-        return Some(cloudformation(text));
+        return Some(block_scalars(text, "UserData:", None));
+    }
+    if yamlish && text.lines().any(|l| l.trim() == "kind: EC2NodeClass") {
+        return Some(block_scalars(text, "userData:", Some(crate::target::Target::Karpenter)));
     }
     None
 }
@@ -93,21 +101,21 @@ fn terraform(text: &str) -> Vec<Embedded> {
         };
         let piece = dedent(body, indent);
         if looks_like_user_data(&label, &piece) {
-            out.push(Embedded { text: piece, line: i, indent, label });
+            out.push(Embedded { text: piece, line: i, indent, label, target: None });
         }
         i += len + 1;
     }
     out
 }
 
-fn cloudformation(text: &str) -> Vec<Embedded> {
+fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -> Vec<Embedded> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         let start = i;
         i += 1;
-        if !lines[start].trim_start().starts_with("UserData:") {
+        if !lines[start].trim_start().starts_with(key) {
             continue;
         }
         // The block scalar indicator is on the `UserData:` line or within the next few lines
@@ -131,8 +139,9 @@ fn cloudformation(text: &str) -> Vec<Embedded> {
             .position(|l| !l.trim().is_empty() && indent_of(l) < content_indent)
             .unwrap_or(lines.len() - first);
         let piece = dedent(&lines[first..first + len], content_indent);
-        if looks_like_user_data("UserData", &piece) {
-            out.push(Embedded { text: piece, line: first, indent: content_indent, label: "UserData".into() });
+        let label = key.trim_end_matches(':');
+        if looks_like_user_data(label, &piece) {
+            out.push(Embedded { text: piece, line: first, indent: content_indent, label: label.into(), target });
         }
         i = first + len;
     }
@@ -150,7 +159,13 @@ mod tests {
         assert_eq!(got.len(), 1, "the IAM policy heredoc is not user data");
         assert_eq!(
             got[0],
-            Embedded { text: "MIME-Version: 1.0\n  indented\n".into(), line: 2, indent: 4, label: "user_data".into() }
+            Embedded {
+                text: "MIME-Version: 1.0\n  indented\n".into(),
+                line: 2,
+                indent: 4,
+                label: "user_data".into(),
+                target: None
+            }
         );
     }
 
@@ -161,6 +176,15 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].text, "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName}\n\necho done\n");
         assert_eq!((got[0].line, got[0].indent), (8, 12));
+    }
+
+    #[test]
+    fn ec2nodeclass_user_data_is_karpenter_s() {
+        let m = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: default\nspec:\n  amiSelectorTerms:\n    - alias: al2023@latest\n  userData: |\n    apiVersion: node.eks.aws/v1alpha1\n    kind: NodeConfig\n";
+        let got = extract("nodeclass.yaml", m).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].line, got[0].indent, got[0].target), (8, 4, Some(crate::target::Target::Karpenter)));
+        assert_eq!(got[0].text, "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n");
     }
 
     #[test]
