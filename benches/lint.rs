@@ -145,6 +145,28 @@ fn main() {
         lat[FILES - 1].as_secs_f64() * 1e6
     );
 
+    // Where the time goes: each rule's check over the same files (context built once per file).
+    let mut per_rule = vec![Duration::ZERO; eks_userdata::lint::RULES.len()];
+    let mut context = Duration::ZERO;
+    for (i, f) in files.iter().enumerate() {
+        let source = Source::new(format!("f{i}"), f.clone());
+        let t = Instant::now();
+        let env = eks_userdata::userdata::Envelope::parse(&source.bytes, &opts.limits);
+        let cx = eks_userdata::lint::Context::new(&source, &env, opts.target);
+        context += t.elapsed();
+        for (r, rule) in eks_userdata::lint::RULES.iter().enumerate() {
+            let mut out = Vec::new();
+            let t = Instant::now();
+            (rule.check)(&cx, &mut out);
+            per_rule[r] += t.elapsed();
+        }
+    }
+    let mut ranked: Vec<(Duration, &str)> =
+        per_rule.iter().zip(eks_userdata::lint::RULES).map(|(d, r)| (*d, r.meta.code)).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    let top: Vec<String> = ranked.iter().take(5).map(|(d, c)| format!("{c} {:.1} ms", d.as_secs_f64() * 1e3)).collect();
+    println!("  parse + context: {:.1} ms; slowest rules: {}", context.as_secs_f64() * 1e3, top.join(", "));
+
     let bin = env!("CARGO_BIN_EXE_eks-userdata");
     let dir = tempfile::tempdir().expect("temp dir");
     let paths: Vec<String> = files
