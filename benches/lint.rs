@@ -163,7 +163,7 @@ fn main() {
     }
     let mut ranked: Vec<(Duration, &str)> =
         per_rule.iter().zip(eks_userdata::lint::RULES).map(|(d, r)| (*d, r.meta.code)).collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     let top: Vec<String> = ranked.iter().take(5).map(|(d, c)| format!("{c} {:.1} ms", d.as_secs_f64() * 1e3)).collect();
     println!("  parse + context: {:.1} ms; slowest rules: {}", context.as_secs_f64() * 1e3, top.join(", "));
 
