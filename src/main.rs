@@ -358,7 +358,7 @@ fn render_cmd(args: cli::RenderArgs) -> anyhow::Result<u8> {
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
-    let paths = if args.paths.is_empty() { vec!["-".to_string()] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() { vec!["-".to_string()] } else { expand_dirs(&args.paths)? };
     if args.fix && paths.iter().any(|p| p == "-") {
         anyhow::bail!("--fix rewrites files in place; it cannot fix standard input (name the files)");
     }
@@ -407,6 +407,30 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
+}
+
+/// Directories become the files under them that hold user data (`embedded::worth_linting`),
+/// sorted, hidden entries skipped; named files stay as they are.
+fn expand_dirs(paths: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" || !Path::new(p).is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let files = translate::batch::discover(&[p.into()]).map_err(|e| anyhow::anyhow!(e))?;
+        for (file, _) in files {
+            let mut head = Vec::with_capacity(64 * 1024);
+            let f = std::fs::File::open(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, 64 * 1024), &mut head)
+                .with_context(|| format!("{}: cannot read", file.display()))?;
+            let name = file.to_string_lossy().into_owned();
+            if eks_userdata::userdata::embedded::worth_linting(&name, &head) {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Applies the safe fixes to one file (atomically) and returns what is now on disk.

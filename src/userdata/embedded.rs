@@ -46,6 +46,34 @@ pub fn extract(name: &str, text: &str) -> Option<Vec<Embedded>> {
     None
 }
 
+/// Whether a file found while walking a directory is worth linting: user data by name
+/// (`user-data*`, `nodeconfig*`, `*.userdata`, `*.mime`), or by content (`head`: the file's
+/// first bytes) a NodeConfig, MIME archive, bootstrap or nodeadm script, Terraform heredoc,
+/// CloudFormation user data or EC2NodeClass. Files named on the command line are always linted.
+pub fn worth_linting(name: &str, head: &[u8]) -> bool {
+    let lower = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    let named = ["user-data", "userdata", "user_data", "nodeconfig", "node-config"].iter().any(|k| lower.contains(k))
+        || lower.ends_with(".userdata")
+        || lower.ends_with(".mime");
+    if named {
+        return true;
+    }
+    let text = String::from_utf8_lossy(head);
+    let has = |s: &str| text.contains(s);
+    if lower.ends_with(".tf") {
+        return has("<<") && (has("user_data") || has("node.eks.aws") || has("MIME-Version"));
+    }
+    let ext_ok = [".yaml", ".yml", ".json", ".template", ".tpl", ".tftpl", ".txt", ".sh", ".cfg"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    ext_ok
+        && (has("node.eks.aws/v1")
+            || has("MIME-Version:")
+            || has("/etc/eks/bootstrap.sh")
+            || (has("AWSTemplateFormatVersion") && has("UserData"))
+            || has("kind: EC2NodeClass"))
+}
+
 fn looks_like_user_data(label: &str, body: &str) -> bool {
     let head = body.trim_start();
     label.to_ascii_lowercase().contains("user_data")
@@ -185,6 +213,17 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].line, got[0].indent, got[0].target), (8, 4, Some(crate::target::Target::Karpenter)));
         assert_eq!(got[0].text, "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n");
+    }
+
+    #[test]
+    fn picks_user_data_out_of_a_repository() {
+        assert!(worth_linting("envs/prod/user-data.sh", b"echo"));
+        assert!(worth_linting("nodes.yaml", b"apiVersion: node.eks.aws/v1alpha1\n"));
+        assert!(worth_linting("main.tf", b"user_data = <<-EOT\n"));
+        assert!(worth_linting("stack.yaml", b"AWSTemplateFormatVersion: x\n UserData:\n"));
+        assert!(!worth_linting("deployment.yaml", b"apiVersion: apps/v1\nkind: Deployment\n"));
+        assert!(!worth_linting("variables.tf", b"variable \"x\" {}\n"));
+        assert!(!worth_linting("README.md", b"node.eks.aws/v1alpha1"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::util::{bin, root};
 use predicates::prelude::*;
+use std::collections::BTreeSet;
 
 #[test]
 fn valid_input_exits_0() {
@@ -238,4 +239,27 @@ fn fix_repairs_mime_structure() {
         bin().args(["lint", "--fix", p.to_str().unwrap()]).assert().stderr(predicate::str::contains("fixed").not());
         assert_eq!(std::fs::read(&p).unwrap(), once, "{name}: a second --fix changes nothing");
     }
+}
+
+#[test]
+fn a_directory_is_walked_for_user_data() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| {
+        let p = d.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("envs/prod/user-data.sh", "#!/bin/bash\n/etc/eks/bootstrap.sh prod\n");
+    w("k8s/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\n");
+    w(".git/user-data.sh", "#!/bin/bash\n/etc/eks/bootstrap.sh hidden\n");
+    w(
+        "modules/nodes/main.tf",
+        "resource \"x\" \"y\" {\n  user_data = <<-EOT\n    #!/bin/bash\n    /etc/eks/bootstrap.sh tf\n  EOT\n}\n",
+    );
+    let out = bin().current_dir(d.path()).args(["lint", "--format", "concise", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let files: BTreeSet<String> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| l.split(':').next().unwrap().to_owned()).collect();
+    let want: BTreeSet<String> = ["./envs/prod/user-data.sh", "./modules/nodes/main.tf"].map(String::from).into();
+    assert_eq!(files, want);
 }
