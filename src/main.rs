@@ -419,6 +419,7 @@ fn expand_dirs(paths: &[String]) -> anyhow::Result<Vec<String>> {
             continue;
         }
         let files = translate::batch::discover(&[p.into()]).map_err(|e| anyhow::anyhow!(e))?;
+        let before = out.len();
         for (file, _) in files {
             let mut head = Vec::with_capacity(64 * 1024);
             let f = std::fs::File::open(&file).with_context(|| format!("{}: cannot read", file.display()))?;
@@ -428,6 +429,9 @@ fn expand_dirs(paths: &[String]) -> anyhow::Result<Vec<String>> {
             if eks_userdata::userdata::embedded::worth_linting(&name, &head) {
                 out.push(name);
             }
+        }
+        if out.len() == before {
+            eprintln!("eks-userdata: warning: {p}: no user-data files found (name them, or see `lint --help`)");
         }
     }
     Ok(out)
