@@ -71,7 +71,8 @@ pub enum SeverityArg {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Files to check; `-` (or nothing) reads standard input.
+    /// Files or directories to check (a directory is walked for the files holding user data);
+    /// `-` (or nothing) reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format.
