@@ -98,6 +98,10 @@ pub struct LintArgs {
     /// Report findings but always exit 0 (unless the tool could not run).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Skip named files that do not look like user data, as a directory walk does (for
+    /// pre-commit, which passes every staged file).
+    #[arg(long)]
+    pub only_user_data: bool,
     /// Rewrite files in place with the safe fixes (apiVersion typos, YAML 1.1 booleans,
     /// `--flag value` items, MIME blank lines and close delimiters), then
     /// report what is left.

@@ -358,7 +358,8 @@ fn render_cmd(args: cli::RenderArgs) -> anyhow::Result<u8> {
 }
 
 fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
-    let paths = if args.paths.is_empty() { vec!["-".to_string()] } else { expand_dirs(&args.paths)? };
+    let paths =
+        if args.paths.is_empty() { vec!["-".to_string()] } else { expand_dirs(&args.paths, args.only_user_data)? };
     if args.fix && paths.iter().any(|p| p == "-") {
         anyhow::bail!("--fix rewrites files in place; it cannot fix standard input (name the files)");
     }
@@ -411,23 +412,27 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
 
 /// Directories become the files under them that hold user data (`embedded::worth_linting`),
 /// sorted, hidden entries skipped; named files stay as they are.
-fn expand_dirs(paths: &[String]) -> anyhow::Result<Vec<String>> {
+fn expand_dirs(paths: &[String], only_user_data: bool) -> anyhow::Result<Vec<String>> {
+    // The first 64 KiB decide; an unreadable file is kept so that reading it reports the error.
+    let sniff = |file: &Path| -> bool {
+        let mut head = Vec::with_capacity(64 * 1024);
+        let read = std::fs::File::open(file)
+            .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 64 * 1024), &mut head));
+        read.is_err() || eks_userdata::userdata::embedded::worth_linting(&file.to_string_lossy(), &head)
+    };
     let mut out = Vec::new();
     for p in paths {
         if p == "-" || !Path::new(p).is_dir() {
-            out.push(p.clone());
+            if !only_user_data || p == "-" || sniff(Path::new(p)) {
+                out.push(p.clone());
+            }
             continue;
         }
         let files = translate::batch::discover(&[p.into()]).map_err(|e| anyhow::anyhow!(e))?;
         let before = out.len();
         for (file, _) in files {
-            let mut head = Vec::with_capacity(64 * 1024);
-            let f = std::fs::File::open(&file).with_context(|| format!("{}: cannot read", file.display()))?;
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, 64 * 1024), &mut head)
-                .with_context(|| format!("{}: cannot read", file.display()))?;
-            let name = file.to_string_lossy().into_owned();
-            if eks_userdata::userdata::embedded::worth_linting(&name, &head) {
-                out.push(name);
+            if sniff(&file) {
+                out.push(file.to_string_lossy().into_owned());
             }
         }
         if out.len() == before {

@@ -269,3 +269,21 @@ fn a_directory_is_walked_for_user_data() {
     let want: BTreeSet<String> = ["./envs/prod/user-data.sh", "./modules/nodes/main.tf"].map(String::from).into();
     assert_eq!(files, want);
 }
+
+#[test]
+fn only_user_data_skips_other_named_files() {
+    // What the pre-commit hook does with every staged text file.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("deployment.yaml"), "apiVersion: apps/v1\nkind: Deployment\n").unwrap();
+    std::fs::copy(root().join("fixtures/invalid/typos.yaml"), d.path().join("nodes.yaml")).unwrap();
+    let out = bin()
+        .current_dir(d.path())
+        .args(["lint", "--format", "concise", "--only-user-data", "deployment.yaml", "nodes.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let files: BTreeSet<String> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| l.split(':').next().unwrap().to_owned()).collect();
+    assert_eq!(files, BTreeSet::from(["nodes.yaml".to_owned()]));
+    bin().current_dir(d.path()).args(["lint", "--only-user-data", "deployment.yaml"]).assert().code(0);
+}
