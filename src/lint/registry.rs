@@ -52,6 +52,7 @@ pub static RULES: &[Rule] = rules![
     ca_not_pem,
     newer_than_ami,
     containerd_schema,
+    containerd_toml,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

@@ -61,3 +61,28 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{LintOptions, lint};
+    use crate::{Source, Target};
+
+    fn messages(toml: &str) -> Vec<String> {
+        let indented: String = toml.lines().map(|l| format!("      {l}\n")).collect();
+        let doc = format!(
+            "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  containerd:\n    config: |\n{indented}"
+        );
+        let r = lint(&Source::new("t", doc), &LintOptions { target: Target::Mng, ..Default::default() });
+        r.findings.iter().filter(|f| f.diagnostic.code == "NC221").map(|f| f.diagnostic.message.clone()).collect()
+    }
+
+    #[test]
+    fn v2_keys_mixed_keys_and_v3_keys() {
+        let v2 = "[plugins.\"io.containerd.grpc.v1.cri\".registry]\nconfig_path = \"/etc/containerd/certs.d\"";
+        let v3 = "[plugins.\"io.containerd.cri.v1.images\".registry]\nconfig_path = \"/etc/containerd/certs.d\"";
+        assert!(messages(v2)[0].contains("schema v2"));
+        assert!(messages(&format!("{v2}\n{v3}"))[0].contains("mixes schema v2"));
+        assert!(messages(v3).is_empty());
+        assert!(messages("not = [toml").is_empty(), "invalid TOML is NC222's finding");
+    }
+}
