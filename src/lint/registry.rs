@@ -59,6 +59,7 @@ pub static RULES: &[Rule] = rules![
     mount_over_state,
     local_storage_paths,
     al2_environment,
+    al2_only_command,
 ];
 
 /// A rule by code (`NC205`) or name (`unknown-field`), case-insensitively.

@@ -2,6 +2,7 @@
 //! `NC2xx` NodeConfig documents, `AL3xx` AL2 leftovers.
 
 pub mod al2_environment;
+pub mod al2_only_command;
 pub mod api_version;
 pub mod bootstrap_sh_call;
 pub mod ca_not_pem;
