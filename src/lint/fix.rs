@@ -75,6 +75,17 @@ mod tests {
     }
 
     #[test]
+    fn mime_repair_keeps_crlf_line_endings() {
+        let text = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"//\"\r\n\r\n--//\r\nContent-Type: text/x-shellscript\r\n#!/bin/bash\r\necho hi\r\n";
+        let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
+        let fixed = fix(&Source::new("a", text), &opts).unwrap();
+        assert_eq!(fixed.applied, ["UD102", "UD104"]);
+        let out = String::from_utf8(fixed.bytes).unwrap();
+        assert_eq!(out, text.replace("shellscript\r\n#!", "shellscript\r\n\r\n#!") + "--//--\r\n");
+        assert!(!out.replace("\r\n", "").contains('\n'), "no bare LF introduced");
+    }
+
+    #[test]
     fn never_edits_inside_encoded_user_data() {
         use base64::Engine as _;
         let text = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  featureGates: {A: on}\n";
