@@ -5,9 +5,8 @@
 //! because no fix creates another).
 
 use crate::diagnostic::Fix;
-use crate::lint::{LintOptions, lint};
+use crate::lint::{LintOptions, lint_with_envelope};
 use crate::source::Source;
-use crate::userdata::Envelope;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Fixed {
@@ -23,8 +22,7 @@ pub fn fix(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     if std::str::from_utf8(&source.bytes).is_ok_and(|t| crate::userdata::embedded::extract(&source.name, t).is_some()) {
         return None;
     }
-    let report = lint(source, opts);
-    let env = Envelope::parse(&source.bytes, &opts.limits);
+    let (env, report) = lint_with_envelope(source, opts);
     if !env.encoding.is_identity() {
         return None;
     }

@@ -76,6 +76,21 @@ impl Doc<'_> {
         let (s, e) = if key { ns.key.unwrap_or(ns.value) } else { ns.value };
         Some(Span::part(self.part.index, s, e))
     }
+
+    /// [`Doc::span_of`], falling back to the start of the part.
+    pub fn span_or_start(&self, pointer: &str, key: bool) -> Span {
+        self.span_of(pointer, key).unwrap_or(Span::part(self.part.index, 0, 0))
+    }
+
+    /// The first occurrence of `needle` inside the value at `pointer` (a block scalar keeps
+    /// each line verbatim after its indentation), else the whole value.
+    pub fn span_within(&self, pointer: &str, needle: &str) -> Span {
+        let value = self.span_or_start(pointer, false);
+        (!needle.is_empty())
+            .then(|| self.text.ok()?.get(value.start..)?.find(needle))
+            .flatten()
+            .map_or(value, |at| Span::part(self.part.index, value.start + at, value.start + at + needle.len()))
+    }
 }
 
 pub struct Context<'a> {
@@ -147,6 +162,11 @@ impl<'a> Context<'a> {
 
 /// Lints one input.
 pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
+    lint_with_envelope(source, opts).1
+}
+
+/// [`lint`], also returning the envelope it read (for `fix`, which maps spans through it).
+pub(crate) fn lint_with_envelope(source: &Source, opts: &LintOptions) -> (Envelope, FileReport) {
     let env = Envelope::parse(&source.bytes, &opts.limits);
     let mut cx = Context::new(source, &env, opts.target);
     cx.ami_release = opts.ami_release;
@@ -156,7 +176,8 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
     }
     suppress::apply(&env, &mut diags);
     opts.rules.apply(&mut diags);
-    resolve(source, &env, diags)
+    let report = resolve(source, &env, diags);
+    (env, report)
 }
 
 /// Lints a file the way the CLI does: user data embedded in a Terraform or CloudFormation file

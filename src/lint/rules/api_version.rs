@@ -16,7 +16,7 @@ apiVersion, and that discards all user-data NodeConfig (docs §2.4): a one-chara
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Some(obj) = doc.value().and_then(|v| v.as_object()) else { continue };
-        let mut fix = None;
+        let mut near_miss = None;
         let (msg, span) = match obj.get("apiVersion") {
             None => (
                 format!("{} has no `apiVersion`: nodeadm cannot decode it", cx.where_(doc.part)),
@@ -28,7 +28,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 let close = s.starts_with("node.eks.aws/") || crate::suggest::did_you_mean(&s, [API_VERSION]).is_some();
                 // Only a near miss is fixed: a document that is something else stays as it is.
                 if close {
-                    fix = doc.span_of("/apiVersion", false).map(|sp| (sp, s.clone()));
+                    near_miss = Some(s.clone());
                 }
                 let hint = if s.starts_with("node.eks.aws/") {
                     format!("`{s}` does not exist; the only NodeConfig version is {API_VERSION}")
@@ -45,7 +45,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_span(span.unwrap_or(Span::part(doc.part.index, 0, 0)))
                 .with_part(cx.part_index(doc.part))
                 .with_pointer("/apiVersion");
-        if let Some((sp, old)) = fix {
+        if let (Some(old), Some(sp)) = (near_miss, span) {
             d = d.with_fix(sp, old, API_VERSION);
         }
         out.push(d);

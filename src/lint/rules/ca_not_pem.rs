@@ -2,7 +2,7 @@
 //! `/etc/kubernetes/pki/ca.crt` unchanged (docs §1.2); the kubelet reads that file as a PEM
 //! bundle. Anything else decodes fine and then fails TLS to the API server at boot.
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 use base64::Engine as _;
 
@@ -70,7 +70,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_help(
                     "use `aws eks describe-cluster --query cluster.certificateAuthority.data --output text` as it is",
                 )
-                .with_span(doc.span_of(pointer, false).unwrap_or(Span::part(doc.part.index, 0, 0)))
+                .with_span(doc.span_or_start(pointer, false))
                 .with_part(cx.part_index(doc.part))
                 .with_pointer(pointer),
         );

@@ -4,7 +4,7 @@
 //! plugin tables in a v3 config are ignored, v3 keys on containerd 1.7 fail with `failed to get
 //! config template version` (docs §1.3).
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 
 pub const META: RuleMeta = RuleMeta {
@@ -46,13 +46,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 "`plugins.\"{V2}\"` is containerd config schema v2: containerd 2.x (AMIs for Kubernetes 1.30+) ignores it"
             )
         };
-        let block = doc.span_of("/spec/containerd/config", false).unwrap_or(Span::part(doc.part.index, 0, 0));
-        // Point at the first v2 table header inside the block scalar when it is there verbatim.
-        let span = doc
-            .text
-            .ok()
-            .and_then(|t| t.get(block.start..)?.find(V2))
-            .map_or(block, |at| Span::part(doc.part.index, block.start + at, block.start + at + V2.len()));
+        // Point at the first v2 table header inside the block scalar.
+        let span = doc.span_within("/spec/containerd/config", V2);
         out.push(
             Diagnostic::new(&META, message)
                 .with_help("use the v3 plugin names `io.containerd.cri.v1.images` / `io.containerd.cri.v1.runtime`")

@@ -1,7 +1,7 @@
 //! NC222: nodeadm parses `containerd.config` as TOML to merge it over its generated config; a
 //! parse error fails that merge and the node does not join (docs §1.3).
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 
 pub const META: RuleMeta = RuleMeta {
@@ -25,15 +25,11 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue; // checked once rendered
         }
         let Err(e) = text.parse::<toml::Table>() else { continue };
-        let block = doc.span_of("/spec/containerd/config", false).unwrap_or(Span::part(doc.part.index, 0, 0));
-        // The TOML line at fault, found verbatim inside the block scalar when it is there.
+        // The TOML line at fault, inside the block scalar.
         let at = e.span().map_or(0, |s| s.start).min(text.len());
         let line_no = text[..at].matches('\n').count();
         let line = text.lines().nth(line_no).unwrap_or_default().trim();
-        let span = (!line.is_empty())
-            .then(|| doc.text.ok().and_then(|t| t.get(block.start..)?.find(line)))
-            .flatten()
-            .map_or(block, |i| Span::part(doc.part.index, block.start + i, block.start + i + line.len()));
+        let span = doc.span_within("/spec/containerd/config", line);
         out.push(
             Diagnostic::new(
                 &META,

@@ -12,8 +12,7 @@ pub fn items<'a>(cx: &'a Context) -> Vec<(usize, usize, &'a str, Span)> {
         };
         for (i, f) in flags.iter().enumerate() {
             if let Some(s) = f.as_str() {
-                let span =
-                    doc.span_of(&format!("/spec/kubelet/flags/{i}"), false).unwrap_or(Span::part(doc.part.index, 0, 0));
+                let span = doc.span_or_start(&format!("/spec/kubelet/flags/{i}"), false);
                 out.push((di, i, s, span));
             }
         }

@@ -1,5 +1,5 @@
 #[cfg_attr(not(feature = "schema"), allow(unused_imports))]
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 
 pub const META: RuleMeta = RuleMeta {
@@ -29,7 +29,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut d = Diagnostic::new(&META, f.message.clone())
-            .with_span(doc.span_of(&f.pointer, false).unwrap_or(Span::part(doc.part.index, 0, 0)))
+            .with_span(doc.span_or_start(&f.pointer, false))
             .with_part(cx.part_index(doc.part))
             .with_pointer(f.pointer.clone());
         if let Some(s) = suggestion {

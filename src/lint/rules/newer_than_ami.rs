@@ -4,7 +4,7 @@
 //! not happen; an unknown enum value fails validation. Only checked when the AMI release is
 //! known (`--ami-release`, or `ami-release` in `.eks-userdata.toml`).
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 use crate::nodeconfig::since;
 
@@ -39,7 +39,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     format!("{what} needs AMI release v{since} or later; this user data is for v{ami}"),
                 )
                 .with_help(format!("use an AMI from v{since} on, or remove it"))
-                .with_span(doc.span_of(&pointer, true).unwrap_or(Span::part(doc.part.index, 0, 0)))
+                .with_span(doc.span_or_start(&pointer, true))
                 .with_part(cx.part_index(doc.part))
                 .with_pointer(pointer),
             );

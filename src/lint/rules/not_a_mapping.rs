@@ -1,4 +1,4 @@
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 use serde_json::Value;
 
@@ -26,7 +26,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         out.push(
             Diagnostic::new(&META, format!("{} {what}: nodeadm cannot decode it as a NodeConfig", cx.where_(doc.part)))
                 .with_help("write `apiVersion: node.eks.aws/v1alpha1`, `kind: NodeConfig` and a `spec` mapping, or change the part's Content-Type")
-                .with_span(doc.span_of("", false).unwrap_or(Span::part(doc.part.index, 0, 0)))
+                .with_span(doc.span_or_start("", false))
                 .with_part(cx.part_index(doc.part)),
         );
     }

@@ -1,4 +1,4 @@
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::rules::missing_cluster_field::merged;
 use crate::lint::{Context, RuleMeta};
 use serde_json::Value;
@@ -30,7 +30,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     out.push(
         Diagnostic::new(&META, "`enableOutpost` is true but `spec.cluster.id` is not set: nodeadm fails with \"cluster ID must be provided for outposts\"")
             .with_help("set `spec.cluster.id` to the Outpost cluster ID from DescribeCluster")
-            .with_span(doc.span_of("/spec/cluster/enableOutpost", true).unwrap_or(Span::part(doc.part.index, 0, 0)))
+            .with_span(doc.span_or_start("/spec/cluster/enableOutpost", true))
             .with_part(cx.part_index(doc.part))
             .with_pointer("/spec/cluster/id"),
     );

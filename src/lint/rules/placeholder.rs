@@ -4,7 +4,7 @@
 //! fills it in.
 
 use crate::al2::template::literal_placeholder;
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 use serde_json::Value;
 
@@ -42,7 +42,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_help("put the real value here, or a template variable")
-                .with_span(doc.span_of(&pointer, false).unwrap_or(Span::part(doc.part.index, 0, 0)))
+                .with_span(doc.span_or_start(&pointer, false))
                 .with_part(cx.part_index(doc.part))
                 .with_pointer(pointer.clone()),
             );

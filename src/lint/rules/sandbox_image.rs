@@ -1,7 +1,7 @@
 //! NC216: the AL2023 AMI caches its pause image locally and containerd has no ECR credentials
 //! (docs §4.3), so overriding the sandbox image trades a working default for a boot-time pull.
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::{Context, RuleMeta};
 
 pub const META: RuleMeta = RuleMeta {
@@ -31,12 +31,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             }
             let key = line.split('=').next().unwrap_or_default().trim().trim_matches(['"', '\'']);
             if line.contains('=') && (key == "sandbox_image" || (in_pinned && key == "sandbox")) {
-                let block = doc.span_of("/spec/containerd/config", false).unwrap_or(Span::part(doc.part.index, 0, 0));
-                // A block scalar keeps each line verbatim after its indentation: point at it.
-                let span =
-                    doc.text.ok().and_then(|t| t.get(block.start..)?.find(line)).map_or(block, |at| {
-                        Span::part(doc.part.index, block.start + at, block.start + at + line.len())
-                    });
+                let span = doc.span_within("/spec/containerd/config", line);
                 out.push(
                     Diagnostic::new(&META, format!("`{line}` overrides the AMI's pre-cached pause image: every node pulls it at boot, and an ECR image cannot be pulled"))
                         .with_help("remove it; the AMI's `localhost/kubernetes/pause` needs no pull")
