@@ -71,10 +71,16 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
 }
 
-/// Replace the bytes at `span` with `replacement`, but only if they still read `expect` (so a
-/// fix never lands on text the finding was not about).
+/// A rewrite made of one or more edits, applied all together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
+    pub edits: Vec<Edit>,
+}
+
+/// Replace the bytes at `span` with `replacement`, but only if they still read `expect` (so a
+/// fix never lands on text the finding was not about). An empty span inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
     pub span: Span,
     pub expect: String,
     pub replacement: String,
@@ -94,8 +100,12 @@ impl Diagnostic {
             fix: None,
         }
     }
-    pub fn with_fix(mut self, span: Span, expect: impl Into<String>, replacement: impl Into<String>) -> Self {
-        self.fix = Some(Fix { span, expect: expect.into(), replacement: replacement.into() });
+    pub fn with_fix(self, span: Span, expect: impl Into<String>, replacement: impl Into<String>) -> Self {
+        self.with_edits(vec![Edit { span, expect: expect.into(), replacement: replacement.into() }])
+    }
+    /// A fix of several edits (a move: delete here, insert there).
+    pub fn with_edits(mut self, edits: Vec<Edit>) -> Self {
+        self.fix = (!edits.is_empty()).then_some(Fix { edits });
         self
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

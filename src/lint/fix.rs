@@ -4,9 +4,11 @@
 //! text, and fixes never overlap (the first by position wins; a second pass is not needed
 //! because no fix creates another).
 
-use crate::diagnostic::Fix;
 use crate::lint::{LintOptions, lint_with_envelope};
 use crate::source::Source;
+
+/// An edit placed in the input: start, end, replacement.
+type Placed<'a> = (usize, usize, &'a str);
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Fixed {
@@ -26,35 +28,50 @@ pub fn fix(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     if !env.encoding.is_identity() {
         return None;
     }
-    let mut edits: Vec<(usize, usize, &Fix, &'static str)> = report
+    // Each fix's edits, mapped to the input and checked against it; a fix with one edit that
+    // does not land is dropped whole.
+    let mut fixes: Vec<(Vec<Placed>, &'static str)> = report
         .findings
         .iter()
         .filter_map(|f| {
             let fix = f.diagnostic.fix.as_ref()?;
-            let span = env.to_payload_span(fix.span)?;
-            (source.bytes.get(span.start..span.end)? == fix.expect.as_bytes()).then_some((
-                span.start,
-                span.end,
-                fix,
-                f.diagnostic.code,
-            ))
+            let edits = fix
+                .edits
+                .iter()
+                .map(|e| {
+                    let span = env.to_payload_span(e.span)?;
+                    (source.bytes.get(span.start..span.end)? == e.expect.as_bytes()).then_some((
+                        span.start,
+                        span.end,
+                        e.replacement.as_str(),
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some((edits, f.diagnostic.code))
         })
         .collect();
-    edits.sort_by_key(|e| (e.0, e.1));
-    let mut kept: Vec<(usize, usize, &Fix, &'static str)> = Vec::with_capacity(edits.len());
-    for e in edits {
-        if kept.last().is_none_or(|k| k.1 <= e.0) {
-            kept.push(e);
+    fixes.sort_by_key(|(edits, _)| edits.iter().map(|e| (e.0, e.1)).min());
+    let mut kept: Vec<Placed> = Vec::new();
+    let mut applied = Vec::new();
+    for (edits, code) in fixes {
+        // Touching is fine (an insert at the start of a deleted range); overlapping is not.
+        let clash = |a: &Placed, b: &Placed| a.0 < b.1 && b.0 < a.1;
+        if edits.iter().all(|e| kept.iter().all(|k| !clash(e, k))) {
+            kept.extend(edits);
+            applied.push(code);
         }
     }
     if kept.is_empty() {
         return None;
     }
+    // From the end backwards, and at one offset the deletion before the insert, so every
+    // offset still points into the original bytes.
+    kept.sort_by_key(|e| (e.0, e.0 != e.1, e.1));
     let mut bytes = source.bytes.clone();
-    for (start, end, fix, _) in kept.iter().rev() {
-        bytes.splice(*start..*end, fix.replacement.bytes());
+    for (start, end, replacement) in kept.iter().rev() {
+        bytes.splice(*start..*end, replacement.bytes());
     }
-    Some(Fixed { bytes, applied: kept.iter().map(|k| k.3).collect() })
+    Some(Fixed { bytes, applied })
 }
 
 #[cfg(test)]
@@ -90,5 +107,63 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(text);
         let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
         assert_eq!(fix(&Source::new("a", b64), &opts), None);
+    }
+
+    fn fixed(text: &str) -> Option<(String, Vec<&'static str>)> {
+        let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
+        fix(&Source::new("a", text), &opts).map(|f| (String::from_utf8(f.bytes).unwrap(), f.applied))
+    }
+
+    const HEAD: &str = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n";
+
+    #[test]
+    fn moves_kubelet_flags_into_config() {
+        // Into an existing block mapping; the flag that must stay, stays.
+        let text = format!(
+            "{HEAD}  kubelet:\n    config:\n      maxPods: 20\n    flags:\n      - --image-gc-high-threshold=80\n      - --node-labels=a=b\n      - --system-reserved-cgroup=/system\n"
+        );
+        let (out, applied) = fixed(&text).unwrap();
+        assert_eq!(applied, ["NC210"]);
+        assert_eq!(
+            out,
+            format!(
+                "{HEAD}  kubelet:\n    config:\n      imageGCHighThresholdPercent: 80\n      systemReservedCgroup: /system\n      maxPods: 20\n    flags:\n      - --node-labels=a=b\n"
+            )
+        );
+        assert_eq!(fixed(&out), None, "a second run changes nothing");
+
+        // No config yet, every flag moves: `flags:` goes and `config:` appears, CRLF kept.
+        let text = format!(
+            "{HEAD}  kubelet:\n    flags:\n      - --cpu-manager-policy=static\n      - --image-gc-low-threshold=60\n"
+        )
+        .replace('\n', "\r\n");
+        let (out, _) = fixed(&text).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "{HEAD}  kubelet:\n    config:\n      cpuManagerPolicy: static\n      imageGCLowThresholdPercent: 60\n"
+            )
+            .replace('\n', "\r\n")
+        );
+    }
+
+    #[test]
+    fn leaves_moves_that_would_change_meaning_or_shape() {
+        for text in [
+            // A map flag replaces nodeadm's map; in config it would merge.
+            format!("{HEAD}  kubelet:\n    flags:\n      - --kube-reserved=cpu=1\n"),
+            // Another part of the config already sets the key the flag overrode.
+            format!(
+                "{HEAD}  kubelet:\n    config:\n      imageGCHighThresholdPercent: 90\n    flags:\n      - --image-gc-high-threshold=80\n"
+            ),
+            // Flow style and comments between items: not a faithful line move.
+            format!("{HEAD}  kubelet:\n    flags: [--image-gc-high-threshold=80]\n"),
+            format!("{HEAD}  kubelet:\n    flags:\n      # why\n      - --image-gc-high-threshold=80\n"),
+            format!(
+                "{HEAD}  kubelet:\n    config: {{}}\n    flags:\n      - --image-gc-high-threshold=80\n      - --node-labels=a=b\n"
+            ),
+        ] {
+            assert_eq!(fixed(&text), None, "{text}");
+        }
     }
 }

@@ -53,6 +53,7 @@ pub static RULES: &[Rule] = rules![
     newer_than_ami,
     containerd_schema,
     containerd_toml,
+    max_pods_without_expression,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

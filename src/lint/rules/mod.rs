@@ -24,6 +24,7 @@ pub mod invalid_utf8;
 pub mod invalid_value;
 pub mod local_storage_paths;
 pub mod malformed_content_type;
+pub mod max_pods_without_expression;
 pub mod missing_blank_line;
 pub mod missing_boundary;
 pub mod missing_close_delimiter;
