@@ -152,7 +152,7 @@ fn main() {
         let source = Source::new(format!("f{i}"), f.clone());
         let t = Instant::now();
         let env = eks_userdata::userdata::Envelope::parse(&source.bytes, &opts.limits);
-        let cx = eks_userdata::lint::Context::new(&source, &env, opts.target);
+        let cx = eks_userdata::lint::Context::new(&source, &env, &opts);
         context += t.elapsed();
         for (r, rule) in eks_userdata::lint::RULES.iter().enumerate() {
             let mut out = Vec::new();

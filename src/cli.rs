@@ -86,6 +86,10 @@ pub struct LintArgs {
     /// fields newer than it are reported (NC220).
     #[arg(long, value_name = "RELEASE", value_parser = parse_ami_release)]
     pub ami_release: Option<u32>,
+    /// The node group's Kubernetes version (`1.29`): decides which containerd config schema
+    /// applies (NC221) [default: `kubernetes-version` in .eks-userdata.toml, else a current AMI].
+    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
+    pub kubernetes_version: Option<u32>,
     /// Use this settings file instead of the nearest .eks-userdata.toml above each file.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<String>,
@@ -269,6 +273,11 @@ pub struct PendingArgs {
     /// Arguments for the command (not available in this build yet).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     pub args: Vec<String>,
+}
+
+fn parse_kubernetes_version(s: &str) -> Result<u32, String> {
+    eks_userdata::lint::parse_kubernetes_version(s)
+        .ok_or_else(|| format!("`{s}` is not a Kubernetes version; write it as 1.29"))
 }
 
 fn parse_ami_release(s: &str) -> Result<u32, String> {

@@ -6,6 +6,7 @@
 //! ```toml
 //! target = "mng"                       # default for --target
 //! ami-release = "v20251007"            # default for --ami-release
+//! kubernetes-version = "1.29"          # default for --kubernetes-version
 //! ignore = ["UD116"]                   # codes or rule names, never reported
 //! [severity]
 //! kubelet-flag-not-config = "error"    # error | warning | info | off
@@ -39,6 +40,8 @@ struct Raw {
     target: Option<Spanned<String>>,
     #[serde(rename = "ami-release")]
     ami_release: Option<Spanned<String>>,
+    #[serde(rename = "kubernetes-version")]
+    kubernetes_version: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
@@ -54,6 +57,8 @@ struct RawPath {
     target: Option<Spanned<String>>,
     #[serde(rename = "ami-release")]
     ami_release: Option<Spanned<String>>,
+    #[serde(rename = "kubernetes-version")]
+    kubernetes_version: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
@@ -92,6 +97,8 @@ pub struct Settings {
     pub target: Option<Target>,
     /// `20251007` for `v20251007`.
     pub ami_release: Option<u32>,
+    /// The Kubernetes minor version, `29` for `1.29`.
+    pub kubernetes_version: Option<u32>,
     pub rules: RuleSettings,
 }
 
@@ -120,6 +127,7 @@ impl Config {
         let raw: Raw = toml::from_str(text).map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().to_owned()))?;
         let settings = |target: &Option<Spanned<String>>,
                         ami: &Option<Spanned<String>>,
+                        k8s: &Option<Spanned<String>>,
                         ignore: &[Spanned<String>],
                         severity: &BTreeMap<Spanned<String>, Spanned<String>>|
          -> Result<Settings, ConfigError> {
@@ -134,6 +142,12 @@ impl Config {
                 None => None,
                 Some(a) => Some(crate::lint::parse_ami_release(a.get_ref()).ok_or_else(|| {
                     invalid(a.span(), format!("`{}` is not an AMI release; write it as `v20251007`", a.get_ref()))
+                })?),
+            };
+            let kubernetes_version = match k8s {
+                None => None,
+                Some(k) => Some(crate::lint::parse_kubernetes_version(k.get_ref()).ok_or_else(|| {
+                    invalid(k.span(), format!("`{}` is not a Kubernetes version; write it as `1.29`", k.get_ref()))
                 })?),
             };
             let code = |s: &Spanned<String>| {
@@ -166,13 +180,18 @@ impl Config {
                 };
                 rules.severity.insert(code(k)?, level);
             }
-            Ok(Settings { target, ami_release, rules })
+            Ok(Settings { target, ami_release, kubernetes_version, rules })
         };
-        let base = settings(&raw.target, &raw.ami_release, &raw.ignore, &raw.severity)?;
+        let base = settings(&raw.target, &raw.ami_release, &raw.kubernetes_version, &raw.ignore, &raw.severity)?;
         let paths = raw
             .paths
             .iter()
-            .map(|p| Ok((p.glob.get_ref().clone(), settings(&p.target, &p.ami_release, &p.ignore, &p.severity)?)))
+            .map(|p| {
+                Ok((
+                    p.glob.get_ref().clone(),
+                    settings(&p.target, &p.ami_release, &p.kubernetes_version, &p.ignore, &p.severity)?,
+                ))
+            })
             .collect::<Result<_, ConfigError>>()?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Config { path: path.to_path_buf(), dir, base, paths })
@@ -192,6 +211,9 @@ impl Config {
                 }
                 if s.ami_release.is_some() {
                     out.ami_release = s.ami_release;
+                }
+                if s.kubernetes_version.is_some() {
+                    out.kubernetes_version = s.kubernetes_version;
                 }
                 out.rules.merge(&s.rules);
             }
@@ -289,6 +311,11 @@ mod tests {
         let k = c.settings_for(Path::new("/repo/karpenter/x/b.yaml"));
         assert_eq!(k.target, Some(Target::Karpenter));
         assert_eq!(k.rules.severity.get("NC210"), Some(&None));
+        let v =
+            parse("kubernetes-version = \"1.29\"\n[[paths]]\nglob = \"new/**\"\nkubernetes-version = \"v1.33.2\"\n")
+                .unwrap();
+        assert_eq!(v.settings_for(Path::new("/repo/old/a.yaml")).kubernetes_version, Some(29));
+        assert_eq!(v.settings_for(Path::new("/repo/new/a.yaml")).kubernetes_version, Some(33));
     }
 
     #[test]
@@ -301,6 +328,8 @@ mod tests {
         assert!(e.contains("unknown target `managed`; targets are self-managed, mng"), "{e}");
         let e = parse("ami-release = \"latest\"\n").unwrap_err().to_string();
         assert!(e.starts_with("cfg.toml:1:15: `latest` is not an AMI release"), "{e}");
+        let e = parse("[[paths]]\nglob = \"*\"\nkubernetes-version = \"2.1\"\n").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:3:22: `2.1` is not a Kubernetes version"), "{e}");
         let e = parse("[severity]\nNC210 = \"fatal\"\n").unwrap_err().to_string();
         assert!(e.starts_with("cfg.toml:2:9: unknown severity `fatal`"), "{e}");
     }

@@ -75,6 +75,7 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
         limits: Limits { max_decoded: args.max_decoded_bytes },
         rules: settings.rules,
         ami_release: args.ami_release.or(settings.ami_release),
+        kubernetes_version: args.kubernetes_version.or(settings.kubernetes_version),
     }
 }
 

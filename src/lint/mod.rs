@@ -39,6 +39,16 @@ pub struct LintOptions {
     pub rules: crate::config::RuleSettings,
     /// The AMI release the user data will boot on (`20251007` for `v20251007`), if known.
     pub ami_release: Option<u32>,
+    /// The node group's Kubernetes minor version (`29` for 1.29), if known.
+    pub kubernetes_version: Option<u32>,
+}
+
+/// The minor version in `1.29` (or `v1.29`, `1.29.3`); only Kubernetes 1.x exists.
+pub fn parse_kubernetes_version(s: &str) -> Option<u32> {
+    let mut it = s.trim().trim_start_matches('v').split('.');
+    let (major, minor) = (it.next()?, it.next()?);
+    let patch_ok = it.next().is_none_or(|p| p.parse::<u32>().is_ok()) && it.next().is_none();
+    (major == "1" && patch_ok).then(|| minor.parse().ok()).flatten().filter(|m| (1..100).contains(m))
 }
 
 /// The release date in an AMI release (`v20251007`) or AMI name
@@ -97,8 +107,8 @@ pub struct Context<'a> {
     pub source: &'a Source,
     pub env: &'a Envelope,
     pub target: Target,
-    /// From `LintOptions::ami_release`; set after construction.
     pub ami_release: Option<u32>,
+    pub kubernetes_version: Option<u32>,
     pub docs: Vec<Doc<'a>>,
     #[cfg(feature = "schema")]
     pub schema: Vec<(usize, crate::nodeconfig::schema::SchemaFinding)>,
@@ -107,7 +117,7 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(source: &'a Source, env: &'a Envelope, target: Target) -> Self {
+    pub fn new(source: &'a Source, env: &'a Envelope, opts: &LintOptions) -> Self {
         let docs: Vec<Doc<'a>> = env
             .nodeconfig_parts()
             // A body that failed to decode has its own finding; its bytes mean nothing.
@@ -141,8 +151,9 @@ impl<'a> Context<'a> {
         Context {
             source,
             env,
-            target,
-            ami_release: None,
+            target: opts.target,
+            ami_release: opts.ami_release,
+            kubernetes_version: opts.kubernetes_version,
             docs,
             #[cfg(feature = "schema")]
             schema,
@@ -168,8 +179,7 @@ pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
 /// [`lint`], also returning the envelope it read (for `fix`, which maps spans through it).
 pub(crate) fn lint_with_envelope(source: &Source, opts: &LintOptions) -> (Envelope, FileReport) {
     let env = Envelope::parse(&source.bytes, &opts.limits);
-    let mut cx = Context::new(source, &env, opts.target);
-    cx.ami_release = opts.ami_release;
+    let cx = Context::new(source, &env, opts);
     let mut diags = Vec::new();
     for rule in RULES {
         (rule.check)(&cx, &mut diags);

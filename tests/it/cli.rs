@@ -86,6 +86,16 @@ fn bad_usage_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("invalid value 'xml'"));
     bin().args(["lint", "--target", "eks"]).assert().code(2);
+    bin()
+        .args(["lint", "--kubernetes-version", "129", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`129` is not a Kubernetes version; write it as 1.29"));
+    bin()
+        .args(["lint", "--ami-release", "latest", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not an AMI release"));
     bin().arg("frobnicate").assert().code(2);
     bin().assert().code(2);
 }

@@ -9,12 +9,19 @@ use eks_userdata::{Source, Target};
 use std::collections::BTreeSet;
 
 /// Lints a fixture with the settings the CLI would find for it (`fixtures/old-ami/` has an
-/// `.eks-userdata.toml`; the other directories have none).
+/// `.eks-userdata.toml` with an AMI release and a Kubernetes version; the other directories
+/// have none).
 fn run(path: &str, target: Target) -> FileReport {
     let file = root().join(path);
     let bytes = std::fs::read(&file).unwrap();
     let settings = Discovery::default().for_file(&file).unwrap().map(|c| c.settings_for(&file)).unwrap_or_default();
-    let opts = LintOptions { target, ami_release: settings.ami_release, rules: settings.rules, ..Default::default() };
+    let opts = LintOptions {
+        target,
+        ami_release: settings.ami_release,
+        kubernetes_version: settings.kubernetes_version,
+        rules: settings.rules,
+        ..Default::default()
+    };
     lint(&Source::new(path, bytes), &opts)
 }
 

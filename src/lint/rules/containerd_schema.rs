@@ -1,6 +1,7 @@
 //! NC221: nodeadm deep-merges `containerd.config` over the config it generates for the AMI's
 //! containerd (docs §1.2): schema version 2 for containerd 1.7 (Kubernetes 1.28–1.29 AMIs),
-//! version 3 for containerd 2.x (every current AMI). Keys of the other schema do not apply: v2
+//! version 3 for containerd 2.x (every AMI from Kubernetes 1.30). Without a known Kubernetes
+//! version a current AMI is assumed. Keys of the other schema do not apply: v2
 //! plugin tables in a v3 config are ignored, v3 keys on containerd 1.7 fail with `failed to get
 //! config template version` (docs §1.3).
 
@@ -11,49 +12,68 @@ pub const META: RuleMeta = RuleMeta {
     code: "NC221",
     name: "containerd-config-schema",
     severity: Severity::Warning,
-    summary: "`containerd.config` uses containerd config schema v2 keys",
+    summary: "`containerd.config` uses keys of the other containerd config schema",
     explanation: "`spec.containerd.config` is merged into the config nodeadm generates for the \
 AMI's containerd, not used on its own (docs §1.2). AL2023 AMIs for Kubernetes 1.30 and later run \
 containerd 2.x with config schema version 3, where the v2 CRI plugin table \
 `plugins.\"io.containerd.grpc.v1.cri\"` means nothing: its settings (registry mirrors, \
-`sandbox_image`, runtimes) are silently ignored. Only the 1.28 and 1.29 AMIs (containerd 1.7) \
-read v2 keys, and they fail on v3 keys. Mixing both in one config is wrong on every AMI.\n\nFix: \
-use the v3 plugin names (`io.containerd.cri.v1.images`, `io.containerd.cri.v1.runtime`); \
-`eks-userdata convert` migrates AL2 configs.",
+`sandbox_image`, runtimes) are silently ignored. The 1.28 and 1.29 AMIs run containerd 1.7, which \
+reads schema v2 and fails on v3 keys (`failed to get config template version`). Mixing both in \
+one config is wrong on every AMI. The finding is an error where containerd cannot start (v3 keys \
+on containerd 1.7), a warning where settings are silently ignored. A top-level `version` that disagrees with the AMI counts too.\n\n\
+Without `--kubernetes-version` (or `kubernetes-version` in .eks-userdata.toml) the rule assumes a \
+current AMI (containerd 2.x); with 1.28 or 1.29 it reports v3 keys instead.\n\nFix: on current \
+AMIs use the v3 plugin names (`io.containerd.cri.v1.images`, `io.containerd.cri.v1.runtime`); on \
+1.28/1.29 AMIs keep v2 until the node group is upgraded. `eks-userdata convert` migrates AL2 \
+configs.",
 };
 
 const V2: &str = "io.containerd.grpc.v1.cri";
 const V3: &[&str] = &["io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"];
+/// The newest Kubernetes minor whose AL2023 AMIs run containerd 1.7 (docs §1.3, §5.1).
+const LAST_CONTAINERD_1_7: u32 = 29;
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    let old_ami = cx.kubernetes_version.filter(|m| *m <= LAST_CONTAINERD_1_7);
     for doc in &cx.docs {
         let Some(text) = doc.value().and_then(|v| v.pointer("/spec/containerd/config")).and_then(|v| v.as_str()) else {
             continue;
         };
         let Ok(table) = text.parse::<toml::Table>() else { continue };
-        let Some(plugins) = table.get("plugins").and_then(|p| p.as_table()) else { continue };
-        let v2 = plugins.contains_key(V2);
-        let v3 = V3.iter().any(|k| plugins.contains_key(*k));
-        if !v2 {
-            continue;
-        }
-        let message = if v3 {
-            format!(
-                "`containerd.config` mixes schema v2 (`plugins.\"{V2}\"`) and v3 keys: one of them is wrong on every AMI"
-            )
-        } else {
-            format!(
-                "`plugins.\"{V2}\"` is containerd config schema v2: containerd 2.x (AMIs for Kubernetes 1.30+) ignores it"
-            )
+        let plugins = table.get("plugins").and_then(|p| p.as_table());
+        let version = table.get("version").and_then(|v| v.as_integer());
+        let v2_key = plugins.is_some_and(|p| p.contains_key(V2));
+        let v3_key = V3.iter().find(|k| plugins.is_some_and(|p| p.contains_key(**k)));
+        let (message, needle, help) = match (old_ami, v2_key || version == Some(2), v3_key.is_some() || version == Some(3)) {
+            (_, true, true) => (
+                format!("`containerd.config` mixes schema v2 (`plugins.\"{V2}\"`, `version = 2`) and v3 keys: one of them is wrong on every AMI"),
+                if v2_key { V2 } else { "version" },
+                "keep one schema: v3 on current AMIs, v2 only on Kubernetes 1.28/1.29 AMIs".to_string(),
+            ),
+            (None, true, false) => (
+                if v2_key {
+                    format!("`plugins.\"{V2}\"` is containerd config schema v2: containerd 2.x (AMIs for Kubernetes 1.30+) ignores it")
+                } else {
+                    "`version = 2` asks containerd 2.x (AMIs for Kubernetes 1.30+) for the old schema over nodeadm's v3 config".to_string()
+                },
+                if v2_key { V2 } else { "version" },
+                "use the v3 plugin names `io.containerd.cri.v1.images` / `io.containerd.cri.v1.runtime`; for a 1.28/1.29 node group pass --kubernetes-version".to_string(),
+            ),
+            (Some(minor), false, true) => (
+                format!("`{}` is containerd config schema v3: the Kubernetes 1.{minor} AMI runs containerd 1.7, which fails on it", v3_key.copied().unwrap_or("version = 3")),
+                v3_key.copied().unwrap_or("version"),
+                format!("use the v2 table `plugins.\"{V2}\"` until the node group runs Kubernetes 1.30 or later"),
+            ),
+            _ => continue,
         };
-        // Point at the first v2 table header inside the block scalar.
-        let span = doc.span_within("/spec/containerd/config", V2);
-        out.push(
-            Diagnostic::new(&META, message)
-                .with_help("use the v3 plugin names `io.containerd.cri.v1.images` / `io.containerd.cri.v1.runtime`")
-                .with_span(span)
-                .with_part(cx.part_index(doc.part)),
-        );
+        // Point at the first offending key inside the block scalar.
+        let span = doc.span_within("/spec/containerd/config", needle);
+        let mut d = Diagnostic::new(&META, message).with_help(help).with_span(span).with_part(cx.part_index(doc.part));
+        // Ignored keys lose settings; keys containerd 1.7 cannot read stop it from starting.
+        if old_ami.is_some() && v3_key.is_some() {
+            d.severity = Severity::Error;
+        }
+        out.push(d);
     }
 }
 
@@ -63,11 +83,18 @@ mod tests {
     use crate::{Source, Target};
 
     fn messages(toml: &str) -> Vec<String> {
+        messages_on(toml, None)
+    }
+
+    fn messages_on(toml: &str, kubernetes_version: Option<u32>) -> Vec<String> {
         let indented: String = toml.lines().map(|l| format!("      {l}\n")).collect();
         let doc = format!(
             "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  containerd:\n    config: |\n{indented}"
         );
-        let r = lint(&Source::new("t", doc), &LintOptions { target: Target::Mng, ..Default::default() });
+        let r = lint(
+            &Source::new("t", doc),
+            &LintOptions { target: Target::Mng, kubernetes_version, ..Default::default() },
+        );
         r.findings.iter().filter(|f| f.diagnostic.code == "NC221").map(|f| f.diagnostic.message.clone()).collect()
     }
 
@@ -79,5 +106,16 @@ mod tests {
         assert!(messages(&format!("{v2}\n{v3}"))[0].contains("mixes schema v2"));
         assert!(messages(v3).is_empty());
         assert!(messages("not = [toml").is_empty(), "invalid TOML is NC222's finding");
+        assert!(messages("version = 2")[0].contains("`version = 2`"));
+        // A 1.29 AMI runs containerd 1.7: v2 is right there and v3 is the finding.
+        assert!(messages_on(v2, Some(29)).is_empty());
+        assert!(
+            messages_on(v3, Some(29))[0].contains("Kubernetes 1.29 AMI runs containerd 1.7"),
+            "{:?}",
+            messages_on(v3, Some(29))
+        );
+        assert!(messages_on(&format!("{v2}\n{v3}"), Some(28))[0].contains("mixes"));
+        assert!(messages_on(v3, Some(30)).is_empty());
+        assert!(messages_on(v2, Some(33))[0].contains("schema v2"));
     }
 }
