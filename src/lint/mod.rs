@@ -199,21 +199,15 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
     let host = LineIndex::new(&source.bytes);
     let mut findings = Vec::new();
     for piece in pieces {
-        let inner = LineIndex::new(piece.text.as_bytes());
         let piece_opts = LintOptions { target: piece.target.unwrap_or(opts.target), ..opts.clone() };
         let report = lint(&Source::new(&source.name, piece.text.as_bytes()), &piece_opts);
         for mut f in report.findings {
             if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
-                let host_byte = |line: usize, byte: usize| {
-                    let in_line = byte.saturating_sub(inner.line_start(line));
-                    host.line_start(line + piece.line) + piece.indent + in_line
-                };
-                loc.byte_start = host_byte(loc.line, loc.byte_start);
-                loc.byte_end = host_byte(loc.end_line, loc.byte_end);
-                loc.line += piece.line;
-                loc.end_line += piece.line;
-                loc.column += piece.indent;
-                loc.end_column += piece.indent;
+                let at = |b: usize| piece.offsets.get(b).or(piece.offsets.last()).copied().unwrap_or(0);
+                loc.byte_start = at(loc.byte_start);
+                loc.byte_end = at(loc.byte_end).max(loc.byte_start);
+                (loc.line, loc.column) = host.locate(&source.bytes, loc.byte_start);
+                (loc.end_line, loc.end_column) = host.locate(&source.bytes, loc.byte_end);
                 f.source_line = Some(String::from_utf8_lossy(host.line_text(&source.bytes, loc.line)).into_owned());
             }
             f.diagnostic.message = format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);

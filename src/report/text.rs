@@ -6,6 +6,9 @@ use super::{FileReport, Finding};
 use crate::diagnostic::Severity;
 use std::fmt::Write as _;
 
+/// Characters of a source line shown at most.
+const WINDOW: usize = 160;
+
 fn finding(out: &mut String, path: &str, f: &Finding) {
     let d = &f.diagnostic;
     let head = match &f.location {
@@ -17,11 +20,17 @@ fn finding(out: &mut String, path: &str, f: &Finding) {
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         // Never echo control characters (escape sequences in a hostile file) to a terminal.
-        let shown: String =
-            line.chars().take(160).map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
+        let chars: Vec<char> =
+            line.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
+        // A long line (minified JSON, a CloudFormation string) is shown as a window around the
+        // column, so the caret stays under the bytes it is about.
+        let skip = if l.column > WINDOW - 40 { l.column - 1 - 40 } else { 0 };
+        let window: String = chars.iter().skip(skip).take(WINDOW).collect();
+        let shown = if skip > 0 { format!("…{window}") } else { window };
+        let column = l.column - skip + usize::from(skip > 0);
         let width = if l.end_line == l.line { l.end_column.saturating_sub(l.column).max(1) } else { 1 };
-        let width = width.min(shown.chars().count().saturating_sub(l.column - 1).max(1));
-        let lead: String = shown.chars().take(l.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let width = width.min(shown.chars().count().saturating_sub(column - 1).max(1));
+        let lead: String = shown.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let _ = writeln!(out, "{pad} |");
         let _ = writeln!(out, "{num} | {shown}");
         let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width));

@@ -4,13 +4,20 @@
 //!   closing marker stands alone on its line.
 //! - CloudFormation `UserData` block scalars in YAML templates (`UserData: Fn::Base64: !Sub |`,
 //!   `UserData: !Base64 |`): YAML strips the content indentation of a block scalar.
+//! - CloudFormation JSON templates: `"UserData"` as `Fn::Base64` of a string, of `Fn::Sub` (a
+//!   string, or `[string, variables]`), or of `Fn::Join` with its delimiter; other intrinsic
+//!   functions inside a join (`Ref`, `Fn::GetAtt`, …) are opaque `${…}` values, like the
+//!   `${…}` a `Fn::Sub` string already holds (CloudFormation intrinsic function reference).
 //! - Karpenter `EC2NodeClass` manifests (`spec.userData: |`). Karpenter appends its own
 //!   NodeConfig with the cluster section (docs/peers.md), so these pieces are linted with the
 //!   `karpenter` target whatever `--target` says.
 //!
 //! Only pieces that look like user data are taken (a NodeConfig, MIME, a script, cloud-config,
 //! or anything assigned to a `*user_data*` attribute); IAM policies and other heredocs are not.
-//! Each piece keeps where it sits in the host file, so findings point at the host's lines.
+//! Each piece keeps, for every byte, where it sits in the host file, so findings point at the
+//! host's lines and columns, through indentation that was stripped and escapes that were decoded.
+
+use super::json_spans::{self, Node, Str};
 
 /// One piece of user data inside a host file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +26,8 @@ pub struct Embedded {
     pub text: String,
     /// 0-based host line of the piece's first line.
     pub line: usize,
-    /// Columns stripped from every line.
-    pub indent: usize,
+    /// Host byte offset of each byte of `text`, and one past its end.
+    pub offsets: Vec<usize>,
     /// What holds it: the Terraform attribute, `UserData` or `userData`.
     pub label: String,
     /// Who consumes it, when the host says (an EC2NodeClass: Karpenter).
@@ -33,6 +40,10 @@ pub fn extract(name: &str, text: &str) -> Option<Vec<Embedded>> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tf") {
         return Some(terraform(text));
+    }
+    let cfn_markers = text.contains("AWSTemplateFormatVersion") || text.contains("\"AWS::");
+    if [".json", ".template"].iter().any(|e| lower.ends_with(e)) && text.trim_start().starts_with('{') && cfn_markers {
+        return Some(cfn_json(text));
     }
     let yamlish = [".yaml", ".yml", ".template"].iter().any(|e| lower.ends_with(e));
     if yamlish
@@ -87,18 +98,31 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-/// Joins `lines`, removing `strip` leading columns from each (blank lines may be shorter).
-fn dedent(lines: &[&str], strip: usize) -> String {
+/// Byte offset where each line of `text` starts (as `str::lines` splits it).
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+}
+
+/// Joins `lines` (host lines from `first`), removing `strip` leading columns from each (blank
+/// lines may be shorter), and records where each kept byte came from.
+fn dedent(starts: &[usize], first: usize, lines: &[&str], strip: usize) -> (String, Vec<usize>) {
     let mut out = String::new();
-    for l in lines {
-        out.push_str(l.get(strip.min(indent_of(l))..).unwrap_or(""));
+    let mut offsets = Vec::new();
+    for (k, l) in lines.iter().enumerate() {
+        let cut = strip.min(indent_of(l));
+        let kept = l.get(cut..).unwrap_or("");
+        let at = starts.get(first + k).copied().unwrap_or(0) + cut;
+        out.push_str(kept);
         out.push('\n');
+        offsets.extend(at..=at + kept.len());
     }
-    out
+    offsets.push(offsets.last().copied().unwrap_or(0));
+    (out, offsets)
 }
 
 fn terraform(text: &str) -> Vec<Embedded> {
     let lines: Vec<&str> = text.lines().collect();
+    let starts = line_starts(text);
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -127,9 +151,9 @@ fn terraform(text: &str) -> Vec<Embedded> {
         } else {
             0
         };
-        let piece = dedent(body, indent);
+        let (piece, offsets) = dedent(&starts, i, body, indent);
         if looks_like_user_data(&label, &piece) {
-            out.push(Embedded { text: piece, line: i, indent, label, target: None });
+            out.push(Embedded { text: piece, line: i, offsets, label, target: None });
         }
         i += len + 1;
     }
@@ -138,6 +162,7 @@ fn terraform(text: &str) -> Vec<Embedded> {
 
 fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -> Vec<Embedded> {
     let lines: Vec<&str> = text.lines().collect();
+    let starts = line_starts(text);
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -166,14 +191,97 @@ fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -
             .iter()
             .position(|l| !l.trim().is_empty() && indent_of(l) < content_indent)
             .unwrap_or(lines.len() - first);
-        let piece = dedent(&lines[first..first + len], content_indent);
+        let (piece, offsets) = dedent(&starts, first, &lines[first..first + len], content_indent);
         let label = key.trim_end_matches(':');
         if looks_like_user_data(label, &piece) {
-            out.push(Embedded { text: piece, line: first, indent: content_indent, label: label.into(), target });
+            out.push(Embedded { text: piece, line: first, offsets, label: label.into(), target });
         }
         i = first + len;
     }
     out
+}
+
+fn cfn_json(text: &str) -> Vec<Embedded> {
+    let mut out = Vec::new();
+    let Some(root) = json_spans::parse(text) else { return out };
+    let starts = line_starts(text);
+    let mut stack = vec![&root];
+    while let Some(node) = stack.pop() {
+        match node {
+            Node::Obj(members, _) => {
+                for (k, v) in members.iter().rev() {
+                    match (k.as_str(), intrinsic(v, 0)) {
+                        ("UserData", Some(piece)) if looks_like_user_data("UserData", &piece.text) => {
+                            let first = piece.offsets.first().copied().unwrap_or(0);
+                            let line = starts.partition_point(|s| *s <= first).saturating_sub(1);
+                            out.push(Embedded {
+                                text: piece.text,
+                                line,
+                                offsets: piece.offsets,
+                                label: "UserData".into(),
+                                target: None,
+                            });
+                        }
+                        _ => stack.push(v),
+                    }
+                }
+            }
+            Node::Arr(items, _) => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+    }
+    out.sort_by_key(|e| e.offsets.first().copied());
+    out
+}
+
+/// The text CloudFormation builds from a `UserData` value, with other functions opaque.
+fn intrinsic(node: &Node, depth: usize) -> Option<Str> {
+    if depth > json_spans::MAX_DEPTH {
+        return None;
+    }
+    let Node::Obj(members, at) = node else {
+        return match node {
+            Node::Str(s) => Some(s.clone()),
+            _ => None,
+        };
+    };
+    let [(name, arg)] = members.as_slice() else { return None };
+    match (name.as_str(), arg) {
+        ("Fn::Base64", v) => intrinsic(v, depth + 1),
+        ("Fn::Sub", Node::Str(s)) => Some(s.clone()),
+        ("Fn::Sub", Node::Arr(items, _)) => match items.first() {
+            Some(Node::Str(s)) => Some(s.clone()),
+            _ => None,
+        },
+        ("Fn::Join", Node::Arr(args, _)) => {
+            let [Node::Str(delim), Node::Arr(parts, _)] = args.as_slice() else { return None };
+            let mut out = Str { text: String::new(), offsets: vec![*at] };
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push(delim);
+                }
+                match intrinsic(p, depth + 1) {
+                    Some(s) => out.push(&s),
+                    None => out.push_at(&opaque(p), p.start()),
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// `${Name}` for `{"Ref": "Name"}`, `${Fn::GetAtt}` for other functions: a value only
+/// CloudFormation knows, which lint treats as opaque.
+fn opaque(node: &Node) -> String {
+    match node {
+        Node::Obj(m, _) => match m.as_slice() {
+            [(k, Node::Str(s))] if k == "Ref" => format!("${{{}}}", s.text),
+            [(k, _)] => format!("${{{k}}}"),
+            _ => "${value}".into(),
+        },
+        _ => "${value}".into(),
+    }
 }
 
 #[cfg(test)]
@@ -185,16 +293,9 @@ mod tests {
         let tf = "resource \"aws_launch_template\" \"x\" {\n  user_data = base64encode(<<-EOT\n    MIME-Version: 1.0\n      indented\n    EOT\n  )\n  policy = <<EOF\n{\"Version\": \"2012-10-17\"}\nEOF\n}\n";
         let got = extract("main.tf", tf).unwrap();
         assert_eq!(got.len(), 1, "the IAM policy heredoc is not user data");
-        assert_eq!(
-            got[0],
-            Embedded {
-                text: "MIME-Version: 1.0\n  indented\n".into(),
-                line: 2,
-                indent: 4,
-                label: "user_data".into(),
-                target: None
-            }
-        );
+        assert_eq!(got[0].text, "MIME-Version: 1.0\n  indented\n");
+        assert_eq!((got[0].line, got[0].label.as_str(), got[0].target), (2, "user_data", None));
+        assert_placed(tf, &got[0]);
     }
 
     #[test]
@@ -203,7 +304,8 @@ mod tests {
         let got = extract("stack.yaml", cfn).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].text, "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName}\n\necho done\n");
-        assert_eq!((got[0].line, got[0].indent), (8, 12));
+        assert_eq!(got[0].line, 8);
+        assert_placed(cfn, &got[0]);
     }
 
     #[test]
@@ -211,8 +313,62 @@ mod tests {
         let m = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: default\nspec:\n  amiSelectorTerms:\n    - alias: al2023@latest\n  userData: |\n    apiVersion: node.eks.aws/v1alpha1\n    kind: NodeConfig\n";
         let got = extract("nodeclass.yaml", m).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!((got[0].line, got[0].indent, got[0].target), (8, 4, Some(crate::target::Target::Karpenter)));
+        assert_eq!((got[0].line, got[0].target), (8, Some(crate::target::Target::Karpenter)));
+        assert_placed(m, &got[0]);
         assert_eq!(got[0].text, "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n");
+    }
+
+    /// Every byte of the piece sits where the host has the same byte (newlines, which dedent
+    /// and escapes rewrite, excepted).
+    fn assert_placed(host: &str, e: &Embedded) {
+        assert_eq!(e.offsets.len(), e.text.len() + 1);
+        for (i, b) in e.text.bytes().enumerate().filter(|(_, b)| *b != b'\n') {
+            assert_eq!(host.as_bytes()[e.offsets[i]], b, "byte {i} of {:?}", e.text);
+        }
+    }
+
+    #[test]
+    fn cloudformation_json_user_data() {
+        let cfn = r##"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "LT": {
+      "Type": "AWS::EC2::LaunchTemplate",
+      "Properties": {"LaunchTemplateData": {
+        "UserData": {"Fn::Base64": {"Fn::Join": ["", [
+          "#!/bin/bash\n",
+          "/etc/eks/bootstrap.sh ", {"Ref": "ClusterName"}, " --kubelet-extra-args '--max-pods=58'\n"
+        ]]}},
+        "ImageId": "ami-1"
+      }}
+    },
+    "LT2": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+      "UserData": {"Fn::Base64": {"Fn::Sub": ["apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: ${Name}\n", {"Name": {"Ref": "ClusterName"}}]}}
+    }}},
+    "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Version": "2012-10-17"}}}
+  }
+}"##;
+        let got = extract("stack.json", cfn).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].text,
+            "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName} --kubelet-extra-args '--max-pods=58'\n"
+        );
+        assert_eq!(got[0].line, 7);
+        assert_eq!(&cfn[got[0].offsets[12]..got[0].offsets[12] + 4], "/etc");
+        assert_eq!(
+            &cfn[got[0].offsets[34]..got[0].offsets[34] + 6],
+            "{\"Ref\"",
+            "an opaque value points at its function"
+        );
+        assert!(got[1].text.starts_with("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"));
+        assert_eq!(got[1].line, 14);
+        assert_eq!(
+            extract("stack.json", "{\"AWSTemplateFormatVersion\": ["),
+            Some(vec![]),
+            "broken JSON: nothing to lint, no panic"
+        );
+        assert_eq!(extract("package.json", "{\"name\": \"x\"}"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod decode;
 pub mod embedded;
+pub mod json_spans;
 pub mod kind;
 pub mod media_type;
 pub mod mime_read;
