@@ -20,8 +20,7 @@ fn finding(out: &mut String, path: &str, f: &Finding) {
         let num = l.line.to_string();
         let pad = " ".repeat(num.len());
         // Never echo control characters (escape sequences in a hostile file) to a terminal.
-        let chars: Vec<char> =
-            line.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
+        let chars: Vec<char> = line.chars().map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c }).collect();
         // A long line (minified JSON, a CloudFormation string) is shown as a window around the
         // column, so the caret stays under the bytes it is about.
         let skip = if l.column > WINDOW - 40 { l.column - 1 - 40 } else { 0 };

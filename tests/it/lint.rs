@@ -9,8 +9,8 @@ use eks_userdata::{Source, Target};
 use std::collections::BTreeSet;
 
 /// Lints a fixture with the settings the CLI would find for it (`fixtures/old-ami/` has an
-/// `.eks-userdata.toml` with an AMI release and a Kubernetes version; the other directories
-/// have none).
+/// `.eks-userdata.toml` with an AMI release and a Kubernetes version, and so has
+/// `fixtures/near-miss/`; the other directories have none).
 fn run(path: &str, target: Target) -> FileReport {
     let file = root().join(path);
     let bytes = std::fs::read(&file).unwrap();
@@ -36,6 +36,29 @@ fn valid_fixtures_have_no_findings() {
         let r = run(&path, target);
         assert!(r.findings.is_empty(), "{path}: {}", report::render(std::slice::from_ref(&r), Format::Text));
     }
+}
+
+#[test]
+fn every_rule_has_a_near_miss_that_stays_clean() {
+    // fixtures/near-miss/CODE[-CODE…]-what.ext holds the construct each named rule is about,
+    // written correctly: the rule must not fire there (nor any other rule).
+    let mut covered = BTreeSet::new();
+    let mut reports = Vec::new();
+    for path in fixtures("near-miss") {
+        let name = path.rsplit('/').next().unwrap();
+        let codes: Vec<&'static str> = name
+            .split('-')
+            .map_while(|t| eks_userdata::catalogue::find(t).map(|m| m.code).filter(|c| *c == t))
+            .collect();
+        assert!(!codes.is_empty(), "{path}: the file name must start with the codes it covers");
+        let r = run(&path, Target::SelfManaged);
+        assert!(r.findings.is_empty(), "{path}: {}", report::render(std::slice::from_ref(&r), Format::Text));
+        covered.extend(codes);
+        reports.push(r);
+    }
+    let missing: Vec<_> = RULES.iter().map(|r| r.meta.code).filter(|c| !covered.contains(c)).collect();
+    assert!(missing.is_empty(), "rules without a near-miss fixture: {missing:?}");
+    insta::assert_snapshot!("near_miss__text", report::render(&reports, Format::Text));
 }
 
 #[test]
