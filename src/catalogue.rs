@@ -6,7 +6,7 @@ use crate::lint::RuleMeta;
 
 /// Codes whose findings can carry a `lint --fix` rewrite. A test in `tests/it/lint.rs` checks
 /// this list against the fixes the fixtures produce, both ways.
-pub const FIXABLE: &[&str] = &["UD102", "UD104", "NC203", "NC210", "NC212", "NC218"];
+pub const FIXABLE: &[&str] = &["UD102", "UD104", "UD118", "NC203", "NC210", "NC212", "NC218"];
 
 /// Lint rules first, in code order, then the convert codes.
 pub fn all() -> Vec<&'static RuleMeta> {

@@ -94,10 +94,14 @@ mod tests {
         let text = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"//\"\r\n\r\n--//\r\nContent-Type: text/x-shellscript\r\n#!/bin/bash\r\necho hi\r\n";
         let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
         let fixed = fix(&Source::new("a", text), &opts).unwrap();
-        assert_eq!(fixed.applied, ["UD102", "UD104"]);
+        // The script's own CRLF would break bash (UD118): only the part body changes.
+        assert_eq!(fixed.applied, ["UD102", "UD118", "UD104"]);
         let out = String::from_utf8(fixed.bytes).unwrap();
-        assert_eq!(out, text.replace("shellscript\r\n#!", "shellscript\r\n\r\n#!") + "--//--\r\n");
-        assert!(!out.replace("\r\n", "").contains('\n'), "no bare LF introduced");
+        assert_eq!(
+            out,
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"//\"\r\n\r\n--//\r\nContent-Type: text/x-shellscript\r\n\r\n#!/bin/bash\necho hi\n--//--\r\n"
+        );
+        assert_eq!(fix(&Source::new("a", out), &opts), None);
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub static RULES: &[Rule] = rules![
     malformed_content_type,
     near_size_limit,
     cloud_config_as_nodeconfig,
+    crlf_script,
     yaml_syntax,
     not_a_mapping,
     api_version,

@@ -10,6 +10,7 @@ pub mod cloud_config_as_nodeconfig;
 pub mod cluster_dns_outside_cidr;
 pub mod containerd_schema;
 pub mod containerd_toml;
+pub mod crlf_script;
 pub mod duplicate_content_type;
 pub mod duplicate_label;
 pub mod epilogue;
