@@ -84,6 +84,7 @@ fn main() {
             api_server_endpoint: Some("https://x.eks.amazonaws.com".into()),
             certificate_authority: Some("Y2E=".into()),
             cidr: Some("172.20.0.0/16".into()),
+            ..Default::default()
         },
         ..Default::default()
     };

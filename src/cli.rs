@@ -31,8 +31,12 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Show the effective configuration nodeadm will build from user data.
     Render(RenderArgs),
-    /// Create new launch-template versions in bulk: plan, apply, verify, roll back.
-    Push(PendingArgs),
+    /// Fetch a cluster's coordinates (EKS DescribeCluster) into the file `convert --cluster-info` reads.
+    ClusterInfo(ClusterInfoArgs),
+    /// Create AL2023 launch-template versions in bulk: plan, apply, verify (needs `--features aws`).
+    Push(PushArgs),
+    /// Set launch templates' default version back to the one before `push`.
+    Rollback(RollbackArgs),
     /// Produce or migrate Karpenter EC2NodeClass manifests.
     Karpenter(PendingArgs),
 }
@@ -266,6 +270,134 @@ pub struct ExplainArgs {
     /// Print the whole catalogue as Markdown (this is how docs/rules.md is made).
     #[arg(long, conflicts_with = "rule")]
     pub markdown: bool,
+}
+
+/// Where AWS calls go: the standard AWS configuration, as the AWS CLI reads it.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// AWS region; repeat for several (push, rollback) [default: the configured region].
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Named profile from the AWS config files (SSO profiles included).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterInfoArgs {
+    /// The EKS cluster's name.
+    pub cluster: String,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Write the file here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Replace an existing, different output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Which launch templates: ids and name globs are alternatives, every tag must match.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Launch template id (repeatable).
+    #[arg(long = "id", value_name = "LT_ID")]
+    pub ids: Vec<String>,
+    /// Launch template name; `*` and `?` are wildcards (repeatable).
+    #[arg(long = "name", value_name = "GLOB")]
+    pub names: Vec<String>,
+    /// Only templates with this tag (repeatable; all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// Every launch template in the region(s); needed when no --id, --name or --tag is given.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PushFormatArg {
+    /// Diffs, then a summary table.
+    Text,
+    /// The plan and its results as one JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// The version to convert: `$Default`, `$Latest` or a number.
+    #[arg(long, default_value = "$Default", value_name = "VERSION")]
+    pub version: String,
+    /// Who consumes the user data; decides which NodeConfig fields it must carry.
+    #[arg(long, value_enum, default_value = "self-managed")]
+    pub target: TargetArg,
+    /// EKS cluster whose coordinates go into the NodeConfig (DescribeCluster in each region).
+    #[arg(long, value_name = "NAME", conflicts_with = "cluster_info")]
+    pub cluster: Option<String>,
+    /// The cluster's coordinates from a file (`eks-userdata cluster-info` writes one).
+    #[arg(long, value_name = "FILE")]
+    pub cluster_info: Option<String>,
+    /// Also swap the AMI: `auto` (the AL2023 EKS AMI for the cluster's Kubernetes version and
+    /// the template's architecture) or an AMI id.
+    #[arg(long, value_name = "auto|AMI_ID")]
+    pub ami: Option<String>,
+    /// With --ami auto: this AMI release (`v20251007`) instead of the newest.
+    #[arg(long, value_name = "RELEASE")]
+    pub ami_release: Option<String>,
+    /// With --ami auto: the account that owns the AMIs (`amazon`, or an account with copies).
+    #[arg(long, default_value = "amazon", value_name = "OWNER")]
+    pub ami_owner: String,
+    /// Set IMDS HttpPutResponseHopLimit (2 lets pods reach IMDSv2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=64))]
+    pub hop_limit: Option<i32>,
+    /// Create the new versions (without it nothing is written).
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: make each verified new version the default.
+    #[arg(long, requires = "apply")]
+    pub set_default: bool,
+    /// With --apply and --cluster: move managed node groups that use a migrated template to
+    /// the new version (EKS UpdateNodegroupVersion).
+    #[arg(long, requires = "apply", requires = "cluster")]
+    pub update_nodegroups: bool,
+    /// Save the plan as JSON (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub plan_out: Option<String>,
+    /// Apply this saved plan exactly (with --apply); refuses templates that changed since.
+    #[arg(long, value_name = "FILE", requires = "apply", conflicts_with_all = ["ids", "names", "tags", "all", "ami", "hop_limit", "cluster_info"])]
+    pub plan: Option<String>,
+    /// Templates worked on at once.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PushFormatArg,
+    /// Keep AL2's replace-the-whole-map semantics for map kubelet flags (as in convert).
+    #[arg(long)]
+    pub keep_map_semantics: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Return to the default versions recorded in this plan (instead of reading version
+    /// descriptions).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ids", "names", "tags", "all"])]
+    pub plan: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PushFormatArg,
+}
+
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 #[derive(Debug, Args)]

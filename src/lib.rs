@@ -8,6 +8,8 @@
 //! exits; `main.rs` picks exit codes.
 
 pub mod al2;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod catalogue;
 pub mod config;
 pub mod diagnostic;

@@ -1,6 +1,8 @@
 //! The `eks-userdata` binary: parse the command line, call the library, render, pick the exit
 //! code (0 done; 1 findings at or above `--fail-on`; 2 could not run). Nothing else lives here.
 
+#[cfg(feature = "aws")]
+mod aws_cmd;
 mod cli;
 
 use anyhow::Context as _;
@@ -16,8 +18,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -42,11 +44,26 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => explain(args.rule.as_deref(), args.markdown),
         Command::Convert(args) => convert_cmd(args),
         Command::Render(args) => render_cmd(args),
-        Command::Push(_) => {
-            pending("push", 7, "creates launch-template versions (it needs a build with `--features aws`)")
-        }
+        #[cfg(feature = "aws")]
+        Command::ClusterInfo(args) => aws_cmd::cluster_info(args),
+        #[cfg(feature = "aws")]
+        Command::Push(args) => aws_cmd::push_cmd(args),
+        #[cfg(feature = "aws")]
+        Command::Rollback(args) => aws_cmd::rollback_cmd(args),
+        #[cfg(not(feature = "aws"))]
+        Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) => without_aws(),
         Command::Karpenter(_) => pending("karpenter", 8, "writes EC2NodeClass manifests"),
     }
+}
+
+/// The default build has no AWS SDK (minutes to compile, not needed to lint or convert).
+#[cfg(not(feature = "aws"))]
+fn without_aws() -> anyhow::Result<u8> {
+    eprintln!(
+        "eks-userdata: error: this build has no AWS support; build it with `cargo install --path . --features aws` \
+         (or `cargo run --features aws -- ...`)"
+    );
+    Ok(EXIT_ERROR)
 }
 
 fn pending(cmd: &str, issue: u32, what: &str) -> anyhow::Result<u8> {
@@ -57,7 +74,7 @@ fn pending(cmd: &str, issue: u32, what: &str) -> anyhow::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
-fn target(t: TargetArg) -> Target {
+pub(crate) fn target(t: TargetArg) -> Target {
     match t {
         TargetArg::SelfManaged => Target::SelfManaged,
         TargetArg::Mng => Target::Mng,
@@ -94,8 +111,8 @@ fn cluster_info(args: &ConvertArgs) -> anyhow::Result<ClusterInfo> {
         Some(path) => {
             let src = Source::read(path, 64 * 1024)?;
             let text = String::from_utf8(src.bytes).with_context(|| format!("{path}: not UTF-8"))?;
-            eks_userdata::nodeconfig::yaml::from_str::<ClusterInfo>(&text).with_context(|| {
-                format!("{path}: not a cluster-info YAML (keys: name, apiServerEndpoint, certificateAuthority, cidr)")
+            ClusterInfo::parse(&text).with_context(|| {
+                format!("{path}: not a cluster-info YAML (keys: name, apiServerEndpoint, certificateAuthority, cidr, ipFamily, kubernetesVersion)")
             })?
         }
         None => ClusterInfo::default(),

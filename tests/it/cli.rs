@@ -123,14 +123,45 @@ fn explain_prints_rules() {
 
 #[test]
 fn later_commands_say_they_are_not_built_yet() {
-    for (cmd, issue) in [("push", "#7"), ("karpenter", "#8")] {
-        bin().args([cmd, "--target", "mng", "x"]).assert().code(2).stderr(predicate::str::contains(issue));
+    bin().args(["karpenter", "--target", "mng", "x"]).assert().code(2).stderr(predicate::str::contains("#8"));
+}
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn aws_commands_name_the_feature_they_need() {
+    for cmd in ["push", "rollback", "cluster-info"] {
+        let args: &[&str] = if cmd == "cluster-info" { &[cmd, "prod"] } else { &[cmd, "--all"] };
+        bin().args(args).assert().code(2).stderr(predicate::str::contains("--features aws"));
     }
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn aws_commands_refuse_bad_usage_before_calling_aws() {
+    // No selector, a bad tag, a bad --ami, --set-default without --apply: exit 2, nothing called.
+    bin().args(["push"]).assert().code(2).stderr(predicate::str::contains("--all"));
+    bin().args(["push", "--tag", "team"]).assert().code(2).stderr(predicate::str::contains("is not KEY=VALUE"));
+    bin()
+        .args(["push", "--all", "--ami", "latest"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("use `auto` or an AMI id"));
+    bin().args(["push", "--all", "--set-default"]).assert().code(2);
+    bin().args(["push", "--all", "--hop-limit", "0"]).assert().code(2);
+    bin().args(["rollback"]).assert().code(2).stderr(predicate::str::contains("--plan FILE"));
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    std::fs::write(&plan, r#"{"format": "something-else/v9", "items": []}"#).unwrap();
+    bin()
+        .args(["push", "--plan", plan.to_str().unwrap(), "--apply"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("plan again"));
 }
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["lint", "explain", "convert", "render", "push", "karpenter"] {
+    for cmd in ["lint", "explain", "convert", "render", "cluster-info", "push", "rollback", "karpenter"] {
         bin().args([cmd, "--help"]).assert().code(0).stdout(predicate::str::contains("Usage: eks-userdata"));
     }
     bin().arg("--version").assert().code(0);

@@ -10,5 +10,7 @@ mod formats;
 mod lint;
 mod mime;
 mod precommit;
+#[cfg(feature = "aws")]
+mod push;
 mod render;
 mod util;

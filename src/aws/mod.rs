@@ -1,0 +1,94 @@
+//! The AWS side of `cluster-info`, `push` and `rollback` (issue #7), built only with the `aws`
+//! feature. Credentials, region, profile and endpoints come from the standard AWS configuration
+//! chain, read the way the AWS CLI reads it: environment, shared config and credentials files,
+//! SSO profiles, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_EKS`
+//! (docs/rust-stack.md §1.5.2). Throttling is retried by the SDK's standard retry mode
+//! (exponential back-off with jitter); a bulk run meets EC2's request-rate limits by design, so
+//! the attempts are raised from 3 to [`MAX_ATTEMPTS`].
+
+pub mod ami;
+pub mod cluster;
+pub mod nodegroups;
+pub mod output;
+pub mod plan;
+pub mod push;
+pub mod select;
+
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use serde::{Deserialize, Serialize};
+
+/// SDK attempts per call (first try included) before a throttled call is reported.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// An AWS call that failed, with the service's error code (`InvalidLaunchTemplateId.NotFound`,
+/// `RequestLimitExceeded`, …) or the client-side reason (`DispatchFailure`, `Timeout`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{operation}: {code}: {message}")]
+pub struct AwsError {
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn new(operation: &str, code: &str, message: impl Into<String>) -> Self {
+        AwsError { operation: operation.into(), code: code.into(), message: message.into() }
+    }
+
+    pub(crate) fn sdk<E, R>(operation: &str, e: aws_sdk_ec2::error::SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        use aws_sdk_ec2::error::SdkError;
+        let (code, message) = match &e {
+            SdkError::ServiceError(s) => (
+                s.err().code().unwrap_or("Unknown").to_string(),
+                s.err().message().map(str::to_string).unwrap_or_else(|| s.err().to_string()),
+            ),
+            SdkError::TimeoutError(_) => ("Timeout".into(), "the request timed out".into()),
+            SdkError::DispatchFailure(_) => {
+                ("DispatchFailure".into(), aws_sdk_ec2::error::DisplayErrorContext(&e).to_string())
+            }
+            _ => ("ClientError".into(), aws_sdk_ec2::error::DisplayErrorContext(&e).to_string()),
+        };
+        AwsError { operation: operation.into(), code, message }
+    }
+}
+
+/// Clients for one region.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+}
+
+/// Clients from the standard configuration; `region` and `profile` override it as `--region`
+/// and `--profile` do for the AWS CLI.
+pub async fn connect(region: Option<&str>, profile: Option<&str>) -> Result<Connection, AwsError> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region().map(|r| r.to_string()) else {
+        return Err(AwsError::new(
+            "configuration",
+            "NoRegion",
+            "no AWS region: pass --region, or set AWS_REGION or a region in the profile",
+        ));
+    };
+    Ok(Connection { region, ec2: aws_sdk_ec2::Client::new(&config), eks: aws_sdk_eks::Client::new(&config) })
+}
+
+/// Runs `future` on a small runtime: the work is network-bound, two workers keep a 2-core
+/// machine responsive.
+pub fn block_on<F: std::future::Future>(future: F) -> std::io::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    Ok(rt.block_on(future))
+}

@@ -1,0 +1,123 @@
+//! Which launch templates a run touches: `--id`, `--name` globs and `--tag K=V`, or `--all`.
+//! Ids and names are alternatives (a template matching any of them is taken); every tag must
+//! match. An `--id` that names no template is an error, not an empty result, so a typo cannot
+//! turn a migration into a silent no-op.
+
+use super::{AwsError, Connection};
+use aws_sdk_ec2::types::Filter;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub ids: Vec<String>,
+    /// Shell-style globs (`*`, `?`) over the template name.
+    pub names: Vec<String>,
+    pub tags: Vec<(String, String)>,
+    pub all: bool,
+}
+
+impl Selector {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.names.is_empty() && self.tags.is_empty() && !self.all
+    }
+
+    fn takes(&self, id: &str, name: &str) -> bool {
+        (self.ids.is_empty() && self.names.is_empty())
+            || self.ids.iter().any(|i| i == id)
+            || self.names.iter().any(|g| glob(g, name))
+    }
+}
+
+/// A launch template as listed: its versions at the time of listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateRef {
+    pub id: String,
+    pub name: String,
+    pub default_version: i64,
+    pub latest_version: i64,
+}
+
+/// The templates in the connection's region that `sel` takes, sorted by name then id.
+pub async fn select(conn: &Connection, sel: &Selector) -> Result<Vec<TemplateRef>, AwsError> {
+    let filters: Vec<Filter> =
+        sel.tags.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
+    let mut pages = conn
+        .ec2
+        .describe_launch_templates()
+        .set_filters((!filters.is_empty()).then_some(filters))
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplates", e))?;
+        for t in page.launch_templates() {
+            let (Some(id), Some(name)) = (t.launch_template_id(), t.launch_template_name()) else { continue };
+            if sel.takes(id, name) {
+                out.push(TemplateRef {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    default_version: t.default_version_number().unwrap_or(1),
+                    latest_version: t.latest_version_number().unwrap_or(1),
+                });
+            }
+        }
+    }
+    if let Some(missing) = sel.ids.iter().find(|i| !out.iter().any(|t| &t.id == *i)) {
+        let tags = if sel.tags.is_empty() { String::new() } else { " with the tags given".to_string() };
+        return Err(AwsError::new(
+            "ec2:DescribeLaunchTemplates",
+            "InvalidLaunchTemplateId.NotFound",
+            format!("no launch template {missing}{tags} in {}", conn.region),
+        ));
+    }
+    out.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Ok(out)
+}
+
+/// `*` matches any run of characters, `?` one character; everything else is literal.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Iterative wildcard matching with one backtrack point: linear in practice, never exponential.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("eks-*", "eks-web"));
+        assert!(glob("*-nodes-?", "prod-nodes-a"));
+        assert!(!glob("*-nodes-?", "prod-nodes-ab"));
+        assert!(glob("exact", "exact") && !glob("exact", "exact2"));
+        assert!(glob("*", "") && glob("**a**", "xxaxx"));
+        assert!(!glob(&"*a".repeat(30), &"a".repeat(29)), "no exponential blow-up");
+    }
+
+    #[test]
+    fn ids_and_names_are_alternatives() {
+        let s = Selector { ids: vec!["lt-1".into()], names: vec!["web-*".into()], ..Default::default() };
+        assert!(s.takes("lt-1", "db") && s.takes("lt-2", "web-a") && !s.takes("lt-3", "db"));
+        let tags_only = Selector { tags: vec![("team".into(), "a".into())], ..Default::default() };
+        assert!(tags_only.takes("lt-9", "anything"), "tags are filtered by EC2");
+    }
+}

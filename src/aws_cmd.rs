@@ -1,0 +1,160 @@
+//! The binary's glue for `cluster-info`, `push` and `rollback` (built with `--features aws`):
+//! command line → library options, progress on standard error, report on standard output,
+//! exit code (0 done; 1 something failed or was left alone with an error; 2 could not run).
+
+use crate::cli::{ClusterInfoArgs, PushArgs, PushFormatArg, RollbackArgs, SelectArgs};
+use crate::{EXIT_ERROR, EXIT_FINDINGS, target};
+use anyhow::Context as _;
+use eks_userdata::aws::{self, output, plan::PlanFile, push, select::Selector};
+use eks_userdata::translate::{self, ClusterInfo, emit};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+fn selector(s: &SelectArgs) -> Selector {
+    Selector { ids: s.ids.clone(), names: s.names.clone(), tags: s.tags.clone(), all: s.all }
+}
+
+fn read_plan(path: &str) -> anyhow::Result<PlanFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read the plan"))?;
+    let plan: PlanFile = serde_json::from_str(&text).with_context(|| format!("{path}: not a push plan"))?;
+    anyhow::ensure!(
+        plan.format == aws::plan::FORMAT,
+        "{path}: plan format `{}`, expected `{}`; plan again with this version",
+        plan.format,
+        aws::plan::FORMAT
+    );
+    Ok(plan)
+}
+
+/// A bar redrawn in place on a terminal; plain lines otherwise (CI logs, pipes).
+fn progress() -> push::Progress {
+    let tty = std::io::stderr().is_terminal();
+    Arc::new(move |done, total, what| {
+        let mut err = std::io::stderr().lock();
+        if tty {
+            let width = 30;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            let _ = write!(err, "\r\x1b[K[{}{}] {done}/{total} {what}", "#".repeat(filled), " ".repeat(width - filled));
+            if done == total {
+                let _ = writeln!(err);
+            }
+        } else if done < total || what != "planned" {
+            let _ = writeln!(err, "[{done}/{total}] {what}");
+        }
+    })
+}
+
+pub fn cluster_info(args: ClusterInfoArgs) -> anyhow::Result<u8> {
+    let region = args.aws.regions.first().cloned();
+    let result = aws::block_on(async {
+        let conn = aws::connect(region.as_deref(), args.aws.profile.as_deref()).await?;
+        aws::cluster::describe(&conn, &args.cluster).await
+    })?;
+    let info = match result {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let text = format!("# eks-userdata cluster-info {} (EKS DescribeCluster)\n{}", args.cluster, info.to_yaml());
+    match &args.output {
+        Some(p) => {
+            emit::write_atomic(Path::new(p), text.as_bytes(), args.force)?;
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+pub fn push_cmd(args: PushArgs) -> anyhow::Result<u8> {
+    let sel = selector(&args.select);
+    if args.plan.is_none() && sel.is_empty() {
+        eprintln!(
+            "eks-userdata: error: name the launch templates with --id, --name or --tag, or pass --all for every template in the region"
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let cluster = match (&args.cluster, &args.cluster_info) {
+        (Some(n), _) => push::ClusterSource::Name(n.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))?;
+            push::ClusterSource::Info(
+                ClusterInfo::parse(&text).with_context(|| format!("{path}: not a cluster-info file"))?,
+            )
+        }
+        (None, None) => push::ClusterSource::None,
+    };
+    let ami = match args.ami.as_deref() {
+        None => push::AmiChoice::Keep,
+        Some("auto") => push::AmiChoice::Auto,
+        Some(id) if id.starts_with("ami-") => push::AmiChoice::Id(id.to_string()),
+        Some(other) => {
+            eprintln!("eks-userdata: error: --ami `{other}`: use `auto` or an AMI id (ami-…)");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let opts = push::PushOptions {
+        regions: args.aws.regions.clone(),
+        profile: args.aws.profile.clone(),
+        selector: sel,
+        version: args.version.clone(),
+        convert: translate::Options {
+            target: target(args.target),
+            keep_map_semantics: args.keep_map_semantics,
+            ..Default::default()
+        },
+        cluster,
+        ami,
+        ami_release: args.ami_release.clone(),
+        ami_owner: args.ami_owner.clone(),
+        hop_limit: args.hop_limit,
+        concurrency: usize::from(args.concurrency),
+        apply: args.apply,
+        set_default: args.set_default,
+        update_nodegroups: args.update_nodegroups,
+    };
+    let report = match &args.plan {
+        Some(path) => {
+            let plan = read_plan(path)?;
+            aws::block_on(push::apply_plan(&plan, &opts, progress()))?
+        }
+        None => aws::block_on(push::push(&opts, progress()))?,
+    };
+    if let Some(path) = &args.plan_out {
+        let json = serde_json::to_string_pretty(&report.plan_file())? + "\n";
+        emit::write_atomic(Path::new(path), json.as_bytes(), true)?;
+    }
+    match args.format {
+        PushFormatArg::Text => print!("{}", output::push_text(&report)),
+        PushFormatArg::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(if report.failed() { EXIT_FINDINGS } else { 0 })
+}
+
+pub fn rollback_cmd(args: RollbackArgs) -> anyhow::Result<u8> {
+    let sel = selector(&args.select);
+    let plan = args.plan.as_deref().map(read_plan).transpose()?;
+    if plan.is_none() && sel.is_empty() {
+        eprintln!(
+            "eks-userdata: error: name the launch templates with --id, --name or --tag, or --all, or give --plan FILE"
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let opts = push::RollbackOptions {
+        regions: args.aws.regions.clone(),
+        profile: args.aws.profile.clone(),
+        selector: sel,
+        plan,
+    };
+    let (results, errors) = aws::block_on(push::rollback(&opts))?;
+    match args.format {
+        PushFormatArg::Text => print!("{}", output::rollback_text(&results, &errors)),
+        PushFormatArg::Json => {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "results": results, "errors": errors }))?)
+        }
+    }
+    let failed = !errors.is_empty() || results.iter().any(|r| r.action == "error");
+    Ok(if failed { EXIT_FINDINGS } else { 0 })
+}
