@@ -46,6 +46,7 @@ pub async fn select(conn: &Connection, sel: &Selector) -> Result<Vec<TemplateRef
         .ec2
         .describe_launch_templates()
         .set_filters((!filters.is_empty()).then_some(filters))
+        .max_results(200)
         .into_paginator()
         .send();
     let mut out = Vec::new();

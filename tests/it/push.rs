@@ -36,9 +36,11 @@ impl Moto {
         }
         // A free port: bind, read it, release; the server binds it a moment later.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Two templates a page: every listing crosses page boundaries (NextToken).
         let child = Command::new("python3")
             .arg(root().join("tests/moto/server.py"))
             .arg(port.to_string())
+            .env("MOTO_PAGE_SIZE", "2")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

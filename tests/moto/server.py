@@ -8,7 +8,10 @@
    and a fake of that one call: it records the launch template version on the node group (so
    DescribeNodegroup shows it) and answers with an `update` as EKS does.
 
-3. EKS cluster certificate authority: moto invents 1,400 random letters; EKS returns base64 of a
+3. DescribeLaunchTemplates pagination: moto cuts the list at MaxResults (default 15) and never
+   returns a NextToken, so a client that pages correctly sees 15 templates of 200. This wrapper
+   pages as EC2 does; MOTO_PAGE_SIZE caps the page size so the tests cross page boundaries.
+4. EKS cluster certificate authority: moto invents 1,400 random letters; EKS returns base64 of a
    PEM certificate, which `lint` checks (NC219). This wrapper returns a PEM-shaped one.
 
 Everything else is moto unchanged. usage: server.py PORT (binds 127.0.0.1)
@@ -16,6 +19,7 @@ Everything else is moto unchanged. usage: server.py PORT (binds 127.0.0.1)
 
 import base64
 import copy
+import os
 import sys
 import uuid
 
@@ -52,6 +56,33 @@ def create_launch_template_version(self):
     return _create_version(self)
 
 
+def describe_launch_templates(self):
+    size = min(self._get_int_param("MaxResults", 200), int(os.environ.get("MOTO_PAGE_SIZE", "200")))
+    start = int(self._get_param("NextToken") or 0)
+    templates = self.ec2_backend.describe_launch_templates(
+        template_names=self._get_param("LaunchTemplateNames", []),
+        template_ids=self._get_param("LaunchTemplateIds", []),
+        filters=self._filters_from_querystring(),
+    )
+    result = {
+        "LaunchTemplates": [
+            {
+                "CreateTime": t.create_time,
+                "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
+                "DefaultVersionNumber": t.default_version_number,
+                "LatestVersionNumber": t.latest_version_number,
+                "LaunchTemplateId": t.id,
+                "LaunchTemplateName": t.name,
+                "Tags": t.tags,
+            }
+            for t in templates[start : start + size]
+        ]
+    }
+    if start + size < len(templates):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
+
+
 def update_nodegroup_version(self):
     cluster = self.eks_backend.clusters[self._get_param("name")]
     nodegroup = cluster.nodegroups[self._get_param("nodegroupName")]
@@ -84,6 +115,7 @@ def cluster_init(self, *args, **kwargs):
 
 eks_models.Cluster.__init__ = cluster_init
 LaunchTemplates.create_launch_template_version = create_launch_template_version
+LaunchTemplates.describe_launch_templates = describe_launch_templates
 EKSResponse.update_nodegroup_version = update_nodegroup_version
 eks_urls.url_paths[
     "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"
