@@ -38,7 +38,8 @@ pub enum Command {
     /// Set launch templates' default version back to the one before `push`.
     Rollback(RollbackArgs),
     /// Produce or migrate Karpenter EC2NodeClass manifests.
-    Karpenter(PendingArgs),
+    #[command(subcommand)]
+    Karpenter(KarpenterCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -391,6 +392,69 @@ pub struct RollbackArgs {
     pub plan: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: PushFormatArg,
+}
+
+#[derive(Debug, Subcommand)]
+#[command(rename_all = "kebab-case")]
+pub enum KarpenterCommand {
+    /// Write an AL2023 EC2NodeClass (and a NodePool snippet) from AL2 or AL2023 user data.
+    Nodeclass(Box<NodeclassArgs>),
+    /// Rewrite existing EC2NodeClass manifests from AL2 to AL2023.
+    Migrate(PendingArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KarpenterVersionArg {
+    /// Karpenter v1.14.1: typed spec.kubelet.
+    #[value(name = "v1.14")]
+    V1_14,
+    /// Karpenter's main branch: spec.kubelet holds any KubeletConfiguration field.
+    Main,
+}
+
+#[derive(Debug, Args)]
+pub struct NodeclassArgs {
+    /// User data (script, MIME, NodeConfig, base64/gzip); `-` or nothing reads standard input.
+    pub input: Option<String>,
+    /// metadata.name of the EC2NodeClass (and of the NodePool snippet).
+    #[arg(long)]
+    pub name: String,
+    /// Pin the AMI release (`v20251023`) in the `al2023@` alias [default: latest, with a warning].
+    #[arg(long, value_name = "VERSION")]
+    pub ami_version: Option<String>,
+    /// The node IAM role (Karpenter makes the instance profile).
+    #[arg(long, conflicts_with = "instance_profile")]
+    pub role: Option<String>,
+    /// An existing instance profile instead of --role.
+    #[arg(long)]
+    pub instance_profile: Option<String>,
+    /// Cluster name for `karpenter.sh/discovery` subnet and security-group selectors.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Subnet selector tag (repeatable).
+    #[arg(long = "subnet-tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub subnet_tags: Vec<(String, String)>,
+    /// Security group selector tag (repeatable).
+    #[arg(long = "security-group-tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub security_group_tags: Vec<(String, String)>,
+    /// metadataOptions.httpPutResponseHopLimit [default: 1, the CRD default].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=64))]
+    pub hop_limit: Option<i64>,
+    /// Size of the EBS data volume's block device mapping (`100Gi`), when the user data mounts one.
+    #[arg(long, value_name = "SIZE")]
+    pub data_volume_size: Option<String>,
+    /// Which EC2NodeClass CRD to write and validate for.
+    #[arg(long, value_enum, default_value = "v1.14")]
+    pub karpenter_version: KarpenterVersionArg,
+    /// Write the manifests here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Replace an existing, different output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Format of the report on standard error.
+    #[arg(long, value_enum, default_value = "text")]
+    pub report_format: FormatArg,
 }
 
 fn parse_tag(s: &str) -> Result<(String, String), String> {

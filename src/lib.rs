@@ -13,6 +13,7 @@ pub mod aws;
 pub mod catalogue;
 pub mod config;
 pub mod diagnostic;
+pub mod karpenter;
 pub mod lint;
 pub mod nodeconfig;
 pub mod render;

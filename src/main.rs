@@ -52,7 +52,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rollback(args) => aws_cmd::rollback_cmd(args),
         #[cfg(not(feature = "aws"))]
         Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) => without_aws(),
-        Command::Karpenter(_) => pending("karpenter", 8, "writes EC2NodeClass manifests"),
+        Command::Karpenter(cli::KarpenterCommand::Nodeclass(args)) => nodeclass_cmd(args),
+        Command::Karpenter(cli::KarpenterCommand::Migrate(_)) => {
+            pending("karpenter migrate", 8, "rewrites existing EC2NodeClass manifests")
+        }
     }
 }
 
@@ -64,6 +67,48 @@ fn without_aws() -> anyhow::Result<u8> {
          (or `cargo run --features aws -- ...`)"
     );
     Ok(EXIT_ERROR)
+}
+
+fn nodeclass_cmd(args: Box<cli::NodeclassArgs>) -> anyhow::Result<u8> {
+    use eks_userdata::karpenter::{KarpenterVersion, nodeclass};
+    let path = args.input.clone().unwrap_or_else(|| "-".into());
+    let source = match Source::read(&path, 1024 * 1024) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let opts = nodeclass::NodeClassOptions {
+        name: args.name.clone(),
+        ami_version: args.ami_version.clone(),
+        role: args.role.clone(),
+        instance_profile: args.instance_profile.clone(),
+        cluster: args.cluster.clone(),
+        subnet_tags: args.subnet_tags.clone(),
+        security_group_tags: args.security_group_tags.clone(),
+        hop_limit: args.hop_limit,
+        data_volume_size: args.data_volume_size.clone(),
+        version: match args.karpenter_version {
+            cli::KarpenterVersionArg::V1_14 => KarpenterVersion::V1_14,
+            cli::KarpenterVersionArg::Main => KarpenterVersion::Main,
+        },
+    };
+    let out = nodeclass::nodeclass(&source, &opts);
+    let report = lint::resolve(
+        &source,
+        &eks_userdata::userdata::Envelope::parse(&source.bytes, &Limits::default()),
+        out.entries.clone(),
+    );
+    eprint!("{}", report::render(std::slice::from_ref(&report), report_format(args.report_format)));
+    let yaml = out.to_yaml();
+    match &args.output {
+        Some(p) => {
+            emit::write_atomic(Path::new(p), yaml.as_bytes(), args.force)?;
+        }
+        None => emit_bytes(yaml.as_bytes())?,
+    }
+    Ok(if report.max_severity() == Some(Severity::Error) { EXIT_FINDINGS } else { 0 })
 }
 
 fn pending(cmd: &str, issue: u32, what: &str) -> anyhow::Result<u8> {

@@ -4,12 +4,14 @@
 use crate::diagnostic::Severity;
 use crate::lint::RuleMeta;
 
+/// One report code's metadata as a constant (also used by `karpenter::codes`).
 macro_rules! code {
     ($id:ident, $code:literal, $name:literal, $sev:ident, $summary:literal, $expl:literal) => {
         pub const $id: RuleMeta =
             RuleMeta { code: $code, name: $name, severity: Severity::$sev, summary: $summary, explanation: $expl };
     };
 }
+pub(crate) use code;
 
 code!(
     TRANSLATED,

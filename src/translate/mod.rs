@@ -132,6 +132,8 @@ pub struct Plan {
     /// Parts in output order; the NodeConfig part is last.
     pub parts: Vec<OutPart>,
     pub entries: Vec<Diagnostic>,
+    /// The data volumes the script mounted over node state, rewritten safely in `parts`.
+    pub data_volumes: Vec<datavol::DataVolume>,
 }
 
 impl Plan {
@@ -155,6 +157,8 @@ struct Ctx<'a> {
     anchor: Option<usize>,
     /// Variables assigned from max-pods-calculator.sh.
     calculators: Vec<(String, maxpods::Calculator)>,
+    /// Data volumes found (for `karpenter`, which also needs their block device mappings).
+    data_volumes: Vec<datavol::DataVolume>,
 }
 
 impl Ctx<'_> {
@@ -716,6 +720,7 @@ fn disks(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut Vec<OutPart>
                 if let Some(fs) = mkfs.iter().find_map(|(_, f)| f.clone()) {
                     v.fstype = fs;
                 }
+                cx.data_volumes.push(v.clone());
                 out.push(match cx.opts.data_volume {
                     DataVolumeStyle::Script => OutPart::text("text/x-shellscript", datavol::script(&v)),
                     DataVolumeStyle::CloudConfig => OutPart::text("text/cloud-config", datavol::cloud_config(&v)),
@@ -1050,11 +1055,13 @@ fn translate_script(
             text: cx.text.clone(),
             anchor: cx.anchor,
             calculators: cx.calculators.clone(),
+            data_volumes: Vec::new(),
         };
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
             None => {
                 cx.entries.append(&mut scratch.entries);
+                cx.data_volumes.append(&mut scratch.data_volumes);
                 first_nc = Some(this);
             }
             Some(first) if *first == this => {}
@@ -1389,10 +1396,12 @@ fn translate_cloud_config(
             text: String::new(),
             anchor: Some(ns.value.0),
             calculators: Vec::new(),
+            data_volumes: Vec::new(),
         };
         let mut discard = Vec::new();
         translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
         cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
+        cx.data_volumes.append(&mut sub.data_volumes);
         // Remove the item's whole line(s): from the start of its line to the end of its value.
         let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
         let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
@@ -1524,6 +1533,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut nc = NodeConfig::default();
     let mut out: Vec<OutPart> = Vec::new();
     let mut entries = Vec::new();
+    let mut data_volumes = Vec::new();
     let multipart = env.is_multipart();
     let mut any_call = false;
     for part in &env.parts {
@@ -1564,6 +1574,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             text: String::new(),
             anchor: None,
             calculators: Vec::new(),
+            data_volumes: Vec::new(),
         };
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => {
@@ -1603,6 +1614,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
         entries.append(&mut cx.entries);
+        data_volumes.append(&mut cx.data_volumes);
     }
     if !any_call {
         entries.push(Diagnostic::new(&codes::NO_CALL, "no bootstrap.sh call found; the parts are kept and a NodeConfig is written from the cluster values given").with_span(Span::payload(0, 0)));
@@ -1666,7 +1678,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             .with_span(Span::payload(0, 0)),
         );
     }
-    Plan { nodeconfig: nc, parts: out, entries }
+    Plan { nodeconfig: nc, parts: out, entries, data_volumes }
 }
 
 #[cfg(test)]

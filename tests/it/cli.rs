@@ -111,7 +111,9 @@ fn explain_prints_rules() {
     let list = bin().arg("explain").assert().code(0).get_output().stdout.clone();
     assert_eq!(
         String::from_utf8(list).unwrap().lines().count(),
-        eks_userdata::lint::RULES.len() + eks_userdata::translate::codes::ALL.len()
+        eks_userdata::lint::RULES.len()
+            + eks_userdata::translate::codes::ALL.len()
+            + eks_userdata::karpenter::codes::ALL.len()
     );
     bin().args(["explain", "NC250"]).assert().code(2).stderr(predicate::str::contains("no rule `NC250`"));
     bin()
@@ -123,7 +125,7 @@ fn explain_prints_rules() {
 
 #[test]
 fn later_commands_say_they_are_not_built_yet() {
-    bin().args(["karpenter", "--target", "mng", "x"]).assert().code(2).stderr(predicate::str::contains("#8"));
+    bin().args(["karpenter", "migrate", "x.yaml"]).assert().code(2).stderr(predicate::str::contains("#8"));
 }
 
 #[cfg(not(feature = "aws"))]
@@ -161,8 +163,14 @@ fn aws_commands_refuse_bad_usage_before_calling_aws() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["lint", "explain", "convert", "render", "cluster-info", "push", "rollback", "karpenter"] {
-        bin().args([cmd, "--help"]).assert().code(0).stdout(predicate::str::contains("Usage: eks-userdata"));
+    for cmd in
+        ["lint", "explain", "convert", "render", "cluster-info", "push", "rollback", "karpenter", "karpenter nodeclass"]
+    {
+        bin()
+            .args(cmd.split(' ').chain(["--help"]))
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("Usage: eks-userdata"));
     }
     bin().arg("--version").assert().code(0);
 }

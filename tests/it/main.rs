@@ -7,6 +7,7 @@ mod cli;
 mod convert;
 mod datavol;
 mod formats;
+mod karpenter;
 mod lint;
 mod mime;
 mod precommit;

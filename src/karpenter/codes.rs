@@ -1,0 +1,101 @@
+//! Codes of the `karpenter` report, with their metadata (as `translate::codes`): what moved into
+//! the EC2NodeClass, what Karpenter will override at run time (peers §1.1-§1.2), and what the
+//! CRD refuses (peers §1.4).
+
+use crate::diagnostic::Severity;
+use crate::lint::RuleMeta;
+use crate::translate::codes::code;
+
+code!(
+    TO_SPEC_KUBELET,
+    "KP501",
+    "moved-to-spec-kubelet",
+    Info,
+    "a kubelet setting moved from user data into spec.kubelet",
+    "Karpenter marshals `spec.kubelet` into the NodeConfig it appends last, so a kubelet setting in `userData` that `spec.kubelet` can hold would be overridden by Karpenter's value (or by its default) and Karpenter's scheduling maths would not see it (peers §1.1). v1.14 holds clusterDNS, maxPods, podsPerCore, systemReserved, kubeReserved, evictionHard, evictionSoft, evictionSoftGracePeriod, evictionMaxPodGracePeriod, the image GC thresholds and cpuCFSQuota; the main-branch CRD holds any KubeletConfiguration field.\n\nFix: nothing; review the value in `spec.kubelet`."
+);
+code!(
+    TO_NODEPOOL,
+    "KP502",
+    "labels-and-taints-to-nodepool",
+    Warning,
+    "node labels or taints belong to the NodePool, not the EC2NodeClass",
+    "EC2NodeClass has no labels or taints. Karpenter sets `--node-labels` and `registerWithTaints` from the NodePool and NodeClaim in the NodeConfig it appends last (peers §1.1), so labels and taints left in `userData` are overridden, and Karpenter would not know about them when it schedules. They are written as a NodePool snippet next to the EC2NodeClass.\n\nFix: copy `spec.template.metadata.labels` and `spec.template.spec.taints` of the snippet into the NodePool that uses this class."
+);
+code!(
+    INSTANCE_STORE,
+    "KP503",
+    "instance-store-policy",
+    Info,
+    "RAID0 local storage became instanceStorePolicy: RAID0",
+    "`instanceStorePolicy: RAID0` makes Karpenter set `instance.localStorage.strategy: RAID0` and count the instance store as ephemeral storage in its scheduling (peers §1.4). RAID10 and Mount have no EC2NodeClass field and stay in a NodeConfig in `userData`.\n\nFix: nothing."
+);
+code!(
+    PLACEHOLDER,
+    "KP504",
+    "required-field-placeholder",
+    Error,
+    "a required EC2NodeClass field has no source and is a placeholder",
+    "An EC2NodeClass needs `role` (or `instanceProfile`), `subnetSelectorTerms` and `securityGroupSelectorTerms`, which user data does not contain. Without `--role`/`--instance-profile`, `--cluster` (Karpenter's `karpenter.sh/discovery` tag convention) or `--subnet-tag`/`--security-group-tag`, they are written as `REPLACE-ME` placeholders.\n\nFix: pass the flags, or replace the placeholders before applying."
+);
+code!(
+    AMI_LATEST,
+    "KP505",
+    "ami-alias-latest",
+    Warning,
+    "amiSelectorTerms uses al2023@latest",
+    "With `@latest` every new AMI release drifts and replaces every node of the class; Karpenter's docs \"heavily recommend against\" it in production (docs/tasks/managing-amis.md).\n\nFix: pin a release with `--ami-version v20251023` (the AMI release shared by AL2 and AL2023)."
+);
+code!(
+    OVERRIDDEN,
+    "KP506",
+    "overridden-by-karpenter",
+    Warning,
+    "a value in userData that Karpenter's own NodeConfig overrides",
+    "Karpenter appends its NodeConfig after the user's parts and nodeadm's later value wins (peers §1.2): cluster name, endpoint, CA and CIDR, `maxPods` (always set), `clusterDNS`, `registerWithTaints`, `--node-labels` and every `spec.kubelet` field. A value for them in `userData` has no effect.\n\nFix: remove it from `userData`, or set it where Karpenter reads it (`spec.kubelet`, the NodePool)."
+);
+code!(
+    DRIFT,
+    "KP507",
+    "userdata-change-drifts",
+    Info,
+    "changing userData replaces every node of the class",
+    "`spec.userData`, `amiSelectorTerms` and the other hashed fields are part of the EC2NodeClass hash, so an edit makes every NodeClaim of the class drift and Karpenter replaces the nodes, within the NodePool's disruption budgets (peers §1.3).\n\nFix: apply during a window the disruption budgets allow."
+);
+code!(
+    INVALID,
+    "KP508",
+    "ec2nodeclass-invalid",
+    Error,
+    "the EC2NodeClass fails the CRD schema or one of its validation rules",
+    "Every emitted EC2NodeClass is checked against the CRD's schema (strict: unknown fields are errors) and its `x-kubernetes-validations` rules, as the API server would at `kubectl apply`. `kubectl apply --dry-run=client` does not check either without a server.\n\nFix: follow the message; it is the CRD's."
+);
+code!(
+    LEGACY_KIND,
+    "KP509",
+    "awsnodetemplate",
+    Warning,
+    "an AWSNodeTemplate (Karpenter before v0.32) is not migrated",
+    "`AWSNodeTemplate` (karpenter.k8s.aws/v1alpha1) was replaced by `EC2NodeClass` in v0.32 and removed in v1.0; its fields and semantics differ (`amiFamily`, `userData` merging, `subnetSelector` maps).\n\nFix: upgrade Karpenter through the v1 migration first (karpenter.sh docs: upgrading to v1), then run `eks-userdata karpenter migrate` on the EC2NodeClass."
+);
+code!(
+    FAMILY_CHANGED,
+    "KP510",
+    "ami-family-changed",
+    Info,
+    "the AMI family moved from AL2 to AL2023",
+    "`al2@VERSION` became `al2023@VERSION` (EKS releases AL2 and AL2023 AMIs under the same version) and `amiFamily: AL2` became `AL2023`. With selector terms that name AMIs by id, name or tags, those AMIs must be AL2023 images too.\n\nFix: check the AMI selector; the change drifts every node (KP507)."
+);
+
+pub static ALL: &[&RuleMeta] = &[
+    &TO_SPEC_KUBELET,
+    &TO_NODEPOOL,
+    &INSTANCE_STORE,
+    &PLACEHOLDER,
+    &AMI_LATEST,
+    &OVERRIDDEN,
+    &DRIFT,
+    &INVALID,
+    &LEGACY_KIND,
+    &FAMILY_CHANGED,
+];

@@ -1,0 +1,108 @@
+//! `karpenter nodeclass`: the emitted manifests pinned with insta, and every emitted EC2NodeClass
+//! validated against the CRD schema and its rules (the check `kubectl apply --dry-run=client`
+//! cannot make without a server).
+
+use crate::util::{bin, root};
+use eks_userdata::Source;
+use eks_userdata::karpenter::{KarpenterVersion, nodeclass, validate};
+use eks_userdata::report::{self, Format};
+use eks_userdata::userdata::{Envelope, Limits};
+
+fn opts(name: &str) -> nodeclass::NodeClassOptions {
+    nodeclass::NodeClassOptions {
+        name: name.into(),
+        ami_version: Some("v20251023".into()),
+        role: Some("KarpenterNodeRole-prod".into()),
+        cluster: Some("prod".into()),
+        data_volume_size: Some("200Gi".into()),
+        ..Default::default()
+    }
+}
+
+fn run(path: &str, o: &nodeclass::NodeClassOptions) -> (nodeclass::NodeClassOutput, String) {
+    let source = Source::new(path, std::fs::read(root().join(path)).unwrap());
+    let out = nodeclass::nodeclass(&source, o);
+    let env = Envelope::parse(&source.bytes, &Limits::default());
+    let report = eks_userdata::lint::resolve(&source, &env, out.entries.clone());
+    (out, report::render(&[report], Format::Concise))
+}
+
+#[test]
+fn nodeclasses_from_user_data_are_pinned_and_valid() {
+    for (path, what) in [
+        ("fixtures/al2/plain-script.sh", "kubelet flags, labels and taints"),
+        ("fixtures/al2/raid-for-kubelet.sh", "RAID0 local disks"),
+        ("fixtures/al2/ebs-data-volume.sh", "an EBS volume for container images"),
+        ("fixtures/karpenter/mime-cloud-config.txt", "MIME with a #cloud-config part"),
+        ("fixtures/al2023/multipart-shell-and-nodeconfig.txt", "AL2023 user data"),
+    ] {
+        for version in [KarpenterVersion::V1_14, KarpenterVersion::Main] {
+            let o = nodeclass::NodeClassOptions { version, ..opts("web") };
+            let (out, report) = run(path, &o);
+            let problems = validate::validate(&out.nodeclass, version);
+            assert!(problems.is_empty(), "{path} ({what}) for {}: {problems:?}", version.as_str());
+            assert!(!report.contains("KP508"), "{report}");
+            if version == KarpenterVersion::V1_14 {
+                let name = path.trim_start_matches("fixtures/").replace(['/', '.'], "_");
+                insta::assert_snapshot!(format!("nodeclass_{name}"), format!("{}\n# report\n{report}", out.to_yaml()));
+            }
+        }
+    }
+}
+
+#[test]
+fn what_moves_where() {
+    let (out, _) = run("fixtures/al2/plain-script.sh", &opts("web"));
+    let spec = &out.nodeclass["spec"];
+    assert_eq!(spec["kubelet"]["maxPods"], 58);
+    assert_eq!(spec["amiSelectorTerms"][0]["alias"], "al2023@v20251023");
+    let user_data = spec["userData"].as_str().unwrap();
+    assert!(!user_data.contains("maxPods") && !user_data.contains("--node-labels"), "{user_data}");
+    assert!(user_data.contains("podPidsLimit: 4096"), "kubelet fields spec.kubelet cannot hold stay: {user_data}");
+    let np = out.nodepool.as_ref().unwrap();
+    assert_eq!(np["spec"]["template"]["metadata"]["labels"]["team"], "orders");
+    assert_eq!(np["spec"]["template"]["spec"]["taints"][0]["key"], "dedicated");
+
+    let (raid, _) = run("fixtures/al2/raid-for-kubelet.sh", &opts("raid"));
+    assert_eq!(raid.nodeclass["spec"]["instanceStorePolicy"], "RAID0");
+    let (ebs, _) = run("fixtures/al2/ebs-data-volume.sh", &opts("ebs"));
+    assert_eq!(ebs.nodeclass["spec"]["blockDeviceMappings"][1]["deviceName"], "/dev/xvdb");
+    assert!(ebs.nodeclass["spec"]["userData"].as_str().unwrap().contains("/var/lib/containerd"));
+    let (mime, _) = run("fixtures/karpenter/mime-cloud-config.txt", &opts("gpu"));
+    let ud = mime.nodeclass["spec"]["userData"].as_str().unwrap();
+    assert!(
+        ud.contains("Content-Type: text/cloud-config") && ud.contains("#cloud-config"),
+        "the cloud-config part keeps its type: {ud}"
+    );
+    assert_eq!(mime.nodeclass["spec"]["kubelet"]["evictionSoftGracePeriod"]["memory.available"], "2m");
+}
+
+#[test]
+fn missing_required_fields_are_marked_placeholders_and_exit_1() {
+    let o = nodeclass::NodeClassOptions { name: "bare".into(), ..Default::default() };
+    let (out, report) = run("fixtures/al2/plain-script.sh", &o);
+    assert!(report.contains("KP504") && report.contains("KP505"), "{report}");
+    assert_eq!(out.nodeclass["spec"]["role"], "REPLACE-ME-KarpenterNodeRole");
+    assert_eq!(out.nodeclass["spec"]["amiSelectorTerms"][0]["alias"], "al2023@latest");
+    let out =
+        bin().args(["karpenter", "nodeclass", "fixtures/al2/plain-script.sh", "--name", "bare"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\n"));
+    let ok = bin()
+        .args([
+            "karpenter",
+            "nodeclass",
+            "fixtures/al2/plain-script.sh",
+            "--name",
+            "web",
+            "--role",
+            "r",
+            "--cluster",
+            "prod",
+            "--ami-version",
+            "v20251023",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+}
