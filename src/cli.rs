@@ -400,7 +400,23 @@ pub enum KarpenterCommand {
     /// Write an AL2023 EC2NodeClass (and a NodePool snippet) from AL2 or AL2023 user data.
     Nodeclass(Box<NodeclassArgs>),
     /// Rewrite existing EC2NodeClass manifests from AL2 to AL2023.
-    Migrate(PendingArgs),
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Manifest files (multi-document YAML); documents other than AL2 EC2NodeClasses are kept.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Rewrite the files (atomically, keeping their mode) instead of printing them.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Which EC2NodeClass CRD to write and validate for.
+    #[arg(long, value_enum, default_value = "v1.14")]
+    pub karpenter_version: KarpenterVersionArg,
+    /// Format of the report on standard error.
+    #[arg(long, value_enum, default_value = "text")]
+    pub report_format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -462,13 +478,6 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not KEY=VALUE")),
     }
-}
-
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    /// Arguments for the command (not available in this build yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 fn parse_kubernetes_version(s: &str) -> Result<u32, String> {

@@ -53,9 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         #[cfg(not(feature = "aws"))]
         Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) => without_aws(),
         Command::Karpenter(cli::KarpenterCommand::Nodeclass(args)) => nodeclass_cmd(args),
-        Command::Karpenter(cli::KarpenterCommand::Migrate(_)) => {
-            pending("karpenter migrate", 8, "rewrites existing EC2NodeClass manifests")
-        }
+        Command::Karpenter(cli::KarpenterCommand::Migrate(args)) => migrate_cmd(args),
     }
 }
 
@@ -69,8 +67,56 @@ fn without_aws() -> anyhow::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
+fn karpenter_version(v: cli::KarpenterVersionArg) -> eks_userdata::karpenter::KarpenterVersion {
+    match v {
+        cli::KarpenterVersionArg::V1_14 => eks_userdata::karpenter::KarpenterVersion::V1_14,
+        cli::KarpenterVersionArg::Main => eks_userdata::karpenter::KarpenterVersion::Main,
+    }
+}
+
+fn migrate_cmd(args: cli::MigrateArgs) -> anyhow::Result<u8> {
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for path in &args.files {
+        let source = match Source::read(path, 4 * 1024 * 1024) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("eks-userdata: error: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&source.bytes) else {
+            eprintln!("eks-userdata: error: {path}: not UTF-8 text");
+            failed = true;
+            continue;
+        };
+        let m = eks_userdata::karpenter::migrate::migrate(path, text, karpenter_version(args.karpenter_version));
+        let env = eks_userdata::userdata::Envelope::parse(&[], &Limits::default());
+        let report = lint::resolve(&source, &env, m.entries);
+        match (&m.text, args.in_place) {
+            (Some(t), true) => {
+                emit::write_atomic(Path::new(path), t.as_bytes(), true)?;
+            }
+            (Some(t), false) => emit_bytes(t.as_bytes())?,
+            (None, false) => emit_bytes(&source.bytes)?,
+            (None, true) => {}
+        }
+        reports.push(report);
+    }
+    eprint!("{}", report::render(&reports, report_format(args.report_format)));
+    let errors = reports.iter().any(|r| r.max_severity() == Some(Severity::Error));
+    Ok(if failed {
+        EXIT_ERROR
+    } else if errors {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
+}
+
 fn nodeclass_cmd(args: Box<cli::NodeclassArgs>) -> anyhow::Result<u8> {
-    use eks_userdata::karpenter::{KarpenterVersion, nodeclass};
+    use eks_userdata::karpenter::nodeclass;
     let path = args.input.clone().unwrap_or_else(|| "-".into());
     let source = match Source::read(&path, 1024 * 1024) {
         Ok(s) => s,
@@ -89,10 +135,7 @@ fn nodeclass_cmd(args: Box<cli::NodeclassArgs>) -> anyhow::Result<u8> {
         security_group_tags: args.security_group_tags.clone(),
         hop_limit: args.hop_limit,
         data_volume_size: args.data_volume_size.clone(),
-        version: match args.karpenter_version {
-            cli::KarpenterVersionArg::V1_14 => KarpenterVersion::V1_14,
-            cli::KarpenterVersionArg::Main => KarpenterVersion::Main,
-        },
+        version: karpenter_version(args.karpenter_version),
     };
     let out = nodeclass::nodeclass(&source, &opts);
     let report = lint::resolve(
@@ -109,14 +152,6 @@ fn nodeclass_cmd(args: Box<cli::NodeclassArgs>) -> anyhow::Result<u8> {
         None => emit_bytes(yaml.as_bytes())?,
     }
     Ok(if report.max_severity() == Some(Severity::Error) { EXIT_FINDINGS } else { 0 })
-}
-
-fn pending(cmd: &str, issue: u32, what: &str) -> anyhow::Result<u8> {
-    eprintln!(
-        "eks-userdata: `{cmd}` is not available in this version yet: it {what} and arrives with issue #{issue}. \
-         `eks-userdata lint` works today."
-    );
-    Ok(EXIT_ERROR)
 }
 
 pub(crate) fn target(t: TargetArg) -> Target {

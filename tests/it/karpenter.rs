@@ -106,3 +106,53 @@ fn missing_required_fields_are_marked_placeholders_and_exit_1() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
 }
+
+#[test]
+fn migrate_rewrites_al2_classes_and_keeps_the_rest() {
+    use eks_userdata::karpenter::migrate;
+    let path = "fixtures/karpenter/nodeclasses-al2.yaml";
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    for version in [KarpenterVersion::V1_14, KarpenterVersion::Main] {
+        let m = migrate::migrate(path, &text, version);
+        let out = m.text.clone().unwrap();
+        // Every EC2NodeClass in the result validates; the other documents are byte-identical.
+        for doc in out.split("---\n") {
+            let v: serde_json::Value = eks_userdata::nodeconfig::yaml::from_str(doc).unwrap();
+            if v["kind"] == "EC2NodeClass" {
+                assert_eq!(validate::validate(&v, version), vec![], "{doc}");
+            }
+        }
+        for kept in text.split("---\n").skip(1) {
+            assert!(out.contains(kept), "document copied as it is:\n{kept}");
+        }
+        if version == KarpenterVersion::V1_14 {
+            let source = Source::new(path, text.as_bytes());
+            let report = eks_userdata::lint::resolve(&source, &Envelope::parse(&[], &Limits::default()), m.entries);
+            insta::assert_snapshot!(
+                "migrate_nodeclasses_al2",
+                format!("{out}\n# report\n{}", report::render(&[report], Format::Concise))
+            );
+        }
+    }
+}
+
+#[test]
+fn migrate_in_place_is_atomic_and_a_second_run_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("classes.yaml");
+    std::fs::copy(root().join("fixtures/karpenter/nodeclasses-al2.yaml"), &file).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let f = file.to_str().unwrap();
+    let out = bin().args(["karpenter", "migrate", "--in-place", f]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let once = std::fs::read_to_string(&file).unwrap();
+    assert!(once.contains("alias: al2023@v20251023") && !once.contains("al2@"), "{once}");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o640);
+    let out = bin().args(["karpenter", "migrate", "--in-place", f]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), once, "nothing left to migrate");
+    // A file that does not exist: exit 2, named.
+    bin().args(["karpenter", "migrate", "nope.yaml"]).assert().code(2).stderr(predicates::str::contains("nope.yaml"));
+}
