@@ -87,6 +87,15 @@ code!(
     "`al2@VERSION` became `al2023@VERSION` (EKS releases AL2 and AL2023 AMIs under the same version) and `amiFamily: AL2` became `AL2023`. With selector terms that name AMIs by id, name or tags, those AMIs must be AL2023 images too.\n\nFix: check the AMI selector; the change drifts every node (KP507)."
 );
 
+code!(
+    UNUSABLE,
+    "KP511",
+    "unusable-user-data",
+    Error,
+    "a part of the user data cannot be used as it is",
+    "A NodeConfig part that is not valid YAML (nodeadm then discards every user-data NodeConfig, docs §2.4), a part that is not text, or a part that is neither a script, cloud-config nor a NodeConfig (Karpenter passes it on and nothing on the node acts on it) would be copied into `userData` unchanged. The first two are errors (exit 1), the last a warning; in `migrate`, a document that is not YAML is kept as it is and reported.\n\nFix: repair the input (`eks-userdata lint` shows where), or drop the part."
+);
+
 pub static ALL: &[&RuleMeta] = &[
     &TO_SPEC_KUBELET,
     &TO_NODEPOOL,
@@ -98,4 +107,5 @@ pub static ALL: &[&RuleMeta] = &[
     &INVALID,
     &LEGACY_KIND,
     &FAMILY_CHANGED,
+    &UNUSABLE,
 ];

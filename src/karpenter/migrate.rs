@@ -45,8 +45,21 @@ pub fn migrate(name: &str, text: &str, version: KarpenterVersion) -> Migrated {
     let docs = documents(text);
     for (offset, doc) in &docs {
         let at = |d: Diagnostic| d.with_span(Span::payload(*offset, *offset));
-        let value: Option<Value> =
-            (!doc.trim().is_empty()).then(|| crate::nodeconfig::yaml::from_str(doc).ok()).flatten();
+        let blank = doc.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        let value: Option<Value> = if blank {
+            None
+        } else {
+            match crate::nodeconfig::yaml::parse(doc) {
+                Ok(d) => Some(d.value),
+                Err(e) => {
+                    entries.push(at(Diagnostic::new(
+                        &codes::UNUSABLE,
+                        format!("a document is not valid YAML ({e}); it is kept as it is"),
+                    )));
+                    None
+                }
+            }
+        };
         let kind = value.as_ref().and_then(|v| v.get("kind")).and_then(Value::as_str).unwrap_or_default().to_string();
         let mut keep = true;
         if kind == "AWSNodeTemplate" {
@@ -220,5 +233,7 @@ mod tests {
         );
         assert!(old.text.is_none());
         assert_eq!(old.entries[0].code, "KP509");
+        let broken = migrate("f.yaml", "a: [\n", KarpenterVersion::V1_14);
+        assert_eq!((broken.text, broken.entries.len()), (None, 1));
     }
 }

@@ -55,6 +55,35 @@ fn note(meta: &'static crate::lint::RuleMeta, message: impl Into<String>) -> Dia
 /// instance-store policy and the remaining `userData`.
 pub fn split(source: &Source, version: KarpenterVersion) -> Split {
     let env = Envelope::parse(&source.bytes, &Limits::default());
+    let mut unusable = Vec::new();
+    for part in &env.parts {
+        let at = Span::part(part.index, 0, 0);
+        let what = match (std::str::from_utf8(&part.body), part.kind) {
+            (Ok(t), _) if t.trim().is_empty() => None,
+            (Err(_), _) => Some((Severity::Error, "is not text".to_string())),
+            (Ok(t), crate::userdata::PartKind::NodeConfig) => match crate::nodeconfig::yaml::parse(t) {
+                Ok(d) if d.value.is_object() => None,
+                Ok(_) => Some((Severity::Error, "is a NodeConfig part but not a YAML mapping".to_string())),
+                Err(e) => Some((
+                    Severity::Error,
+                    format!(
+                        "is a NodeConfig part that does not parse ({e}); nodeadm discards every user-data NodeConfig then"
+                    ),
+                )),
+            },
+            (Ok(_), crate::userdata::PartKind::Other) => Some((
+                Severity::Warning,
+                "is neither a script, cloud-config nor a NodeConfig; nothing on the node acts on it".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some((severity, what)) = what {
+            let label = if env.is_multipart() { part.label() } else { "the user data".into() };
+            unusable.push(
+                Diagnostic::new(&codes::UNUSABLE, format!("{label} {what}")).with_severity(severity).with_span(at),
+            );
+        }
+    }
     // Translate as for a self-managed node (so labels, taints, maxPods and clusterDNS are kept),
     // then take out what Karpenter supplies itself.
     let plan = translate::plan(&env, &translate::Options { target: Target::SelfManaged, ..Default::default() });
@@ -63,12 +92,17 @@ pub fn split(source: &Source, version: KarpenterVersion) -> Split {
         data_devices: plan.data_volumes.iter().map(|v| v.device.clone()).collect(),
         ..Default::default()
     };
+    out.entries.append(&mut unusable);
     let is_nc = |p: &OutPart| {
         p.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with(NODECONFIG_MEDIA_TYPE))
     };
     let mut docs = Vec::new();
     let mut others = Vec::new();
     for p in plan.parts {
+        // An empty part configures nothing; Karpenter needs no userData for it.
+        if p.body.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
         if is_nc(&p) {
             match std::str::from_utf8(&p.body)
                 .ok()
@@ -132,6 +166,12 @@ pub fn split(source: &Source, version: KarpenterVersion) -> Split {
         } else {
             nc.spec.kubelet.flags.push(flag);
         }
+    }
+    if !nc.spec.kubelet.max_pods_expression.is_empty() {
+        out.entries.push(note(
+            &codes::OVERRIDDEN,
+            "kubelet.maxPodsExpression has no effect: Karpenter always sets maxPods in its NodeConfig; set spec.kubelet.maxPods (a CEL expression on Karpenter's main branch)",
+        ));
     }
     if nc.spec.instance.local_storage.strategy == Some(LocalStorageStrategy::Raid0) {
         nc.spec.instance.local_storage.strategy = None;

@@ -156,3 +156,56 @@ fn migrate_in_place_is_atomic_and_a_second_run_changes_nothing() {
     // A file that does not exist: exit 2, named.
     bin().args(["karpenter", "migrate", "nope.yaml"]).assert().code(2).stderr(predicates::str::contains("nope.yaml"));
 }
+
+#[test]
+fn unusable_user_data_is_reported_not_copied_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, want) in [
+        ("binary", vec![0xff, 0xfe, 0x00, 0x81, 0x9c], "the user data is not text"),
+        ("broken.yaml", b"apiVersion: node.eks.aws/v1alpha1\nspec: [\n".to_vec(), "does not parse"),
+    ] {
+        let f = dir.path().join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let out = bin()
+            .args([
+                "karpenter",
+                "nodeclass",
+                f.to_str().unwrap(),
+                "--name",
+                "x",
+                "--role",
+                "r",
+                "--cluster",
+                "c",
+                "--ami-version",
+                "v20251023",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("KP511") && err.contains(want), "{name}: {err}");
+    }
+    // Karpenter always sets maxPods: an expression in userData is reported as overridden.
+    let f = dir.path().join("expr.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    maxPodsExpression: max_pods - 2\n",
+    )
+    .unwrap();
+    let (_, report) = run_path(&f);
+    assert!(report.contains("KP506") && report.contains("maxPodsExpression has no effect"), "{report}");
+    // An empty input is a class with no userData at all.
+    let f = dir.path().join("empty");
+    std::fs::write(&f, "").unwrap();
+    let (out, report) = run_path(&f);
+    assert!(out.nodeclass["spec"].get("userData").is_none() && !report.contains("KP511"), "{report}");
+}
+
+fn run_path(path: &std::path::Path) -> (nodeclass::NodeClassOutput, String) {
+    let source = Source::new(path.to_string_lossy(), std::fs::read(path).unwrap());
+    let out = nodeclass::nodeclass(&source, &opts("x"));
+    let report =
+        eks_userdata::lint::resolve(&source, &Envelope::parse(&source.bytes, &Limits::default()), out.entries.clone());
+    (out, report::render(&[report], Format::Concise))
+}
