@@ -10,6 +10,7 @@
 pub mod al2;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod boot;
 pub mod catalogue;
 pub mod config;
 pub mod diagnostic;
