@@ -4,9 +4,12 @@
 //! standard error (the journal, under cloud-init), and exits 0 so the node joins with its
 //! static configuration, unless the spec marks the value `required` (then exit 1).
 //!
+//! Data volumes in the spec are set up first, each on its own: a failure is logged and the rest
+//! goes on.
+//!
 //! usage: eks-userdata-boot [--spec FILE] [--root DIR] [--imds URL] [--timeout-ms N] [--vcpus N]
 
-use eks_userdata::boot::{compute, dropin, imds, spec};
+use eks_userdata::boot::{compute, dropin, imds, spec, volume};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -80,6 +83,23 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    // Volumes first: containerd must find its data volume when nodeadm-run starts it.
+    for v in &spec.data_volumes {
+        // --root moves the target and fstab (tests); devices are the machine's.
+        let target = a.root.join(v.target.trim_start_matches('/')).to_string_lossy().into_owned();
+        let v = &volume::Volume { target, ..v.clone() };
+        match volume::setup(v, &a.root.join("etc/fstab"), std::path::Path::new("/dev/disk/by-id")) {
+            Ok(volume::Done::AlreadyMounted) => log(&format!("{} is already mounted from {}", v.target, v.device)),
+            Ok(volume::Done::Mounted { formatted, copied }) => log(&format!(
+                "mounted {} on {}{}{}",
+                v.device,
+                v.target,
+                if formatted { ", formatted it" } else { "" },
+                if copied { ", copied the directory's contents onto it" } else { "" }
+            )),
+            Err(e) => log(&format!("data volume {} for {} not set up: {e}", v.device, v.target)),
+        }
+    }
     let required = spec.max_pods.as_ref().is_some_and(|m| m.required);
     let fail = |why: String| {
         log(&format!("no drop-in written: {why}"));

@@ -10,3 +10,4 @@ pub mod compute;
 pub mod dropin;
 pub mod imds;
 pub mod spec;
+pub mod volume;

@@ -15,6 +15,8 @@
 //!   - {key: spot, value: "true", effect: NoSchedule, when: {lifecycle: spot}}
 //! overrides:
 //!   - {instanceTypes: ["m5.*"], maxPods: 58}
+//! dataVolumes:
+//!   - {device: vol-0123456789abcdef0, target: /var/lib/containerd}
 //! ```
 
 use serde::Deserialize;
@@ -38,6 +40,9 @@ pub struct BootSpec {
     /// First match wins; globs over the instance type.
     #[serde(default)]
     pub overrides: Vec<Override>,
+    /// EBS data volumes to format (only if blank), fill and mount before nodeadm-run.
+    #[serde(default)]
+    pub data_volumes: Vec<super::volume::Volume>,
     /// The drop-in's order among `/etc/eks/nodeadm.d/` files (`NN-eks-userdata.yaml`).
     #[serde(default = "default_priority")]
     pub priority: u8,

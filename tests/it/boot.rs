@@ -173,3 +173,43 @@ fn faults_are_waited_for_retried_or_failed_soft() {
     assert_eq!(r.code, 0);
     assert!(r.dropin().is_none() && r.stderr.contains("maxpods"), "{}", r.stderr);
 }
+
+#[test]
+fn data_volume_is_formatted_once_filled_and_mounted_by_uuid() {
+    use crate::datavol::{Loop, can_run, in_namespace};
+    if let Err(why) = can_run() {
+        eprintln!("boot hook data-volume test skipped: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Loop::new(dir.path(), "disk.img", "320M");
+    let root_dir = dir.path().join("root");
+    let target = root_dir.join("var/lib/containerd");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("pause.marker"), "cached pause image").unwrap();
+    let spec = dir.path().join("boot.yaml");
+    std::fs::write(&spec, format!("apiVersion: eks-userdata/v1alpha1\nkind: BootSpec\ndataVolumes:\n  - {{device: {}, target: /var/lib/containerd, waitSeconds: 2}}\n", dev.0)).unwrap();
+    let hook = assert_cmd::cargo::cargo_bin!("eks-userdata-boot");
+    let run = format!(
+        "{} --spec {} --root {} --imds http://127.0.0.1:1 --timeout-ms 100",
+        hook.display(),
+        spec.display(),
+        root_dir.display()
+    );
+    // Twice in one private mount namespace: the second run finds it mounted and changes nothing.
+    let (code, out, err) = in_namespace(&format!(
+        "set -e; {run}; findmnt -rn -o SOURCE --target {t}; cat {t}/pause.marker; echo; {run}; grep -c '^UUID=' {fstab}",
+        t = target.display(),
+        fstab = root_dir.join("etc/fstab").display()
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("formatted it, copied the directory's contents onto it"), "{err}");
+    assert!(err.contains("is already mounted"), "second run: {err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines, [dev.0.as_str(), "cached pause image", "1"], "{out}");
+    // Outside the namespace nothing is mounted; the device now has a filesystem, so a new run
+    // in a fresh namespace mounts it without formatting.
+    let (code, _, err) = in_namespace(&format!("set -e; {run}"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("mounted") && !err.contains("formatted"), "{err}");
+}

@@ -11,7 +11,7 @@ fn have(cmd: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().is_ok_and(|o| o.status.success())
 }
 
-fn can_run() -> Result<(), String> {
+pub(crate) fn can_run() -> Result<(), String> {
     let uid = Command::new("id").arg("-u").output().map_err(|e| e.to_string())?;
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Err("not root".into());
@@ -29,10 +29,10 @@ fn can_run() -> Result<(), String> {
 }
 
 /// A loop device on a sparse file, detached on drop.
-struct Loop(String);
+pub(crate) struct Loop(pub(crate) String);
 
 impl Loop {
-    fn new(dir: &Path, name: &str, size: &str) -> Loop {
+    pub(crate) fn new(dir: &Path, name: &str, size: &str) -> Loop {
         let img = dir.join(name);
         assert!(Command::new("truncate").args(["-s", size, img.to_str().unwrap()]).status().unwrap().success());
         let out = Command::new("losetup").args(["-f", "--show", img.to_str().unwrap()]).output().unwrap();
@@ -48,7 +48,7 @@ impl Drop for Loop {
 }
 
 /// Runs `body` (a bash snippet) in a private mount namespace; returns (status, stdout, stderr).
-fn in_namespace(body: &str) -> (i32, String, String) {
+pub(crate) fn in_namespace(body: &str) -> (i32, String, String) {
     let out = Command::new("unshare").args(["-m", "--propagation", "private", "bash", "-c", body]).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
