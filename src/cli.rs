@@ -207,6 +207,26 @@ pub struct ConvertArgs {
     /// Template syntax of the input.
     #[arg(long, value_enum, default_value_t = TemplateArg::Auto)]
     pub template: TemplateArg,
+    /// Compute settings that differ between spot and on-demand branches at boot with
+    /// eks-userdata-boot (a nodeadm drop-in; AMI v20251023+) instead of keeping the first branch.
+    #[arg(long)]
+    pub boot_hook: bool,
+    /// With --boot-hook: download the hook from this URL at boot (needs --boot-hook-sha256).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "boot_hook",
+        requires = "boot_hook_sha256",
+        conflicts_with = "boot_hook_path"
+    )]
+    pub boot_hook_url: Option<String>,
+    /// The hook binary's sha256 (64 hex digits), checked before it runs.
+    #[arg(long, value_name = "HEX", requires = "boot_hook_url")]
+    pub boot_hook_sha256: Option<String>,
+    /// With --boot-hook: the hook is baked into the AMI at this path
+    /// [default: /usr/local/bin/eks-userdata-boot].
+    #[arg(long, value_name = "PATH", requires = "boot_hook")]
+    pub boot_hook_path: Option<String>,
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,

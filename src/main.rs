@@ -221,6 +221,19 @@ fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
             cli::DataVolumeArg::Script => translate::DataVolumeStyle::Script,
             cli::DataVolumeArg::CloudConfig => translate::DataVolumeStyle::CloudConfig,
         },
+        boot_hook: match (&args.boot_hook_url, &args.boot_hook_sha256) {
+            _ if !args.boot_hook => None,
+            (Some(url), Some(sha256)) => {
+                anyhow::ensure!(
+                    sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+                    "--boot-hook-sha256 `{sha256}` is not 64 hex digits"
+                );
+                Some(translate::boothook::HookSource::Url { url: url.clone(), sha256: sha256.to_ascii_lowercase() })
+            }
+            _ => Some(translate::boothook::HookSource::Path(
+                args.boot_hook_path.clone().unwrap_or_else(|| "/usr/local/bin/eks-userdata-boot".into()),
+            )),
+        },
         template: match args.template {
             TemplateArg::Auto => None,
             TemplateArg::None => Some(Syntax::None),

@@ -39,8 +39,11 @@ fn applies(facts: &Facts, when: &std::collections::BTreeMap<Fact, String>) -> bo
 pub fn compute(spec: &BootSpec, facts: &Facts, vcpus: u32) -> Result<Computed, Required> {
     let mut c = Computed::default();
     let itype = facts.instance_type.as_deref();
-    let over = itype
-        .and_then(|t| spec.overrides.iter().find(|o| o.instance_types.iter().any(|g| crate::config::glob_match(g, t))));
+    let over = spec.overrides.iter().find(|o| {
+        let by_type = o.instance_types.is_empty()
+            || itype.is_some_and(|t| o.instance_types.iter().any(|g| crate::config::glob_match(g, t)));
+        by_type && applies(facts, &o.when)
+    });
     if let Some(n) = over.and_then(|o| o.max_pods) {
         c.max_pods = Some(n);
     } else if let Some(m) = &spec.max_pods {

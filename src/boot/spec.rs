@@ -15,6 +15,7 @@
 //!   - {key: spot, value: "true", effect: NoSchedule, when: {lifecycle: spot}}
 //! overrides:
 //!   - {instanceTypes: ["m5.*"], maxPods: 58}
+//!   - {when: {lifecycle: spot}, maxPods: 110}
 //! dataVolumes:
 //!   - {device: vol-0123456789abcdef0, target: /var/lib/containerd}
 //! ```
@@ -37,7 +38,7 @@ pub struct BootSpec {
     pub labels: Vec<Label>,
     #[serde(default)]
     pub taints: Vec<Taint>,
-    /// First match wins; globs over the instance type.
+    /// First match wins: by instance type and/or IMDS facts.
     #[serde(default)]
     pub overrides: Vec<Override>,
     /// EBS data volumes to format (only if blank), fill and mount before nodeadm-run.
@@ -139,7 +140,12 @@ pub struct Taint {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Override {
+    /// Globs over the instance type; empty matches every type.
+    #[serde(default)]
     pub instance_types: Vec<String>,
+    /// IMDS facts that must all match (`{lifecycle: spot}`).
+    #[serde(default)]
+    pub when: BTreeMap<Fact, String>,
     #[serde(default)]
     pub max_pods: Option<i64>,
 }

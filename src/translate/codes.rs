@@ -254,6 +254,14 @@ code!(
 );
 
 code!(
+    BOOT_HOOK,
+    "CV431",
+    "computed-at-boot",
+    Info,
+    "settings that differ by instance lifecycle are computed at boot by the boot hook",
+    "With `--boot-hook`, bootstrap.sh calls that differ only in max pods, node labels or taints between the spot and the on-demand branch (the lifecycle read from IMDS) no longer force one branch's values (CV409). The common settings stay in the NodeConfig; the differing ones become a boot spec, and a shell part runs `eks-userdata-boot`, which writes them to `/etc/eks/nodeadm.d/` before nodeadm-run (docs §2.3). Drop-ins need AMI v20251023 or later.\n\nFix: for an older AMI, add a systemd drop-in for `nodeadm-run.service` that passes `--config-source file:///etc/eks/nodeadm.d/50-eks-userdata.yaml` in addition to user data, or upgrade the AMI. Pin the hook's sha256 (`--boot-hook-sha256`) when it is downloaded."
+);
+code!(
     CLOUD_MOUNT,
     "CV430",
     "cloud-config-mount-over-state",
@@ -283,4 +291,5 @@ pub static ALL: &[&RuleMeta] = &[
     &SCRIPT_KEPT,
     &TEMPLATE_ARGS,
     &NOTHING_TO_WRITE,
+    &BOOT_HOOK,
 ];

@@ -5,6 +5,7 @@
 //! unknown flags, boot-time values and missing cluster values are entries that need review.
 
 pub mod batch;
+pub mod boothook;
 pub mod codes;
 pub mod datavol;
 pub mod emit;
@@ -116,6 +117,8 @@ pub struct Options {
     pub keep_post_bootstrap_inline: bool,
     /// How a data volume over node state is written: a script part, or `#cloud-config`.
     pub data_volume: DataVolumeStyle,
+    /// Compute lifecycle-dependent settings at boot with `eks-userdata-boot` (`--boot-hook`).
+    pub boot_hook: Option<boothook::HookSource>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -1065,6 +1068,25 @@ fn translate_script(
                 first_nc = Some(this);
             }
             Some(first) if *first == this => {}
+            Some(first)
+                if n == 1
+                    && a.invocations.len() == 2
+                    && let Some(source) = &cx.opts.boot_hook
+                    && let (Some(cond), Some(other)) = (a.invocations[0].branch.first(), inv.branch.first())
+                    && other.starts_with("else")
+                    && let Some(value) = boothook::lifecycle_condition(cond, &cx.text)
+                    && let Some((common, spec)) = boothook::split(first, &this, &value) =>
+            {
+                out.push(OutPart::text("text/x-shellscript", boothook::script(&spec, source)));
+                cx.push(
+                    &codes::BOOT_HOOK,
+                    pi,
+                    inv.span,
+                    format!("the {value} and the other branch differ in settings eks-userdata-boot computes at boot (max pods, labels, taints); the common ones stay static"),
+                    None,
+                );
+                first_nc = Some(common);
+            }
             Some(first) => {
                 let (fa, fb) = (
                     serde_json::to_value(&first.spec).unwrap_or_default(),

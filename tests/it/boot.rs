@@ -213,3 +213,58 @@ fn data_volume_is_formatted_once_filled_and_mounted_by_uuid() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("mounted") && !err.contains("formatted"), "{err}");
 }
+
+#[test]
+fn convert_boot_hook_computes_the_spot_branch_at_boot() {
+    use eks_userdata::boot::{compute, imds::Facts, spec};
+    let out = bin()
+        .args([
+            "convert",
+            "--cluster-info",
+            "fixtures/cluster-info.yaml",
+            "fixtures/al2/spot-branches.sh",
+            "--boot-hook",
+            "--boot-hook-url",
+            "https://example.com/eks-userdata-boot",
+            "--boot-hook-sha256",
+            &"ab".repeat(32),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "no CV409 error with the hook: {}", String::from_utf8_lossy(&out.stderr));
+    let mime = String::from_utf8(out.stdout).unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CV431"));
+    assert!(mime.contains("sha256sum -c -") && mime.contains("https://example.com/eks-userdata-boot"), "{mime}");
+    insta::assert_snapshot!("convert_boot_hook_spot_branches", mime);
+    // The spec in the heredoc is one the hook accepts, and gives each branch's values.
+    let body = mime.split("<<'EKS_USERDATA_BOOT'\n").nth(1).unwrap().split("EKS_USERDATA_BOOT\n").next().unwrap();
+    let s = spec::parse(body).unwrap();
+    for (lifecycle, pods, memory) in [("spot", 110, "1465Mi"), ("on-demand", 58, "893Mi")] {
+        let facts =
+            Facts { instance_type: Some("m5.large".into()), lifecycle: Some(lifecycle.into()), ..Default::default() };
+        let c = compute::compute(&s, &facts, 2).unwrap();
+        assert_eq!((c.max_pods, c.kube_reserved_memory.as_deref()), (Some(pods), Some(memory)), "{lifecycle}");
+        assert_eq!(c.labels, [("lifecycle".to_string(), lifecycle.to_string())]);
+    }
+    // The static NodeConfig keeps neither branch's values.
+    let nodeconfig = mime.rsplit("Content-Type: application/node.eks.aws").next().unwrap();
+    assert!(!nodeconfig.contains("maxPods") && !nodeconfig.contains("lifecycle"), "{nodeconfig}");
+    // Bad usage: a URL without a checksum, or a checksum that is not one.
+    bin()
+        .args(["convert", "fixtures/al2/spot-branches.sh", "--boot-hook", "--boot-hook-url", "https://x"])
+        .assert()
+        .code(2);
+    bin()
+        .args([
+            "convert",
+            "fixtures/al2/spot-branches.sh",
+            "--boot-hook",
+            "--boot-hook-url",
+            "https://x",
+            "--boot-hook-sha256",
+            "abc",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not 64 hex digits"));
+}
