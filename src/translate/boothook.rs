@@ -55,9 +55,79 @@ fn labels(nc: &NodeConfig) -> (IndexMap<String, String>, Vec<String>) {
     (labels, other)
 }
 
+/// An empty boot spec.
+pub fn new_spec() -> serde_json::Map<String, Value> {
+    let mut spec = serde_json::Map::new();
+    spec.insert("apiVersion".into(), json!(crate::boot::spec::API_VERSION));
+    spec.insert("kind".into(), json!("BootSpec"));
+    spec
+}
+
+/// The spec as YAML, if the hook accepts it.
+pub fn spec_yaml(spec: &serde_json::Map<String, Value>) -> Option<String> {
+    let yaml = crate::nodeconfig::yaml::to_string(&Value::Object(spec.clone())).ok()?;
+    crate::boot::spec::parse(&yaml).ok()?;
+    Some(yaml)
+}
+
+/// The IMDS fact a text reads (`…/latest/meta-data/placement/availability-zone` → `zone`).
+pub fn fact_of(text: &str) -> Option<&'static str> {
+    let path = text.split("meta-data/").nth(1)?;
+    let path: String = path.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '/')).collect();
+    Some(match path.trim_end_matches('/') {
+        "instance-life-cycle" => "lifecycle",
+        "placement/availability-zone" => "zone",
+        "placement/region" => "region",
+        "instance-type" => "instance-type",
+        "placement/partition-number" => "partition",
+        _ => return None,
+    })
+}
+
+/// Node labels whose values the script reads from IMDS at boot (`zone=$ZONE` with
+/// `ZONE=$(curl …/meta-data/placement/availability-zone)`, or the `$(curl …)` inline): taken out
+/// of `--node-labels` and returned as boot-spec labels. Labels it cannot trace stay as they are.
+pub fn runtime_labels(nc: &mut NodeConfig, script: &str) -> Vec<Value> {
+    let source = |value: &str| -> Option<&'static str> {
+        if value.starts_with("$(") || value.starts_with('`') {
+            return fact_of(value);
+        }
+        let var = value.strip_prefix('$')?.trim_matches(['{', '}']);
+        script.lines().find_map(|l| {
+            let l = l.trim().trim_start_matches("export ").trim_start_matches("local ");
+            l.strip_prefix(&format!("{var}=")).and_then(fact_of)
+        })
+    };
+    let mut out = Vec::new();
+    let mut flags = Vec::new();
+    for f in std::mem::take(&mut nc.spec.kubelet.flags) {
+        let Some(list) = f.strip_prefix("--node-labels=") else {
+            flags.push(f);
+            continue;
+        };
+        let mut kept = Vec::new();
+        for pair in list.split(',').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match v.contains(['$', '`']).then(|| source(v.trim_matches('"'))).flatten() {
+                Some(fact) => out.push(json!({ "key": k, "from": fact })),
+                None => kept.push(pair.to_string()),
+            }
+        }
+        if !kept.is_empty() {
+            flags.push(format!("--node-labels={}", kept.join(",")));
+        }
+    }
+    nc.spec.kubelet.flags = flags;
+    out
+}
+
 /// The common NodeConfig and the boot spec, or `None` when the branches differ in something
 /// the hook cannot compute (then CV409 stands).
-pub fn split(first: &NodeConfig, second: &NodeConfig, first_value: &str) -> Option<(NodeConfig, String)> {
+pub fn split(
+    first: &NodeConfig,
+    second: &NodeConfig,
+    first_value: &str,
+) -> Option<(NodeConfig, serde_json::Map<String, Value>)> {
     let second_value = if first_value == "spot" { "on-demand" } else { "spot" };
     // Everything but maxPods, taints and labels must be the same.
     let strip = |nc: &NodeConfig| {
@@ -72,9 +142,7 @@ pub fn split(first: &NodeConfig, second: &NodeConfig, first_value: &str) -> Opti
         return None;
     }
     let mut common = a;
-    let mut spec = serde_json::Map::new();
-    spec.insert("apiVersion".into(), json!(crate::boot::spec::API_VERSION));
-    spec.insert("kind".into(), json!("BootSpec"));
+    let mut spec = new_spec();
 
     let (pa, pb) = (first.spec.kubelet.config.get("maxPods"), second.spec.kubelet.config.get("maxPods"));
     if pa != pb {
@@ -125,10 +193,9 @@ pub fn split(first: &NodeConfig, second: &NodeConfig, first_value: &str) -> Opti
     } else if let Some(t) = ta {
         common.spec.kubelet.config.insert("registerWithTaints".into(), t.clone());
     }
-    let yaml = crate::nodeconfig::yaml::to_string(&Value::Object(spec)).ok()?;
     // The spec must read back as one the hook accepts.
-    crate::boot::spec::parse(&yaml).ok()?;
-    Some((common, yaml))
+    spec_yaml(&spec)?;
+    Some((common, spec))
 }
 
 /// The shell part that installs and runs the hook.

@@ -1047,6 +1047,8 @@ fn translate_script(
     }
     // The first call is translated; others are compared with it.
     let mut first_nc: Option<NodeConfig> = None;
+    // What `--boot-hook` computes at boot instead (boothook.rs).
+    let mut hook: Option<serde_json::Map<String, Value>> = None;
     for (n, inv) in a.invocations.iter().enumerate() {
         let mut this = NodeConfig::default();
         let mut scratch = Ctx {
@@ -1077,7 +1079,8 @@ fn translate_script(
                     && let Some(value) = boothook::lifecycle_condition(cond, &cx.text)
                     && let Some((common, spec)) = boothook::split(first, &this, &value) =>
             {
-                out.push(OutPart::text("text/x-shellscript", boothook::script(&spec, source)));
+                let _ = source;
+                hook = Some(spec);
                 cx.push(
                     &codes::BOOT_HOOK,
                     pi,
@@ -1122,6 +1125,36 @@ fn translate_script(
             if let Some(last) = cx.entries.last_mut() {
                 last.severity = Severity::Warning;
             }
+        }
+    }
+    if let (Some(source), Some(first)) = (&cx.opts.boot_hook, first_nc.as_mut()) {
+        let labels = boothook::runtime_labels(first, &cx.text);
+        if !labels.is_empty() {
+            let keys: Vec<String> = labels.iter().filter_map(|l| l["key"].as_str().map(str::to_string)).collect();
+            let spec = hook.get_or_insert_with(boothook::new_spec);
+            if let Some(Value::Array(existing)) = spec.get_mut("labels") {
+                existing.extend(labels);
+            } else {
+                spec.insert("labels".into(), Value::Array(labels));
+            }
+            let span = a.invocations.first().map_or((0, 0), |i| i.span);
+            cx.push(
+                &codes::BOOT_HOOK,
+                pi,
+                span,
+                format!("node labels read from IMDS at boot ({}) are set by eks-userdata-boot", keys.join(", ")),
+                None,
+            );
+            // Nothing left that only the boot knows: the runtime entry no longer applies.
+            let text = serde_json::to_string(&first.spec.kubelet).unwrap_or_default();
+            if !text.contains('$') && !text.contains('`') {
+                cx.entries.retain(|d| {
+                    !(d.code == codes::RUNTIME_VALUE.code && d.message.starts_with("--kubelet-extra-args is"))
+                });
+            }
+        }
+        if let Some(yaml) = hook.as_ref().and_then(boothook::spec_yaml) {
+            out.push(OutPart::text("text/x-shellscript", boothook::script(&yaml, source)));
         }
     }
     if let Some(first) = first_nc {

@@ -268,3 +268,45 @@ fn convert_boot_hook_computes_the_spot_branch_at_boot() {
         .code(2)
         .stderr(predicates::str::contains("not 64 hex digits"));
 }
+
+#[test]
+fn convert_boot_hook_reads_imds_labels_at_boot() {
+    use eks_userdata::boot::{compute, imds::Facts, spec};
+    let without = bin()
+        .args(["convert", "--cluster-info", "fixtures/cluster-info.yaml", "fixtures/al2/imds-labels.sh"])
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(1), "without the hook the labels need review (CV406)");
+    let out = bin()
+        .args([
+            "convert",
+            "--cluster-info",
+            "fixtures/cluster-info.yaml",
+            "fixtures/al2/imds-labels.sh",
+            "--boot-hook",
+            "--boot-hook-path",
+            "/opt/bin/eks-userdata-boot",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("CV431") && !err.contains("CV406"), "{err}");
+    let mime = String::from_utf8(out.stdout).unwrap();
+    assert!(mime.contains("HOOK='/opt/bin/eks-userdata-boot'"), "{mime}");
+    assert!(
+        mime.contains("- --node-labels=team=search\n") && !mime.contains("$ZONE"),
+        "static labels stay, IMDS ones go: {mime}"
+    );
+    let body = mime.split("<<'EKS_USERDATA_BOOT'\n").nth(1).unwrap().split("EKS_USERDATA_BOOT\n").next().unwrap();
+    let s = spec::parse(body).unwrap();
+    let facts = Facts { zone: Some("eu-west-1c".into()), partition: Some("3".into()), ..Default::default() };
+    let c = compute::compute(&s, &facts, 2).unwrap();
+    assert_eq!(
+        c.labels,
+        [
+            ("topology.example.com/zone".to_string(), "eu-west-1c".to_string()),
+            ("topology.example.com/partition".to_string(), "3".to_string())
+        ]
+    );
+}
