@@ -5,7 +5,7 @@
 use crate::cli::{ClusterInfoArgs, PushArgs, PushFormatArg, RollbackArgs, SelectArgs};
 use crate::{EXIT_ERROR, EXIT_FINDINGS, target};
 use anyhow::Context as _;
-use eks_userdata::aws::{self, output, plan::PlanFile, push, select::Selector};
+use eks_userdata::aws::{self, output, plan::PlanFile, push, rollback, select::Selector};
 use eks_userdata::translate::{self, ClusterInfo, emit};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -142,13 +142,13 @@ pub fn rollback_cmd(args: RollbackArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
-    let opts = push::RollbackOptions {
+    let opts = rollback::RollbackOptions {
         regions: args.aws.regions.clone(),
         profile: args.aws.profile.clone(),
         selector: sel,
         plan,
     };
-    let (results, errors) = aws::block_on(push::rollback(&opts))?;
+    let (results, errors) = aws::block_on(rollback::rollback(&opts))?;
     match args.format {
         PushFormatArg::Text => print!("{}", output::rollback_text(&results, &errors)),
         PushFormatArg::Json => {

@@ -12,6 +12,7 @@ pub mod nodegroups;
 pub mod output;
 pub mod plan;
 pub mod push;
+pub mod rollback;
 pub mod select;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;

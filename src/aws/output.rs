@@ -3,7 +3,8 @@
 
 use super::AwsError;
 use super::plan::Action;
-use super::push::{PushReport, RollbackResult};
+use super::push::PushReport;
+use super::rollback::RollbackResult;
 use std::fmt::Write as _;
 
 pub fn push_text(r: &PushReport) -> String {
