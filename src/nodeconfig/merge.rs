@@ -53,7 +53,9 @@ fn merge_objects(dst: &mut serde_json::Map<String, Value>, src: &serde_json::Map
     }
 }
 
-fn merge_toml(dst: &mut toml::Table, src: &toml::Table) {
+/// Deep merge of TOML tables, as nodeadm merges `containerd.config`: tables recurse, anything
+/// else is replaced.
+pub fn merge_toml(dst: &mut toml::Table, src: &toml::Table) {
     for (k, v) in src {
         match (dst.get_mut(k), v) {
             (Some(toml::Value::Table(d)), toml::Value::Table(s)) => merge_toml(d, s),

@@ -117,17 +117,6 @@ fn deep(dst: &mut Map<String, Value>, src: &Map<String, Value>, path: &str, sour
     }
 }
 
-fn merge_toml(dst: &mut toml::Table, src: &toml::Table) {
-    for (k, v) in src {
-        match (dst.get_mut(k), v) {
-            (Some(toml::Value::Table(d)), toml::Value::Table(s)) => merge_toml(d, s),
-            _ => {
-                dst.insert(k.clone(), v.clone());
-            }
-        }
-    }
-}
-
 /// Merges one source's spec into the effective spec with nodeadm's rules.
 fn merge_spec(
     dst: &mut Map<String, Value>,
@@ -184,7 +173,7 @@ fn merge_spec(
                                 Some(prev) if !prev.is_empty() => {
                                     match (prev.parse::<toml::Table>(), toml_text.parse::<toml::Table>()) {
                                         (Ok(mut a), Ok(b)) => {
-                                            merge_toml(&mut a, &b);
+                                            crate::nodeconfig::merge::merge_toml(&mut a, &b);
                                             a.to_string()
                                         }
                                         (_, Err(e)) | (Err(e), _) => {
