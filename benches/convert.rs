@@ -7,12 +7,13 @@
 //! cluster values: plan, MIME output, and the lint of the output, as the CLI does.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness: failing loudly is right
+mod common;
 
 use eks_userdata::Target;
 use eks_userdata::translate::{self, ClusterInfo, Options, emit};
 use eks_userdata::userdata::{Envelope, Limits};
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const FILES: usize = 1000;
 
@@ -69,10 +70,6 @@ fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn main() {
     let mut rng = Rng(0xC0FFEE);
     let files: Vec<Vec<u8>> = (0..FILES).map(|i| generate(&mut rng, i)).collect();
@@ -107,17 +104,9 @@ fn main() {
         out_bytes += o;
     }
     let total = start.elapsed();
-    lat.sort();
     println!(
         "convert, in-process, 1 thread: {FILES} files ({bytes} bytes in, {out_bytes} bytes out, {entries} report entries) in {:.1} ms",
         total.as_secs_f64() * 1e3
     );
-    println!("  throughput: {:.0} files/s", FILES as f64 / total.as_secs_f64());
-    println!(
-        "  per-file latency: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
-        percentile(&lat, 0.5).as_secs_f64() * 1e6,
-        percentile(&lat, 0.9).as_secs_f64() * 1e6,
-        percentile(&lat, 0.99).as_secs_f64() * 1e6,
-        lat[FILES - 1].as_secs_f64() * 1e6
-    );
+    common::print_latency("file", &mut lat, total);
 }

@@ -9,6 +9,8 @@
 //! wall time of `eks-userdata --version` over 200 runs.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness: failing loudly is right
+mod common;
+use common::percentile;
 use eks_userdata::lint::{LintOptions, lint};
 use eks_userdata::{Source, Target};
 use std::io::Write;
@@ -108,10 +110,6 @@ fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn main() {
     let mut rng = Rng(0x5eed);
     let files: Vec<Vec<u8>> = (0..FILES).map(|i| generate(&mut rng, i)).collect();
@@ -131,19 +129,11 @@ fn main() {
         findings += r.findings.len();
     }
     let total = start.elapsed();
-    lat.sort();
     println!(
         "in-process, 1 thread: {FILES} files ({bytes} bytes, {findings} findings) in {:.1} ms",
         total.as_secs_f64() * 1e3
     );
-    println!("  throughput: {:.0} files/s", FILES as f64 / total.as_secs_f64());
-    println!(
-        "  per-file latency: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
-        percentile(&lat, 0.5).as_secs_f64() * 1e6,
-        percentile(&lat, 0.9).as_secs_f64() * 1e6,
-        percentile(&lat, 0.99).as_secs_f64() * 1e6,
-        lat[FILES - 1].as_secs_f64() * 1e6
-    );
+    common::print_latency("file", &mut lat, total);
 
     // Where the time goes: each rule's check over the same files (context built once per file).
     let mut per_rule = vec![Duration::ZERO; eks_userdata::lint::RULES.len()];

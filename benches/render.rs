@@ -4,12 +4,13 @@
 //! instance type, `--explain`, and serialised to YAML, as the CLI does.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness: failing loudly is right
+mod common;
 
 use eks_userdata::render::{Options, render};
 use eks_userdata::userdata::mime_write::{OutPart, WriteOptions, write};
 use eks_userdata::userdata::{Envelope, Limits};
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const FILES: usize = 1000;
 const TYPES: &[&str] = &["m5.large", "m4.xlarge", "c6i.2xlarge", "r6g.4xlarge", "t3.medium", "zz9.unknown"];
@@ -53,10 +54,6 @@ fn generate(i: usize) -> Vec<u8> {
     write(&parts, &WriteOptions::default())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn main() {
     let files: Vec<Vec<u8>> = (0..FILES).map(generate).collect();
     let drop_ins = vec![
@@ -80,16 +77,9 @@ fn main() {
         lat.push(t.elapsed());
     }
     let total = start.elapsed();
-    lat.sort();
     println!(
         "render, in-process, 1 thread: {FILES} files with 2 drop-ins each, {bytes_out} bytes of YAML out, in {:.1} ms",
         total.as_secs_f64() * 1e3
     );
-    println!("  throughput: {:.0} renders/s", FILES as f64 / total.as_secs_f64());
-    println!(
-        "  per-render latency: p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs",
-        percentile(&lat, 0.5).as_secs_f64() * 1e6,
-        percentile(&lat, 0.9).as_secs_f64() * 1e6,
-        percentile(&lat, 0.99).as_secs_f64() * 1e6
-    );
+    common::print_latency("render", &mut lat, total);
 }
