@@ -254,23 +254,38 @@ impl Discovery {
     }
 }
 
+/// `*` matches any run of characters, `?` one character, everything else is literal, within one
+/// string (template names, instance types, and each segment of a path glob).
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Iterative wildcard matching with one backtrack point: linear in practice, never exponential.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 /// `*` and `?` within one path segment, `**` across segments (gitignore-style).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     fn segs(pat: &[&str], txt: &[&str]) -> bool {
         match pat.split_first() {
             None => txt.is_empty(),
             Some((&"**", rest)) => (0..=txt.len()).any(|i| segs(rest, &txt[i..])),
-            Some((p, rest)) => {
-                txt.split_first().is_some_and(|(t, trest)| seg(p.as_bytes(), t.as_bytes()) && segs(rest, trest))
-            }
-        }
-    }
-    fn seg(p: &[u8], t: &[u8]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some((b'*', rest)) => (0..=t.len()).any(|i| seg(rest, &t[i..])),
-            Some((b'?', rest)) => !t.is_empty() && seg(rest, &t[1..]),
-            Some((c, rest)) => t.first() == Some(c) && seg(rest, &t[1..]),
+            Some((p, rest)) => txt.split_first().is_some_and(|(t, trest)| wildcard(p, t) && segs(rest, trest)),
         }
     }
     let p: Vec<&str> = pattern.split('/').collect();
@@ -281,6 +296,16 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard("eks-*", "eks-web"));
+        assert!(wildcard("*-nodes-?", "prod-nodes-a"));
+        assert!(!wildcard("*-nodes-?", "prod-nodes-ab"));
+        assert!(wildcard("exact", "exact") && !wildcard("exact", "exact2"));
+        assert!(wildcard("*", "") && wildcard("**a**", "xxaxx"));
+        assert!(!wildcard(&"*a".repeat(30), &"a".repeat(29)), "no exponential blow-up");
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse("cfg.toml", text, Path::new("/repo/.eks-userdata.toml"))

@@ -24,7 +24,7 @@ impl Selector {
     fn takes(&self, id: &str, name: &str) -> bool {
         (self.ids.is_empty() && self.names.is_empty())
             || self.ids.iter().any(|i| i == id)
-            || self.names.iter().any(|g| glob(g, name))
+            || self.names.iter().any(|g| crate::config::wildcard(g, name))
     }
 }
 
@@ -76,43 +76,9 @@ pub async fn select(conn: &Connection, sel: &Selector) -> Result<Vec<TemplateRef
     Ok(out)
 }
 
-/// `*` matches any run of characters, `?` one character; everything else is literal.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Iterative wildcard matching with one backtrack point: linear in practice, never exponential.
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob("eks-*", "eks-web"));
-        assert!(glob("*-nodes-?", "prod-nodes-a"));
-        assert!(!glob("*-nodes-?", "prod-nodes-ab"));
-        assert!(glob("exact", "exact") && !glob("exact", "exact2"));
-        assert!(glob("*", "") && glob("**a**", "xxaxx"));
-        assert!(!glob(&"*a".repeat(30), &"a".repeat(29)), "no exponential blow-up");
-    }
 
     #[test]
     fn ids_and_names_are_alternatives() {

@@ -41,7 +41,7 @@ pub fn compute(spec: &BootSpec, facts: &Facts, vcpus: u32) -> Result<Computed, R
     let itype = facts.instance_type.as_deref();
     let over = spec.overrides.iter().find(|o| {
         let by_type = o.instance_types.is_empty()
-            || itype.is_some_and(|t| o.instance_types.iter().any(|g| crate::config::glob_match(g, t)));
+            || itype.is_some_and(|t| o.instance_types.iter().any(|g| crate::config::wildcard(g, t)));
         by_type && applies(facts, &o.when)
     });
     if let Some(n) = over.and_then(|o| o.max_pods) {
