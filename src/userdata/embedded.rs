@@ -18,6 +18,7 @@
 //! host's lines and columns, through indentation that was stripped and escapes that were decoded.
 
 use super::json_spans::{self, Node, Str};
+use crate::source::LineIndex;
 
 /// One piece of user data inside a host file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,20 +99,15 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-/// Byte offset where each line of `text` starts (as `str::lines` splits it).
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
-}
-
-/// Joins `lines` (host lines from `first`), removing `strip` leading columns from each (blank
+/// Joins `lines` (host lines from 0-based `first`), removing `strip` leading columns from each (blank
 /// lines may be shorter), and records where each kept byte came from.
-fn dedent(starts: &[usize], first: usize, lines: &[&str], strip: usize) -> (String, Vec<usize>) {
+fn dedent(starts: &LineIndex, first: usize, lines: &[&str], strip: usize) -> (String, Vec<usize>) {
     let mut out = String::new();
     let mut offsets = Vec::new();
     for (k, l) in lines.iter().enumerate() {
         let cut = strip.min(indent_of(l));
         let kept = l.get(cut..).unwrap_or("");
-        let at = starts.get(first + k).copied().unwrap_or(0) + cut;
+        let at = starts.line_start(first + k + 1) + cut;
         out.push_str(kept);
         out.push('\n');
         offsets.extend(at..=at + kept.len());
@@ -122,7 +118,7 @@ fn dedent(starts: &[usize], first: usize, lines: &[&str], strip: usize) -> (Stri
 
 fn terraform(text: &str) -> Vec<Embedded> {
     let lines: Vec<&str> = text.lines().collect();
-    let starts = line_starts(text);
+    let starts = LineIndex::new(text.as_bytes());
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -162,7 +158,7 @@ fn terraform(text: &str) -> Vec<Embedded> {
 
 fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -> Vec<Embedded> {
     let lines: Vec<&str> = text.lines().collect();
-    let starts = line_starts(text);
+    let starts = LineIndex::new(text.as_bytes());
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -204,7 +200,7 @@ fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -
 fn cfn_json(text: &str) -> Vec<Embedded> {
     let mut out = Vec::new();
     let Some(root) = json_spans::parse(text) else { return out };
-    let starts = line_starts(text);
+    let starts = LineIndex::new(text.as_bytes());
     let mut stack = vec![&root];
     while let Some(node) = stack.pop() {
         match node {
@@ -213,7 +209,7 @@ fn cfn_json(text: &str) -> Vec<Embedded> {
                     match (k.as_str(), intrinsic(v, 0)) {
                         ("UserData", Some(piece)) if looks_like_user_data("UserData", &piece.text) => {
                             let first = piece.offsets.first().copied().unwrap_or(0);
-                            let line = starts.partition_point(|s| *s <= first).saturating_sub(1);
+                            let line = starts.locate(text.as_bytes(), first).0 - 1;
                             out.push(Embedded {
                                 text: piece.text,
                                 line,
