@@ -35,10 +35,12 @@ type Move = (usize, Vec<(String, Value)>);
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let items = super::flags::items(cx);
-    // Per document: the items that can move, and whether each one's findings were emitted yet.
+    // Each item translated once; both the moves and the findings read it.
+    let translated: Vec<Vec<kubelet_flags::Translated>> =
+        items.iter().map(|(_, _, flag, _)| kubelet_flags::translate(flag)).collect();
+    // Per document: the items that can move.
     let mut movable: IndexMap<usize, Vec<Move>> = IndexMap::new();
-    for (di, i, flag, _) in &items {
-        let ts = kubelet_flags::translate(flag);
+    for ((di, i, flag, _), ts) in items.iter().zip(&translated) {
         // Quotes and blanks reach the kubelet literally (NC212); moving would change the value.
         let plain = !flag.contains(['"', '\'', ' ', '\t']);
         let moves: Option<Vec<(String, Value)>> = (plain && !ts.is_empty())
@@ -64,8 +66,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             Some((*di, move_edits(cx, *di, moves, total)?))
         })
         .collect();
-    for (di, _, flag, span) in items {
-        for t in kubelet_flags::translate(flag) {
+    for ((di, _, _, span), ts) in items.into_iter().zip(translated) {
+        for t in ts {
             if let Outcome::Config { path, value } = t.outcome {
                 let doc = &cx.docs[di];
                 let mut d = Diagnostic::new(
