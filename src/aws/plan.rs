@@ -159,9 +159,11 @@ pub fn plan_item(
         return with(item, Action::Error, "the user data is not base64, as EC2 stores it");
     };
     let name = format!("{}@{}", t.id, src.number);
-    let old_text = decoded_text(&raw);
+    // The user data as a reviewer reads it: gzip and base64 layers removed.
+    let env = Envelope::parse(&raw, &Limits::default());
+    let old_text = String::from_utf8_lossy(&env.payload).into_owned();
 
-    let new_bytes = if is_al2023(&raw, opts.convert.target) {
+    let new_bytes = if is_al2023(&env) {
         None
     } else {
         let conv =
@@ -239,24 +241,10 @@ fn with(mut item: Item, action: Action, reason: &str) -> Item {
     item
 }
 
-/// The user data as text a reviewer can read: gzip and base64 layers removed.
-fn decoded_text(raw: &[u8]) -> String {
-    let env = Envelope::parse(raw, &Limits::default());
-    String::from_utf8_lossy(&env.payload).into_owned()
-}
-
-/// AL2023 user data already: a NodeConfig and no bootstrap.sh call. Converting it again would
-/// wrap it once more, so it is left as it is.
-fn is_al2023(raw: &[u8], target: crate::target::Target) -> bool {
-    let env = Envelope::parse(raw, &Limits::default());
-    if env.nodeconfig_parts().next().is_none() {
-        return false;
-    }
-    let opts = crate::lint::LintOptions { target, ..Default::default() };
-    !crate::lint::lint(&Source::new("user-data", raw.to_vec()), &opts)
-        .findings
-        .iter()
-        .any(|f| f.diagnostic.code == "AL301")
+/// AL2023 user data already: a NodeConfig and no bootstrap.sh call (AL301's test). Converting
+/// it again would wrap it once more, so it is left as it is.
+fn is_al2023(env: &Envelope) -> bool {
+    env.nodeconfig_parts().next().is_some() && crate::lint::rules::bootstrap_sh_call::calls(env).is_empty()
 }
 
 fn findings(reports: &[FileReport]) -> Vec<String> {
