@@ -31,11 +31,15 @@ pub fn lifecycle_condition(branch: &str, script: &str) -> Option<String> {
     if !matches!(value.as_str(), "spot" | "on-demand") {
         return None;
     }
-    let assigned = script.lines().any(|l| {
+    assignment(script, var).is_some_and(|v| fact_of(v) == Some("lifecycle")).then_some(value)
+}
+
+/// The value text of `VAR=…` (or `export`/`local VAR=…`) in the script, the first one.
+fn assignment<'a>(script: &'a str, var: &str) -> Option<&'a str> {
+    script.lines().find_map(|l| {
         let l = l.trim().trim_start_matches("export ").trim_start_matches("local ");
-        l.starts_with(&format!("{var}=")) && l.contains("meta-data/instance-life-cycle")
-    });
-    assigned.then_some(value)
+        l.strip_prefix(var)?.strip_prefix('=')
+    })
 }
 
 fn labels(nc: &NodeConfig) -> (IndexMap<String, String>, Vec<String>) {
@@ -93,10 +97,7 @@ pub fn runtime_labels(nc: &mut NodeConfig, script: &str) -> Vec<Value> {
             return fact_of(value);
         }
         let var = value.strip_prefix('$')?.trim_matches(['{', '}']);
-        script.lines().find_map(|l| {
-            let l = l.trim().trim_start_matches("export ").trim_start_matches("local ");
-            l.strip_prefix(&format!("{var}=")).and_then(fact_of)
-        })
+        assignment(script, var).and_then(fact_of)
     };
     let mut out = Vec::new();
     let mut flags = Vec::new();
