@@ -39,6 +39,8 @@ pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsEr
     let mut errors = Vec::new();
     // (region, template, the version to return to, if the plan says).
     let mut work: Vec<(String, TemplateRef, Option<i64>)> = Vec::new();
+    // One connection per region, made once: for selecting and for rolling back.
+    let mut conns: BTreeMap<String, Connection> = BTreeMap::new();
     if let Some(plan) = &opts.plan {
         for i in plan.items.iter().filter(|i| i.action == Action::Create) {
             let t = TemplateRef {
@@ -64,9 +66,9 @@ pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsEr
                 Ok(ts) => work.extend(ts.into_iter().map(|t| (conn.region.clone(), t, None))),
                 Err(e) => errors.push(e),
             }
+            conns.insert(conn.region.clone(), conn);
         }
     }
-    let mut conns: BTreeMap<String, Connection> = BTreeMap::new();
     for (region, t, planned) in work {
         if !conns.contains_key(&region) {
             match super::connect(Some(&region), opts.profile.as_deref()).await {
