@@ -2,7 +2,7 @@
 //! (`translate::codes::ALL`). One list feeds `explain`, SARIF's rule table and `docs/rules.md`,
 //! so the three cannot drift (as cargo-deny and ruff generate their rule docs).
 
-use crate::lint::RuleMeta;
+use crate::diagnostic::RuleMeta;
 
 /// Codes whose findings can carry a `lint --fix` rewrite. A test in `tests/it/lint.rs` checks
 /// this list against the fixes the fixtures produce, both ways.

@@ -29,6 +29,21 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A rule's or report code's metadata: one constant per code (lint rules, convert and karpenter
+/// report codes), read by `explain`, SARIF and docs/rules.md. It lives here, beside the finding
+/// it stamps, so code tables import a leaf module and never `lint`.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable short code, for suppression and SARIF `ruleId`.
+    pub code: &'static str,
+    /// Readable kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// Long form for `eks-userdata explain CODE`.
+    pub explanation: &'static str,
+}
+
 /// Which byte buffer a span's offsets refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
@@ -87,7 +102,7 @@ pub struct Edit {
 }
 
 impl Diagnostic {
-    pub fn new(meta: &crate::lint::RuleMeta, message: impl Into<String>) -> Self {
+    pub fn new(meta: &RuleMeta, message: impl Into<String>) -> Self {
         Diagnostic {
             code: meta.code,
             name: meta.name,

@@ -2,8 +2,8 @@
 //! the EC2NodeClass, what Karpenter will override at run time (peers §1.1-§1.2), and what the
 //! CRD refuses (peers §1.4).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::Severity;
-use crate::lint::RuleMeta;
 use crate::translate::codes::code;
 
 code!(

@@ -47,7 +47,7 @@ pub struct Split {
     pub entries: Vec<Diagnostic>,
 }
 
-fn note(meta: &'static crate::lint::RuleMeta, message: impl Into<String>) -> Diagnostic {
+fn note(meta: &'static crate::diagnostic::RuleMeta, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(meta, message).with_span(Span::payload(0, 0))
 }
 

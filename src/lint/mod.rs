@@ -12,24 +12,13 @@ pub mod walk;
 
 pub use registry::{RULES, Rule, find_rule};
 
-use crate::diagnostic::{Diagnostic, Layer, Severity, Span};
+pub use crate::diagnostic::RuleMeta;
+use crate::diagnostic::{Diagnostic, Layer, Span};
 use crate::nodeconfig::yaml::{self, YamlDoc, YamlError};
 use crate::report::{FileReport, Finding, Location, PartRef};
 use crate::source::{LineIndex, Source};
 use crate::target::Target;
 use crate::userdata::{Envelope, Limits, Part, PartKind};
-
-#[derive(Debug)]
-pub struct RuleMeta {
-    /// Stable short code, for suppression and SARIF `ruleId`.
-    pub code: &'static str,
-    /// Readable kebab-case name.
-    pub name: &'static str,
-    pub severity: Severity,
-    pub summary: &'static str,
-    /// Long form for `eks-userdata explain CODE`.
-    pub explanation: &'static str,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {

@@ -1,8 +1,9 @@
 //! Every rule, in code order. The metadata sits beside each check in its own file; this list is
 //! the one place that enumerates them, for `lint`, `explain` and the docs.
 
-use super::{Context, RuleMeta, rules::*};
+use super::{Context, rules::*};
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::RuleMeta;
 
 pub struct Rule {
     pub meta: &'static RuleMeta,

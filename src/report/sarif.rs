@@ -5,8 +5,8 @@
 //! `serde_json::json!`, as ruff does; no SARIF crate needed.
 
 use super::FileReport;
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::Severity;
-use crate::lint::RuleMeta;
 use serde_json::{Value, json};
 
 fn level(s: Severity) -> &'static str {

@@ -1,8 +1,8 @@
 //! Codes of the migration report, one place for their metadata (like the lint registry). Every
 //! construct `convert` finds gets one entry with one of these codes.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::Severity;
-use crate::lint::RuleMeta;
 
 /// One report code's metadata as a constant (also used by `karpenter::codes`).
 macro_rules! code {

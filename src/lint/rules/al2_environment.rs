@@ -1,8 +1,9 @@
 //! AL306: on AL2023 nothing reads bootstrap.sh's environment variables, and nodeadm already runs
 //! from systemd units, so `nodeadm init` in user data races them (docs §3, §5.1, §7).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "AL306",

@@ -3,8 +3,9 @@
 //! or do nothing: no amazon-linux-extras, no Docker, no EPEL, no 32-bit packages, cgroup v2
 //! only, nftables underneath iptables, no eni-max-pods.txt.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "AL307",

@@ -1,5 +1,6 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta, is_script};
+use crate::lint::{Context, is_script};
 
 pub const META: RuleMeta = RuleMeta {
     code: "AL301",

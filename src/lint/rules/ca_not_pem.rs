@@ -2,8 +2,9 @@
 //! `/etc/kubernetes/pki/ca.crt` unchanged (docs §1.2); the kubelet reads that file as a PEM
 //! bundle. Anything else decodes fine and then fails TLS to the API server at boot.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use base64::Engine as _;
 
 pub const META: RuleMeta = RuleMeta {

@@ -1,8 +1,9 @@
 //! UD117: nodeadm picks parts by content type alone (docs §2.1), so a `#cloud-config` body under
 //! `application/node.eks.aws` is parsed as a NodeConfig and cloud-init never runs it.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use crate::userdata::PartKind;
 
 pub const META: RuleMeta = RuleMeta {

@@ -2,8 +2,9 @@
 //! resolver, so it must be the kube-dns service IP inside that CIDR (docs §5.1, issue #2139 in
 //! docs §7). NodeLocal DNSCache's link-local address is the one legitimate exception.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use std::net::IpAddr;
 
 pub const META: RuleMeta = RuleMeta {

@@ -5,8 +5,9 @@
 //! plugin tables in a v3 config are ignored, v3 keys on containerd 1.7 fail with `failed to get
 //! config template version` (docs §1.3).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC221",

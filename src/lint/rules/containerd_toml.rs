@@ -1,8 +1,9 @@
 //! NC222: nodeadm parses `containerd.config` as TOML to merge it over its generated config; a
 //! parse error fails that merge and the node does not join (docs §1.3).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC222",

@@ -3,8 +3,9 @@
 //! and every command's last word ends in `\r`. MIME itself (docs §2.1) and YAML accept CRLF, so
 //! only script parts are concerned.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Edit, Severity, Span};
-use crate::lint::{Context, RuleMeta, is_script};
+use crate::lint::{Context, is_script};
 
 pub const META: RuleMeta = RuleMeta {
     code: "UD118",

@@ -2,8 +2,9 @@
 //! `--node-labels` flags accumulate in the kubelet (docs §6.1), so a key set twice silently takes
 //! the last value.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use std::collections::HashMap;
 
 pub const META: RuleMeta = RuleMeta {

@@ -1,5 +1,6 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use crate::userdata::Defect;
 
 pub const META: RuleMeta = RuleMeta {

@@ -12,8 +12,9 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::al2::kubelet_flags::{self, Outcome};
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Edit, Severity, Span};
-use crate::lint::{Context, Doc, RuleMeta};
+use crate::lint::{Context, Doc};
 use crate::nodeconfig::yaml::{NodeSpan, escape};
 
 pub const META: RuleMeta = RuleMeta {

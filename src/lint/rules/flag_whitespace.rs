@@ -1,8 +1,9 @@
 //! NC212: `kubelet.flags` become `NODEADM_KUBELET_ARGS`, which systemd splits at whitespace
 //! without shell quoting (docs §6.2).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC212",

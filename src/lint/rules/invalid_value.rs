@@ -1,6 +1,7 @@
+use crate::diagnostic::RuleMeta;
 #[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC206",

@@ -3,8 +3,9 @@
 //! (docs §5.2, §7 item 9; amazon-eks-ami #1698, #1902, #2045, #2465).
 
 use crate::al2::maxpods;
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, Doc, RuleMeta};
+use crate::lint::{Context, Doc};
 use crate::target::Target;
 
 pub const META: RuleMeta = RuleMeta {

@@ -1,5 +1,6 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, Doc, RuleMeta};
+use crate::lint::{Context, Doc};
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {

@@ -1,8 +1,9 @@
 //! UD116: EC2 rejects user data over 16 KiB, counted after base64 and before gunzip
 //! (EC2 API reference, `UserData`); a file near the limit fails at the next added line.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use crate::userdata::EC2_USER_DATA_LIMIT;
 use flate2::{Compression, write::GzEncoder};
 use std::io::Write;

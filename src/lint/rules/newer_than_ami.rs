@@ -4,8 +4,9 @@
 //! not happen; an unknown enum value fails validation. Only checked when the AMI release is
 //! known (`--ami-release`, or `ami-release` in `.eks-userdata.toml`).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use crate::nodeconfig::since;
 
 pub const META: RuleMeta = RuleMeta {

@@ -2,8 +2,9 @@
 //! copy wins and breaks registration (docs §6.2).
 
 use crate::al2::kubelet_flags::{self, DropReason, Outcome};
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC211",

@@ -1,5 +1,6 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {

@@ -1,6 +1,7 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::lint::Context;
 use crate::lint::rules::missing_cluster_field::merged;
-use crate::lint::{Context, RuleMeta};
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {

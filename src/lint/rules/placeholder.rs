@@ -4,8 +4,9 @@
 //! fills it in.
 
 use crate::al2::template::literal_placeholder;
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {

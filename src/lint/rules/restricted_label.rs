@@ -1,8 +1,9 @@
 //! NC213: the NodeRestriction admission plugin limits which `kubernetes.io`/`k8s.io` labels a
 //! kubelet may set on its own node (Kubernetes docs, "NodeRestriction"; EKS enables it).
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC213",

@@ -1,8 +1,9 @@
 //! NC216: the AL2023 AMI caches its pause image locally and containerd has no ECR credentials
 //! (docs §4.3), so overriding the sandbox image trades a working default for a boot-time pull.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC216",

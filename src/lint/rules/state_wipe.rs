@@ -1,6 +1,7 @@
 use crate::al2::analysis::DiskOp;
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "AL302",

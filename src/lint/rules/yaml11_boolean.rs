@@ -2,8 +2,9 @@
 //! (docs §1.3); YAML 1.2 tools (yq v4, most editors, Helm's newer paths) read them as strings. A
 //! value whose meaning depends on the reader is reported; `true`/`false` mean the same to both.
 
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC218",

@@ -1,5 +1,6 @@
+use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::lint::{Context, RuleMeta};
+use crate::lint::Context;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC201",
