@@ -1,0 +1,244 @@
+//! One `bootstrap.sh` call → NodeConfig fields, flag by flag (docs §5.1): cluster coordinates,
+//! IP family, outposts, DNS, local disks, the containerd config file, and the flags AL2023 has
+//! no use for. Kubelet arguments are `kubelet_args.rs`. Invocations bootstrap.sh itself
+//! rejected are reported before anything else (`rejected.rs`).
+
+use super::codes;
+use super::context::{Ctx, shown, translated, value_of};
+use super::kubelet_args;
+use crate::al2::analysis::Invocation;
+use crate::al2::bootstrap::{Arg, Call, Flag};
+use crate::diagnostic::Severity;
+use crate::nodeconfig::types::{LocalStorageStrategy, NodeConfig};
+use serde_json::Value;
+
+/// Applies one bootstrap.sh call to a NodeConfig.
+pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
+    let call: &Call = &inv.call;
+    let target = cx.opts.target;
+    let supplies_cluster = target.user_data_supplies_cluster();
+    if call.help {
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            inv.span,
+            "bootstrap.sh is called with -h/--help: it prints its usage and exits 1".into(),
+            None,
+        );
+    }
+    for (flag, span) in &call.missing_value {
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            *span,
+            format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()),
+            None,
+        );
+    }
+    for arg in &call.opaque {
+        cx.push(
+            &codes::TEMPLATE_ARGS,
+            pi,
+            arg.span,
+            format!("`{}` stands for more bootstrap.sh arguments, filled in when the template is rendered; they cannot be translated here and are lost on AL2023", arg.value.text()),
+            Some("move what the variable holds into NodeConfig fields, or render the template and convert the result".into()),
+        );
+        if let Some(last) = cx.entries.last_mut() {
+            last.severity = Severity::Error;
+        }
+    }
+    for arg in &call.unknown {
+        let t = arg.value.text();
+        let why = if t.starts_with("--")
+            && t.contains('=')
+            && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some()
+        {
+            "bootstrap.sh takes `--flag value`, not `--flag=value`; this was a positional argument and did nothing"
+        } else if t.starts_with('-') {
+            "bootstrap.sh has no such option (it treated it as a positional argument)"
+        } else {
+            "an extra positional argument; bootstrap.sh used only the first (the cluster name)"
+        };
+        cx.push(
+            &codes::UNKNOWN,
+            pi,
+            arg.span,
+            format!("`{t}`: {why}; not translated"),
+            Some("configure what it was meant to do in the NodeConfig by hand".into()),
+        );
+    }
+    // Cluster coordinates.
+    let cidr_arg = match (
+        call.get(Flag::IpFamily).map(|a| a.value.text().to_string()),
+        call.get(Flag::ServiceIpv6Cidr),
+        call.get(Flag::ServiceIpv4Cidr),
+    ) {
+        (Some(f), Some(v6), _) if f == "ipv6" => Some(v6),
+        (_, Some(v6), None) => Some(v6),
+        (_, _, Some(v4)) => Some(v4),
+        _ => None,
+    };
+    let fields: [(&str, Option<&Arg>, &str); 4] = [
+        ("spec.cluster.name", call.cluster_name.as_ref(), "cluster name (bootstrap.sh's first argument)"),
+        ("spec.cluster.apiServerEndpoint", call.get(Flag::ApiserverEndpoint), "--apiserver-endpoint"),
+        ("spec.cluster.certificateAuthority", call.get(Flag::B64ClusterCa), "--b64-cluster-ca"),
+        ("spec.cluster.cidr", cidr_arg, "--service-ipv4-cidr / --service-ipv6-cidr"),
+    ];
+    for (field, arg, what) in fields {
+        let Some(arg) = arg else { continue };
+        if !supplies_cluster {
+            cx.push(
+                &codes::OMITTED,
+                pi,
+                arg.span,
+                format!(
+                    "`{}` ({what}) left out: {} supplies {field}",
+                    shown(arg),
+                    target.cluster_supplier().unwrap_or("the target")
+                ),
+                None,
+            );
+            continue;
+        }
+        let v = value_of(cx, pi, arg, what);
+        let c = &mut nc.spec.cluster;
+        match field {
+            "spec.cluster.name" => c.name = v,
+            "spec.cluster.apiServerEndpoint" => c.api_server_endpoint = v,
+            "spec.cluster.certificateAuthority" => c.certificate_authority = v,
+            _ => c.cidr = v,
+        }
+        translated(cx, pi, arg.span, &shown(arg), field);
+    }
+    if let Some(arg) = call.get(Flag::IpFamily) {
+        cx.push(
+            &codes::TRANSLATED,
+            pi,
+            arg.span,
+            format!(
+                "`--ip-family {}`: no field; nodeadm infers the IP family from spec.cluster.cidr",
+                arg.value.text()
+            ),
+            None,
+        );
+    }
+    for other in [Flag::ServiceIpv4Cidr, Flag::ServiceIpv6Cidr] {
+        if let (Some(a), Some(chosen)) = (call.get(other), cidr_arg)
+            && a.span != chosen.span
+        {
+            cx.push(
+                &codes::DROPPED,
+                pi,
+                a.span,
+                format!(
+                    "`{}` not used: nodeadm takes one service CIDR and `{}` was chosen by --ip-family",
+                    shown(a),
+                    chosen.value.text()
+                ),
+                None,
+            );
+        }
+    }
+    // Outposts.
+    if let Some(a) = call.get(Flag::EnableLocalOutpost) {
+        if a.value.text() == "true" {
+            nc.spec.cluster.enable_outpost = Some(true);
+            translated(cx, pi, a.span, &shown(a), "spec.cluster.enableOutpost");
+        } else {
+            cx.push(
+                &codes::TRANSLATED,
+                pi,
+                a.span,
+                format!("`{}`: outposts are off by default; nothing to write", shown(a)),
+                None,
+            );
+        }
+    }
+    if let Some(a) = call.get(Flag::ClusterId) {
+        nc.spec.cluster.id = value_of(cx, pi, a, "--cluster-id");
+        translated(cx, pi, a.span, &shown(a), "spec.cluster.id");
+    }
+    // DNS.
+    if let Some(a) = call.get(Flag::DnsClusterIp) {
+        let ips: Vec<Value> = value_of(cx, pi, a, "--dns-cluster-ip")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.into()))
+            .collect();
+        nc.spec.kubelet.config.insert("clusterDNS".into(), Value::Array(ips));
+        translated(cx, pi, a.span, &shown(a), "spec.kubelet.config.clusterDNS");
+    }
+    // Local disks.
+    if let Some(a) = call.get(Flag::LocalDisks) {
+        match a.value.text() {
+            "raid0" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Raid0),
+            "raid10" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Raid10),
+            "mount" => nc.spec.instance.local_storage.strategy = Some(LocalStorageStrategy::Mount),
+            other => {
+                cx.push(
+                    &codes::UNKNOWN,
+                    pi,
+                    a.span,
+                    format!("`--local-disks {other}` is not raid0, raid10 or mount; not translated"),
+                    None,
+                );
+            }
+        }
+        if nc.spec.instance.local_storage.strategy.is_some() {
+            translated(cx, pi, a.span, &shown(a), "spec.instance.localStorage.strategy");
+        }
+    }
+    kubelet_args::apply(cx, pi, call, nc);
+    // Containerd config file.
+    if let Some(a) = call.get(Flag::ContainerdConfigFile) {
+        let path = a.value.text().to_string();
+        let written =
+            cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < inv.command).map(|(_, _, c)| c.clone());
+        match written {
+            Some(content) => {
+                let schema = if content.contains("version = 3") { "version 3 (containerd 2.x, current AMIs)" } else if content.contains("version = 2") { "version 2: only AMIs with containerd 1.7 (Kubernetes 1.28–1.29) read it" } else { "no version key" };
+                nc.spec.containerd.config = content;
+                cx.push(&codes::CONTAINERD, pi, a.span, format!("`--containerd-config-file {path}` → spec.containerd.config, inlined from the file the script writes; it is merged over nodeadm's config, not a replacement; schema {schema}"), None);
+            }
+            None => cx.push(
+                &codes::CONTAINERD,
+                pi,
+                a.span,
+                format!("`--containerd-config-file {path}`: the script does not write this file, so its content is unknown; not translated"),
+                Some("put the TOML in spec.containerd.config (it is merged over nodeadm's config)".into()),
+            ),
+        }
+        if let Some(last) = cx.entries.last_mut()
+            && last.message.contains("content is unknown")
+        {
+            last.severity = Severity::Error;
+        }
+    }
+    // Flags with no AL2023 meaning.
+    for (flag, why) in [
+        (Flag::ContainerRuntime, "AL2023 always runs containerd"),
+        (Flag::EnableDockerBridge, "there is no Docker on AL2023"),
+        (Flag::DockerConfigJson, "there is no Docker on AL2023"),
+        (
+            Flag::PauseContainerAccount,
+            "the AMI caches the pause image (localhost/kubernetes/pause); containerd has no ECR credentials to pull another",
+        ),
+        (Flag::PauseContainerVersion, "the AMI caches the pause image (localhost/kubernetes/pause)"),
+        (
+            Flag::AwsApiRetryAttempts,
+            "nodeadm never calls DescribeCluster; set AWS_MAX_ATTEMPTS in spec.instance.environment.default if EC2 retries matter",
+        ),
+        (Flag::MountBpfFs, "AL2023 images handle bpffs themselves (not verified upstream; check with your CNI)"),
+    ] {
+        if let Some(arg) = call.get(flag) {
+            cx.push(
+                &codes::DROPPED,
+                pi,
+                arg.span,
+                format!("`{} {}` dropped: {why}", flag.name(), arg.value.text()),
+                None,
+            );
+        }
+    }
+}

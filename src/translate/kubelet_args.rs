@@ -1,0 +1,258 @@
+//! `--kubelet-extra-args` (or `KUBELET_EXTRA_ARGS`) → `kubelet.config` keys and `kubelet.flags`
+//! (docs §6): each flag through the derived flag table (`al2::kubelet_flags`), shaped by the
+//! target (peers §8 lesson 3: what EKS or Karpenter supplies is left out), with
+//! max-pods-calculator.sh turned into a CEL `maxPodsExpression` (docs §5.2).
+
+use super::codes;
+use super::context::{Ctx, translated};
+use crate::al2::bootstrap::{Call, Flag};
+use crate::al2::kubelet_flags::{self, DropReason, Outcome as KOutcome};
+use crate::al2::maxpods;
+use crate::al2::template;
+use crate::al2::words::Value as WValue;
+use crate::diagnostic::Severity;
+use crate::nodeconfig::types::NodeConfig;
+use crate::target::Target;
+use serde_json::Value;
+
+/// Takes a `--max-pods` computed by max-pods-calculator.sh out of a kubelet argument string:
+/// inline (`--max-pods=$(…max-pods-calculator.sh …)`) or through a variable assigned from it.
+pub(super) fn take_calculator(
+    args: &str,
+    calculators: &[(String, maxpods::Calculator)],
+) -> (String, Option<maxpods::Calculator>) {
+    if let Some(start) = args.find("--max-pods") {
+        let after = &args[start + "--max-pods".len()..];
+        let value = after.trim_start_matches(['=', ' ']);
+        let skipped = after.len() - value.len();
+        if value.starts_with("$(") && value.contains("max-pods-calculator.sh") {
+            let end = value.find(')').map_or(value.len(), |e| e + 1);
+            let calc = maxpods::parse(&value[..end]);
+            let rest = format!("{}{}", &args[..start], &value[end..]);
+            return (rest, calc);
+        }
+        let name = value.trim_start_matches(['"', '\'']).trim_start_matches('$').trim_start_matches('{');
+        let name_end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
+        if let Some((_, calc)) = calculators.iter().find(|(v, _)| v == &name[..name_end]) {
+            let token_end = value.find(char::is_whitespace).unwrap_or(value.len());
+            let rest = format!("{}{}", &args[..start], &value[token_end..]);
+            let _ = skipped;
+            return (rest, Some(calc.clone()));
+        }
+    }
+    (args.to_string(), None)
+}
+
+/// Settings the target supplies itself, so the user data must not (peers §8 lesson 3).
+pub(super) fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
+    match (target, what) {
+        (Target::Mng, "nodeLabels") => Some(
+            "a managed node group takes labels from its `labels` setting (EKS puts them in its own NodeConfig); set them there",
+        ),
+        (Target::Mng, "registerWithTaints") => {
+            Some("a managed node group takes taints from its `taints` setting; set them there")
+        }
+        (Target::Karpenter, "nodeLabels") => {
+            Some("Karpenter sets node labels from the NodePool; put them in its template labels")
+        }
+        (Target::Karpenter, "registerWithTaints") => {
+            Some("Karpenter registers taints from the NodePool; put them in its template taints")
+        }
+        (Target::Karpenter, "maxPods") => Some("Karpenter sets maxPods (EC2NodeClass spec.kubelet.maxPods)"),
+        (Target::Karpenter, "clusterDNS") => Some("Karpenter sets clusterDNS (EC2NodeClass spec.kubelet.clusterDNS)"),
+        _ => None,
+    }
+}
+
+/// Applies the call's kubelet arguments and `--use-max-pods`.
+pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
+    let target = cx.opts.target;
+    let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span));
+    let mut saw_max_pods = false;
+    if let Some(a) = call.get(Flag::KubeletExtraArgs) {
+        let (args_text, calc) = take_calculator(a.value.text(), &cx.calculators);
+        if let Some(calc) = calc {
+            saw_max_pods = true;
+            match calc.expression() {
+                Some(expr) => {
+                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later)"), None);
+                    nc.spec.kubelet.max_pods_expression = expr;
+                }
+                None => cx.push(
+                    &codes::MAX_PODS_EXPR,
+                    pi,
+                    a.span,
+                    "`--max-pods` from max-pods-calculator.sh without options is nodeadm's own default; nothing to write".into(),
+                    None,
+                ),
+            }
+        }
+        if let WValue::Runtime { why, text } = &a.value
+            && args_text.contains(['$', '`'])
+        {
+            cx.push(&codes::RUNTIME_VALUE, pi, a.span, format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); the static parts are translated, the rest needs review"), None);
+        }
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut search_from = a.span.0;
+        let words = kubelet_flags::split_args(&args_text);
+        let whole_placeholder = |w: &str| {
+            (w.starts_with("${") && w.ends_with('}') && w.matches("${").count() == 1) || w == "%s" || w == "%v"
+        };
+        let placeholder_words: Vec<String> =
+            words.iter().map(|w| w.0.clone()).filter(|w| whole_placeholder(w)).collect();
+        for w in &placeholder_words {
+            nc.spec.kubelet.flags.push(w.clone());
+            cx.push(
+                &codes::TEMPLATE_ARGS,
+                pi,
+                a.span,
+                format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is"),
+                Some("after rendering it must hold only kubelet flags, unquoted; deprecated flags belong in spec.kubelet.config".into()),
+            );
+        }
+        let rest: Vec<String> = words.into_iter().map(|w| w.0).filter(|w| !placeholder_words.contains(w)).collect();
+        for t in kubelet_flags::translate(&rest.join(" ")) {
+            // Point at the flag itself when it appears literally inside the argument.
+            let region = cx.text.get(search_from..a.span.1).unwrap_or_default();
+            let span = match region.find(t.flag.as_str()) {
+                Some(off) => {
+                    let start = search_from + off;
+                    let len = cx.text[start..a.span.1]
+                        .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+                        .unwrap_or(a.span.1 - start);
+                    search_from = start + len;
+                    (start, start + len)
+                }
+                None => a.span,
+            };
+            match t.outcome {
+                KOutcome::Config { path, value } => {
+                    saw_max_pods |= path == "maxPods";
+                    if let Some(why) = omitted_by(target, &path) {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{}` left out: {why}", t.text), None);
+                        if let Some(last) = cx.entries.last_mut() {
+                            last.severity = Severity::Warning;
+                        }
+                        continue;
+                    }
+                    if t.replaces && cx.opts.keep_map_semantics {
+                        nc.spec.kubelet.flags.push(t.text.clone());
+                        cx.push(
+                            &codes::KEPT_FLAG,
+                            pi,
+                            span,
+                            format!(
+                                "`{}` kept in spec.kubelet.flags (--keep-map-semantics: it replaces the whole {path})",
+                                t.text
+                            ),
+                            None,
+                        );
+                        continue;
+                    }
+                    let repeat = !seen.insert(path.clone());
+                    if let Value::String(v) = &value
+                        && template::has_placeholder(v)
+                        && !matches!(
+                            kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec),
+                            Some(
+                                kubelet_flags::Codec::String
+                                    | kubelet_flags::Codec::Quantity
+                                    | kubelet_flags::Codec::Duration
+                                    | kubelet_flags::Codec::Ip
+                            )
+                        )
+                    {
+                        cx.push(
+                            &codes::TEMPLATE_ARGS,
+                            pi,
+                            span,
+                            format!("`{}`: the template value is written as is into spec.kubelet.config.{path}; it must render to the field's type (not a quoted string)", t.text),
+                            None,
+                        );
+                    }
+                    kubelet_flags::apply(&mut nc.spec.kubelet.config, &path, value, repeat);
+                    translated(cx, pi, span, &t.text, &format!("spec.kubelet.config.{path}"));
+                    if t.replaces
+                        && path != "featureGates"
+                        && matches!(
+                            kubelet_flags::table().get(t.flag.trim_start_matches('-')).map(|s| s.codec),
+                            Some(kubelet_flags::Codec::Map | kubelet_flags::Codec::MapLangle)
+                        )
+                    {
+                        cx.push(
+                            &codes::MAP_SEMANTICS,
+                            pi,
+                            span,
+                            format!("`{}` replaced the whole {path} map on AL2; as a drop-in it is merged with nodeadm's defaults, so keys it left out keep their default values", t.text),
+                            Some("use --keep-map-semantics to keep the AL2 behaviour (the flag stays a flag)".into()),
+                        );
+                    }
+                    if path == "reservedSystemCPUs" {
+                        for key in ["kubeReservedCgroup", "systemReservedCgroup"] {
+                            nc.spec.kubelet.config.insert(key.into(), Value::String(String::new()));
+                        }
+                        cx.push(&codes::TRANSLATED, pi, span, "`--reserved-cpus` also clears kubeReservedCgroup and systemReservedCgroup, as bootstrap.sh did".into(), None);
+                    }
+                }
+                KOutcome::Flag(f) => {
+                    let is_label = f.starts_with("--node-labels");
+                    if let Some(why) = is_label.then(|| omitted_by(target, "nodeLabels")).flatten() {
+                        cx.push(&codes::OMITTED, pi, span, format!("`{f}` left out: {why}"), None);
+                        if let Some(last) = cx.entries.last_mut() {
+                            last.severity = Severity::Warning;
+                        }
+                        continue;
+                    }
+                    nc.spec.kubelet.flags.push(f.clone());
+                    cx.push(&codes::KEPT_FLAG, pi, span, format!("`{f}` → spec.kubelet.flags"), None);
+                }
+                KOutcome::Dropped(DropReason::NodeadmOwned) => cx.push(
+                    &codes::NODEADM_OWNED,
+                    pi,
+                    span,
+                    format!("`{}` dropped: nodeadm sets {} itself", t.text, t.flag),
+                    None,
+                ),
+                KOutcome::Dropped(DropReason::Unregistered) => cx.push(
+                    &codes::NODEADM_OWNED,
+                    pi,
+                    span,
+                    format!("`{}` dropped: the kubelet no longer has {} and would refuse to start", t.text, t.flag),
+                    None,
+                ),
+                KOutcome::Invalid(why) => {
+                    cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None)
+                }
+                KOutcome::Unknown => cx.push(
+                    &codes::UNKNOWN,
+                    pi,
+                    span,
+                    format!("`{}` is not a kubelet flag; not translated", t.text),
+                    None,
+                ),
+            }
+        }
+    }
+    if let Some((false_, span)) = use_max_pods {
+        if false_ && !saw_max_pods && target != Target::Karpenter {
+            nc.spec.kubelet.config.insert("maxPods".into(), Value::Number(110.into()));
+            cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false` without --max-pods: AL2 left the kubelet default → spec.kubelet.config.maxPods: 110".into(), None);
+        } else {
+            cx.push(
+                &codes::TRANSLATED,
+                pi,
+                span,
+                format!(
+                    "`--use-max-pods {}`: nodeadm always sets maxPods; {}",
+                    if false_ { "false" } else { "true" },
+                    if saw_max_pods {
+                        "the --max-pods value is used"
+                    } else {
+                        "the instance-type default applies, as on AL2"
+                    }
+                ),
+                None,
+            );
+        }
+    }
+}
