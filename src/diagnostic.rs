@@ -84,6 +84,9 @@ pub struct Diagnostic {
     pub pointer: Option<String>,
     /// A meaning-preserving rewrite `lint --fix` may apply.
     pub fix: Option<Fix>,
+    /// Sorted before every positioned finding: a fact that changes how the rest reads ("this
+    /// never worked on AL2").
+    pub lead: bool,
 }
 
 /// A rewrite made of one or more edits, applied all together or not at all.
@@ -113,7 +116,13 @@ impl Diagnostic {
             part: None,
             pointer: None,
             fix: None,
+            lead: false,
         }
+    }
+    /// Puts the finding first in its file's report.
+    pub fn leading(mut self) -> Self {
+        self.lead = true;
+        self
     }
     pub fn with_fix(self, span: Span, expect: impl Into<String>, replacement: impl Into<String>) -> Self {
         self.with_edits(vec![Edit { span, expect: expect.into(), replacement: replacement.into() }])

@@ -318,8 +318,16 @@ pub fn analyze(script: Script) -> Analysis {
         if !is_bootstrap_word(&cmd.words[word].parsed) {
             continue;
         }
-        let args: Vec<(Value, (usize, usize))> =
-            cmd.words[word + 1..].iter().map(|w| (expand(&w.parsed, &env), w.span)).collect();
+        let args: Vec<bootstrap::Input> = cmd.words[word + 1..]
+            .iter()
+            .flat_map(|w| {
+                words::expand_fields(&w.parsed, &env, &script.prepared).into_iter().map(|f| bootstrap::Input {
+                    value: f.value,
+                    span: w.span,
+                    split: f.split,
+                })
+            })
+            .collect();
         let mut call_env: Vec<(String, Value, (usize, usize))> = if keeps_env {
             env.exported().map(|(k, v)| (k.to_string(), v.clone(), cmd.span)).collect()
         } else {

@@ -116,6 +116,23 @@ pub struct Arg {
     pub span: (usize, usize),
     /// `Some(VAR)` when the value came from an environment variable, not a flag.
     pub from_env: Option<String>,
+    /// The word was one field of an unquoted expansion bash split at whitespace.
+    pub split: bool,
+}
+
+/// One argument bootstrap.sh received: a field after bash's expansion and word splitting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub value: Value,
+    /// Byte span of the word it came from.
+    pub span: (usize, usize),
+    pub split: bool,
+}
+
+impl Input {
+    pub fn new(value: Value, span: (usize, usize)) -> Self {
+        Input { value, span, split: false }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -142,12 +159,13 @@ impl Call {
 }
 
 /// Parses bootstrap.sh arguments (`args` after the command word, already expanded).
-pub fn parse_args(args: &[(Value, (usize, usize))], env: &[(String, Value, (usize, usize))]) -> Call {
+pub fn parse_args(args: &[Input], env: &[(String, Value, (usize, usize))]) -> Call {
     let mut call = Call::default();
     let mut positionals: Vec<Arg> = Vec::new();
     let mut i = 0;
     while i < args.len() {
-        let (v, span) = &args[i];
+        let Input { value: v, span, split } = &args[i];
+        let split = *split;
         i += 1;
         let text = v.text();
         if text == "-h" || text == "--help" {
@@ -156,14 +174,22 @@ pub fn parse_args(args: &[(Value, (usize, usize))], env: &[(String, Value, (usiz
         }
         match Flag::from_name(text) {
             Some(flag) => match args.get(i) {
-                Some((value, vspan)) => {
+                Some(next) => {
                     i += 1;
-                    call.options.push((flag, Arg { value: value.clone(), span: (span.0, vspan.1), from_env: None }));
+                    call.options.push((
+                        flag,
+                        Arg {
+                            value: next.value.clone(),
+                            span: (span.0, next.span.1),
+                            from_env: None,
+                            split: split || next.split,
+                        },
+                    ));
                 }
                 None => call.missing_value.push((flag, *span)),
             },
-            None if is_opaque_args(v) => call.opaque.push(Arg { value: v.clone(), span: *span, from_env: None }),
-            None => positionals.push(Arg { value: v.clone(), span: *span, from_env: None }),
+            None if is_opaque_args(v) => call.opaque.push(Arg { value: v.clone(), span: *span, from_env: None, split }),
+            None => positionals.push(Arg { value: v.clone(), span: *span, from_env: None, split }),
         }
     }
     let mut positionals = positionals.into_iter();
@@ -175,7 +201,8 @@ pub fn parse_args(args: &[(Value, (usize, usize))], env: &[(String, Value, (usiz
             continue;
         }
         if let Some((name, value, span)) = env.iter().rev().find(|(n, _, _)| n == flag.env_var()) {
-            call.options.push((flag, Arg { value: value.clone(), span: *span, from_env: Some(name.clone()) }));
+            call.options
+                .push((flag, Arg { value: value.clone(), span: *span, from_env: Some(name.clone()), split: false }));
         }
     }
     call
@@ -196,16 +223,20 @@ mod tests {
     #[test]
     fn template_argument_lists_are_opaque() {
         let a = vec![
-            (Value::Template("${bootstrap_extra_args}".into()), (0, 23)),
-            (Value::Template("${cluster_name}".into()), (24, 39)),
+            Input::new(Value::Template("${bootstrap_extra_args}".into()), (0, 23)),
+            Input::new(Value::Template("${cluster_name}".into()), (24, 39)),
         ];
         let c = parse_args(&a, &[]);
         assert_eq!(c.cluster_name.unwrap().value.text(), "${cluster_name}");
         assert_eq!(c.opaque.len(), 1);
     }
 
-    fn args(words: &[&str]) -> Vec<(Value, (usize, usize))> {
-        words.iter().enumerate().map(|(i, w)| (Value::Static(w.to_string()), (i * 10, i * 10 + w.len()))).collect()
+    fn args(words: &[&str]) -> Vec<Input> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Input::new(Value::Static(w.to_string()), (i * 10, i * 10 + w.len())))
+            .collect()
     }
 
     #[test]

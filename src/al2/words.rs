@@ -71,13 +71,35 @@ struct Acc {
     text: String,
     template: bool,
     runtime: Option<String>,
+    /// Byte ranges of `text` that came from unquoted expansions: bash splits them into fields
+    /// at IFS whitespace.
+    splittable: Vec<(usize, usize)>,
+    /// The word had a quoted piece, so an empty result is still one (empty) field.
+    quoted: bool,
 }
 
-fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Prepared, source: &str) {
+impl Acc {
+    fn push_expansion(&mut self, s: &str, quoted: bool) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        if !quoted {
+            self.splittable.push((start, self.text.len()));
+        }
+    }
+}
+
+fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Prepared, source: &str, quoted: bool) {
     for p in list {
         let raw = source.get(p.start_index..p.end_index).unwrap_or_default();
         match &p.piece {
-            WordPiece::Text(s) | WordPiece::SingleQuotedText(s) | WordPiece::AnsiCQuotedText(s) => {
+            WordPiece::Text(s) => {
+                if s.contains(template::MARK) {
+                    acc.template = true;
+                }
+                acc.text.push_str(&prepared.restore(s));
+            }
+            WordPiece::SingleQuotedText(s) | WordPiece::AnsiCQuotedText(s) => {
+                acc.quoted = true;
                 if s.contains(template::MARK) {
                     acc.template = true;
                 }
@@ -85,7 +107,8 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
             }
             WordPiece::EscapeSequence(s) => acc.text.push_str(s.strip_prefix('\\').unwrap_or(s)),
             WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
-                pieces(acc, inner, env, prepared, source)
+                acc.quoted = true;
+                pieces(acc, inner, env, prepared, source, true)
             }
             WordPiece::TildeExpansion(_) => acc.text.push('~'),
             WordPiece::ParameterExpansion(expr) => {
@@ -101,7 +124,7 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                 };
                 match (name.and_then(|n| env.get(n)), default, name) {
                     (Some(var), _, _) => match &var.value {
-                        Value::Static(s) => acc.text.push_str(s),
+                        Value::Static(s) => acc.push_expansion(s, quoted),
                         Value::Template(s) => {
                             acc.template = true;
                             acc.text.push_str(s);
@@ -111,7 +134,7 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                             acc.text.push_str(&prepared.restore(raw));
                         }
                     },
-                    (None, Some(default), _) => acc.text.push_str(&prepared.restore(&default)),
+                    (None, Some(default), _) => acc.push_expansion(&prepared.restore(&default), quoted),
                     (None, None, Some(n)) => {
                         acc.runtime.get_or_insert_with(|| format!("`${n}` is not set earlier in the script"));
                         acc.text.push_str(&prepared.restore(raw));
@@ -134,24 +157,80 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
     }
 }
 
-/// Expands one word as the shell would, as far as that is possible before boot.
-pub fn expand(parsed: &str, env: &Env, prepared: &Prepared) -> Value {
+fn accumulate(parsed: &str, env: &Env, prepared: &Prepared) -> Result<Acc, Value> {
     let options = brush_parser::ParserOptions::default();
     let Ok(ps) = brush_parser::word::parse(parsed, &options) else {
-        return Value::Runtime { text: prepared.restore(parsed), why: "the word does not parse".into() };
+        return Err(Value::Runtime { text: prepared.restore(parsed), why: "the word does not parse".into() });
     };
     let mut acc = Acc::default();
-    pieces(&mut acc, &ps, env, prepared, parsed);
+    pieces(&mut acc, &ps, env, prepared, parsed, false);
+    Ok(acc)
+}
+
+fn classify(text: String, template: bool, runtime: Option<String>) -> Value {
     // Literal `${…}` that survived shell expansion (single quotes) is template text for a
     // renderer (Terraform's templatefile without escapes, for example).
-    let literal_placeholder = acc.text.contains("${") && acc.text.contains('}');
-    match acc.runtime {
-        Some(why) => Value::Runtime { text: acc.text, why },
-        None if acc.template || literal_placeholder || template::has_printf_verb(&acc.text) => {
-            Value::Template(acc.text)
-        }
-        None => Value::Static(acc.text),
+    let literal_placeholder = text.contains("${") && text.contains('}');
+    match runtime {
+        Some(why) => Value::Runtime { text, why },
+        None if template || literal_placeholder || template::has_printf_verb(&text) => Value::Template(text),
+        None => Value::Static(text),
     }
+}
+
+/// Expands one word as the shell would, as far as that is possible before boot, without field
+/// splitting (assignments, redirection targets, heredoc bodies: places bash does not split).
+pub fn expand(parsed: &str, env: &Env, prepared: &Prepared) -> Value {
+    match accumulate(parsed, env, prepared) {
+        Ok(acc) => classify(acc.text, acc.template, acc.runtime),
+        Err(v) => v,
+    }
+}
+
+/// Expands one command argument as bash does, field splitting included: the parts of an
+/// unquoted `$VAR` holding `--a=1 --b=2` become separate arguments, and an unquoted empty
+/// expansion disappears (bash(1) "Word Splitting"; the default IFS of a user script is space,
+/// tab and newline). Each field carries whether it came from such a split.
+pub fn expand_fields(parsed: &str, env: &Env, prepared: &Prepared) -> Vec<Field> {
+    let acc = match accumulate(parsed, env, prepared) {
+        Ok(acc) => acc,
+        Err(v) => return vec![Field { value: v, split: false }],
+    };
+    let ifs = |c: char| matches!(c, ' ' | '\t' | '\n');
+    let splits_here = |i: usize| acc.splittable.iter().any(|(s, e)| *s <= i && i < *e);
+    let mut fields: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut open = false;
+    for (i, c) in acc.text.char_indices() {
+        if ifs(c) && splits_here(i) {
+            if open {
+                fields.push(std::mem::take(&mut cur));
+                open = false;
+            }
+            continue;
+        }
+        cur.push(c);
+        open = true;
+    }
+    if open {
+        fields.push(cur);
+    }
+    if fields.is_empty() {
+        if !acc.quoted && !acc.splittable.is_empty() && acc.runtime.is_none() {
+            return Vec::new();
+        }
+        fields.push(String::new());
+    }
+    let split = fields.len() > 1;
+    fields.into_iter().map(|f| Field { value: classify(f, acc.template, acc.runtime.clone()), split }).collect()
+}
+
+/// One argument after field splitting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub value: Value,
+    /// The word was split into several fields (an unquoted expansion holding whitespace).
+    pub split: bool,
 }
 
 #[cfg(test)]
@@ -177,6 +256,26 @@ mod tests {
         assert!(matches!(ex("$MISSING", &env), Value::Runtime { ref text, .. } if text == "$MISSING"));
         assert!(matches!(ex("\"$(curl -s http://169.254.169.254/x)\"", &env), Value::Runtime { .. }));
         assert_eq!(ex("'%s'", &env), Value::Template("%s".into()));
+    }
+
+    fn fields(word: &str, env: &Env) -> Vec<String> {
+        expand_fields(word, env, &prepare("", Syntax::None)).into_iter().map(|f| f.value.text().to_string()).collect()
+    }
+
+    #[test]
+    fn unquoted_expansions_split_into_fields() {
+        let mut env = Env::default();
+        env.set("ARGS", Value::Static("--kubelet-extra-args --a=1  --b=2".into()), false);
+        env.set("EMPTY", Value::Static(String::new()), false);
+        assert_eq!(fields("$ARGS", &env), ["--kubelet-extra-args", "--a=1", "--b=2"]);
+        assert_eq!(fields("\"$ARGS\"", &env), ["--kubelet-extra-args --a=1  --b=2"]);
+        assert_eq!(fields("x$ARGS", &env), ["x--kubelet-extra-args", "--a=1", "--b=2"]);
+        assert_eq!(fields("'a b'$EMPTY", &env), ["a b"]);
+        assert!(fields("$EMPTY", &env).is_empty(), "an unquoted empty expansion is no argument");
+        assert_eq!(fields("\"$EMPTY\"", &env), [""]);
+        assert_eq!(fields("${UNSET:-a b}", &env), ["a", "b"]);
+        assert_eq!(fields("'--x=a b'", &env), ["--x=a b"]);
+        assert!(expand_fields("$ARGS", &env, &prepare("", Syntax::None))[0].split);
     }
 
     #[test]

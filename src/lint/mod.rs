@@ -245,6 +245,7 @@ pub fn resolve(source: &Source, env: &Envelope, diags: Vec<Diagnostic>) -> FileR
     findings.sort_by(|a, b| {
         let key = |f: &Finding| {
             (
+                !f.diagnostic.lead,
                 f.location.as_ref().map_or(0, |l| usize::from(l.within.is_some())),
                 f.location.as_ref().map_or(usize::MAX, |l| l.byte_start),
                 f.diagnostic.code,

@@ -21,22 +21,13 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
     let mut hook: Option<serde_json::Map<String, Value>> = None;
     for (n, inv) in a.invocations.iter().enumerate() {
         let mut this = NodeConfig::default();
-        let mut scratch = Ctx {
-            opts: cx.opts,
-            part: cx.part,
-            shift: cx.shift,
-            entries: Vec::new(),
-            files: cx.files.clone(),
-            text: cx.text.clone(),
-            anchor: cx.anchor,
-            calculators: cx.calculators.clone(),
-            data_volumes: Vec::new(),
-        };
+        let mut scratch = cx.scratch();
         apply_call(&mut scratch, pi, inv, &mut this);
         match &first_nc {
             None => {
                 cx.entries.append(&mut scratch.entries);
                 cx.data_volumes.append(&mut scratch.data_volumes);
+                cx.never_joined = cx.never_joined.take().or(scratch.never_joined.take());
                 first_nc = Some(this);
             }
             Some(first) if *first == this => {}

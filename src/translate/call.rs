@@ -17,23 +17,8 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
     let call: &Call = &inv.call;
     let target = cx.opts.target;
     let supplies_cluster = target.user_data_supplies_cluster();
-    if call.help {
-        cx.push(
-            &codes::UNKNOWN,
-            pi,
-            inv.span,
-            "bootstrap.sh is called with -h/--help: it prints its usage and exits 1".into(),
-            None,
-        );
-    }
-    for (flag, span) in &call.missing_value {
-        cx.push(
-            &codes::UNKNOWN,
-            pi,
-            *span,
-            format!("`{}` is the last word and has no value; bootstrap.sh fails on it", flag.name()),
-            None,
-        );
+    if super::rejected::report(cx, pi, inv) && cx.never_joined.is_none() {
+        cx.never_joined = Some(format!("bootstrap.sh refused the call at byte {}", inv.span.0));
     }
     for arg in &call.opaque {
         cx.push(
@@ -59,12 +44,34 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
         } else {
             "an extra positional argument; bootstrap.sh used only the first (the cluster name)"
         };
+        let split = if arg.split {
+            format!(
+                " (bash split the unquoted `{}` at whitespace, so this word reached bootstrap.sh on its own)",
+                cx.text.get(arg.span.0..arg.span.1).unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
         cx.push(
             &codes::UNKNOWN,
             pi,
             arg.span,
-            format!("`{t}`: {why}; not translated"),
+            format!("`{t}`: {why}{split}; not translated"),
             Some("configure what it was meant to do in the NodeConfig by hand".into()),
+        );
+    }
+    for (flag, arg) in call.options.iter().filter(|(_, a)| a.split && a.from_env.is_none()) {
+        let word = cx.text.get(arg.span.0..arg.span.1).unwrap_or_default().to_string();
+        cx.push(
+            &codes::TRANSLATED,
+            pi,
+            arg.span,
+            format!(
+                "`{word}` is unquoted, so bash split it at whitespace: `{}` got only `{}` as its value, as on AL2",
+                flag.name(),
+                arg.value.text()
+            ),
+            None,
         );
     }
     // Cluster coordinates.

@@ -81,17 +81,7 @@ pub(super) fn translate_cloud_config(
         }
         let pointer = format!("/{key}/{i}");
         let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
-        let mut sub = Ctx {
-            opts: cx.opts,
-            part: cx.part,
-            shift: 0,
-            entries: Vec::new(),
-            files: Vec::new(),
-            text: String::new(),
-            anchor: Some(ns.value.0),
-            calculators: Vec::new(),
-            data_volumes: Vec::new(),
-        };
+        let mut sub = Ctx::new(cx.opts, cx.part).anchored(ns.value.0);
         let mut discard = Vec::new();
         translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
         cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));

@@ -270,6 +270,15 @@ code!(
     "A cloud-config `mounts` entry puts a volume on /var/lib/containerd or /var/lib/kubelet (or /var/lib/docker, which nothing uses on AL2023). cloud-init mounts it without copying what the directory holds, which on AL2023 hides the AMI's cached pause image (amazon-eks-ami #2122). The entry is kept: cloud-config cannot copy before mounting.\n\nFix: drop the entry and create the volume from a shell part; `eks-userdata convert` writes a safe one for a shell script that mounts the volume."
 );
 
+code!(
+    NEVER_WORKED,
+    "CV432",
+    "never-worked-on-al2",
+    Error,
+    "the AL2 node this user data configured never joined",
+    "bootstrap.sh refused the call, or the script stopped before the call, so on AL2 the node never started kubelet: no cluster name (`cluster name is not defined!`), an option given last without its value (`$2: unbound variable`), `-h`/`--help`, an `--ip-family` other than ipv4/ipv6, an IPv6 service CIDR with `--ip-family ipv4`, an unknown `--local-disks` mode, a `--flag=value` taken as the cluster name, a CA that is not base64, or a command before the call that fails under `set -e` (al2-node §2.5). This entry comes first in the report because it changes how the rest reads: the AL2023 output configures the node the call describes, which is not a node that ever ran.\n\nFix: decide what the node should be, correct the input, and convert again; do not assume the AL2 fleet ran with these settings."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -291,5 +300,17 @@ pub static ALL: &[&RuleMeta] = &[
     &SCRIPT_KEPT,
     &TEMPLATE_ARGS,
     &NOTHING_TO_WRITE,
+    &ENV_FILE,
+    &DATA_VOLUME,
+    &UNSAFE_MKFS,
+    &WIPE_STATE,
+    &AL2_ONLY,
+    &ORPHAN_ENV,
+    &MAX_PODS_EXPR,
+    &LOCAL_STORAGE,
+    &LOCAL_DISK_SCRIPT,
+    &JQ_EDIT,
+    &CLOUD_MOUNT,
     &BOOT_HOOK,
+    &NEVER_WORKED,
 ];

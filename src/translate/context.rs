@@ -25,9 +25,48 @@ pub(super) struct Ctx<'a> {
     pub calculators: Vec<(String, maxpods::Calculator)>,
     /// Data volumes found (for `karpenter`, which also needs their block device mappings).
     pub data_volumes: Vec<datavol::DataVolume>,
+    /// Why the AL2 node never joined, when that is known before boot (CV432).
+    pub never_joined: Option<String>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(opts: &'a Options, part: Option<usize>) -> Self {
+        Ctx {
+            opts,
+            part,
+            shift: 0,
+            entries: Vec::new(),
+            files: Vec::new(),
+            text: String::new(),
+            anchor: None,
+            calculators: Vec::new(),
+            data_volumes: Vec::new(),
+            never_joined: None,
+        }
+    }
+    /// A context for the same script text whose entries are collected separately.
+    pub fn scratch(&self) -> Self {
+        Ctx {
+            entries: Vec::new(),
+            files: self.files.clone(),
+            text: self.text.clone(),
+            calculators: self.calculators.clone(),
+            data_volumes: Vec::new(),
+            never_joined: None,
+            ..Ctx::new(self.opts, self.part)
+        }
+        .at(self.shift, self.anchor)
+    }
+    /// Every entry points at `offset` of the original (a script assembled from another document).
+    pub fn anchored(mut self, offset: usize) -> Self {
+        self.anchor = Some(offset);
+        self
+    }
+    fn at(mut self, shift: isize, anchor: Option<usize>) -> Self {
+        self.shift = shift;
+        self.anchor = anchor;
+        self
+    }
     pub fn span(&self, part_index: usize, span: (usize, usize)) -> Span {
         if let Some(at) = self.anchor {
             return Span::part(part_index, at, at);

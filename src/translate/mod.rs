@@ -19,6 +19,7 @@ pub mod emit;
 mod inputs;
 mod kubelet_args;
 mod lifecycle;
+mod rejected;
 mod residual;
 mod script;
 
@@ -150,17 +151,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
         };
-        let mut cx = Ctx {
-            opts,
-            part: multipart.then_some(part.index),
-            shift: 0,
-            entries: Vec::new(),
-            files: Vec::new(),
-            text: String::new(),
-            anchor: None,
-            calculators: Vec::new(),
-            data_volumes: Vec::new(),
-        };
+        let mut cx = Ctx::new(opts, multipart.then_some(part.index));
         match part.kind {
             PartKind::ShellScript | PartKind::Boothook => {
                 translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
