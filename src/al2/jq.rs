@@ -48,6 +48,123 @@ pub fn assignments(filter: &str) -> Result<Vec<(String, Value)>, String> {
     Ok(out)
 }
 
+/// A filter's steps, each a plain edit of one path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Set(Vec<String>, Value),
+    /// `+=`: numbers add, objects merge, arrays and strings concatenate.
+    Add(Vec<String>, Value),
+    Delete(Vec<String>),
+}
+
+fn path(p: &str) -> Result<Vec<String>, String> {
+    let p = p.trim();
+    if p == "." {
+        return Ok(Vec::new());
+    }
+    let body = p.strip_prefix('.').ok_or_else(|| format!("`{p}` is not a `.key` path"))?;
+    let mut keys = Vec::new();
+    for seg in body.split('.') {
+        let seg = seg.trim();
+        let seg = seg.strip_prefix("[\"").and_then(|r| r.strip_suffix("\"]")).unwrap_or(seg);
+        let key = seg.trim_matches('"');
+        if key.is_empty() || key.contains(['[', ']', '(', ')', ' ', '|']) {
+            return Err(format!("`{p}` is not a plain `.key.key` path"));
+        }
+        keys.push(key.to_string());
+    }
+    Ok(keys)
+}
+
+/// Parses a filter of plain edits: `.a.b = v`, `.a += v`, `del(.a.b)`, joined with `|`; `v` is
+/// JSON or a `$name` given with `--arg`/`--argjson`.
+pub fn steps(filter: &str, vars: &[(String, Value)]) -> Result<Vec<Step>, String> {
+    let mut out = Vec::new();
+    for piece in split_pipes(filter) {
+        let piece = piece.trim();
+        if piece == "." || piece.is_empty() {
+            continue;
+        }
+        if let Some(inner) = piece.strip_prefix("del(").and_then(|r| r.strip_suffix(')')) {
+            for p in inner.split(',') {
+                out.push(Step::Delete(path(p)?));
+            }
+            continue;
+        }
+        let (lhs, rhs, add) = if let Some((l, r)) = piece.split_once("+=") {
+            (l, r, true)
+        } else if let Some((l, r)) = piece.split_once('=') {
+            if l.ends_with(['|', '-', '*', '/', '/']) || r.starts_with('=') {
+                return Err(format!("`{piece}` is an update jq computes, not a plain assignment"));
+            }
+            (l, r, false)
+        } else {
+            return Err(format!("`{piece}` is not an assignment"));
+        };
+        let keys = path(lhs)?;
+        let rhs = rhs.trim();
+        let value = match rhs.strip_prefix('$') {
+            Some(name) => vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| format!("`${name}` is not given with --arg or --argjson"))?,
+            None => serde_json::from_str(rhs).map_err(|_| format!("`{rhs}` is not a JSON value"))?,
+        };
+        out.push(if add { Step::Add(keys, value) } else { Step::Set(keys, value) });
+    }
+    Ok(out)
+}
+
+fn slot<'a>(doc: &'a mut Value, keys: &[String]) -> Option<&'a mut Value> {
+    let mut node = doc;
+    for k in keys {
+        if node.is_null() {
+            *node = Value::Object(serde_json::Map::new());
+        }
+        node = node.as_object_mut()?.entry(k.clone()).or_insert(Value::Null);
+    }
+    Some(node)
+}
+
+/// Applies the steps to a document as jq would.
+pub fn apply(doc: &mut Value, steps: &[Step]) -> Result<(), String> {
+    for step in steps {
+        match step {
+            Step::Set(keys, v) => {
+                *slot(doc, keys).ok_or("the path goes through a value that is not an object")? = v.clone()
+            }
+            Step::Add(keys, v) => {
+                let s = slot(doc, keys).ok_or("the path goes through a value that is not an object")?;
+                let sum = match (&*s, v) {
+                    (Value::Null, v) => v.clone(),
+                    (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+                        (Some(x), Some(y)) => Value::from(x.saturating_add(y)),
+                        _ => Value::from(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)),
+                    },
+                    (Value::Object(a), Value::Object(b)) => {
+                        let mut m = a.clone();
+                        m.extend(b.clone());
+                        Value::Object(m)
+                    }
+                    (Value::Array(a), Value::Array(b)) => Value::Array(a.iter().chain(b).cloned().collect()),
+                    (Value::String(a), Value::String(b)) => Value::String(format!("{a}{b}")),
+                    _ => return Err("`+=` of values jq cannot add".into()),
+                };
+                *s = sum;
+            }
+            Step::Delete(keys) => {
+                if let Some((last, parent)) = keys.split_last()
+                    && let Some(Value::Object(m)) = slot(doc, parent)
+                {
+                    m.shift_remove(last);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn split_pipes(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut start, mut quoted, mut depth) = (0, false, 0i32);
@@ -89,5 +206,20 @@ mod tests {
         assert!(assignments("del(.x)").is_err());
         assert!(find("jq . /tmp/other.json").is_none());
         assert_eq!(find("jq -c '.a = 1' /etc/kubernetes/kubelet/kubelet-config.json").as_deref(), Some(".a = 1"));
+    }
+
+    #[test]
+    fn applies_edits_as_jq_does() {
+        let mut doc = json!({"a": 1, "evictionHard": {"memory.available": "100Mi"}, "l": [1]});
+        let vars = vec![("mp".to_string(), json!(50))];
+        let s = steps(".a += 2 | .evictionHard += {\"nodefs.available\": \"5%\"} | .maxPods = $mp | .x.y = \"z\" | del(.l) | .\"k\" = 0", &vars).unwrap();
+        apply(&mut doc, &s).unwrap();
+        assert_eq!(
+            doc,
+            json!({"a": 3, "evictionHard": {"memory.available": "100Mi", "nodefs.available": "5%"}, "maxPods": 50, "x": {"y": "z"}, "k": 0})
+        );
+        assert!(steps(".a |= . + 1", &[]).is_err());
+        assert!(steps(".a = $missing", &[]).is_err());
+        assert!(apply(&mut json!({"a": 1}), &steps(".a.b = 1", &[]).unwrap()).is_err());
     }
 }

@@ -6,11 +6,17 @@
 
 pub mod analysis;
 pub mod bootstrap;
+pub mod bootstrap_script;
+pub mod fileops;
+pub mod fs;
 pub mod jq;
 pub mod kubelet_flags;
 pub mod legacy;
 pub mod maxpods;
+pub mod paths;
+pub mod sed;
 pub mod shell;
+pub mod systemd;
 pub mod template;
 pub mod words;
 

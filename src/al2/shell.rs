@@ -46,6 +46,13 @@ pub struct Command {
     /// Runs only if an earlier command in its `&&`/`||` list succeeded or failed.
     pub conditional: bool,
     pub function: Option<String>,
+    /// Reads the previous command's output through a pipe (`echo x | tee f`).
+    pub piped: bool,
+    /// Assignments written `NAME+=value` (bash appends to the old value).
+    pub appends: Vec<String>,
+    /// Its exit status is tested (an `if`/`while` condition, or a command followed by `&&`/`||`
+    /// or negated with `!`), so `set -e` does not stop the script when it fails.
+    pub tested: bool,
 }
 
 impl Command {
@@ -81,6 +88,8 @@ struct Walker<'a> {
     branch: Vec<String>,
     conditional: bool,
     function: Option<String>,
+    piped: bool,
+    tested: bool,
 }
 
 impl Walker<'_> {
@@ -131,21 +140,42 @@ impl Walker<'_> {
     }
 
     fn and_or(&mut self, l: &ast::AndOrList) {
+        let saved_tested = self.tested;
+        let n = l.additional.len();
+        self.tested = saved_tested || n > 0;
         self.pipeline(&l.first);
         let saved = self.conditional;
-        for next in &l.additional {
+        for (i, next) in l.additional.iter().enumerate() {
             self.conditional = true;
+            // The last command of an `a && b` list is not tested: its failure stops `set -e`.
+            self.tested = saved_tested || i + 1 < n;
             match next {
                 ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p),
             }
         }
         self.conditional = saved;
+        self.tested = saved_tested;
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline) {
-        for c in &p.seq {
+        let saved = self.tested;
+        if p.bang {
+            self.tested = true;
+        }
+        for (i, c) in p.seq.iter().enumerate() {
+            self.piped = i > 0;
             self.command(c);
         }
+        self.piped = false;
+        self.tested = saved;
+    }
+
+    /// A condition list: every command in it is tested.
+    fn condition(&mut self, list: &ast::CompoundList) {
+        let saved = self.tested;
+        self.tested = true;
+        self.list(list);
+        self.tested = saved;
     }
 
     fn with_branch(&mut self, label: String, f: impl FnOnce(&mut Self)) {
@@ -172,13 +202,13 @@ impl Walker<'_> {
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list),
             ast::CompoundCommand::Subshell(s) => self.list(&s.list),
             ast::CompoundCommand::IfClause(i) => {
-                self.list(&i.condition);
+                self.condition(&i.condition);
                 let cond = format!("if {}", self.describe(&i.condition));
                 self.with_branch(cond.clone(), |w| w.list(&i.then));
                 for e in i.elses.iter().flatten() {
                     let label = match &e.condition {
                         Some(c) => {
-                            self.with_branch(format!("not ({cond})"), |w| w.list(c));
+                            self.with_branch(format!("not ({cond})"), |w| w.condition(c));
                             format!("elif {}", self.describe(c))
                         }
                         None => format!("else of ({cond})"),
@@ -199,7 +229,7 @@ impl Walker<'_> {
                 self.with_branch(format!("for {}", f.variable_name), |w| w.list(&f.body.list))
             }
             ast::CompoundCommand::WhileClause(wc) | ast::CompoundCommand::UntilClause(wc) => {
-                self.list(&wc.0);
+                self.condition(&wc.0);
                 self.with_branch(format!("loop while {}", self.describe(&wc.0)), |w| w.list(&wc.1.list));
             }
             ast::CompoundCommand::ArithmeticForClause(a) => {
@@ -218,6 +248,9 @@ impl Walker<'_> {
             branch: self.branch.clone(),
             conditional: self.conditional,
             function: self.function.clone(),
+            piped: self.piped,
+            appends: Vec::new(),
+            tested: self.tested,
         };
         let mut grow = |span: (usize, usize), cmd: &mut Command| {
             if span.1 > span.0 || span.0 != 0 {
@@ -280,6 +313,9 @@ impl Walker<'_> {
                     ast::AssignmentValue::Array(_) => word.clone(),
                 };
                 if cmd.words.is_empty() {
+                    if a.append {
+                        cmd.appends.push(a.name.to_string());
+                    }
                     cmd.assignments.push((a.name.to_string(), value));
                 } else {
                     // `export VAR=value`, `local VAR=value`: an argument of the builtin.
@@ -333,6 +369,8 @@ pub fn parse(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
         branch: Vec::new(),
         conditional: false,
         function: None,
+        piped: false,
+        tested: false,
     };
     for cc in &program.complete_commands {
         w.list(cc);

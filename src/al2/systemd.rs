@@ -1,0 +1,263 @@
+//! systemd unit files as AL2's systemd 219 reads them (systemd.unit(5), systemd.exec(5); the
+//! quoting rules are al2-node §3.2): `[Section]` blocks of `Key=value`, `\` continuation lines,
+//! `#`/`;` comments; drop-ins applied after the unit in file-name order; `Environment=` split
+//! into `NAME=value` words honouring quotes (a word that is not an assignment is dropped, and a
+//! quote followed by more text is "trailing garbage" that drops the whole line); `ExecStart=`
+//! reset by an empty assignment; `$VAR` in a command line split into words, `${VAR}` one word.
+
+use std::collections::BTreeMap;
+
+/// One `Key=value` line of a unit, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub section: String,
+    pub key: String,
+    pub value: String,
+}
+
+/// The entries of a unit file.
+pub fn parse(text: &str) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut section = String::new();
+    let mut pending: Option<(String, String)> = None;
+    for raw in text.lines() {
+        let line = raw.trim_end_matches('\r');
+        if let Some((key, mut value)) = pending.take() {
+            let cont = line.trim_start();
+            if let Some(stripped) = cont.strip_suffix('\\') {
+                value.push(' ');
+                value.push_str(stripped);
+                pending = Some((key, value));
+            } else {
+                value.push(' ');
+                value.push_str(cont);
+                out.push(Entry { section: section.clone(), key, value });
+            }
+            continue;
+        }
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if t.starts_with('[') && t.ends_with(']') {
+            section = t[1..t.len() - 1].to_string();
+            continue;
+        }
+        let Some((k, v)) = t.split_once('=') else { continue };
+        let (key, value) = (k.trim().to_string(), v.trim().to_string());
+        match value.strip_suffix('\\') {
+            Some(v) => pending = Some((key, v.trim_end().to_string())),
+            None => out.push(Entry { section: section.clone(), key, value }),
+        }
+    }
+    if let Some((key, value)) = pending {
+        out.push(Entry { section, key, value });
+    }
+    out
+}
+
+/// Why an `Environment=` line set nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvError {
+    /// A closing quote followed by more text: systemd logs "trailing garbage" and ignores the
+    /// whole assignment.
+    TrailingGarbage,
+    UnterminatedQuote,
+}
+
+/// Splits a value into words with systemd's quote rules (`'…'`, `"…"`, backslash escapes).
+fn words(value: &str) -> Result<Vec<String>, EnvError> {
+    let mut out = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else { break };
+        let mut word = String::new();
+        if first == '\'' || first == '"' {
+            chars.next();
+            let mut closed = false;
+            while let Some(c) = chars.next() {
+                if c == first {
+                    closed = true;
+                    break;
+                }
+                if c == '\\' && first == '"' {
+                    if let Some(n) = chars.next() {
+                        word.push(n);
+                    }
+                    continue;
+                }
+                word.push(c);
+            }
+            if !closed {
+                return Err(EnvError::UnterminatedQuote);
+            }
+            if chars.peek().is_some_and(|c| !c.is_whitespace()) {
+                return Err(EnvError::TrailingGarbage);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        word.push(n);
+                    }
+                    continue;
+                }
+                word.push(c);
+            }
+        }
+        out.push(word);
+    }
+    Ok(out)
+}
+
+/// Expands `%` specifiers the way a unit file does before anything else: `%%` is `%`, a
+/// trailing `%` is dropped, and other specifiers are kept for the report (their values are the
+/// node's).
+fn specifiers(value: &str) -> String {
+    let mut out = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            match chars.next() {
+                Some('%') => out.push('%'),
+                Some(o) => {
+                    out.push('%');
+                    out.push(o)
+                }
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The assignments of one `Environment=` value. Words that are not `NAME=value` are dropped, as
+/// systemd does.
+pub fn environment(value: &str) -> Result<Vec<(String, String)>, EnvError> {
+    Ok(words(&specifiers(value))?
+        .into_iter()
+        .filter_map(|w| {
+            let (n, v) = w.split_once('=')?;
+            (!n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| (n.to_string(), v.to_string()))
+        })
+        .collect())
+}
+
+/// A service's environment and command line after its unit and drop-ins, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Service {
+    pub environment: BTreeMap<String, String>,
+    /// `EnvironmentFile=` paths (a leading `-` means optional), in order.
+    pub environment_files: Vec<String>,
+    pub exec_start: Vec<String>,
+    /// Lines systemd ignored, with why.
+    pub ignored: Vec<(String, String)>,
+}
+
+/// Applies a unit and its drop-ins (already in file-name order).
+pub fn service<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Service {
+    let mut s = Service::default();
+    for (name, text) in files {
+        for e in parse(text).into_iter().filter(|e| e.section == "Service") {
+            match e.key.as_str() {
+                "Environment" if e.value.is_empty() => s.environment.clear(),
+                "Environment" => match environment(&e.value) {
+                    Ok(pairs) => s.environment.extend(pairs),
+                    Err(why) => s.ignored.push((
+                        format!("{name}: Environment={}", e.value),
+                        match why {
+                            EnvError::TrailingGarbage => {
+                                "a quote is followed by more text (systemd: trailing garbage)".into()
+                            }
+                            EnvError::UnterminatedQuote => "an unterminated quote".into(),
+                        },
+                    )),
+                },
+                "EnvironmentFile" if e.value.is_empty() => s.environment_files.clear(),
+                "EnvironmentFile" => s.environment_files.push(e.value.clone()),
+                "ExecStart" if e.value.is_empty() => s.exec_start.clear(),
+                "ExecStart" => s.exec_start.push(e.value.clone()),
+                _ => {}
+            }
+        }
+    }
+    s
+}
+
+/// A command line with `$VAR` split into words (quotes removed) and `${VAR}` as one word;
+/// unset variables disappear.
+pub fn expand_command(line: &str, env: &BTreeMap<String, String>) -> Vec<String> {
+    let line = line.trim_start_matches(['-', '@', '+', '!', ':']);
+    let Ok(raw) = words(&specifiers(line)) else { return Vec::new() };
+    let mut out = Vec::new();
+    for w in raw {
+        if let Some(name) = w.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+            if let Some(v) = env.get(name) {
+                out.push(v.clone());
+            }
+        } else if let Some(name) =
+            w.strip_prefix('$').filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            if let Some(v) = env.get(name) {
+                out.extend(words(v).unwrap_or_else(|_| v.split_whitespace().map(str::to_string).collect()));
+            }
+        } else {
+            out.push(w);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_quoting_as_systemd_reads_it() {
+        assert_eq!(
+            environment("'KUBELET_EXTRA_ARGS=--node-labels=\"a=b\" --max-pods=20'").unwrap(),
+            [("KUBELET_EXTRA_ARGS".into(), "--node-labels=\"a=b\" --max-pods=20".into())]
+        );
+        assert_eq!(
+            environment("KUBELET_EXTRA_ARGS=--a --b").unwrap(),
+            [("KUBELET_EXTRA_ARGS".into(), "--a".into())],
+            "unquoted: `--b` is not an assignment and is dropped"
+        );
+        assert_eq!(
+            environment("'KUBELET_EXTRA_ARGS=--register-with-taints='k=v:NoSchedule''"),
+            Err(EnvError::TrailingGarbage),
+            "a quote inside the single-quoted value ends it early"
+        );
+        assert_eq!(environment("\"A=1 2\" B=3").unwrap(), [("A".into(), "1 2".into()), ("B".into(), "3".into())]);
+        assert_eq!(environment("'A=50%'").unwrap(), [("A".into(), "50%".into())]);
+        assert_eq!(environment("A=50%").unwrap(), [("A".into(), "50".into())], "a trailing % is dropped");
+    }
+
+    #[test]
+    fn drop_ins_override_and_exec_start_expands() {
+        let unit = "[Unit]\nDescription=k\n[Service]\nExecStart=/usr/bin/kubelet --config /c \\\n    $KUBELET_ARGS $KUBELET_EXTRA_ARGS\n";
+        let d30 = "[Service]\nEnvironment='KUBELET_EXTRA_ARGS=--max-pods=20 --node-labels=a=b'\n";
+        let d40 = "[Service]\nEnvironment=\"KUBELET_EXTRA_ARGS=--max-pods=30\"\n";
+        let s = service([("kubelet.service", unit), ("30.conf", d30), ("40.conf", d40)]);
+        assert_eq!(s.environment["KUBELET_EXTRA_ARGS"], "--max-pods=30");
+        assert_eq!(
+            expand_command(&s.exec_start[0], &s.environment),
+            ["/usr/bin/kubelet", "--config", "/c", "--max-pods=30"]
+        );
+        let reset = "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --v=4\n";
+        let s = service([("kubelet.service", unit), ("50.conf", reset)]);
+        assert_eq!(s.exec_start, ["/usr/bin/kubelet --v=4"]);
+        let braced = expand_command("/k ${A} $A", &BTreeMap::from([("A".to_string(), "x y".to_string())]));
+        assert_eq!(braced, ["/k", "x y", "x", "y"]);
+    }
+}
