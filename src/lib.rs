@@ -14,6 +14,7 @@ pub mod boot;
 pub mod catalogue;
 pub mod config;
 pub mod diagnostic;
+pub mod effective;
 pub mod karpenter;
 pub mod lint;
 pub mod nodeconfig;

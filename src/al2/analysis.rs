@@ -5,6 +5,7 @@
 //! started; on AL2023 every user script runs before, docs §3).
 
 use super::bootstrap::{self, Call};
+use super::fileops::{self, FileOp};
 use super::shell::{Command, Redirect, Script};
 use super::words::{self, Env, Value};
 
@@ -63,6 +64,10 @@ pub struct Analysis {
     /// (`/etc/profile.d/*`, `/etc/environment`) that are never sourced: (command, path, vars).
     pub env_files: Vec<(usize, String, Vec<String>)>,
     pub disk_ops: Vec<DiskOp>,
+    /// What each command does to files, in script order (`fileops.rs`).
+    pub file_ops: Vec<FileOp>,
+    /// `systemctl` actions on units (command, verb, unit), for when edits take effect.
+    pub units: Vec<(usize, String, String)>,
 }
 
 /// Directories whose contents the node needs at boot (docs §4.3).
@@ -196,6 +201,9 @@ pub fn analyze(script: Script) -> Analysis {
     let mut first_call: Option<usize> = None;
     let mut sourced_paths: Vec<String> = Vec::new();
     let mut disk_ops: Vec<DiskOp> = Vec::new();
+    let mut file_ops: Vec<FileOp> = Vec::new();
+    let mut units: Vec<(usize, String, String)> = Vec::new();
+    let mut last_output: Option<fileops::Source> = None;
     for (idx, cmd) in script.commands.iter().enumerate() {
         let expand = |w: &str, env: &Env| words::expand(w, env, &script.prepared);
         // Assignments: static only when the command always runs at the top level.
@@ -314,6 +322,60 @@ pub fn analyze(script: Script) -> Analysis {
         if fstab_write {
             disk_ops.push(DiskOp::Fstab { command: idx, line: expanded.get(1).cloned().unwrap_or_default() });
         }
+        // File operations: only commands that can write files pay for the expansion.
+        let piped_input = if cmd.piped { last_output.take() } else { None };
+        last_output = None;
+        if let Some((word, _)) = command_word(cmd) {
+            let name =
+                cmd.words[word].parsed.trim_matches(['"', '\'']).rsplit('/').next().unwrap_or_default().to_string();
+            let writes = cmd.redirects.iter().any(|r| matches!(r, Redirect::Write { .. }));
+            let interesting = writes
+                || matches!(
+                    name.as_str(),
+                    "tee"
+                        | "cp"
+                        | "install"
+                        | "mv"
+                        | "rm"
+                        | "touch"
+                        | "sed"
+                        | "curl"
+                        | "wget"
+                        | "aws"
+                        | "echo"
+                        | "printf"
+                        | "cat"
+                        | "jq"
+                        | "systemctl"
+                );
+            if interesting {
+                let argv: Vec<super::words::Value> = cmd.words[word..]
+                    .iter()
+                    .flat_map(|w| words::expand_fields(&w.parsed, &env, &script.prepared).into_iter().map(|f| f.value))
+                    .collect();
+                let heredoc = cmd.redirects.iter().find_map(|r| match r {
+                    Redirect::HereDoc { body, expands } => Some(if *expands {
+                        expand(&format!("\"{}\"", body.replace('"', "\\\"")), &env)
+                    } else {
+                        super::words::Value::Static(body.clone())
+                    }),
+                    _ => None,
+                });
+                if name == "systemctl" {
+                    let verb = argv.iter().skip(1).find(|a| !a.text().starts_with('-')).map(|v| v.text().to_string());
+                    if let Some(verb) = verb {
+                        for unit in argv.iter().skip(2).filter(|a| !a.text().starts_with('-')) {
+                            units.push((idx, verb.clone(), unit.text().trim_end_matches(".service").to_string()));
+                        }
+                        if verb == "daemon-reload" {
+                            units.push((idx, verb, String::new()));
+                        }
+                    }
+                }
+                file_ops.extend(fileops::ops(idx, cmd, &argv, heredoc.as_ref(), piped_input));
+                last_output = fileops::output_of(cmd, &argv, heredoc.as_ref());
+            }
+        }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
         if !is_bootstrap_word(&cmd.words[word].parsed) {
             continue;
@@ -382,7 +444,7 @@ pub fn analyze(script: Script) -> Analysis {
             (!vars.is_empty()).then(|| (f.command, f.path.clone(), vars))
         })
         .collect();
-    Analysis { script, invocations, files, patches, after_bootstrap, env_files, disk_ops }
+    Analysis { script, invocations, files, patches, after_bootstrap, env_files, disk_ops, file_ops, units }
 }
 
 #[cfg(test)]

@@ -118,6 +118,9 @@ pub struct Arg {
     pub from_env: Option<String>,
     /// The word was one field of an unquoted expansion bash split at whitespace.
     pub split: bool,
+    /// Where the value really came from when not from the call's words or environment (a
+    /// patched bootstrap.sh, a kubelet drop-in).
+    pub via: Option<String>,
 }
 
 /// One argument bootstrap.sh received: a field after bash's expansion and word splitting.
@@ -156,6 +159,13 @@ impl Call {
     pub fn get(&self, flag: Flag) -> Option<&Arg> {
         self.options.iter().rev().find(|(f, _)| *f == flag).map(|(_, a)| a)
     }
+    /// Replaces an option's value (every occurrence goes; `None` removes it).
+    pub fn set(&mut self, flag: Flag, arg: Option<Arg>) {
+        self.options.retain(|(f, _)| *f != flag);
+        if let Some(a) = arg {
+            self.options.push((flag, a));
+        }
+    }
 }
 
 /// Parses bootstrap.sh arguments (`args` after the command word, already expanded).
@@ -183,13 +193,16 @@ pub fn parse_args(args: &[Input], env: &[(String, Value, (usize, usize))]) -> Ca
                             span: (span.0, next.span.1),
                             from_env: None,
                             split: split || next.split,
+                            via: None,
                         },
                     ));
                 }
                 None => call.missing_value.push((flag, *span)),
             },
-            None if is_opaque_args(v) => call.opaque.push(Arg { value: v.clone(), span: *span, from_env: None, split }),
-            None => positionals.push(Arg { value: v.clone(), span: *span, from_env: None, split }),
+            None if is_opaque_args(v) => {
+                call.opaque.push(Arg { value: v.clone(), span: *span, from_env: None, split, via: None })
+            }
+            None => positionals.push(Arg { value: v.clone(), span: *span, from_env: None, split, via: None }),
         }
     }
     let mut positionals = positionals.into_iter();
@@ -201,8 +214,10 @@ pub fn parse_args(args: &[Input], env: &[(String, Value, (usize, usize))]) -> Ca
             continue;
         }
         if let Some((name, value, span)) = env.iter().rev().find(|(n, _, _)| n == flag.env_var()) {
-            call.options
-                .push((flag, Arg { value: value.clone(), span: *span, from_env: Some(name.clone()), split: false }));
+            call.options.push((
+                flag,
+                Arg { value: value.clone(), span: *span, from_env: Some(name.clone()), split: false, via: None },
+            ));
         }
     }
     call

@@ -250,10 +250,10 @@ pub fn evaluate(
         env.set(k, v.clone(), true);
     }
     for (k, v) in [
-        ("INTERNAL_IP", "(node IP from IMDS)"),
-        ("PAUSE_CONTAINER", "(pause image in the region's ECR)"),
+        ("INTERNAL_IP", "<node-ip-from-imds>"),
+        ("PAUSE_CONTAINER", "<pause-image-in-regional-ecr>"),
         ("DEFAULT_CONTAINER_RUNTIME", "containerd"),
-        ("MAX_PODS", "(from /etc/eks/eni-max-pods.txt)"),
+        ("MAX_PODS", "<eni-max-pods>"),
         ("KUBELET_CONFIG", "/etc/kubernetes/kubelet/kubelet-config.json"),
     ] {
         env.set(k, Value::Static(v.into()), false);
@@ -307,7 +307,8 @@ pub fn evaluate(
                 }
                 Some(Tag::Assign) if !started => {
                     if let Some(line) = orig_lines.get(no - 1) {
-                        run(line, &mut env, sourced);
+                        // The node's DNS name is bootstrap.sh's own value, not the user's.
+                        run(&line.replace("$(private-dns-name)", "<private-dns-name>"), &mut env, sourced);
                     }
                 }
                 Some(Tag::MaxPods) => out.use_max_pods = env.get("USE_MAX_PODS").map(|v| v.value.clone()),

@@ -78,6 +78,12 @@ pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>) -> Opti
                 }
                 rest = tail;
             }
+            // `echo "$(jq FILTER FILE)"`: the usual in-place jq edit.
+            if let [only] = rest
+                && let Some(src) = jq_substitution(only)
+            {
+                return Some(src);
+            }
             if let Some(why) = runtime {
                 return Some(Source::Unknown(why));
             }
@@ -117,6 +123,22 @@ pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>) -> Opti
         "jq" => jq(argv),
         _ => None,
     }
+}
+
+/// The jq command inside `$(…)`, if that is all the text is.
+fn jq_substitution(text: &str) -> Option<Source> {
+    let inner = text.trim().strip_prefix("$(")?.strip_suffix(')')?;
+    if !inner.trim_start().starts_with("jq ") {
+        return None;
+    }
+    let script = super::shell::parse(inner, super::template::Syntax::None).ok()?;
+    let cmd = script.commands.first()?;
+    let argv: Vec<Value> = cmd
+        .words
+        .iter()
+        .map(|w| super::words::expand(&w.parsed, &super::words::Env::default(), &script.prepared))
+        .collect();
+    jq(&argv)
 }
 
 /// `jq [--arg n v] [--argjson n v] [-r|-c|-M] FILTER FILE`.

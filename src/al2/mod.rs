@@ -6,13 +6,16 @@
 
 pub mod analysis;
 pub mod bootstrap;
+pub mod bootstrap_effects;
 pub mod bootstrap_script;
+pub mod effective;
 pub mod fileops;
 pub mod fs;
 pub mod jq;
 pub mod kubelet_flags;
 pub mod legacy;
 pub mod maxpods;
+pub mod node;
 pub mod paths;
 pub mod sed;
 pub mod shell;

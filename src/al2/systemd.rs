@@ -194,6 +194,45 @@ pub fn service<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Servi
     s
 }
 
+/// A variable's value split for `$VAR` in a command line: at whitespace, with quotes removed
+/// wherever they are (`--node-labels="a=b"` becomes `--node-labels=a=b`, al2-node §3.2).
+fn split_value(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut open = false;
+    let mut quote: Option<char> = None;
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, c) if c.is_whitespace() => {
+                if open {
+                    out.push(std::mem::take(&mut cur));
+                    open = false;
+                }
+            }
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                open = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                open = true;
+            }
+            (_, c) => {
+                cur.push(c);
+                open = true;
+            }
+        }
+    }
+    if open {
+        out.push(cur);
+    }
+    out
+}
+
 /// A command line with `$VAR` split into words (quotes removed) and `${VAR}` as one word;
 /// unset variables disappear.
 pub fn expand_command(line: &str, env: &BTreeMap<String, String>) -> Vec<String> {
@@ -209,7 +248,7 @@ pub fn expand_command(line: &str, env: &BTreeMap<String, String>) -> Vec<String>
             w.strip_prefix('$').filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         {
             if let Some(v) = env.get(name) {
-                out.extend(words(v).unwrap_or_else(|_| v.split_whitespace().map(str::to_string).collect()));
+                out.extend(split_value(v));
             }
         } else {
             out.push(w);

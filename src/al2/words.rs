@@ -134,7 +134,22 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                             acc.text.push_str(&prepared.restore(raw));
                         }
                     },
-                    (None, Some(default), _) => acc.push_expansion(&prepared.restore(&default), quoted),
+                    (None, Some(default), _) => {
+                        // The default is itself a word: `${A:-$B}` expands `$B`.
+                        let inner = if default.contains('$') {
+                            expand(&default, env, prepared)
+                        } else {
+                            Value::Static(prepared.restore(&default))
+                        };
+                        match &inner {
+                            Value::Runtime { why, .. } => {
+                                acc.runtime.get_or_insert_with(|| why.clone());
+                            }
+                            Value::Template(_) => acc.template = true,
+                            Value::Static(_) => {}
+                        }
+                        acc.push_expansion(inner.text(), quoted)
+                    }
                     (None, None, Some(n)) => {
                         acc.runtime.get_or_insert_with(|| format!("`${n}` is not set earlier in the script"));
                         acc.text.push_str(&prepared.restore(raw));

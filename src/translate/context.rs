@@ -94,9 +94,10 @@ impl<'a> Ctx<'a> {
 pub(super) fn shown(arg: &Arg) -> String {
     let t = arg.value.text();
     let t: String = t.chars().take(70).collect();
-    match &arg.from_env {
-        Some(var) => format!("{var}={t} (environment)"),
-        None => t,
+    match (&arg.from_env, &arg.via) {
+        (_, Some(via)) => format!("{t} ({via})"),
+        (Some(var), None) => format!("{var}={t} (environment)"),
+        (None, None) => t,
     }
 }
 

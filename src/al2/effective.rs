@@ -1,0 +1,252 @@
+//! The AL2 node's effective configuration from its final files (al2-node §3, §4): the kubelet
+//! unit and its drop-ins in file-name order give the environment and command line (systemd 219
+//! rules, `systemd.rs`); `EnvironmentFile=` values beat `Environment=`; two `ExecStart=` lines
+//! on the kubelet make systemd refuse the unit; the command line is folded into
+//! kubelet-config.json as the kubelet does; containerd's config merges `config.d` imports with
+//! containerd 1.7's rule (a plugin table there replaces the main config's).
+
+use super::fs::{self, Content, Fs};
+use super::node::Node;
+use super::systemd;
+use crate::effective::{self, Node as Effective};
+use std::collections::BTreeMap;
+
+fn env_file(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+        .filter_map(|l| {
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let (k, v) = l.split_once('=')?;
+            Some((k.trim().to_string(), v.trim().trim_matches(['"', '\'']).to_string()))
+        })
+        .collect()
+}
+
+/// The environment and command line of a service whose unit and drop-ins live at `unit`,
+/// `dropins`.
+fn service(fs: &Fs, unit: &str, dropins: &str) -> (systemd::Service, Vec<String>) {
+    let mut files: Vec<(&str, &str)> = Vec::new();
+    if let Some(t) = fs.content(unit).and_then(Content::known) {
+        files.push((unit, t));
+    }
+    for (path, f) in fs.dir(dropins) {
+        if path.ends_with(".conf")
+            && let Some(t) = f.content.known()
+        {
+            files.push((path, t));
+        }
+    }
+    let mut s = systemd::service(files);
+    for file in s.environment_files.clone() {
+        let path = file.trim_start_matches('-');
+        if let Some(t) = fs.content(path).and_then(Content::known) {
+            s.environment.extend(env_file(t));
+        }
+    }
+    let argv = s.exec_start.last().map(|l| systemd::expand_command(l, &s.environment)).unwrap_or_default();
+    (s, argv)
+}
+
+fn containerd(fs: &Fs) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(text) = fs.content(fs::CONTAINERD_CONFIG).and_then(Content::known) else {
+        out.insert("(config)".into(), "(unknown)".into());
+        return out;
+    };
+    let Ok(mut main) = text.parse::<toml::Table>() else {
+        out.insert("(config)".into(), "(not valid TOML: containerd does not start)".into());
+        return out;
+    };
+    let imports = main
+        .get("imports")
+        .and_then(toml::Value::as_array)
+        .is_some_and(|a| a.iter().any(|v| v.as_str().is_some_and(|s| s.starts_with(fs::CONTAINERD_IMPORTS))));
+    if imports {
+        for (path, f) in fs.dir(fs::CONTAINERD_IMPORTS) {
+            let Some(t) = f.content.known().filter(|_| path.ends_with(".toml")) else { continue };
+            let Ok(imp) = t.parse::<toml::Table>() else { continue };
+            for (k, v) in imp {
+                match (k.as_str(), v) {
+                    ("plugins", toml::Value::Table(plugins)) => {
+                        let slot = main.entry("plugins").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                        if let toml::Value::Table(p) = slot {
+                            for (name, table) in plugins {
+                                p.insert(name, table);
+                            }
+                        }
+                    }
+                    (_, v) => {
+                        main.insert(k, v);
+                    }
+                }
+            }
+        }
+    }
+    effective::flatten_toml(&toml::Value::Table(main), "", &mut out);
+    out
+}
+
+/// Flags the AMI's kubelet unit passes itself (al2-node §3.1), each with its value.
+const UNIT_FLAGS: &[&str] = &[
+    "--config",
+    "--kubeconfig",
+    "--container-runtime-endpoint",
+    "--image-credential-provider-config",
+    "--image-credential-provider-bin-dir",
+];
+
+/// The kubelet arguments user data gave, on the command line the node really ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserArgs {
+    pub args: Vec<String>,
+    /// The drop-in that set `KUBELET_EXTRA_ARGS` last (bootstrap.sh's own `30-…` included).
+    pub extra_args_from: Option<String>,
+    /// A drop-in other than bootstrap.sh's that replaced `KUBELET_ARGS`.
+    pub kubelet_args_from: Option<String>,
+    /// `Environment=` lines systemd ignored, with why.
+    pub ignored: Vec<(String, String)>,
+    /// The unit's command line was replaced (`ExecStart=` reset in a drop-in).
+    pub exec_start_replaced: bool,
+}
+
+/// What user data added to the kubelet's command line: everything but the unit's fixed flags
+/// and bootstrap.sh's `KUBELET_ARGS`.
+pub fn user_kubelet_args(node: &Node) -> UserArgs {
+    let fs = &node.fs;
+    let (mut svc, _) = service(fs, fs::KUBELET_UNIT, fs::KUBELET_DROP_INS);
+    let mut out = UserArgs { ignored: svc.ignored.clone(), ..Default::default() };
+    for (path, f) in fs.dir(fs::KUBELET_DROP_INS) {
+        let Some(t) = f.content.known() else { continue };
+        for e in systemd::parse(t).into_iter().filter(|e| e.section == "Service" && e.key == "Environment") {
+            if let Ok(pairs) = systemd::environment(&e.value) {
+                for (k, _) in pairs {
+                    if k == "KUBELET_EXTRA_ARGS" {
+                        out.extra_args_from = Some(path.to_string());
+                    }
+                    if k == "KUBELET_ARGS" && !path.ends_with("/10-kubelet-args.conf") {
+                        out.kubelet_args_from = Some(path.to_string());
+                    }
+                }
+            }
+        }
+        if systemd::parse(t).iter().any(|e| e.section == "Service" && e.key == "ExecStart" && e.value.is_empty()) {
+            out.exec_start_replaced = true;
+        }
+    }
+    svc.environment.remove("KUBELET_ARGS");
+    let argv = svc.exec_start.last().map(|l| systemd::expand_command(l, &svc.environment)).unwrap_or_default();
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        if UNIT_FLAGS.contains(&a.as_str()) {
+            i += 2;
+            continue;
+        }
+        if UNIT_FLAGS.iter().any(|f| a.starts_with(&format!("{f}="))) {
+            i += 1;
+            continue;
+        }
+        out.args.push(a.clone());
+        i += 1;
+    }
+    out
+}
+
+/// The AL2 node's effective configuration.
+pub fn of(node: &Node) -> Effective {
+    let fs = &node.fs;
+    let mut e = Effective::default();
+    let (svc, argv) = service(fs, fs::KUBELET_UNIT, fs::KUBELET_DROP_INS);
+    let config = match fs.content(fs::KCJ) {
+        Some(Content::Known(t)) => serde_json::from_str(t).unwrap_or(serde_json::Value::Null),
+        _ => serde_json::Value::Null,
+    };
+    if config.is_null() {
+        e.fails = Some("kubelet-config.json is not valid JSON, so the kubelet does not start".into());
+    }
+    if svc.exec_start.len() > 1 {
+        e.fails = Some("the kubelet unit has two ExecStart= lines, so systemd refuses it".into());
+    }
+    match &node.run {
+        None => e.fails = e.fails.take().or(Some("no bootstrap.sh call ran".into())),
+        Some(r) if r.broken_kubelet_config => {
+            e.fails = Some("bootstrap.sh wrote an empty kubelet-config.json (its jq read invalid JSON)".into())
+        }
+        Some(_) if node.kubelet_started.is_none() => e.fails = Some("the kubelet was never started".into()),
+        _ => {}
+    }
+    effective::kubelet(&config, argv.get(1..).unwrap_or_default(), &mut e);
+    let mut kenv: BTreeMap<String, String> = svc.environment.clone();
+    kenv.remove("KUBELET_ARGS");
+    kenv.remove("KUBELET_EXTRA_ARGS");
+    if !kenv.is_empty() {
+        e.environment.insert("kubelet".into(), kenv);
+    }
+    let (csvc, _) = service(fs, "/etc/systemd/system/containerd.service", fs::CONTAINERD_DROP_INS);
+    if !csvc.environment.is_empty() {
+        e.environment.insert("containerd".into(), csvc.environment);
+    }
+    e.containerd = containerd(fs);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::al2::bootstrap_effects::Facts;
+    use crate::al2::{analysis, node, shell, template::Syntax};
+
+    fn eff(text: &str) -> Effective {
+        let a = analysis::analyze(shell::parse(text, Syntax::None).unwrap());
+        of(&node::replay(
+            &[(0, &a)],
+            &Facts { instance_type: Some("m5.large".into()), service_cidr: Some("172.20.0.0/16".into()) },
+        ))
+    }
+
+    #[test]
+    fn flags_and_drop_ins_reach_the_kubelet() {
+        let e = eff("/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=50 --node-labels=team=data'\n");
+        assert_eq!(e.kubelet["maxPods"], 50);
+        assert_eq!(e.kubelet["clusterDNS"], serde_json::json!(["172.20.0.10"]));
+        assert_eq!(e.labels["team"], "data");
+        assert!(e.fails.is_none(), "{:?}", e.fails);
+        assert!(e.args.iter().any(|a| a.starts_with("--node-ip")));
+        let e = eff(
+            "/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=50'\ncat <<'EOF' > /etc/systemd/system/kubelet.service.d/90-x.conf\n[Service]\nEnvironment=\"KUBELET_EXTRA_ARGS=--container-log-max-files=2\"\nEOF\n",
+        );
+        assert_eq!(e.kubelet["maxPods"], 29, "the 90 drop-in replaced the extra args");
+        assert_eq!(e.kubelet["containerLogMaxFiles"], 2);
+    }
+
+    #[test]
+    fn user_args_are_what_the_drop_ins_left() {
+        let n = |t: &str| {
+            let a = analysis::analyze(shell::parse(t, Syntax::None).unwrap());
+            user_kubelet_args(&node::replay(&[(0, &a)], &Facts::default()))
+        };
+        let u = n("/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=50 --node-labels=\"a=b\"'\n");
+        assert_eq!(u.args, ["--max-pods=50", "--node-labels=a=b"]);
+        assert!(u.extra_args_from.unwrap().ends_with("/30-kubelet-extra-args.conf"));
+        let u = n("/etc/eks/bootstrap.sh c --kubelet-extra-args \"--register-with-taints='k=v:NoSchedule'\"\n");
+        assert!(u.args.is_empty(), "systemd dropped the whole assignment");
+        assert_eq!(u.ignored.len(), 1);
+        let u = n(
+            "mkdir -p /etc/systemd/system/kubelet.service.d\necho -e '[Service]\\nEnvironment=\"KUBELET_EXTRA_ARGS=--v=4\"' > /etc/systemd/system/kubelet.service.d/20-x.conf\n/etc/eks/bootstrap.sh c\n",
+        );
+        assert_eq!(u.args, ["--v=4"], "no extra args, so no 30-… to shadow it");
+    }
+
+    #[test]
+    fn containerd_imports_replace_plugin_tables() {
+        let e = eff(
+            "mkdir -p /etc/containerd/config.d\ncat > /etc/containerd/config.d/spegel.toml <<EOL\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\ndiscard_unpacked_layers = false\nEOL\n/etc/eks/bootstrap.sh c\n",
+        );
+        assert_eq!(e.containerd["plugins[\"io.containerd.grpc.v1.cri\"].containerd.discard_unpacked_layers"], "false");
+        assert!(
+            !e.containerd.contains_key("plugins[\"io.containerd.grpc.v1.cri\"].sandbox_image"),
+            "the cri table was replaced"
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! The AL2 node a script configured: its file operations and its bootstrap.sh call replayed in
+//! script order over the AMI's files (`fs.rs`), so later writes win, bootstrap.sh's own
+//! rewrites land where it ran, and each user write can be judged by what survived (al2-node
+//! §2.4, §3.3, §3.4, §4.1). Only the first bootstrap.sh call that always runs is replayed;
+//! calls in branches are the translator's business (CV409, the boot hook).
+
+use super::analysis::Analysis;
+use super::bootstrap_effects::{self, Facts, Run};
+use super::fileops::{Action, FileOp, Source};
+use super::fs::{Content, Fs, Writer};
+use super::{jq, paths, sed};
+
+/// One user write and what became of it.
+#[derive(Debug, Clone)]
+pub struct Write {
+    /// The user-data part (its envelope index) the command is in.
+    pub part: usize,
+    pub op: FileOp,
+    /// Before the (first) bootstrap.sh call.
+    pub before_call: bool,
+    /// The file's content right after this write.
+    pub result: Content,
+    /// The command ran inside a branch or `&&`/`||` list.
+    pub conditional: bool,
+    /// Why the edit could not be replayed (sed or jq outside the model).
+    pub unreplayed: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub fs: Fs,
+    pub writes: Vec<Write>,
+    pub run: Option<Run>,
+    /// The part of the bootstrap.sh call that ran.
+    pub run_part: Option<usize>,
+    /// The command index of the last kubelet (re)start (`None`: never started).
+    pub kubelet_started: Option<usize>,
+    /// Writes to kubelet or containerd files after the last restart of that service: they only
+    /// took effect at the next restart or reboot.
+    pub latent: Vec<usize>,
+}
+
+fn resolve(fs: &Fs, source: &Source) -> (Content, Option<String>) {
+    match source {
+        Source::Text(t) => (Content::Known(t.clone()), None),
+        Source::Unknown(why) => (Content::Unknown(why.clone()), None),
+        Source::File(p) => match fs.content(&paths::normalise(p)) {
+            Some(c) => (c.clone(), None),
+            None => (Content::Unknown(format!("{p} is not written by this user data")), None),
+        },
+        Source::Jq { filter, input, vars } => {
+            let Some(Content::Known(text)) = fs.content(&paths::normalise(input)) else {
+                return (Content::Unknown(format!("jq over {input}, whose content is unknown")), None);
+            };
+            let vars: Vec<(String, serde_json::Value)> = vars
+                .iter()
+                .map(|(n, v, is_json)| {
+                    let value = if *is_json {
+                        serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.clone()))
+                    } else {
+                        serde_json::Value::String(v.clone())
+                    };
+                    (n.clone(), value)
+                })
+                .collect();
+            let steps = match jq::steps(filter, &vars) {
+                Ok(s) => s,
+                Err(why) => return (Content::Unknown(format!("the jq filter `{filter}`: {why}")), Some(why)),
+            };
+            let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
+                return (Content::Known(String::new()), Some(format!("{input} is not JSON, so jq printed nothing")));
+            };
+            match jq::apply(&mut doc, &steps) {
+                Ok(()) => {
+                    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    s.push('\n');
+                    (Content::Known(s), None)
+                }
+                Err(why) => (Content::Unknown(why.clone()), Some(why)),
+            }
+        }
+    }
+}
+
+/// Replays the scripts (user-data parts in the order cloud-init runs them) over the AMI's files.
+pub fn replay(parts: &[(usize, &Analysis)], facts: &Facts) -> Node {
+    let mut node = Node {
+        fs: Fs::ami(),
+        writes: Vec::new(),
+        run: None,
+        run_part: None,
+        kubelet_started: None,
+        latent: Vec::new(),
+    };
+    let mut containerd_started = false;
+    for (part, a) in parts {
+        replay_part(&mut node, *part, a, facts, &mut containerd_started);
+    }
+    node
+}
+
+fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, containerd_started: &mut bool) {
+    let call = if node.run.is_some() {
+        None
+    } else {
+        a.invocations
+            .iter()
+            .find(|i| a.script.commands.get(i.command).is_some_and(|c| c.unconditional()))
+            .or(a.invocations.first())
+    };
+    let ran_before = node.run.is_some();
+    let mut ops = a.file_ops.iter().peekable();
+    for idx in 0..a.script.commands.len() {
+        let cmd = &a.script.commands[idx];
+        let conditional = !cmd.unconditional();
+        while let Some(op) = ops.next_if(|o| o.command == idx) {
+            let before_call = !ran_before && call.is_none_or(|c| idx < c.command);
+            let mut unreplayed = None;
+            let writer = Writer::User(idx);
+            let fs = &mut node.fs;
+            match &op.action {
+                Action::Write { source, append } => {
+                    let (content, why) = resolve(fs, source);
+                    unreplayed = why;
+                    let content = match (append, fs.content(&op.path), content) {
+                        (true, Some(Content::Known(old)), Content::Known(new)) => Content::Known(format!("{old}{new}")),
+                        (true, Some(Content::Unknown(w)), _) => Content::Unknown(w.clone()),
+                        (_, _, c) => c,
+                    };
+                    fs.put(&op.path, content, writer, conditional);
+                }
+                Action::Copy { from } | Action::Move { from } => {
+                    let c = fs
+                        .content(from)
+                        .cloned()
+                        .unwrap_or_else(|| Content::Unknown(format!("{from} is not written by this user data")));
+                    fs.put(&op.path, c, writer, conditional);
+                    if matches!(op.action, Action::Move { .. }) {
+                        fs.remove(from);
+                    }
+                }
+                Action::Remove => fs.remove(&op.path),
+                Action::Touch => {
+                    if fs.get(&op.path).is_none() {
+                        fs.put(&op.path, Content::Known(String::new()), writer, conditional);
+                    }
+                }
+                Action::Sed { script, extended } => {
+                    match (sed::parse(script, *extended), fs.content(&op.path).cloned()) {
+                        (Ok(p), Some(Content::Known(old))) => {
+                            let new = p.apply(&old);
+                            if new == old {
+                                unreplayed =
+                                    Some("the sed program matches nothing in the file, so it changed nothing".into());
+                            }
+                            fs.put(&op.path, Content::Known(new), writer, conditional)
+                        }
+                        (Ok(_), Some(Content::Unknown(w))) => {
+                            fs.put(&op.path, Content::Unknown(w), writer, conditional)
+                        }
+                        (Ok(_), None) => {
+                            unreplayed = Some(format!("{} does not exist on the node here, so sed failed", op.path))
+                        }
+                        (Err(e), _) => {
+                            unreplayed = Some(e.0.clone());
+                            fs.put(&op.path, Content::Unknown(format!("sed: {}", e.0)), writer, conditional);
+                        }
+                    }
+                }
+            }
+            let result = node.fs.content(&op.path).cloned().unwrap_or(Content::Known(String::new()));
+            let kind = paths::kind(&op.path);
+            let kubelet_file =
+                matches!(kind, paths::Kind::KubeletConfig | paths::Kind::KubeletDropIn | paths::Kind::KubeletUnit);
+            let containerd_file = matches!(
+                kind,
+                paths::Kind::ContainerdConfig | paths::Kind::ContainerdImport | paths::Kind::ContainerdDropIn
+            );
+            if kubelet_file && node.kubelet_started.is_some() || containerd_file && *containerd_started {
+                node.latent.push(node.writes.len());
+            }
+            node.writes.push(Write { part, op: op.clone(), before_call, result, conditional, unreplayed });
+        }
+        if let Some(c) = call
+            && c.command == idx
+        {
+            let r = bootstrap_effects::apply(&mut node.fs, idx, &c.call, facts);
+            if r.vars.starts_kubelet && !r.broken_kubelet_config {
+                node.kubelet_started = Some(idx);
+            }
+            *containerd_started = true;
+            node.run = Some(r);
+            node.run_part = Some(part);
+        }
+        // A restart after an edit applies it.
+        for (_, verb, unit) in a.units.iter().filter(|(i, _, _)| *i == idx) {
+            if matches!(verb.as_str(), "restart" | "start" | "reload-or-restart" | "try-restart") {
+                let writes = &node.writes;
+                if unit == "kubelet" {
+                    node.latent.retain(|w| {
+                        !matches!(
+                            paths::kind(&writes[*w].op.path),
+                            paths::Kind::KubeletConfig | paths::Kind::KubeletDropIn | paths::Kind::KubeletUnit
+                        )
+                    });
+                }
+                if unit == "containerd" {
+                    node.latent.retain(|w| {
+                        !matches!(
+                            paths::kind(&writes[*w].op.path),
+                            paths::Kind::ContainerdConfig
+                                | paths::Kind::ContainerdImport
+                                | paths::Kind::ContainerdDropIn
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::al2::fs;
+    use crate::al2::{analysis, shell, template::Syntax};
+
+    fn node(text: &str) -> Node {
+        let a = analysis::analyze(shell::parse(text, Syntax::None).unwrap());
+        replay(&[(0, &a)], &Facts { instance_type: Some("m5.large".into()), service_cidr: None })
+    }
+
+    fn kcj(n: &Node) -> serde_json::Value {
+        serde_json::from_str(n.fs.content(fs::KCJ).and_then(Content::known).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn bootstrap_rewrites_some_keys_and_keeps_others() {
+        let n = node(
+            "#!/bin/bash\njq '.maxPods = 110 | .registryPullQPS = 0' /etc/kubernetes/kubelet/kubelet-config.json > /tmp/k\nmv /tmp/k /etc/kubernetes/kubelet/kubelet-config.json\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=a=b'\n",
+        );
+        let k = kcj(&n);
+        assert_eq!(k["registryPullQPS"], 0, "bootstrap.sh never touches it");
+        assert_eq!(k["maxPods"], 29, "bootstrap.sh rewrote it from the ENI table");
+        assert_eq!(k["cgroupDriver"], "systemd");
+        let d30 = n.fs.content("/etc/systemd/system/kubelet.service.d/30-kubelet-extra-args.conf").unwrap();
+        assert_eq!(d30.known().unwrap(), "[Service]\nEnvironment='KUBELET_EXTRA_ARGS=--node-labels=a=b'\n");
+        assert_eq!(n.kubelet_started, Some(2));
+    }
+
+    #[test]
+    fn later_edits_win_and_are_latent_until_a_restart() {
+        let n = node(
+            "/etc/eks/bootstrap.sh c\necho \"$(jq '.containerLogMaxSize=\"50Mi\"' /etc/kubernetes/kubelet/kubelet-config.json)\" > /etc/kubernetes/kubelet/kubelet-config.json\n",
+        );
+        assert_eq!(n.writes.len(), 1);
+        assert_eq!(n.latent, [0], "written after the kubelet started, and never restarted");
+        let n = node(
+            "/etc/eks/bootstrap.sh c\ncat <<'EOF' > /etc/systemd/system/kubelet.service.d/90-x.conf\n[Service]\nEnvironment=KUBELET_EXTRA_ARGS=--v=4\nEOF\nsystemctl daemon-reload\nsystemctl restart kubelet\n",
+        );
+        assert!(n.latent.is_empty());
+        assert!(!n.writes[0].before_call);
+    }
+
+    #[test]
+    fn a_patched_bootstrap_sh_changes_what_it_writes() {
+        let n = node(
+            "sed -i '/^KUBELET_EXTRA_ARGS=/a KUBELET_EXTRA_ARGS+=\" --node-labels=team=data\"' /etc/eks/bootstrap.sh\n/etc/eks/bootstrap.sh c\n",
+        );
+        assert!(n.run.as_ref().unwrap().patched);
+        let d30 = n.fs.content("/etc/systemd/system/kubelet.service.d/30-kubelet-extra-args.conf").unwrap();
+        assert_eq!(d30.known().unwrap(), "[Service]\nEnvironment='KUBELET_EXTRA_ARGS= --node-labels=team=data'\n");
+    }
+
+    #[test]
+    fn containerd_template_edits_reach_the_live_config() {
+        let n = node(
+            "cat <<'EOF' >> /etc/eks/containerd/containerd-config.toml\n[metrics]\naddress = \"0.0.0.0:10257\"\nEOF\n/etc/eks/bootstrap.sh c\n",
+        );
+        let live = n.fs.content(fs::CONTAINERD_CONFIG).and_then(Content::known).unwrap();
+        assert!(live.contains("[metrics]") && !live.contains("SANDBOX_IMAGE"));
+        let n = node("echo '[x]' >> /etc/containerd/config.toml\n/etc/eks/bootstrap.sh c\n");
+        let live = n.fs.content(fs::CONTAINERD_CONFIG).and_then(Content::known).unwrap();
+        assert!(!live.contains("[x]"), "bootstrap.sh replaced the config written before it");
+    }
+}

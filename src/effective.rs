@@ -1,0 +1,132 @@
+//! The effective node: what the kubelet and containerd of a node run with, in one shape for
+//! both operating systems, so an AL2 node (`al2::effective`) and the AL2023 node nodeadm builds
+//! (`render::effective`) can be compared field by field (`translate::verify`). The kubelet view
+//! is its configuration with command-line flags folded in, as the kubelet itself applies them
+//! (flags override the file; a map flag replaces the file's map, a repeated one merges; kubelet
+//! reference, docs §6.3); labels come from `--node-labels`; the rest of the command line is kept.
+
+use crate::al2::kubelet_flags::{self, Outcome};
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Node {
+    /// KubeletConfiguration leaves (dotted paths; a key holding a dot is bracketed).
+    pub kubelet: BTreeMap<String, Value>,
+    /// Kubelet command-line arguments with no configuration field, labels excepted.
+    pub args: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// containerd configuration leaves (dotted TOML paths) → their TOML text.
+    pub containerd: BTreeMap<String, String>,
+    /// Service → variable → value (kubelet, containerd).
+    pub environment: BTreeMap<String, BTreeMap<String, String>>,
+    /// Why the node never starts its kubelet, if it does not.
+    pub fails: Option<String>,
+}
+
+fn key(path: &str, k: &str) -> String {
+    let seg = if k.contains('.') { format!("[\"{k}\"]") } else { k.to_string() };
+    match (path.is_empty(), seg.starts_with('[')) {
+        (true, _) => seg,
+        (false, true) => format!("{path}{seg}"),
+        (false, false) => format!("{path}.{seg}"),
+    }
+}
+
+/// Object leaves as dotted paths; arrays and scalars are leaves.
+pub fn flatten(v: &Value, path: &str, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                flatten(v, &key(path, k), out);
+            }
+        }
+        other => {
+            out.insert(path.to_string(), other.clone());
+        }
+    }
+}
+
+/// TOML leaves as dotted paths → their TOML text.
+pub fn flatten_toml(v: &toml::Value, path: &str, out: &mut BTreeMap<String, String>) {
+    match v {
+        toml::Value::Table(t) if !t.is_empty() => {
+            for (k, v) in t {
+                flatten_toml(v, &key(path, k), out);
+            }
+        }
+        other => {
+            out.insert(path.to_string(), other.to_string());
+        }
+    }
+}
+
+/// Folds kubelet command-line arguments into its configuration, as the kubelet applies them.
+pub fn fold(config: &mut IndexMap<String, Value>, args: &[String], node: &mut Node) {
+    let joined: Vec<String> = args
+        .iter()
+        .map(|a| if a.chars().any(char::is_whitespace) { format!("'{}'", a.replace('\'', "")) } else { a.clone() })
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    for t in kubelet_flags::translate(&joined.join(" ")) {
+        match t.outcome {
+            Outcome::Config { path, value } => {
+                let repeat = seen.contains(&path);
+                seen.push(path.clone());
+                kubelet_flags::apply(config, &path, value, repeat);
+            }
+            Outcome::Flag(f) if f.starts_with("--node-labels") => {
+                let v = f.split_once('=').map_or("", |(_, v)| v);
+                for pair in v.split(',').filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    node.labels.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+            Outcome::Flag(f) => node.args.push(f),
+            _ => node.args.push(t.text),
+        }
+    }
+}
+
+/// The kubelet view of a configuration document and a command line.
+pub fn kubelet(config: &Value, args: &[String], node: &mut Node) {
+    let mut map: IndexMap<String, Value> = match config {
+        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => IndexMap::new(),
+    };
+    fold(&mut map, args, node);
+    let obj = Value::Object(map.into_iter().collect());
+    flatten(&obj, "", &mut node.kubelet);
+    node.kubelet.remove("kind");
+    node.kubelet.remove("apiVersion");
+    node.args.sort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flags_fold_into_the_configuration() {
+        let mut n = Node::default();
+        kubelet(
+            &json!({"maxPods": 29, "kubeReserved": {"cpu": "70m", "memory": "574Mi"}, "evictionHard": {"memory.available": "100Mi"}}),
+            &[
+                "--max-pods=50".into(),
+                "--kube-reserved=cpu=250m".into(),
+                "--node-labels=a=b,c=d".into(),
+                "--node-labels=e=f".into(),
+                "--node-ip=1.2.3.4".into(),
+            ],
+            &mut n,
+        );
+        assert_eq!(n.kubelet["maxPods"], 50);
+        assert_eq!(n.kubelet["kubeReserved.cpu"], "250m");
+        assert!(!n.kubelet.contains_key("kubeReserved.memory"), "a map flag replaces the file's map");
+        assert_eq!(n.kubelet["evictionHard[\"memory.available\"]"], "100Mi");
+        assert_eq!(n.labels.len(), 3);
+        assert_eq!(n.args, ["--node-ip=1.2.3.4"]);
+    }
+}
