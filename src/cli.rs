@@ -227,6 +227,14 @@ pub struct ConvertArgs {
     /// [default: /usr/local/bin/eks-userdata-boot].
     #[arg(long, value_name = "PATH", requires = "boot_hook")]
     pub boot_hook_path: Option<String>,
+    /// Exit 1 when the AL2023 node differs from the AL2 node in a field the report cannot
+    /// explain (the equivalence check runs on every conversion; this makes it a gate).
+    #[arg(long)]
+    pub verify: bool,
+    /// The instance type the equivalence check computes max pods and kubeReserved for, on both
+    /// nodes [default: m5.large].
+    #[arg(long, value_name = "TYPE")]
+    pub instance_type: Option<String>,
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,

@@ -234,6 +234,7 @@ fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
                 args.boot_hook_path.clone().unwrap_or_else(|| "/usr/local/bin/eks-userdata-boot".into()),
             )),
         },
+        instance_type: args.instance_type.clone(),
         template: match args.template {
             TemplateArg::Auto => None,
             TemplateArg::None => Some(Syntax::None),

@@ -83,7 +83,9 @@ pub(super) fn translate_cloud_config(
         let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
         let mut sub = Ctx::new(cx.opts, cx.part).anchored(ns.value.0);
         let mut discard = Vec::new();
-        translate_script(&mut sub, part, &line, &format!("{line}\n"), nc, &mut discard, headers.clone());
+        let script = format!("{line}\n");
+        let parsed = super::script::analyse(&script, cx.opts);
+        translate_script(&mut sub, part, &line, &script, parsed, None, nc, &mut discard, headers.clone());
         cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
         cx.data_volumes.append(&mut sub.data_volumes);
         // Remove the item's whole line(s): from the start of its line to the end of its value.

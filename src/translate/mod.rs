@@ -88,7 +88,23 @@ pub struct Options {
     pub data_volume: DataVolumeStyle,
     /// Compute lifecycle-dependent settings at boot with `eks-userdata-boot` (`--boot-hook`).
     pub boot_hook: Option<boothook::HookSource>,
+    /// The instance type the equivalence check computes max pods and reservations for.
+    pub instance_type: Option<String>,
 }
+
+impl Options {
+    /// What the AL2 node model knows about the instance and the cluster.
+    pub fn facts(&self) -> crate::al2::bootstrap_effects::Facts {
+        crate::al2::bootstrap_effects::Facts {
+            instance_type: Some(self.instance_type.clone().unwrap_or_else(|| DEFAULT_INSTANCE_TYPE.into())),
+            service_cidr: self.cluster.cidr.clone(),
+        }
+    }
+}
+
+/// The instance type the equivalence check assumes when none is given (a common general-purpose
+/// type; only max pods and kubeReserved.memory depend on it).
+pub const DEFAULT_INSTANCE_TYPE: &str = "m5.large";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DataVolumeStyle {
@@ -114,6 +130,52 @@ impl Plan {
     }
 }
 
+/// How one part is read.
+enum Input {
+    /// A shell script: the text the shell saw, the offset shift for a bare argument string,
+    /// the anchor for a script assembled from eksctl's config, and the parse result.
+    Script {
+        script: String,
+        shift: isize,
+        anchor: Option<usize>,
+        eksctl: bool,
+        parsed: Result<crate::al2::analysis::Analysis, crate::al2::shell::ParseError>,
+    },
+    CloudConfig,
+    Keep,
+}
+
+fn classify(part: &crate::userdata::Part, text: &str, multipart: bool, opts: &Options) -> Input {
+    const PREFIX: &str = "/etc/eks/bootstrap.sh ";
+    let script = |script: String, shift: isize, anchor: Option<usize>, eksctl: bool| {
+        let parsed = script::analyse(&script, opts);
+        Input::Script { script, shift, anchor, eksctl, parsed }
+    };
+    match part.kind {
+        PartKind::ShellScript | PartKind::Boothook => script(text.to_string(), 0, None, false),
+        PartKind::NodeConfig if !multipart && eksctl_script(text).is_some() => match eksctl_script(text) {
+            Some((s, at)) => script(s, 0, Some(at), true),
+            None => Input::Keep,
+        },
+        PartKind::NodeConfig
+            if !multipart && (!crate::al2::find_bootstrap_calls(text).is_empty() || looks_like_shell(text)) =>
+        {
+            // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
+            script(text.to_string(), 0, None, false)
+        }
+        PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
+            script(format!("{PREFIX}{text}"), PREFIX.len() as isize, None, false)
+        }
+        PartKind::CloudConfig | PartKind::JinjaTemplate
+            if is_cloud_config(text)
+                && (text.contains("bootstrap.sh") || text.contains("mounts:") || text.contains("cmd:")) =>
+        {
+            Input::CloudConfig
+        }
+        _ => Input::Keep,
+    }
+}
+
 /// Builds the plan for an envelope.
 pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut nc = NodeConfig::default();
@@ -122,7 +184,23 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut data_volumes = Vec::new();
     let multipart = env.is_multipart();
     let mut any_call = false;
-    for part in &env.parts {
+    // Read every part first: the node is the sum of all of them, in cloud-init's order.
+    let inputs: Vec<Option<Input>> = env
+        .parts
+        .iter()
+        .map(|part| std::str::from_utf8(&part.body).ok().map(|t| classify(part, t, multipart, opts)))
+        .collect();
+    let analysed: Vec<(usize, &crate::al2::analysis::Analysis)> = env
+        .parts
+        .iter()
+        .zip(&inputs)
+        .filter_map(|(p, i)| match i {
+            Some(Input::Script { parsed: Ok(a), shift: 0, .. }) => Some((p.index, a)),
+            _ => None,
+        })
+        .collect();
+    let node = crate::al2::node::replay(&analysed, &opts.facts());
+    for (part, input) in env.parts.iter().zip(inputs) {
         let headers: Vec<(String, String)> = if part.headers.is_empty() {
             // Not MIME: the part's type follows from what it is.
             let media = match part.kind {
@@ -147,46 +225,28 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 .map(|h| (h.name.clone(), h.value.clone()))
                 .collect()
         };
-        let Ok(text) = std::str::from_utf8(&part.body) else {
+        let (Ok(text), Some(input)) = (std::str::from_utf8(&part.body), input) else {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
         };
         let mut cx = Ctx::new(opts, multipart.then_some(part.index));
-        match part.kind {
-            PartKind::ShellScript | PartKind::Boothook => {
-                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
-            }
-            PartKind::NodeConfig if !multipart && eksctl_script(text).is_some() => {
-                // An eksctl node group config: its commands are the user data.
-                if let Some((script, at)) = eksctl_script(text) {
-                    cx.anchor = Some(at);
+        match input {
+            Input::Script { script, shift, anchor, eksctl, parsed } => {
+                cx.shift = shift;
+                cx.anchor = anchor;
+                let headers = if eksctl {
+                    let at = anchor.unwrap_or(0);
                     cx.push(&codes::SCRIPT_KEPT, part.index, (at, at), "an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".into(), None);
-                    let headers =
-                        vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())];
-                    translate_script(&mut cx, part, &script, &script, &mut nc, &mut out, headers);
-                }
+                    vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())]
+                } else {
+                    headers
+                };
+                let body = if eksctl { script.as_str() } else { text };
+                let node = (shift == 0).then_some(&node);
+                translate_script(&mut cx, part, body, &script, parsed, node, &mut nc, &mut out, headers)
             }
-            PartKind::NodeConfig if !multipart && !crate::al2::find_bootstrap_calls(text).is_empty() => {
-                // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
-                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
-            }
-            PartKind::NodeConfig if !multipart && looks_like_shell(text) => {
-                // A script without `#!` (a pasted snippet): read it as the shell it is.
-                translate_script(&mut cx, part, text, text, &mut nc, &mut out, headers)
-            }
-            PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
-                const PREFIX: &str = "/etc/eks/bootstrap.sh ";
-                cx.shift = PREFIX.len() as isize;
-                let script = format!("{PREFIX}{text}");
-                translate_script(&mut cx, part, text, &script, &mut nc, &mut out, headers);
-            }
-            PartKind::CloudConfig | PartKind::JinjaTemplate
-                if is_cloud_config(text)
-                    && (text.contains("bootstrap.sh") || text.contains("mounts:") || text.contains("cmd:")) =>
-            {
-                translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers)
-            }
-            _ => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
+            Input::CloudConfig => translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers),
+            Input::Keep => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
         entries.append(&mut cx.entries);

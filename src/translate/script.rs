@@ -11,6 +11,7 @@ use super::residual::{residual, text_of, trivial};
 use crate::al2::analysis;
 use crate::al2::kubelet_flags;
 use crate::al2::maxpods;
+use crate::al2::node::Node;
 use crate::al2::shell;
 use crate::al2::template;
 use crate::diagnostic::Severity;
@@ -18,22 +19,31 @@ use crate::nodeconfig::types::NodeConfig;
 use crate::userdata::Part;
 use crate::userdata::mime_write::OutPart;
 
-/// Translates one script: its calls into `nc`, its disk commands, jq edits and moved tail, and
-/// the rest into a kept shell part in `out`.
+/// Parses and analyses a script as the shell would read it.
+pub(super) fn analyse(script_text: &str, opts: &super::Options) -> Result<analysis::Analysis, shell::ParseError> {
+    let syntax = opts.template.unwrap_or_else(|| template::detect(script_text));
+    shell::parse(script_text, syntax).map(analysis::analyze)
+}
+
+/// Translates one script: its calls into `nc`, its disk commands, file edits and moved tail,
+/// and the rest into a kept shell part in `out`. `node` is the AL2 node all parts built, when
+/// this script is part of it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn translate_script(
     cx: &mut Ctx,
     part: &Part,
     text: &str,
     script_text: &str,
+    parsed: Result<analysis::Analysis, shell::ParseError>,
+    node: Option<&Node>,
     nc: &mut NodeConfig,
     out: &mut Vec<OutPart>,
     headers: Vec<(String, String)>,
 ) {
     let pi = part.index;
     cx.text = script_text.to_string();
-    let syntax = cx.opts.template.unwrap_or_else(|| template::detect(script_text));
-    let script = match shell::parse(script_text, syntax) {
-        Ok(s) => s,
+    let a = match parsed {
+        Ok(a) => a,
         Err(e) => {
             let at = e.offset.unwrap_or(0);
             cx.push(
@@ -47,7 +57,7 @@ pub(super) fn translate_script(
             return;
         }
     };
-    let a = analysis::analyze(script);
+    let _ = node;
     cx.calculators = a
         .script
         .commands
