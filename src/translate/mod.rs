@@ -139,7 +139,7 @@ enum Input {
         shift: isize,
         anchor: Option<usize>,
         eksctl: bool,
-        parsed: Result<crate::al2::analysis::Analysis, crate::al2::shell::ParseError>,
+        parsed: Box<Result<crate::al2::analysis::Analysis, crate::al2::shell::ParseError>>,
     },
     CloudConfig,
     Keep,
@@ -148,7 +148,7 @@ enum Input {
 fn classify(part: &crate::userdata::Part, text: &str, multipart: bool, opts: &Options) -> Input {
     const PREFIX: &str = "/etc/eks/bootstrap.sh ";
     let script = |script: String, shift: isize, anchor: Option<usize>, eksctl: bool| {
-        let parsed = script::analyse(&script, opts);
+        let parsed = Box::new(script::analyse(&script, opts));
         Input::Script { script, shift, anchor, eksctl, parsed }
     };
     match part.kind {
@@ -195,7 +195,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         .iter()
         .zip(&inputs)
         .filter_map(|(p, i)| match i {
-            Some(Input::Script { parsed: Ok(a), shift: 0, .. }) => Some((p.index, a)),
+            Some(Input::Script { parsed, shift: 0, .. }) => parsed.as_ref().as_ref().ok().map(|a| (p.index, a)),
             _ => None,
         })
         .collect();
@@ -243,7 +243,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 };
                 let body = if eksctl { script.as_str() } else { text };
                 let node = (shift == 0).then_some(&node);
-                translate_script(&mut cx, part, body, &script, parsed, node, &mut nc, &mut out, headers)
+                translate_script(&mut cx, part, body, &script, *parsed, node, &mut nc, &mut out, headers)
             }
             Input::CloudConfig => translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers),
             Input::Keep => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
