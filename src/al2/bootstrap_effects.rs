@@ -30,6 +30,10 @@ pub struct Run {
     pub broken_kubelet_config: bool,
     /// The script was patched.
     pub patched: bool,
+    /// kubelet-config.json right after bootstrap.sh rewrote it.
+    pub kcj_after: Option<String>,
+    /// The top-level kubelet-config.json keys bootstrap.sh set.
+    pub kcj_keys: Vec<&'static str>,
 }
 
 fn text(o: &Outcome, var: &str) -> String {
@@ -86,7 +90,9 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
     let files = fs.clone();
     let sourced = move |p: &str| files.content(p).and_then(Content::known).map(str::to_string);
     let vars = bootstrap_script::evaluate(&script, call, &env, &sourced);
+    let runtime = text(&vars, "CONTAINER_RUNTIME");
     let mut broken = false;
+    let mut kcj_keys: Vec<&'static str> = Vec::new();
     // kubelet-config.json, edited key by key as bootstrap.sh's jq calls do.
     if let Some(kcj) = fs.content(fs::KCJ).and_then(Content::known).map(str::to_string) {
         match serde_json::from_str::<serde_json::Value>(&kcj) {
@@ -109,12 +115,20 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
                 if vars.use_max_pods.as_ref().is_some_and(|v| v.text() == "true") {
                     m.insert("maxPods".into(), mp.map_or(json!("(from /etc/eks/eni-max-pods.txt)"), |n| json!(n)));
                 }
-                let runtime = text(&vars, "CONTAINER_RUNTIME");
                 if runtime.is_empty() || runtime == "containerd" {
                     m.insert("cgroupDriver".into(), json!("systemd"));
                     if !text(&vars, "KUBELET_EXTRA_ARGS").contains("--reserved-cpus") {
                         m.insert("systemReservedCgroup".into(), json!("/system"));
                         m.insert("kubeReservedCgroup".into(), json!("/runtime"));
+                    }
+                }
+                kcj_keys = vec!["clusterDNS", "evictionHard", "kubeReserved", "providerID"];
+                if m.contains_key("maxPods") && vars.use_max_pods.as_ref().is_some_and(|v| v.text() == "true") {
+                    kcj_keys.push("maxPods");
+                }
+                for k in ["cgroupDriver", "systemReservedCgroup", "kubeReservedCgroup"] {
+                    if m.get(k).is_some() && (runtime.is_empty() || runtime == "containerd") {
+                        kcj_keys.push(k);
                     }
                 }
                 let mut out = serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default();
@@ -127,8 +141,8 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
             }
         }
     }
+    let kcj_after = fs.content(fs::KCJ).and_then(Content::known).map(str::to_string);
     // containerd: the template (or the user's file), the pause image, the live config.
-    let runtime = text(&vars, "CONTAINER_RUNTIME");
     if runtime.is_empty() || runtime == "containerd" {
         let file = text(&vars, "CONTAINERD_CONFIG_FILE");
         if !file.is_empty() {
@@ -171,5 +185,5 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
         };
         fs.put(&format!("{}30-kubelet-extra-args.conf", fs::KUBELET_DROP_INS), content, Writer::Bootstrap, false);
     }
-    Run { command, vars, broken_kubelet_config: broken, patched }
+    Run { command, vars, broken_kubelet_config: broken, patched, kcj_after, kcj_keys }
 }

@@ -128,10 +128,10 @@ code!(
 code!(
     PATCHED,
     "CV415",
-    "bootstrap-sh-patched",
+    "bootstrap-sh-patch-not-replayed",
     Error,
-    "the script edits /etc/eks/bootstrap.sh",
-    "`sed -i` or `>>` on `/etc/eks/bootstrap.sh` changed what bootstrap did. On AL2023 the file is a stub, so the edit does nothing; what it meant must be expressed in the NodeConfig by hand.\n\nFix: read the edit and set the equivalent NodeConfig field."
+    "an edit of /etc/eks/bootstrap.sh that cannot be replayed",
+    "The script edits `/etc/eks/bootstrap.sh` (`sed -i`, `>>`, a copy over it) in a way the node model cannot replay: the sed program is outside what is modelled, or it changes lines of bootstrap.sh the model does not hold (al2-node §2; the model keeps the option parsing, the defaults, the kubelet argument lines, the drop-in writes and the kubelet start at their line numbers). What the edit did is unknown, so nothing is translated from it. On AL2023 the file is a stub, so the edit itself does nothing.\n\nFix: read the edit, work out which bootstrap.sh variable it changed, and set the equivalent NodeConfig field."
 );
 code!(
     NO_CALL,
@@ -248,9 +248,9 @@ code!(
     JQ_EDIT,
     "CV429",
     "kubelet-config-edit",
-    Warning,
-    "a jq edit of the kubelet config file",
-    "On AL2 scripts edited `/etc/kubernetes/kubelet/kubelet-config.json` with jq to set what `--kubelet-extra-args` could not. On AL2023 nodeadm writes `/etc/kubernetes/kubelet/config.json` itself and takes user settings as a drop-in, so an edit is overwritten or edits the wrong file (amazon-eks-ami #1988). A plain assignment (`.key = value`, joined with `|`) becomes `spec.kubelet.config` keys and the command is removed; other filters are reported and kept.\n\nFix: for a reported filter, write the resulting keys into spec.kubelet.config by hand."
+    Info,
+    "an edit of kubelet-config.json became spec.kubelet.config keys",
+    "On AL2 scripts edited `/etc/kubernetes/kubelet/kubelet-config.json` (jq, sed, a rewrite) to set what `--kubelet-extra-args` could not. The edit is replayed on the AMI's file in script order, bootstrap.sh's own rewrites included (al2-node §3.4: it replaces clusterDNS, evictionHard, kubeReserved, providerID, maxPods with --use-max-pods true, and the cgroup keys). Each key the edit set that the kubelet really ran with becomes a `spec.kubelet.config` key; keys bootstrap.sh overwrote afterwards are reported as dead (CV434). On AL2023 nodeadm writes `/etc/kubernetes/kubelet/config.json` itself and merges `spec.kubelet.config` over it, so the command is removed from the script (amazon-eks-ami #1988).\n\nFix: nothing; a key whose whole map the edit replaced is merged on AL2023 (see CV407)."
 );
 
 code!(
@@ -277,6 +277,40 @@ code!(
     Error,
     "the AL2 node this user data configured never joined",
     "bootstrap.sh refused the call, or the script stopped before the call, so on AL2 the node never started kubelet: no cluster name (`cluster name is not defined!`), an option given last without its value (`$2: unbound variable`), `-h`/`--help`, an `--ip-family` other than ipv4/ipv6, an IPv6 service CIDR with `--ip-family ipv4`, an unknown `--local-disks` mode, a `--flag=value` taken as the cluster name, a CA that is not base64, or a command before the call that fails under `set -e` (al2-node §2.5). This entry comes first in the report because it changes how the rest reads: the AL2023 output configures the node the call describes, which is not a node that ever ran.\n\nFix: decide what the node should be, correct the input, and convert again; do not assume the AL2 fleet ran with these settings."
+);
+
+code!(
+    FILE_TRANSLATED,
+    "CV433",
+    "node-file-translated",
+    Info,
+    "an edit of an AL2 node file became NodeConfig fields",
+    "AL2 user data also configured the node through files: kubelet drop-ins in `/etc/systemd/system/kubelet.service.d/` (`Environment=KUBELET_EXTRA_ARGS=…`), patches of `/etc/eks/bootstrap.sh`, the containerd template `/etc/eks/containerd/containerd-config.toml`, `/etc/containerd/config.toml` and `config.d` imports, service drop-ins with proxies. The node model replays every such write in order over the AMI's files, with bootstrap.sh's own writes where it ran (al2-node §2–§4), and what the kubelet or containerd really ran with becomes the NodeConfig field the entry names. On AL2023 nothing reads those AL2 paths (the path table in `al2/paths.rs` says what reads each), so the command is removed from the script.\n\nFix: nothing; review the field."
+);
+code!(
+    DEAD_ON_AL2,
+    "CV434",
+    "dead-on-al2",
+    Warning,
+    "a setting the AL2 node never ran with",
+    "The user data set something that did not reach the AL2 kubelet or containerd: bootstrap.sh rewrote the key afterwards, a later drop-in or flag replaced it, systemd ignored the line (an unquoted `Environment=` keeps only its first word; a `'` inside bootstrap.sh's quoted value is trailing garbage that drops the whole assignment), the edit came after the kubelet started and nothing restarted it, code was patched into bootstrap.sh after its `systemctl start kubelet`, or a sed matched nothing. The AL2 node ran without it, so it is not carried over: carrying it would change the node.\n\nFix: if the setting was meant to apply, set the NodeConfig field yourself; it is a change of behaviour, so test it."
+);
+code!(
+    NOT_REPLAYED,
+    "CV435",
+    "file-edit-not-replayed",
+    Error,
+    "an edit of a kubelet or containerd file that cannot be replayed",
+    "The script writes a file the AL2 kubelet or containerd read, but what it wrote is not known before boot (a download, a value from `$(…)`, a sed or jq program outside the model). What the node ran with cannot be computed, so nothing is translated from it, and on AL2023 nothing reads that path.\n\nFix: find out what the file held on a running AL2 node and set the NodeConfig field by hand."
+);
+
+code!(
+    JOIN_STATUS,
+    "CV436",
+    "join-status-lost",
+    Error,
+    "code after the call reads its exit status, which AL2023 user data does not have",
+    "On AL2 `cfn-signal -e $?`, `RC=$?` or a `PIPESTATUS` check right after `bootstrap.sh` read whether the node had joined. With the commands kept inline (`--keep-post-bootstrap-inline`) they now read the status of the `true` that replaced the call, so a CloudFormation signal or a health check reports success for a node that may never join: on AL2023 the join happens in nodeadm-run, after every user script.\n\nFix: convert without `--keep-post-bootstrap-inline`; the moved commands then run after nodeadm-run and `$?` is its result."
 );
 
 /// Every code, for `explain` and uniqueness tests.
@@ -313,4 +347,8 @@ pub static ALL: &[&RuleMeta] = &[
     &CLOUD_MOUNT,
     &BOOT_HOOK,
     &NEVER_WORKED,
+    &FILE_TRANSLATED,
+    &DEAD_ON_AL2,
+    &NOT_REPLAYED,
+    &JOIN_STATUS,
 ];

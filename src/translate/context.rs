@@ -27,6 +27,8 @@ pub(super) struct Ctx<'a> {
     pub data_volumes: Vec<datavol::DataVolume>,
     /// Why the AL2 node never joined, when that is known before boot (CV432).
     pub never_joined: Option<String>,
+    /// Byte spans of the script's commands, by index (for entries about file writes).
+    pub command_spans: Vec<(usize, usize)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -42,6 +44,7 @@ impl<'a> Ctx<'a> {
             calculators: Vec::new(),
             data_volumes: Vec::new(),
             never_joined: None,
+            command_spans: Vec::new(),
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -53,6 +56,7 @@ impl<'a> Ctx<'a> {
             calculators: self.calculators.clone(),
             data_volumes: Vec::new(),
             never_joined: None,
+            command_spans: self.command_spans.clone(),
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)

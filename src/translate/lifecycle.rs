@@ -1,18 +1,34 @@
 //! Commands that followed bootstrap.sh ran with kubelet up on AL2; on AL2023 every user script
 //! runs before nodeadm-run starts kubelet (docs §3). They move into a oneshot unit ordered after
-//! nodeadm-run.
+//! nodeadm-run, keeping what they meant on AL2:
+//! - once per instance, as the user-data script ran (cloud-init `scripts-user`): the unit is
+//!   started, never enabled, so a reboot does not run it again;
+//! - only when the script got that far: the unit is installed at the top (so a failing command
+//!   under `set -e` cannot stop it being installed), and the call's place in the script touches
+//!   a marker its `ConditionPathExists=` needs;
+//! - only after a successful join when AL2 reached them only then (`set -e`, `-e` in the shebang,
+//!   `|| exit` on the call): `Requires=nodeadm-run.service`; otherwise they run either way;
+//! - with the script's shell options (the shebang's `-xe` too) and the variables set before;
+//! - `$?` right after the call is the join's result: nodeadm-run is a oneshot without
+//!   RemainAfterExit, so its `Result` property says success or failure.
 
 use super::residual::trivial;
 use crate::al2::analysis;
 
+/// The file whose presence says the script reached the bootstrap.sh call.
+pub(super) const MARKER: &str = "/run/eks-userdata/reached-bootstrap";
+/// What stands in the call's place when its tail moved.
+pub(super) const MARK_CALL: &str = "mkdir -p /run/eks-userdata && touch /run/eks-userdata/reached-bootstrap";
+
 /// Where the movable tail after the first top-level bootstrap.sh call starts: the line after the
-/// call, when everything after it is plain top-level commands the translator does not rewrite.
+/// call, when everything after it is plain top-level commands and something is left to move.
 pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: &[usize]) -> Option<usize> {
     let first = a.invocations.first().filter(|i| a.script.commands[i.command].unconditional())?;
-    if a.invocations.len() > 1 || a.after_bootstrap.iter().all(|i| trivial(&a.script.commands[*i])) {
+    if a.invocations.len() > 1 {
         return None;
     }
-    if replaced.iter().any(|r| *r > first.command && a.invocations.iter().all(|i| i.command != *r)) {
+    let left = a.after_bootstrap.iter().any(|i| !trivial(&a.script.commands[*i]) && !replaced.contains(i));
+    if !left {
         return None;
     }
     let end = first.span.1.min(text.len());
@@ -21,12 +37,61 @@ pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: 
     a.script.commands[first.command + 1..].iter().all(|c| c.span.0 >= tail || c.conditional).then_some(tail)
 }
 
-/// The shell that installs the moved commands as a oneshot unit after nodeadm-run. The unit is
-/// started with `--no-block`: this script runs in cloud-final, which nodeadm-run waits for.
-pub(super) fn post_bootstrap_unit(text: &str, a: &analysis::Analysis, tail_start: usize) -> String {
+/// Shell options in effect where the call ran: the shebang's and top-level `set` before it.
+fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
+    let mut opts = String::new();
+    let mut errexit = false;
+    if let Some(line) = text.lines().next().filter(|l| l.starts_with("#!")) {
+        for w in line.split_whitespace().skip(1) {
+            if let Some(flags) = w.strip_prefix('-').filter(|f| f.chars().all(|c| c.is_ascii_alphabetic())) {
+                opts.push_str(flags);
+                errexit |= flags.contains('e');
+            }
+        }
+    }
     let first = a.invocations[0].command;
+    for c in &a.script.commands[..first] {
+        if c.unconditional() && c.name() == Some("set") {
+            for w in c.words.iter().skip(1) {
+                let w = w.parsed.as_str();
+                if w == "-o" {
+                    continue;
+                }
+                if (w.starts_with('-') && w.contains('e')) || w == "errexit" {
+                    errexit = true;
+                }
+                if w.starts_with('+') && w.contains('e') {
+                    errexit = false;
+                }
+            }
+        }
+    }
+    // `bootstrap.sh … || exit 1` stops the script when the join fails, like `set -e`.
+    let call = &a.script.commands[first];
+    let exits = a
+        .script
+        .commands
+        .get(first + 1)
+        .is_some_and(|n| n.conditional && n.name() == Some("exit") && n.span.0 < call.span.1 + 40);
+    (opts, errexit || exits)
+}
+
+/// Does the moved tail read the call's exit status?
+pub(super) fn reads_status(tail: &str) -> bool {
+    tail.contains("$?") || tail.contains("${?}") || tail.contains("PIPESTATUS")
+}
+
+/// The shell that installs the moved commands as a oneshot unit after nodeadm-run; it goes at
+/// the top of the script. The unit is started with `--no-block`: this script runs in
+/// cloud-final, which nodeadm-run waits for.
+pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (String, bool) {
+    let first = a.invocations[0].command;
+    let (opts, errexit) = options(text, a);
     // Variables and shell options set before the call, so the moved commands see them.
     let mut prelude = String::new();
+    if !opts.is_empty() {
+        prelude.push_str(&format!("set -{opts}\n"));
+    }
     for c in &a.script.commands[..first] {
         let keeps = c.unconditional() && (c.words.is_empty() || matches!(c.name(), Some("export" | "set")));
         if keeps && c.span.1 > c.span.0 {
@@ -36,14 +101,26 @@ pub(super) fn post_bootstrap_unit(text: &str, a: &analysis::Analysis, tail_start
             prelude.push('\n');
         }
     }
-    let tail = &text[tail_start..];
+    if reads_status(tail) {
+        // `$?` of the call is the join's result.
+        prelude.push_str("[ \"$(systemctl show -p Result --value nodeadm-run.service)\" = success ]\n");
+    }
     let mut delim = "EKS_USERDATA_POST".to_string();
     while tail.lines().any(|l| l.trim() == delim) || prelude.lines().any(|l| l.trim() == delim) {
         delim.push('_');
     }
-    format!(
+    let dependency = if errexit { "Requires" } else { "Wants" };
+    let when = if errexit {
+        "# only when nodeadm-run succeeds (on AL2 the script stopped if bootstrap.sh failed),"
+    } else {
+        "# after nodeadm-run whatever its result (on AL2 the script went on if bootstrap.sh failed),"
+    };
+    let script = format!(
         "# eks-userdata: the commands that followed bootstrap.sh ran with kubelet up on AL2. On AL2023 this\n\
-         # script runs before nodeadm starts kubelet, so they now run from a oneshot unit after nodeadm-run.\n\
+         # script runs before nodeadm starts kubelet, so they run from a oneshot unit after nodeadm-run:\n\
+         {when}\n\
+         # once, and only if this script reaches the place of the bootstrap.sh call. The unit is installed\n\
+         # first so that a failing command below cannot stop it being installed.\n\
          mkdir -p /etc/eks-userdata\n\
          cat > /etc/eks-userdata/post-bootstrap.sh <<'{delim}'\n\
          #!/bin/bash\n\
@@ -53,19 +130,16 @@ pub(super) fn post_bootstrap_unit(text: &str, a: &analysis::Analysis, tail_start
          [Unit]\n\
          Description=User-data commands that ran after bootstrap.sh on AL2 (moved by eks-userdata)\n\
          After=nodeadm-run.service\n\
-         Wants=nodeadm-run.service\n\
+         {dependency}=nodeadm-run.service\n\
+         ConditionPathExists={MARKER}\n\
          \n\
          [Service]\n\
          Type=oneshot\n\
-         RemainAfterExit=yes\n\
          ExecStart=/bin/bash /etc/eks-userdata/post-bootstrap.sh\n\
-         \n\
-         [Install]\n\
-         WantedBy=multi-user.target\n\
          {delim}\n\
          systemctl daemon-reload\n\
-         systemctl enable eks-userdata-post-bootstrap.service\n\
          systemctl start --no-block eks-userdata-post-bootstrap.service\n",
         nl = if tail.ends_with('\n') || tail.is_empty() { "" } else { "\n" },
-    )
+    );
+    (script, errexit)
 }

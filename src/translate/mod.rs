@@ -12,13 +12,16 @@ mod cloud_config;
 mod cluster;
 pub mod cluster_info;
 pub mod codes;
+mod containerd_files;
 mod context;
 pub mod datavol;
 mod disks;
 pub mod emit;
 mod inputs;
 mod kubelet_args;
+mod kubelet_files;
 mod lifecycle;
+mod patches;
 mod rejected;
 mod residual;
 mod script;
@@ -279,7 +282,7 @@ mod tests {
     use crate::nodeconfig::types::LocalStorageStrategy;
     use crate::userdata::Limits;
     use disks::{static_device, volume_id};
-    use residual::residual;
+    use residual::{Cut, residual};
 
     fn run(text: &str, opts: &Options) -> Plan {
         plan(&Envelope::parse(text.as_bytes(), &Limits::default()), opts)
@@ -301,7 +304,11 @@ mod tests {
         assert!(!p.needs_review(), "{:?}", p.entries);
         assert_eq!(p.parts.len(), 2);
         let script = String::from_utf8(p.parts[0].body.clone()).unwrap();
-        assert!(script.contains("true || exit 1") && script.contains("echo configured"), "{script}");
+        assert!(
+            script.contains("touch /run/eks-userdata/reached-bootstrap || exit 1")
+                && script.contains("echo configured"),
+            "{script}"
+        );
         assert!(codes(&p).contains(&"CV410"), "echo ran after bootstrap");
     }
 
@@ -394,15 +401,30 @@ mod tests {
 
     #[test]
     fn post_bootstrap_commands_move_into_a_unit_after_nodeadm_run() {
-        let script = "#!/bin/bash\nset -e\nNAME=web\n/etc/eks/bootstrap.sh c || exit 1\nkubectl label node \"$(hostname)\" app=$NAME\ncat <<X\nEKS_USERDATA_POST\nX\n";
+        let script = "#!/bin/bash -x\nset -e\nNAME=web\nyum install -y jq\n/etc/eks/bootstrap.sh c || exit 1\nkubectl label node \"$(hostname)\" app=$NAME\ncat <<X\nEKS_USERDATA_POST\nX\n";
         let p = run(script, &Options { target: Target::Mng, ..Default::default() });
         let out = String::from_utf8(p.parts[0].body.clone()).unwrap();
-        assert!(out.contains("true || exit 1\n# eks-userdata: the commands"), "{out}");
-        assert!(out.contains("After=nodeadm-run.service") && out.contains("systemctl start --no-block"), "{out}");
+        let install = out.find("cat > /etc/eks-userdata/post-bootstrap.sh").unwrap();
+        assert!(install < out.find("yum install").unwrap(), "installed before anything that can fail: {out}");
+        assert!(out.contains("touch /run/eks-userdata/reached-bootstrap || exit 1"), "{out}");
+        assert!(out.contains("ConditionPathExists=/run/eks-userdata/reached-bootstrap"), "{out}");
+        assert!(out.contains("Requires=nodeadm-run.service"), "set -e: only after a successful join: {out}");
+        assert!(!out.contains("systemctl enable"), "once per instance: {out}");
+        assert!(out.contains("systemctl start --no-block"), "{out}");
         assert!(out.contains("<<'EKS_USERDATA_POST_'"), "the heredoc delimiter avoids the script's own lines: {out}");
-        assert!(out.contains("set -e\nNAME=web\nkubectl label node"), "the prelude keeps variables and options: {out}");
+        assert!(
+            out.contains("#!/bin/bash\nset -x\nset -e\nNAME=web\n"),
+            "the prelude keeps shebang options, variables and options: {out}"
+        );
         crate::al2::shell::parse(&out, Syntax::None).unwrap();
-        assert!(p.entries.iter().any(|d| d.code == "CV410" && d.message.contains("moved into")));
+        assert!(p.entries.iter().any(|d| d.code == "CV410" && d.message.contains("move into")));
+        let no_e = run(
+            "#!/bin/bash\n/etc/eks/bootstrap.sh c\ncfn-signal -e $? --stack s\n",
+            &Options { target: Target::Mng, ..Default::default() },
+        );
+        let out = String::from_utf8(no_e.parts[0].body.clone()).unwrap();
+        assert!(out.contains("Wants=nodeadm-run.service"), "{out}");
+        assert!(out.contains("= success ]\ncfn-signal -e $?"), "`$?` reads the join's result: {out}");
         let inline =
             run(script, &Options { target: Target::Mng, keep_post_bootstrap_inline: true, ..Default::default() });
         let out = String::from_utf8(inline.parts[0].body.clone()).unwrap();
@@ -435,10 +457,10 @@ mod tests {
         let text = "a\n/etc/eks/bootstrap.sh x || exit 1\nb\n/etc/eks/bootstrap.sh y\n";
         let s1 = text.find("/etc").unwrap();
         let s2 = text.rfind("/etc").unwrap();
-        let r = residual(text, &[(s1, s1 + 23, "why"), (s2, s2 + 23, "moved")]);
+        let r = residual(text, &[Cut::new(s1, s1 + 23, "why"), Cut::new(s2, s2 + 23, "moved")]);
         assert_eq!(r, "a\ntrue || exit 1\nb\ntrue  # eks-userdata: moved\n");
         let text = "echo \"x\" >> /etc/fstab\nmount a b 2>/dev/null && echo ok\n";
-        let r = residual(text, &[(0, 8, "gone"), (23, 32, "gone")]);
+        let r = residual(text, &[Cut::new(0, 8, "gone"), Cut::new(23, 32, "gone")]);
         assert_eq!(r, "true  # eks-userdata: gone\ntrue 2>/dev/null && echo ok\n");
     }
 }

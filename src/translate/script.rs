@@ -6,18 +6,39 @@ use super::branches;
 use super::codes;
 use super::context::Ctx;
 use super::disks::disks;
-use super::lifecycle::{post_bootstrap_tail, post_bootstrap_unit};
-use super::residual::{residual, text_of, trivial};
+use super::lifecycle::{MARK_CALL, install_unit, post_bootstrap_tail, reads_status};
+use super::residual::{Cut, residual, trivial};
 use crate::al2::analysis;
-use crate::al2::kubelet_flags;
 use crate::al2::maxpods;
 use crate::al2::node::Node;
 use crate::al2::shell;
 use crate::al2::template;
-use crate::diagnostic::Severity;
 use crate::nodeconfig::types::NodeConfig;
 use crate::userdata::Part;
 use crate::userdata::mime_write::OutPart;
+
+/// `systemctl restart|start|stop kubelet|containerd`: on AL2023 nodeadm-run starts both after
+/// user scripts, so a restart in a script would start them before they are configured.
+fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for (idx, verb, unit) in &a.units {
+        if matches!(unit.as_str(), "kubelet" | "containerd")
+            && matches!(verb.as_str(), "restart" | "start" | "stop" | "reload-or-restart" | "try-restart")
+            && !out.iter().any(|(c, _)| c == idx)
+        {
+            let span = a.script.commands[*idx].span;
+            cx.push(
+                &codes::FILE_TRANSLATED,
+                pi,
+                span,
+                format!("`systemctl {verb} {unit}` applied the edits on AL2; on AL2023 nodeadm-run starts {unit} after user scripts with the NodeConfig, and starting it earlier would run it unconfigured; removed"),
+                None,
+            );
+            out.push((*idx, "service restart; nodeadm-run starts it on AL2023"));
+        }
+    }
+    out
+}
 
 /// Parses and analyses a script as the shell would read it.
 pub(super) fn analyse(script_text: &str, opts: &super::Options) -> Result<analysis::Analysis, shell::ParseError> {
@@ -57,7 +78,17 @@ pub(super) fn translate_script(
             return;
         }
     };
-    let _ = node;
+    let mut a = a;
+    cx.command_spans = a.script.commands.iter().map(|c| c.span).collect();
+    // The call as the node really ran it (patched bootstrap.sh, kubelet drop-ins).
+    let mut removed: Vec<(usize, &'static str)> = Vec::new();
+    if let Some(node) = node
+        && let Some(k) = a.invocations.iter().position(|i| node.run.as_ref().is_some_and(|r| r.command == i.command))
+    {
+        let (call, patches) = super::patches::effective_call(cx, pi, node, &a.invocations[k]);
+        a.invocations[k].call = call;
+        removed.extend(patches.into_iter().map(|c| (c, "edit of bootstrap.sh, translated with the call")));
+    }
     cx.calculators = a
         .script
         .commands
@@ -78,15 +109,17 @@ pub(super) fn translate_script(
         .filter(|fw| !fw.content.is_runtime())
         .map(|fw| (fw.path.clone(), fw.command, fw.content.text().to_string()))
         .collect();
-    for idx in &a.patches {
-        let cmd = &a.script.commands[*idx];
-        cx.push(
-            &codes::PATCHED,
-            pi,
-            cmd.span,
-            "this command edits /etc/eks/bootstrap.sh; on AL2023 that file is a stub, so the edit does nothing".into(),
-            Some("express what the edit did as a NodeConfig field".into()),
-        );
+    if node.is_none() {
+        for idx in &a.patches {
+            let cmd = &a.script.commands[*idx];
+            cx.push(
+                &codes::PATCHED,
+                pi,
+                cmd.span,
+                "this command edits /etc/eks/bootstrap.sh, which cannot be replayed here; on AL2023 that file is a stub, so the edit does nothing".into(),
+                Some("express what the edit did as a NodeConfig field".into()),
+            );
+        }
     }
     for (idx, path, vars) in &a.env_files {
         let cmd = &a.script.commands[*idx];
@@ -131,61 +164,18 @@ pub(super) fn translate_script(
     if let Some(first) = first_nc {
         let _ = crate::nodeconfig::merge::merge_into(nc, &first);
     }
-    let later: Vec<&shell::Command> =
-        a.after_bootstrap.iter().map(|i| &a.script.commands[*i]).filter(|c| !trivial(c)).collect();
-    if let Some(first) = later.first() {
-        let list: Vec<String> = later
-            .iter()
-            .take(5)
-            .map(|c| {
-                format!(
-                    "`{}`",
-                    c.words
-                        .iter()
-                        .map(|w| w.raw.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .chars()
-                        .take(50)
-                        .collect::<String>()
-                )
-            })
-            .collect();
-        let more = if later.len() > 5 { format!(" and {} more", later.len() - 5) } else { String::new() };
-        let span = (first.span.0, later.last().map_or(first.span.1, |c| c.span.1));
-        cx.push(
-            &codes::AFTER_BOOTSTRAP,
-            pi,
-            span,
-            format!("{} command(s) ran after bootstrap.sh, with kubelet running: {}{more}; on AL2023 they run before kubelet starts", later.len(), list.join(", ")),
-            Some("anything that needs a running kubelet belongs in a systemd unit ordered After=nodeadm-run.service".into()),
-        );
-    }
     // Disk commands: data volumes over node state become a safe script; wipes go.
-    let mut replaced: Vec<usize> = disks(cx, pi, &a, out, nc);
-    // jq edits of the AL2 kubelet config file become kubelet.config keys.
-    for (i, cmd) in a.script.commands.iter().enumerate() {
-        let Some(filter) = crate::al2::jq::find(&text_of(text, cmd.span, cx.shift)) else { continue };
-        match crate::al2::jq::assignments(&filter) {
-            Ok(keys) => {
-                let names: Vec<String> = keys.iter().map(|(k, _)| format!("spec.kubelet.config.{k}")).collect();
-                for (k, v) in keys {
-                    kubelet_flags::apply(&mut nc.spec.kubelet.config, &k, v, false);
-                }
-                cx.push(&codes::JQ_EDIT, pi, cmd.span, format!("the jq edit `{filter}` of the kubelet config → {}; the command is removed", names.join(", ")), None);
-                if let Some(last) = cx.entries.last_mut() {
-                    last.severity = Severity::Info;
-                }
-                replaced.push(i);
-            }
-            Err(why) => cx.push(
-                &codes::JQ_EDIT,
-                pi,
-                cmd.span,
-                format!("the jq edit `{filter}` of the kubelet config is not translated ({why}); on AL2023 nodeadm rewrites that file, so the edit is lost; kept"),
-                Some("write the resulting keys into spec.kubelet.config".into()),
-            ),
-        }
+    let replaced: Vec<usize> = disks(cx, pi, &a, out, nc);
+    let mut replaced: Vec<(usize, &'static str)> = replaced
+        .into_iter()
+        .map(|c| (c, "replaced by the data-volume script part (or removed as unsafe on AL2023)"))
+        .collect();
+    replaced.append(&mut removed);
+    // Edits of the kubelet's and containerd's AL2 files become NodeConfig fields.
+    if let Some(node) = node {
+        replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
+        replaced.extend(super::containerd_files::apply(cx, pi, node, nc));
+        replaced.extend(restarts(cx, pi, &a));
     }
     // max-pods-calculator.sh does not exist on AL2023: its assignment would fail the script.
     replaced.extend(
@@ -196,58 +186,120 @@ pub(super) fn translate_script(
             .filter(|(_, c)| {
                 c.words.is_empty() && c.assignments.iter().any(|(_, w)| w.raw.contains("max-pods-calculator.sh"))
             })
-            .map(|(i, _)| i),
+            .map(|(i, _)| (i, "max-pods-calculator.sh is not on AL2023; translated into maxPodsExpression")),
     );
     // The rest of the script.
-    let calls: Vec<(usize, usize, &str)> = replaced
-        .iter()
-        .map(|c| (*c, "replaced by the data-volume script part (or removed as unsafe on AL2023)"))
-        .chain(a.invocations.iter().map(|i| (i.command, "bootstrap.sh call translated into the NodeConfig part")))
-        .map(|(c, why)| {
-            let (s_, e) = a.script.commands[c].span;
-            ((s_ as isize - cx.shift).max(0) as usize, (e as isize - cx.shift).max(0) as usize, why)
-        })
-        .collect();
-    replaced.extend(a.invocations.iter().map(|i| i.command));
-    let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !replaced.contains(&i));
+    replaced.extend(a.invocations.iter().map(|i| (i.command, "bootstrap.sh call translated into the NodeConfig part")));
+    replaced.sort_by_key(|(c, _)| *c);
+    replaced.dedup_by_key(|(c, _)| *c);
+    let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
+    after_bootstrap(cx, pi, &a, &ids);
+    let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !ids.contains(&i));
     // Commands after the call move into a unit ordered after nodeadm-run (docs §3).
     let moved = if cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some() {
         None
     } else {
-        post_bootstrap_tail(text, &a, &replaced)
+        post_bootstrap_tail(text, &a, &ids)
     };
-    if let Some(tail_start) = moved {
-        cx.entries.retain(|d| !(d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("with kubelet running")));
-        let n = a.after_bootstrap.iter().filter(|i| !trivial(&a.script.commands[**i])).count();
-        cx.push(
-            &codes::AFTER_BOOTSTRAP,
-            pi,
-            (tail_start, text.len()),
-            format!("the {n} command(s) after bootstrap.sh are moved into eks-userdata-post-bootstrap.service, ordered After=nodeadm-run.service, so they still run once the node is up"),
-            Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
-        );
-    }
-    if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && replaced.is_empty())) {
-        let mut body = residual(text, &calls);
+    let call = a.invocations.first().map(|i| i.command);
+    let cuts: Vec<Cut> = replaced
+        .iter()
+        .map(|(c, why)| {
+            let mut cut = Cut::command(&a.script.commands[*c], cx.shift, why);
+            if moved.is_some() && Some(*c) == call {
+                cut.with = MARK_CALL;
+                cut.why =
+                    "bootstrap.sh call translated into the NodeConfig part; the marker lets the moved commands run";
+            }
+            cut
+        })
+        .collect();
+    if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && ids.is_empty())) {
+        let mut body = residual(text, &cuts);
         if let Some(tail_start) = moved {
-            let kept_len =
-                residual(&text[..tail_start], &calls.iter().copied().filter(|c| c.1 <= tail_start).collect::<Vec<_>>())
-                    .len();
-            body.truncate(kept_len);
-            body.push_str(&post_bootstrap_unit(text, &a, tail_start));
+            let head: Vec<Cut> = cuts.iter().copied().filter(|c| c.end <= tail_start).collect();
+            let tail: Vec<Cut> = cuts
+                .iter()
+                .filter(|c| c.start >= tail_start)
+                .map(|c| Cut { start: c.start - tail_start, end: c.end - tail_start, ..*c })
+                .collect();
+            let tail_text = residual(&text[tail_start..], &tail);
+            let (install, errexit) = install_unit(text, &a, &tail_text);
+            body = residual(&text[..tail_start], &head);
+            // The install block goes first, after the shebang.
+            let at = if body.starts_with("#!") { body.find('\n').map_or(body.len(), |i| i + 1) } else { 0 };
+            body.insert_str(at, &install);
+            cx.entries
+                .retain(|d| !(d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("with kubelet running")));
+            let n = a.after_bootstrap.iter().filter(|i| !trivial(&a.script.commands[**i]) && !ids.contains(i)).count();
+            let status = if reads_status(&tail_text) {
+                " `$?` after the call now reads nodeadm-run's result, as it read bootstrap.sh's on AL2."
+            } else {
+                ""
+            };
+            cx.push(
+                &codes::AFTER_BOOTSTRAP,
+                pi,
+                (tail_start, text.len()),
+                format!(
+                    "the {n} command(s) after bootstrap.sh move into eks-userdata-post-bootstrap.service, after nodeadm-run{}, once per instance and only if the script reaches the call's place, with its shell options and variables.{status}",
+                    if errexit { " and only when it succeeds (the script stopped on a failed join on AL2)" } else { ", whatever its result (the script went on after a failed join on AL2)" }
+                ),
+                Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
+            );
         }
         if !body.starts_with("#!") {
             // cloud-init executes a text/x-shellscript part: without `#!` that fails.
             body.insert_str(0, "#!/bin/bash\n");
         }
         out.push(OutPart { headers, body: body.into_bytes() });
-        let msg = if a.invocations.is_empty() && calls.is_empty() {
+        let msg = if a.invocations.is_empty() && cuts.is_empty() {
             "the script is kept unchanged as a text/x-shellscript part"
         } else if a.invocations.is_empty() {
             "the script is kept as a text/x-shellscript part, with the commands named above replaced by `true`"
+        } else if moved.is_some() {
+            "the rest of the script is kept as a text/x-shellscript part; the bootstrap.sh call's place touches the marker the moved commands need"
         } else {
             "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`"
         };
         cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), msg.into(), None);
     }
+}
+
+fn words_of(c: &shell::Command) -> String {
+    let assigned = c.assignments.iter().map(|(n, w)| format!("{n}={}", w.raw));
+    assigned.chain(c.words.iter().map(|w| w.raw.clone())).collect::<Vec<_>>().join(" ")
+}
+
+/// CV410 for commands that ran after bootstrap.sh and stay in the script.
+fn after_bootstrap(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[usize]) {
+    let later: Vec<&shell::Command> = a
+        .after_bootstrap
+        .iter()
+        .filter(|i| !replaced.contains(i))
+        .map(|i| &a.script.commands[*i])
+        .filter(|c| !trivial(c))
+        .collect();
+    let Some(first) = later.first() else { return };
+    let first_text = words_of(first);
+    if super::lifecycle::reads_status(&first_text) {
+        cx.push(
+            &codes::JOIN_STATUS,
+            pi,
+            first.span,
+            format!("`{}` reads the exit status of the bootstrap.sh call; kept in the script it reads the `true` that replaced the call, so it reports success whether or not the node joins", first_text.chars().take(60).collect::<String>()),
+            Some("convert without --keep-post-bootstrap-inline: the moved command then reads nodeadm-run's result".into()),
+        );
+    }
+    let list: Vec<String> =
+        later.iter().take(5).map(|c| format!("`{}`", words_of(c).chars().take(50).collect::<String>())).collect();
+    let more = if later.len() > 5 { format!(" and {} more", later.len() - 5) } else { String::new() };
+    let span = (first.span.0, later.last().map_or(first.span.1, |c| c.span.1));
+    cx.push(
+        &codes::AFTER_BOOTSTRAP,
+        pi,
+        span,
+        format!("{} command(s) ran after bootstrap.sh, with kubelet running: {}{more}; on AL2023 they run before kubelet starts", later.len(), list.join(", ")),
+        Some("anything that needs a running kubelet belongs in a systemd unit ordered After=nodeadm-run.service".into()),
+    );
 }

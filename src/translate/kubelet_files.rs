@@ -1,0 +1,220 @@
+//! Edits of the AL2 kubelet's files, judged by what the kubelet ran with (al2-node §3.3, §3.4):
+//! each edit of `kubelet-config.json` is compared with the file before it, and the keys it set
+//! that survived bootstrap.sh's rewrites and later edits become `spec.kubelet.config` keys
+//! (CV429); keys bootstrap.sh overwrote were dead on AL2 (CV434); a removed key or unknown
+//! content cannot be carried (CV435). Kubelet drop-ins are folded into the call's arguments
+//! (`patches.rs`); their other `Environment=` variables become `instance.environment.kubelet`.
+//! On AL2023 nothing reads these paths, so the commands leave the script, as do kubelet
+//! restarts, which would start the kubelet before nodeadm-run configured it.
+
+use super::codes;
+use super::context::Ctx;
+use super::kubelet_args::omitted_by;
+use crate::al2::fs::{self, Content, Writer};
+use crate::al2::node::Node;
+use crate::al2::paths::{self, Kind};
+use crate::al2::systemd;
+use crate::nodeconfig::types::NodeConfig;
+use serde_json::{Map, Value};
+
+/// Maps nodeadm's own configuration fills in; an AL2 edit that replaced one is merged on AL2023.
+const NODEADM_MAPS: &[&str] = &["evictionHard", "kubeReserved", "featureGates", "authentication", "authorization"];
+
+fn json(c: Option<&Content>) -> Option<Map<String, Value>> {
+    match serde_json::from_str(c?.known()?) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+fn span_of(cx: &Ctx, command: usize) -> (usize, usize) {
+    cx.command_spans.get(command).copied().unwrap_or((0, 0))
+}
+
+/// Translates this part's kubelet file edits; returns the commands to remove, with why.
+pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -> Vec<(usize, &'static str)> {
+    let mut removed = Vec::new();
+    let ami = fs::ami_kubelet_config();
+    let final_kcj = json(node.fs.content(fs::KCJ));
+    let kcj_writes: Vec<usize> =
+        (0..node.writes.len()).filter(|i| paths::kind(&node.writes[*i].op.path) == Kind::KubeletConfig).collect();
+    for (n, &wi) in kcj_writes.iter().enumerate() {
+        let w = &node.writes[wi];
+        if w.part != pi {
+            continue;
+        }
+        removed.push((w.op.command, "kubelet-config.json edit, translated into spec.kubelet.config"));
+        let span = span_of(cx, w.op.command);
+        // The file as this edit found it.
+        let prev_write =
+            kcj_writes[..n].iter().rev().map(|i| &node.writes[*i]).find(|p| p.before_call == w.before_call);
+        let prev = match (prev_write, w.before_call) {
+            (Some(p), _) => json(Some(&p.result)),
+            (None, true) => json(Some(&Content::Known(ami.clone()))),
+            (None, false) => {
+                node.run.as_ref().and_then(|r| json(r.kcj_after.as_ref().map(|s| Content::Known(s.clone())).as_ref()))
+            }
+        };
+        let (Some(prev), Some(now)) = (prev, json(Some(&w.result))) else {
+            let why = w.unreplayed.clone().unwrap_or_else(|| match &w.result {
+                Content::Unknown(why) => why.clone(),
+                Content::Known(_) => "the result is not a JSON object (the kubelet would not start)".into(),
+            });
+            cx.push(
+                &codes::NOT_REPLAYED,
+                pi,
+                span,
+                format!("this edit of kubelet-config.json cannot be replayed ({why}); what the kubelet ran with is unknown; removed"),
+                Some("set the keys it meant in spec.kubelet.config".into()),
+            );
+            continue;
+        };
+        let mut keys: Vec<&String> = prev.keys().chain(now.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let (mut live, mut dead, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+        for k in keys.into_iter().filter(|k| prev.get(*k) != now.get(*k)) {
+            let overwritten = w.before_call && node.run.as_ref().is_some_and(|r| r.kcj_keys.contains(&k.as_str()));
+            let survived = final_kcj.as_ref().is_some_and(|f| f.get(k) == now.get(k));
+            match (now.get(k), overwritten, survived) {
+                (_, true, _) => dead.push(k.clone()),
+                (None, _, true) => gone.push(k.clone()),
+                (Some(v), false, true) => live.push((k.clone(), v.clone())),
+                _ => {}
+            }
+        }
+        if !dead.is_empty() {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("this edit sets {} in kubelet-config.json before bootstrap.sh, which then rewrote {}; the AL2 node ran with bootstrap.sh's value, so it is not carried over", dead.join(", "), if dead.len() == 1 { "it" } else { "them" }),
+                None,
+            );
+        }
+        for k in &gone {
+            cx.push(
+                &codes::NOT_REPLAYED,
+                pi,
+                span,
+                format!("this edit removes `{k}` from kubelet-config.json; a NodeConfig drop-in can set keys but not remove nodeadm's, so this cannot be carried over"),
+                Some(format!("decide which value of `{k}` the node should run with and set it in spec.kubelet.config")),
+            );
+        }
+        let mut fields = Vec::new();
+        for (k, v) in live {
+            if let Some(why) = omitted_by(cx.opts.target, &k) {
+                cx.push(&codes::OMITTED, pi, span, format!("`{k}` from kubelet-config.json left out: {why}"), None);
+                continue;
+            }
+            if NODEADM_MAPS.contains(&k.as_str()) && v.is_object() {
+                cx.push(
+                    &codes::MAP_SEMANTICS,
+                    pi,
+                    span,
+                    format!("the edit replaced the whole {k} map on AL2; as spec.kubelet.config it is merged with nodeadm's, so keys it left out keep nodeadm's values"),
+                    None,
+                );
+            }
+            fields.push(format!("spec.kubelet.config.{k}"));
+            nc.spec.kubelet.config.insert(k, v);
+        }
+        let later = node.latent.contains(&wi);
+        if !fields.is_empty() {
+            cx.push(
+                &codes::JQ_EDIT,
+                pi,
+                span,
+                format!(
+                    "this edit of kubelet-config.json → {}; removed from the script{}",
+                    fields.join(", "),
+                    if later { " (on AL2 it applied only at the next kubelet restart or reboot)" } else { "" }
+                ),
+                None,
+            );
+        } else if dead.is_empty() && gone.is_empty() {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                "this edit of kubelet-config.json changes nothing the kubelet ran with; removed".into(),
+                None,
+            );
+        }
+    }
+    // Commands that only read kubelet-config.json to rewrite it (`jq … KCJ > tmp`): AL2023 has
+    // no such file, so they would fail.
+    for w in node.writes.iter().filter(|w| w.part == pi) {
+        let reads_kcj = match &w.op.action {
+            crate::al2::fileops::Action::Write { source: crate::al2::fileops::Source::Jq { input, .. }, .. } => {
+                paths::normalise(input) == fs::KCJ
+            }
+            crate::al2::fileops::Action::Write { source: crate::al2::fileops::Source::File(f), .. } => {
+                paths::normalise(f) == fs::KCJ
+            }
+            crate::al2::fileops::Action::Copy { from } => from == fs::KCJ,
+            _ => false,
+        };
+        if reads_kcj && paths::kind(&w.op.path) != Kind::KubeletConfig {
+            removed
+                .push((w.op.command, "reads kubelet-config.json, which AL2023 does not have; the edit is translated"));
+        }
+    }
+    // Kubelet drop-ins and unit edits: their arguments went through the call; the rest of their
+    // environment is the kubelet's environment.
+    for w in node.writes.iter().filter(|w| w.part == pi) {
+        if !matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit) {
+            continue;
+        }
+        removed.push((w.op.command, "kubelet drop-in, translated into spec.kubelet"));
+        let span = span_of(cx, w.op.command);
+        let is_final = node.fs.get(&w.op.path).is_some_and(|f| f.writer == Writer::User(w.op.command));
+        let Some(text) = w.result.known().filter(|_| is_final) else {
+            if let Content::Unknown(why) = &w.result {
+                cx.push(
+                    &codes::NOT_REPLAYED,
+                    pi,
+                    span,
+                    format!("this writes {} with content only known at boot ({why}); what the kubelet ran with is unknown; removed", w.op.path),
+                    None,
+                );
+            }
+            continue;
+        };
+        let mut env = Vec::new();
+        for e in systemd::parse(text).into_iter().filter(|e| e.section == "Service") {
+            match e.key.as_str() {
+                "Environment" => {
+                    for (k, v) in systemd::environment(&e.value).unwrap_or_default() {
+                        if k != "KUBELET_EXTRA_ARGS" && k != "KUBELET_ARGS" {
+                            env.push((k, v));
+                        }
+                    }
+                }
+                "EnvironmentFile" => cx.push(
+                    &codes::NOT_REPLAYED,
+                    pi,
+                    span,
+                    format!("the kubelet drop-in {} reads EnvironmentFile={}; nodeadm's kubelet takes its environment from spec.instance.environment.kubelet", w.op.path, e.value),
+                    Some("put the variables in spec.instance.environment.kubelet".into()),
+                ),
+                _ => {}
+            }
+        }
+        let row = paths::row(&w.op.path).map_or("", |r| r.instead);
+        let mut msg = format!(
+            "this writes {}: {row}; what reached the kubelet's command line is translated with the bootstrap.sh call",
+            w.op.path
+        );
+        if !env.is_empty() {
+            let slot = nc.spec.instance.environment.entry("kubelet".into()).or_default();
+            let names: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();
+            for (k, v) in env {
+                slot.insert(k, v);
+            }
+            msg.push_str(&format!("; {} → spec.instance.environment.kubelet", names.join(", ")));
+        }
+        cx.push(&codes::FILE_TRANSLATED, pi, span, format!("{msg}; removed"), None);
+    }
+    removed
+}

@@ -1,0 +1,203 @@
+//! The bootstrap.sh call as the AL2 node really ran it, from the node model (`al2::node`):
+//! a patched `/etc/eks/bootstrap.sh` changes the variables it passed on (al2-node §2.1: code
+//! before option parsing acts like the environment, code after it overrides flags, code after
+//! `systemctl start kubelet` changes nothing), and kubelet drop-ins change what reached the
+//! kubelet's command line (al2-node §3.2–3.3). The translator then translates that call, and
+//! says where each value really came from.
+
+use super::codes;
+use super::context::Ctx;
+use crate::al2::analysis::Invocation;
+use crate::al2::bootstrap::{Arg, Call, Flag};
+use crate::al2::bootstrap_script::{self, Phase};
+use crate::al2::fs::{Content, Writer};
+use crate::al2::node::Node;
+use crate::al2::paths::{self, Kind};
+use crate::al2::words::Value;
+
+/// The command index of the user write that produced `path` last, in part `pi`.
+fn writer_of(node: &Node, path: &str) -> Option<usize> {
+    match node.fs.get(path)?.writer {
+        Writer::User(i) => Some(i),
+        _ => None,
+    }
+}
+
+fn span_of(cx: &Ctx, command: usize) -> (usize, usize) {
+    cx.command_spans.get(command).copied().unwrap_or((0, 0))
+}
+
+/// The call with what patches and drop-ins changed folded in; entries say what and where.
+/// Returns the commands the translation replaces (the patches themselves).
+pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocation) -> (Call, Vec<usize>) {
+    let mut call = inv.call.clone();
+    let mut replaced = Vec::new();
+    let Some(run) = node.run.as_ref().filter(|r| node.run_part == Some(pi) && r.command == inv.command) else {
+        return (call, replaced);
+    };
+    // Patches of bootstrap.sh.
+    let patch_writes: Vec<&crate::al2::node::Write> =
+        node.writes.iter().filter(|w| w.part == pi && paths::kind(&w.op.path) == Kind::BootstrapScript).collect();
+    let last_patch = patch_writes.iter().filter(|w| w.before_call).map(|w| w.op.command).max();
+    for w in &patch_writes {
+        replaced.push(w.op.command);
+        let span = span_of(cx, w.op.command);
+        if !w.before_call {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                "this edits /etc/eks/bootstrap.sh after bootstrap.sh ran, so it changed nothing; removed (on AL2023 the file is a stub)".into(),
+                None,
+            );
+            continue;
+        }
+        if let Some(why) = &w.unreplayed {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("this edit of /etc/eks/bootstrap.sh did nothing on AL2: {why}; removed (on AL2023 the file is a stub)"),
+                None,
+            );
+        }
+    }
+    if run.patched {
+        let unknown = matches!(node.fs.content(crate::al2::fs::BOOTSTRAP), Some(Content::Unknown(_)));
+        if unknown || run.vars.unmodelled {
+            let span = last_patch.map_or(inv.span, |c| span_of(cx, c));
+            cx.push(
+                &codes::PATCHED,
+                pi,
+                span,
+                "this edit of /etc/eks/bootstrap.sh changes lines the node model does not hold, so what it did cannot be replayed; removed (on AL2023 the file is a stub)".into(),
+                Some("work out which variable it changed and set the NodeConfig field".into()),
+            );
+        }
+        let env: Vec<(String, Value)> = call
+            .options
+            .iter()
+            .filter_map(|(f, a)| a.from_env.as_ref().map(|_| (f.env_var().to_string(), a.value.clone())))
+            .collect();
+        let files = node.fs.clone();
+        let sourced = move |p: &str| files.content(p).and_then(Content::known).map(str::to_string);
+        let base = bootstrap_script::evaluate(&bootstrap_script::skeleton(), &call, &env, &sourced);
+        let span = last_patch.map_or(inv.span, |c| span_of(cx, c));
+        let mut changed = Vec::new();
+        for flag in Flag::ALL {
+            let var = flag.env_var();
+            let (Some(new), old) = (run.vars.env.get(var), base.env.get(var)) else { continue };
+            if old.is_some_and(|o| o.value == new.value) {
+                continue;
+            }
+            let value = new.value.clone();
+            changed.push(format!("{var}={}", value.text()));
+            let arg = (!value.text().is_empty()).then(|| Arg {
+                value,
+                span,
+                from_env: None,
+                split: false,
+                via: Some("set by the patch of bootstrap.sh".into()),
+            });
+            call.set(flag, arg);
+        }
+        for inj in &run.vars.injections {
+            let what = inj.text.trim().lines().next().unwrap_or_default().chars().take(70).collect::<String>();
+            match inj.phase {
+                Phase::AfterStart => cx.push(
+                    &codes::DEAD_ON_AL2,
+                    pi,
+                    span,
+                    format!("the patch puts `{what}` after bootstrap.sh's `systemctl start kubelet`, so it changed nothing the kubelet read; not carried over"),
+                    None,
+                ),
+                phase => {
+                    let when = if phase == Phase::BeforeParsing {
+                        "before bootstrap.sh reads its options, so like the environment it loses to flags"
+                    } else {
+                        "after bootstrap.sh reads its options, so it overrides them"
+                    };
+                    cx.push(
+                        &codes::FILE_TRANSLATED,
+                        pi,
+                        span,
+                        format!("the patch runs `{what}` inside bootstrap.sh (line {}), {when}; its effect is translated below", inj.after),
+                        None,
+                    );
+                }
+            }
+        }
+        if changed.is_empty() && !unknown && !run.vars.unmodelled {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                "the patches of /etc/eks/bootstrap.sh change nothing bootstrap.sh passed on for this call; not carried over".into(),
+                None,
+            );
+        } else if !changed.is_empty() {
+            cx.push(
+                &codes::FILE_TRANSLATED,
+                pi,
+                span,
+                format!("with the patches, bootstrap.sh ran with {}", changed.join(", ")),
+                None,
+            );
+        }
+    }
+    // What the kubelet's command line really carried, after drop-ins.
+    drop_ins(cx, pi, node, &mut call);
+    (call, replaced)
+}
+
+/// Folds user kubelet drop-ins (and systemd's quoting) into `--kubelet-extra-args`.
+fn drop_ins(cx: &mut Ctx, pi: usize, node: &Node, call: &mut Call) {
+    let user_drop_in =
+        node.writes.iter().any(|w| matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit));
+    let user = crate::al2::effective::user_kubelet_args(node);
+    if !user_drop_in && user.ignored.is_empty() {
+        return;
+    }
+    let given: Vec<String> = call
+        .get(Flag::KubeletExtraArgs)
+        .map(|a| crate::al2::kubelet_flags::split_args(a.value.text()).into_iter().map(|w| w.0).collect())
+        .unwrap_or_default();
+    if user.args == given {
+        return;
+    }
+    let from = user.extra_args_from.clone().unwrap_or_default();
+    let by_user = writer_of(node, &from);
+    let span = by_user.map_or(call.get(Flag::KubeletExtraArgs).map_or((0, 0), |a| a.span), |c| span_of(cx, c));
+    for (line, why) in &user.ignored {
+        cx.push(
+            &codes::DEAD_ON_AL2,
+            pi,
+            span,
+            format!(
+                "systemd ignored `{}`: {why}, so AL2's kubelet never got these arguments; not carried over",
+                line.chars().take(90).collect::<String>()
+            ),
+            Some("if they were meant to apply, set them in the NodeConfig yourself".into()),
+        );
+    }
+    if let Some(a) = call.get(Flag::KubeletExtraArgs)
+        && by_user.is_some()
+    {
+        cx.push(
+            &codes::DEAD_ON_AL2,
+            pi,
+            a.span,
+            format!("`--kubelet-extra-args` was replaced by KUBELET_EXTRA_ARGS from {from}, which sorts after bootstrap.sh's drop-in; the flag's value never reached the kubelet"),
+            None,
+        );
+    }
+    let value = user.args.join(" ");
+    let arg = (!value.is_empty()).then(|| Arg {
+        value: Value::Static(value),
+        span,
+        from_env: None,
+        split: false,
+        via: Some(if by_user.is_some() { format!("from {from}") } else { "as the kubelet received it".into() }),
+    });
+    call.set(Flag::KubeletExtraArgs, arg);
+}
