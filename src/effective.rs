@@ -103,6 +103,64 @@ pub fn kubelet(config: &Value, args: &[String], node: &mut Node) {
     node.args.sort();
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Same,
+    /// A deliberate change, with the code of the report entry that made it.
+    Explained {
+        code: &'static str,
+        why: String,
+    },
+    Unexplained,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub field: String,
+    pub al2: String,
+    pub al2023: String,
+    pub verdict: Verdict,
+}
+
+/// The comparison of one conversion (`translate::verify`): the AL2 node against the AL2023 node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Equivalence {
+    pub instance_type: String,
+    /// Every compared field, in field order.
+    pub rows: Vec<Row>,
+    /// Why the AL2 node never joined, if it did not (nothing to be equivalent to).
+    pub al2_fails: Option<String>,
+    pub al2023_fails: Option<String>,
+}
+
+impl Equivalence {
+    pub fn unexplained(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.verdict == Verdict::Unexplained)
+    }
+    pub fn explained(&self) -> usize {
+        self.rows.iter().filter(|r| matches!(r.verdict, Verdict::Explained { .. })).count()
+    }
+    pub fn same(&self) -> usize {
+        self.rows.iter().filter(|r| r.verdict == Verdict::Same).count()
+    }
+    /// One line: how many fields were compared and how they came out.
+    pub fn summary(&self) -> String {
+        let u = self.unexplained().count();
+        format!(
+            "equivalence on {}: {} field(s) compared, {} the same, {} changed on purpose, {} unexplained{}",
+            self.instance_type,
+            self.rows.len(),
+            self.same(),
+            self.explained(),
+            u,
+            match &self.al2_fails {
+                Some(why) => format!("; the AL2 node never joined ({why})"),
+                None => String::new(),
+            }
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,7 +313,7 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
             None => emit_bytes(bytes)?,
         }
     }
-    Ok(if conv.needs_review { EXIT_FINDINGS } else { 0 })
+    Ok(if conv.needs_review || (args.verify && conv.unexplained) { EXIT_FINDINGS } else { 0 })
 }
 
 fn convert_tree(

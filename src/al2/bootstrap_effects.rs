@@ -40,6 +40,57 @@ fn text(o: &Outcome, var: &str) -> String {
     o.env.get(var).map(|v| v.value.text().to_string()).unwrap_or_default()
 }
 
+/// Marks what only the node knows in a kubelet argument string as one word, `<boot-time>`, so
+/// systemd's split and the kubelet's flag parsing see what they would: one value there.
+pub fn boot_time_words(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' && i + 1 < b.len() && matches!(b[i + 1], b'(' | b'{') {
+            let (open, close) = if b[i + 1] == b'(' { (b'(', b')') } else { (b'{', b'}') };
+            let mut depth = 0usize;
+            let mut j = i + 1;
+            while j < b.len() {
+                if b[j] == open {
+                    depth += 1;
+                } else if b[j] == close {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                j += 1;
+            }
+            out.push_str(BOOT_TIME);
+            i = j + 1;
+            continue;
+        }
+        if b[i] == b'$' && i + 1 < b.len() && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == b'_') {
+            let mut j = i + 1;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            out.push_str(BOOT_TIME);
+            i = j;
+            continue;
+        }
+        if b[i] == b'`' {
+            let j = text[i + 1..].find('`').map_or(b.len(), |k| i + 1 + k);
+            out.push_str(BOOT_TIME);
+            i = j + 1;
+            continue;
+        }
+        let ch_len = text[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[i..i + ch_len]);
+        i += ch_len;
+    }
+    out
+}
+
+/// What stands for a value only the node knows.
+pub const BOOT_TIME: &str = "<boot-time>";
+
 /// The cluster DNS address bootstrap.sh computed (al2-node §2.3).
 fn cluster_dns(o: &Outcome, facts: &Facts) -> Vec<String> {
     let dns = text(o, "DNS_CLUSTER_IP");
@@ -62,16 +113,25 @@ fn cluster_dns(o: &Outcome, facts: &Facts) -> Vec<String> {
     if family == "ipv6" && !v6.is_empty() {
         return from_cidr(&v6).into_iter().collect();
     }
-    if !v4.is_empty() && v4 != "None" {
+    // A template placeholder renders to the cluster's CIDR, which the cluster info gives.
+    let placeholder = |s: &str| s.contains("${") || s.contains("%s") || s.contains('<');
+    if !v4.is_empty() && v4 != "None" && !placeholder(&v4) {
         return from_cidr(&v4).into_iter().collect();
     }
-    if described && let Some(c) = &facts.service_cidr {
+    if (described || placeholder(&v4))
+        && let Some(c) = &facts.service_cidr
+    {
         return from_cidr(c).into_iter().collect();
     }
     if described {
         return vec!["(from the service CIDR DescribeCluster returned)".into()];
     }
-    vec!["(172.20.0.10 or 10.100.0.10, from the VPC's CIDR)".into()]
+    // The VPC heuristic picks EKS's default service CIDR by the same rule EKS used to choose it
+    // for the cluster, so for a cluster on a default CIDR it finds the right address.
+    match facts.service_cidr.as_deref() {
+        Some(c @ ("10.100.0.0/16" | "172.20.0.0/16")) => from_cidr(c).into_iter().collect(),
+        _ => vec!["(172.20.0.10 or 10.100.0.10, from the VPC's CIDR)".into()],
+    }
 }
 
 fn max_pods(facts: &Facts) -> Option<i64> {
@@ -180,7 +240,10 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
         let extra = vars.env.get("KUBELET_EXTRA_ARGS").map(|v| v.value.clone());
         // A value only known at boot is kept as its shell text: the translator reports it.
         let content = match extra {
-            Some(v) => Content::Known(format!("[Service]\nEnvironment='KUBELET_EXTRA_ARGS={}'\n", v.text())),
+            Some(v) => {
+                let text = if v.is_runtime() { boot_time_words(v.text()) } else { v.text().to_string() };
+                Content::Known(format!("[Service]\nEnvironment='KUBELET_EXTRA_ARGS={text}'\n"))
+            }
             None => Content::Unknown("KUBELET_EXTRA_ARGS".into()),
         };
         fs.put(&format!("{}30-kubelet-extra-args.conf", fs::KUBELET_DROP_INS), content, Writer::Bootstrap, false);

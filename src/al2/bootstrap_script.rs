@@ -246,6 +246,7 @@ pub fn evaluate(
     }
     let tag_of = |no: usize| LINES.iter().find(|(n, _, _)| *n == no).map(|(_, _, t)| *t);
     let mut env = Env::default();
+    env.inline_runtime = true;
     for (k, v) in caller_env {
         env.set(k, v.clone(), true);
     }

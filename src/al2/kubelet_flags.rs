@@ -136,7 +136,7 @@ pub struct Translated {
 }
 
 /// Flags nodeadm writes itself (docs §6.1, §6.2).
-const NODEADM_OWNED: &[&str] = &[
+pub const NODEADM_OWNED: &[&str] = &[
     "node-ip",
     "hostname-override",
     "cloud-provider",

@@ -41,6 +41,9 @@ pub struct Var {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: HashMap<String, Var>,
+    /// Expand a variable whose value is only known at boot to that value's text (what a script
+    /// run over it would see, unknowns and all), not to the `$NAME` that refers to it.
+    pub inline_runtime: bool,
 }
 
 impl Env {
@@ -129,9 +132,13 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                             acc.template = true;
                             acc.text.push_str(s);
                         }
-                        Value::Runtime { why, .. } => {
+                        Value::Runtime { why, text } => {
                             acc.runtime.get_or_insert_with(|| why.clone());
-                            acc.text.push_str(&prepared.restore(raw));
+                            if env.inline_runtime {
+                                acc.text.push_str(text);
+                            } else {
+                                acc.text.push_str(&prepared.restore(raw));
+                            }
                         }
                     },
                     (None, Some(default), _) => {

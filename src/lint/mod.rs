@@ -203,7 +203,7 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
             findings.push(f);
         }
     }
-    FileReport { path: source.name.clone(), findings }
+    FileReport { path: source.name.clone(), findings, equivalence: None }
 }
 
 /// Turns spans into the lines and columns a user sees.
@@ -254,7 +254,7 @@ pub fn resolve(source: &Source, env: &Envelope, diags: Vec<Diagnostic>) -> FileR
         };
         key(a).cmp(&key(b))
     });
-    FileReport { path: source.name.clone(), findings }
+    FileReport { path: source.name.clone(), findings, equivalence: None }
 }
 
 fn locate(

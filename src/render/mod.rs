@@ -10,6 +10,7 @@
 //! Every effective value remembers the source that set it and what it overrode (`--explain`).
 
 pub mod cel;
+pub mod effective;
 pub mod instance;
 pub mod snapshot;
 

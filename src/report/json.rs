@@ -1,5 +1,5 @@
 //! Machine output. The shape is a stable contract (fields are only ever added): `version`,
-//! `files[].{path, findings[]}`, each finding `{code, name, severity, message, help, location,
+//! `files[].{path, findings[], equivalence?}`, each finding `{code, name, severity, message, help, location,
 //! part, pointer}`, and a `summary`. Keys keep this order (serde_json `preserve_order`).
 
 use super::{FileReport, Finding};
@@ -32,14 +32,48 @@ fn finding(f: &Finding) -> Value {
     })
 }
 
+fn equivalence(e: &crate::effective::Equivalence) -> Value {
+    use crate::effective::Verdict;
+    json!({
+        "instance_type": e.instance_type,
+        "al2_fails": e.al2_fails,
+        "al2023_fails": e.al2023_fails,
+        "compared": e.rows.len(),
+        "same": e.same(),
+        "explained": e.explained(),
+        "unexplained": e.unexplained().count(),
+        "fields": e.rows.iter().map(|r| json!({
+            "field": r.field,
+            "al2": r.al2,
+            "al2023": r.al2023,
+            "verdict": match &r.verdict {
+                Verdict::Same => "same",
+                Verdict::Explained { .. } => "explained",
+                Verdict::Unexplained => "unexplained",
+            },
+            "code": match &r.verdict {
+                Verdict::Explained { code, .. } => Some(*code),
+                Verdict::Unexplained => Some("CV437"),
+                Verdict::Same => None,
+            },
+        })).collect::<Vec<_>>(),
+    })
+}
+
 pub fn value(reports: &[FileReport]) -> Value {
     let count = |s| reports.iter().map(|r| r.count(s)).sum::<usize>();
     json!({
         "version": 1,
-        "files": reports.iter().map(|r| json!({
-            "path": r.path,
-            "findings": r.findings.iter().map(finding).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+        "files": reports.iter().map(|r| {
+            let mut f = json!({
+                "path": r.path,
+                "findings": r.findings.iter().map(finding).collect::<Vec<_>>(),
+            });
+            if let Some(e) = &r.equivalence {
+                f["equivalence"] = equivalence(e);
+            }
+            f
+        }).collect::<Vec<_>>(),
         "summary": {
             "files": reports.len(),
             "errors": count(Severity::Error),

@@ -44,6 +44,8 @@ pub struct Finding {
 pub struct FileReport {
     pub path: String,
     pub findings: Vec<Finding>,
+    /// `convert`'s comparison of the AL2 node with the AL2023 node, printed after the findings.
+    pub equivalence: Option<crate::effective::Equivalence>,
 }
 
 impl FileReport {

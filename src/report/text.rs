@@ -49,11 +49,28 @@ fn finding(out: &mut String, path: &str, f: &Finding) {
     out.push('\n');
 }
 
+fn equivalence(out: &mut String, path: &str, e: &crate::effective::Equivalence) {
+    use crate::effective::Verdict;
+    let _ = writeln!(out, "{path}: {}", e.summary());
+    for r in &e.rows {
+        let mark = match &r.verdict {
+            Verdict::Same => continue,
+            Verdict::Explained { code, .. } => format!("changed on purpose ({code})"),
+            Verdict::Unexplained => "UNEXPLAINED (CV437)".to_string(),
+        };
+        let _ = writeln!(out, "  {}: AL2 `{}` → AL2023 `{}`: {mark}", r.field, r.al2, r.al2023);
+    }
+    out.push('\n');
+}
+
 pub fn render(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for r in reports {
         for f in &r.findings {
             finding(&mut out, &r.path, f);
+        }
+        if let Some(e) = &r.equivalence {
+            equivalence(&mut out, &r.path, e);
         }
     }
     let count = |s| reports.iter().map(|r| r.count(s)).sum::<usize>();

@@ -313,6 +313,15 @@ code!(
     "On AL2 `cfn-signal -e $?`, `RC=$?` or a `PIPESTATUS` check right after `bootstrap.sh` read whether the node had joined. With the commands kept inline (`--keep-post-bootstrap-inline`) they now read the status of the `true` that replaced the call, so a CloudFormation signal or a health check reports success for a node that may never join: on AL2023 the join happens in nodeadm-run, after every user script.\n\nFix: convert without `--keep-post-bootstrap-inline`; the moved commands then run after nodeadm-run and `$?` is its result."
 );
 
+code!(
+    NOT_EQUIVALENT,
+    "CV437",
+    "not-equivalent",
+    Warning,
+    "the AL2023 node differs from the AL2 node in a field no report entry explains",
+    "Every conversion ends with an equivalence check: the AL2 node's effective configuration (the user data replayed over the AMI's files and bootstrap.sh, al2-node §2–§4) against the AL2023 node nodeadm builds from the output (`render`, same target and instance type, `--instance-type`, default m5.large): kubelet configuration with flags folded in, other kubelet arguments, labels, containerd settings, service environment, max pods. A difference made on purpose is explained by the report entry that made it (a nodeadm-owned flag, map-merge semantics, a value the target supplies). This entry is a difference nothing explains: a translation that lost or changed a setting. `convert --verify` exits 1 on it.\n\nFix: compare the two values the entry names and set the field the AL2 node had; if the change is what you want, keep it knowingly."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -351,4 +360,5 @@ pub static ALL: &[&RuleMeta] = &[
     &DEAD_ON_AL2,
     &NOT_REPLAYED,
     &JOIN_STATUS,
+    &NOT_EQUIVALENT,
 ];

@@ -25,6 +25,7 @@ mod patches;
 mod rejected;
 mod residual;
 mod script;
+pub mod verify;
 
 use cloud_config::{is_cloud_config, translate_cloud_config};
 pub use cluster_info::ClusterInfo;
@@ -48,6 +49,10 @@ pub struct Conversion {
     /// The output had lint errors and must not be written.
     pub refused: bool,
     pub needs_review: bool,
+    /// The comparison of the AL2 node with the AL2023 node, when there was an AL2 node.
+    pub equivalence: Option<crate::effective::Equivalence>,
+    /// The equivalence check found a difference nothing explains (`convert --verify` fails).
+    pub unexplained: bool,
 }
 
 /// Reads, plans, renders and lints one input, as `convert` does.
@@ -59,8 +64,20 @@ pub fn convert(
 ) -> Result<Conversion, emit::EmitError> {
     let env = Envelope::parse(&source.bytes, &crate::userdata::Limits::default());
     let plan = plan(&env, opts);
-    let mut reports = vec![crate::lint::resolve(source, &env, plan.entries.clone())];
     let bytes = emit::render(&plan, format, opts.target)?;
+    let mut entries = plan.entries.clone();
+    let equivalence = match (&plan.al2, bytes.is_empty()) {
+        (Some(al2), false) => {
+            let mime = emit::render(&plan, emit::Format::Mime, opts.target)?;
+            let e = verify::check(al2, &mime, &plan.entries, opts);
+            entries.extend(verify::findings(&e));
+            Some(e)
+        }
+        _ => None,
+    };
+    let mut report = crate::lint::resolve(source, &env, entries);
+    report.equivalence = equivalence.clone();
+    let mut reports = vec![report];
     let mut refused = false;
     let output = if bytes.is_empty() {
         None
@@ -73,7 +90,10 @@ pub fn convert(
         refused = bad;
         (!bad).then_some(bytes)
     };
-    Ok(Conversion { reports, output, refused, needs_review: plan.needs_review() })
+    let unexplained = equivalence
+        .as_ref()
+        .is_some_and(|e| e.unexplained().next().is_some() || (e.al2_fails.is_none() && e.al2023_fails.is_some()));
+    Ok(Conversion { reports, output, refused, needs_review: plan.needs_review(), equivalence, unexplained })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -125,6 +145,9 @@ pub struct Plan {
     pub entries: Vec<Diagnostic>,
     /// The data volumes the script mounted over node state, rewritten safely in `parts`.
     pub data_volumes: Vec<datavol::DataVolume>,
+    /// The AL2 node the input configured (its effective configuration), when a bootstrap.sh
+    /// call was replayed; the equivalence check compares the output against it.
+    pub al2: Option<crate::effective::Node>,
 }
 
 impl Plan {
@@ -273,7 +296,8 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             .with_span(Span::payload(0, 0)),
         );
     }
-    Plan { nodeconfig: nc, parts: out, entries, data_volumes }
+    let al2 = node.run.is_some().then(|| crate::al2::effective::of(&node));
+    Plan { nodeconfig: nc, parts: out, entries, data_volumes, al2 }
 }
 
 #[cfg(test)]

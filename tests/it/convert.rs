@@ -14,13 +14,16 @@ fn cluster() -> ClusterInfo {
     eks_userdata::nodeconfig::yaml::from_str(&text).unwrap()
 }
 
+/// The output, the migration report with its equivalence section (not the output's own lint),
+/// and whether it needs review.
 fn convert(path: &str, opts: &Options) -> (String, String, bool) {
     let bytes = std::fs::read(root().join(path)).unwrap();
     let source = Source::new(path, bytes);
     let env = Envelope::parse(&source.bytes, &Limits::default());
     let plan = translate::plan(&env, opts);
     let out = emit::render(&plan, emit::Format::Mime, opts.target).unwrap();
-    let report = report::render(&[eks_userdata::lint::resolve(&source, &env, plan.entries.clone())], Format::Text);
+    let conv = translate::convert(&source, opts, emit::Format::Mime, "out").unwrap();
+    let report = report::render(&conv.reports[..1], Format::Text);
     (String::from_utf8(out).unwrap(), report, plan.needs_review())
 }
 
