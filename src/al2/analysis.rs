@@ -68,6 +68,8 @@ pub struct Analysis {
     pub file_ops: Vec<FileOp>,
     /// `systemctl` actions on units (command, verb, unit), for when edits take effect.
     pub units: Vec<(usize, String, String)>,
+    /// `[ … ]` / `test …` commands with their expanded words, for conditions on files.
+    pub tests: Vec<(usize, Vec<String>)>,
 }
 
 /// Directories whose contents the node needs at boot (docs §4.3).
@@ -203,6 +205,7 @@ pub fn analyze(script: Script) -> Analysis {
     let mut disk_ops: Vec<DiskOp> = Vec::new();
     let mut file_ops: Vec<FileOp> = Vec::new();
     let mut units: Vec<(usize, String, String)> = Vec::new();
+    let mut tests: Vec<(usize, Vec<String>)> = Vec::new();
     let mut last_output: Option<fileops::Source> = None;
     for (idx, cmd) in script.commands.iter().enumerate() {
         let expand = |w: &str, env: &Env| words::expand(w, env, &script.prepared);
@@ -347,6 +350,8 @@ pub fn analyze(script: Script) -> Analysis {
                         | "cat"
                         | "jq"
                         | "systemctl"
+                        | "["
+                        | "test"
                 );
             if interesting {
                 let argv: Vec<super::words::Value> = cmd.words[word..]
@@ -361,6 +366,9 @@ pub fn analyze(script: Script) -> Analysis {
                     }),
                     _ => None,
                 });
+                if name == "[" || name == "test" {
+                    tests.push((idx, argv.iter().skip(1).map(|v| v.text().to_string()).collect()));
+                }
                 if name == "systemctl" {
                     let verb = argv.iter().skip(1).find(|a| !a.text().starts_with('-')).map(|v| v.text().to_string());
                     if let Some(verb) = verb {
@@ -444,7 +452,7 @@ pub fn analyze(script: Script) -> Analysis {
             (!vars.is_empty()).then(|| (f.command, f.path.clone(), vars))
         })
         .collect();
-    Analysis { script, invocations, files, patches, after_bootstrap, env_files, disk_ops, file_ops, units }
+    Analysis { script, invocations, files, patches, after_bootstrap, env_files, disk_ops, file_ops, units, tests }
 }
 
 #[cfg(test)]

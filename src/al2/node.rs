@@ -24,6 +24,9 @@ pub struct Write {
     pub conditional: bool,
     /// Why the edit could not be replayed (sed or jq outside the model).
     pub unreplayed: Option<String>,
+    /// The branch it sits in was not taken on AL2 (a file test the model could decide), so the
+    /// write never happened: the condition.
+    pub not_taken: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +102,48 @@ pub fn replay(parts: &[(usize, &Analysis)], facts: &Facts) -> Node {
     node
 }
 
+/// A file test (`[ -f P ]`, `test -e P`, `[ ! -s P ]`) decided on the model's files; `None`
+/// when it is about something else.
+fn file_test(fs: &Fs, words: &[String]) -> Option<bool> {
+    let w: Vec<&str> = words.iter().map(String::as_str).filter(|w| *w != "]").collect();
+    let (neg, w) = match w.split_first() {
+        Some((&"!", rest)) => (true, rest.to_vec()),
+        _ => (false, w),
+    };
+    let [op, path] = w.as_slice() else { return None };
+    let path = paths::normalise(path);
+    if !path.starts_with('/') || path.contains('$') || path.contains('<') {
+        return None;
+    }
+    // Only files the model tracks can be decided: the AMI's, and what this user data wrote.
+    let tracked = fs.get(&path).is_some() || paths::kind(&path) != paths::Kind::Same;
+    let r = match *op {
+        "-f" | "-e" if tracked => fs.get(&path).is_some(),
+        "-s" if tracked => fs.content(&path).is_some_and(|c| c.known().is_none_or(|t| !t.is_empty())),
+        _ => return None,
+    };
+    Some(r != neg)
+}
+
+/// Whether a command in `branch` ran, given the conditions decided so far.
+fn not_taken(branch: &[String], decided: &[(String, bool)]) -> Option<String> {
+    for label in branch {
+        for (cond, value) in decided {
+            // Branch labels carry the condition's first 80 characters (`shell.rs`).
+            let cond: String = cond.chars().take(80).collect();
+            if label == &format!("if {cond}") && !value {
+                return Some(format!("`{cond}` was false"));
+            }
+            if label == &format!("else of (if {cond})") && *value {
+                return Some(format!("`{cond}` was true"));
+            }
+        }
+    }
+    None
+}
+
 fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, containerd_started: &mut bool) {
+    let mut decided: Vec<(String, bool)> = Vec::new();
     let call = if node.run.is_some() {
         None
     } else {
@@ -113,7 +157,27 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
     for idx in 0..a.script.commands.len() {
         let cmd = &a.script.commands[idx];
         let conditional = !cmd.unconditional();
+        if let Some((_, words)) = a.tests.iter().find(|(i, _)| *i == idx)
+            && let Some(v) = file_test(&node.fs, words)
+        {
+            let text = cmd.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            decided.push((text, v));
+        }
+        let skipped = not_taken(&cmd.branch, &decided);
         while let Some(op) = ops.next_if(|o| o.command == idx) {
+            if let Some(why) = &skipped {
+                let result = node.fs.content(&op.path).cloned().unwrap_or(Content::Known(String::new()));
+                node.writes.push(Write {
+                    part,
+                    op: op.clone(),
+                    before_call: !ran_before && call.is_none_or(|c| idx < c.command),
+                    result,
+                    conditional,
+                    unreplayed: None,
+                    not_taken: Some(why.clone()),
+                });
+                continue;
+            }
             let before_call = !ran_before && call.is_none_or(|c| idx < c.command);
             let mut unreplayed = None;
             let writer = Writer::User(idx);
@@ -179,7 +243,15 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
             if kubelet_file && node.kubelet_started.is_some() || containerd_file && *containerd_started {
                 node.latent.push(node.writes.len());
             }
-            node.writes.push(Write { part, op: op.clone(), before_call, result, conditional, unreplayed });
+            node.writes.push(Write {
+                part,
+                op: op.clone(),
+                before_call,
+                result,
+                conditional,
+                unreplayed,
+                not_taken: None,
+            });
         }
         if let Some(c) = call
             && c.command == idx
@@ -270,6 +342,15 @@ mod tests {
         assert!(n.run.as_ref().unwrap().patched);
         let d30 = n.fs.content("/etc/systemd/system/kubelet.service.d/30-kubelet-extra-args.conf").unwrap();
         assert_eq!(d30.known().unwrap(), "[Service]\nEnvironment='KUBELET_EXTRA_ARGS= --node-labels=team=data'\n");
+    }
+
+    #[test]
+    fn branches_on_file_tests_are_decided() {
+        let n = node(
+            "/etc/eks/bootstrap.sh c\nif [ -f /etc/systemd/system/kubelet.service.d/30-kubelet-extra-args.conf ]; then\n  echo a > /etc/systemd/system/kubelet.service.d/40-x.conf\nelse\n  echo b > /etc/systemd/system/kubelet.service.d/40-x.conf\nfi\n",
+        );
+        assert!(n.writes[0].not_taken.is_some(), "no extra args, so bootstrap.sh wrote no 30-…");
+        assert_eq!(n.fs.content("/etc/systemd/system/kubelet.service.d/40-x.conf").unwrap().known(), Some("b\n"));
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
     let target = cx.opts.target;
     let supplies_cluster = target.user_data_supplies_cluster();
     if super::rejected::report(cx, pi, inv) && cx.never_joined.is_none() {
-        cx.never_joined = Some(format!("bootstrap.sh refused the call at byte {}", inv.span.0));
+        let line = cx.text.get(..inv.span.0).map_or(0, |t| t.matches('\n').count() + 1);
+        cx.never_joined = Some(format!("bootstrap.sh refused the call on line {line}"));
     }
     for arg in &call.opaque {
         cx.push(

@@ -109,7 +109,17 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         .map(|w| (w.op.command, "containerd configuration edit, translated into spec.containerd.config"))
         .collect();
     let first = mine.first().map_or((0, 0), |w| span_of(cx, w.op.command));
-    let unknown = writes.iter().find_map(|w| match &w.result {
+    for w in mine.iter().filter(|w| w.not_taken.is_some()) {
+        let why = w.not_taken.clone().unwrap_or_default();
+        cx.push(
+            &codes::DEAD_ON_AL2,
+            pi,
+            span_of(cx, w.op.command),
+            format!("this writes {} in a branch AL2 did not take ({why}); removed", w.op.path),
+            None,
+        );
+    }
+    let unknown = writes.iter().filter(|w| w.not_taken.is_none()).find_map(|w| match &w.result {
         Content::Unknown(why) => Some(why.clone()),
         _ => w.unreplayed.clone(),
     });

@@ -45,6 +45,16 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         }
         removed.push((w.op.command, "kubelet-config.json edit, translated into spec.kubelet.config"));
         let span = span_of(cx, w.op.command);
+        if let Some(why) = &w.not_taken {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("this edit of kubelet-config.json sits in a branch AL2 did not take ({why}); removed"),
+                None,
+            );
+            continue;
+        }
         // The file as this edit found it.
         let prev_write =
             kcj_writes[..n].iter().rev().map(|i| &node.writes[*i]).find(|p| p.before_call == w.before_call);
@@ -168,6 +178,16 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         }
         removed.push((w.op.command, "kubelet drop-in, translated into spec.kubelet"));
         let span = span_of(cx, w.op.command);
+        if let Some(why) = &w.not_taken {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("this writes {} in a branch AL2 did not take ({why}); removed", w.op.path),
+                None,
+            );
+            continue;
+        }
         let is_final = node.fs.get(&w.op.path).is_some_and(|f| f.writer == Writer::User(w.op.command));
         let Some(text) = w.result.known().filter(|_| is_final) else {
             if let Content::Unknown(why) = &w.result {

@@ -210,6 +210,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut data_volumes = Vec::new();
     let multipart = env.is_multipart();
     let mut any_call = false;
+    let mut never_joined: Option<String> = None;
     // Read every part first: the node is the sum of all of them, in cloud-init's order.
     let inputs: Vec<Option<Input>> = env
         .parts
@@ -225,6 +226,18 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             _ => None,
         })
         .collect();
+    // User data without a call was completed by one the user data does not show (the part EKS
+    // merges into a managed node group's user data, or a later part): model that call so what
+    // these parts changed is judged by what it did.
+    let implied = crate::al2::shell::parse("/etc/eks/bootstrap.sh cluster\n", Syntax::None)
+        .ok()
+        .map(crate::al2::analysis::analyze);
+    let mut analysed = analysed;
+    if analysed.iter().all(|(_, a)| a.invocations.is_empty())
+        && let Some(a) = &implied
+    {
+        analysed.push((usize::MAX, a));
+    }
     let node = crate::al2::node::replay(&analysed, &opts.facts());
     for (part, input) in env.parts.iter().zip(inputs) {
         let headers: Vec<(String, String)> = if part.headers.is_empty() {
@@ -275,11 +288,12 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             Input::Keep => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
+        never_joined = never_joined.or(cx.never_joined.take());
         entries.append(&mut cx.entries);
         data_volumes.append(&mut cx.data_volumes);
     }
     if !any_call {
-        entries.push(Diagnostic::new(&codes::NO_CALL, "no bootstrap.sh call found; the parts are kept and a NodeConfig is written from the cluster values given").with_span(Span::payload(0, 0)));
+        entries.push(Diagnostic::new(&codes::NO_CALL, "no bootstrap.sh call found; the parts are kept, a NodeConfig is written from the cluster values given, and the AL2 node is judged as if a plain `bootstrap.sh <cluster>` ran after these parts (as EKS appends to a managed node group's user data)").with_span(Span::payload(0, 0)));
     }
     cluster::fill(&mut nc, opts, &mut entries);
     let target = opts.target;
@@ -296,7 +310,11 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             .with_span(Span::payload(0, 0)),
         );
     }
-    let al2 = node.run.is_some().then(|| crate::al2::effective::of(&node));
+    let al2 = node.run.is_some().then(|| {
+        let mut e = crate::al2::effective::of(&node);
+        e.fails = never_joined.or(e.fails);
+        e
+    });
     Plan { nodeconfig: nc, parts: out, entries, data_volumes, al2 }
 }
 

@@ -42,6 +42,16 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
     for w in &patch_writes {
         replaced.push(w.op.command);
         let span = span_of(cx, w.op.command);
+        if let Some(why) = &w.not_taken {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("this edit of /etc/eks/bootstrap.sh sits in a branch AL2 did not take ({why}); removed"),
+                None,
+            );
+            continue;
+        }
         if !w.before_call {
             cx.push(
                 &codes::DEAD_ON_AL2,
@@ -148,6 +158,19 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
     // What the kubelet's command line really carried, after drop-ins.
     drop_ins(cx, pi, node, &mut call);
     (call, replaced)
+}
+
+/// Kubelet drop-ins in user data that has no bootstrap.sh call of its own (the call came from
+/// EKS or a later part): what they put on the kubelet's command line, as a call's arguments.
+pub(super) fn implied_call(cx: &mut Ctx, pi: usize, node: &Node) -> Option<Call> {
+    if node.run_part != Some(usize::MAX)
+        || !node.writes.iter().any(|w| w.part == pi && paths::kind(&w.op.path) == Kind::KubeletDropIn)
+    {
+        return None;
+    }
+    let mut call = Call::default();
+    drop_ins(cx, pi, node, &mut call);
+    call.get(Flag::KubeletExtraArgs).is_some().then_some(call)
 }
 
 /// Folds user kubelet drop-ins (and systemd's quoting) into `--kubelet-extra-args`.

@@ -173,6 +173,9 @@ pub(super) fn translate_script(
     replaced.append(&mut removed);
     // Edits of the kubelet's and containerd's AL2 files become NodeConfig fields.
     if let Some(node) = node {
+        if let Some(call) = super::patches::implied_call(cx, pi, node) {
+            super::kubelet_args::apply(cx, pi, &call, nc);
+        }
         replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
         replaced.extend(super::containerd_files::apply(cx, pi, node, nc));
         replaced.extend(restarts(cx, pi, &a));
