@@ -23,6 +23,9 @@ pub struct Node {
     pub environment: BTreeMap<String, BTreeMap<String, String>>,
     /// Why the node never starts its kubelet, if it does not.
     pub fails: Option<String>,
+    /// What is only known on the node (`kubelet configuration`, `containerd configuration`):
+    /// those fields cannot be compared.
+    pub unknown: Vec<String>,
 }
 
 fn key(path: &str, k: &str) -> String {

@@ -140,8 +140,13 @@ fn max_pods(facts: &Facts) -> Option<i64> {
 
 /// Applies one run to the file model.
 pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
-    let script = fs.content(fs::BOOTSTRAP).and_then(Content::known).unwrap_or_default().to_string();
-    let patched = script != bootstrap_script::skeleton();
+    // A patch outside the model leaves the script unknown: bootstrap.sh is then run as shipped,
+    // and the translator reports the patch it could not replay (CV415).
+    let (script, unknown) = match fs.content(fs::BOOTSTRAP) {
+        Some(Content::Known(t)) => (t.clone(), false),
+        _ => (bootstrap_script::skeleton(), true),
+    };
+    let patched = unknown || script != bootstrap_script::skeleton();
     let env: Vec<(String, Value)> = call
         .options
         .iter()
@@ -149,7 +154,8 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
         .collect();
     let files = fs.clone();
     let sourced = move |p: &str| files.content(p).and_then(Content::known).map(str::to_string);
-    let vars = bootstrap_script::evaluate(&script, call, &env, &sourced);
+    let mut vars = bootstrap_script::evaluate(&script, call, &env, &sourced);
+    vars.unmodelled |= unknown;
     let runtime = text(&vars, "CONTAINER_RUNTIME");
     let mut broken = false;
     let mut kcj_keys: Vec<&'static str> = Vec::new();
@@ -175,7 +181,7 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
                 if vars.use_max_pods.as_ref().is_some_and(|v| v.text() == "true") {
                     m.insert("maxPods".into(), mp.map_or(json!("(from /etc/eks/eni-max-pods.txt)"), |n| json!(n)));
                 }
-                if runtime.is_empty() || runtime == "containerd" {
+                if runtime != "dockerd" {
                     m.insert("cgroupDriver".into(), json!("systemd"));
                     if !text(&vars, "KUBELET_EXTRA_ARGS").contains("--reserved-cpus") {
                         m.insert("systemReservedCgroup".into(), json!("/system"));
@@ -187,7 +193,7 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
                     kcj_keys.push("maxPods");
                 }
                 for k in ["cgroupDriver", "systemReservedCgroup", "kubeReservedCgroup"] {
-                    if m.get(k).is_some() && (runtime.is_empty() || runtime == "containerd") {
+                    if m.get(k).is_some() && (runtime != "dockerd") {
                         kcj_keys.push(k);
                     }
                 }
@@ -203,7 +209,7 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
     }
     let kcj_after = fs.content(fs::KCJ).and_then(Content::known).map(str::to_string);
     // containerd: the template (or the user's file), the pause image, the live config.
-    if runtime.is_empty() || runtime == "containerd" {
+    if runtime != "dockerd" {
         let file = text(&vars, "CONTAINERD_CONFIG_FILE");
         if !file.is_empty() {
             let c = fs

@@ -159,12 +159,18 @@ pub fn of(node: &Node) -> Effective {
     let mut e = Effective::default();
     let (svc, argv) = service(fs, fs::KUBELET_UNIT, fs::KUBELET_DROP_INS);
     let config = match fs.content(fs::KCJ) {
-        Some(Content::Known(t)) => serde_json::from_str(t).unwrap_or(serde_json::Value::Null),
-        _ => serde_json::Value::Null,
+        Some(Content::Known(t)) => {
+            let c = serde_json::from_str(t).unwrap_or(serde_json::Value::Null);
+            if c.is_null() {
+                e.fails = Some("kubelet-config.json is not valid JSON, so the kubelet does not start".into());
+            }
+            c
+        }
+        _ => {
+            e.unknown.push("kubelet configuration".into());
+            serde_json::Value::Null
+        }
     };
-    if config.is_null() {
-        e.fails = Some("kubelet-config.json is not valid JSON, so the kubelet does not start".into());
-    }
     if svc.exec_start.len() > 1 {
         e.fails = Some("the kubelet unit has two ExecStart= lines, so systemd refuses it".into());
     }
@@ -188,6 +194,9 @@ pub fn of(node: &Node) -> Effective {
         e.environment.insert("containerd".into(), csvc.environment);
     }
     e.containerd = containerd(fs);
+    if e.containerd.contains_key("(config)") {
+        e.unknown.push("containerd configuration".into());
+    }
     e
 }
 

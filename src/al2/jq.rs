@@ -109,6 +109,8 @@ pub fn steps(filter: &str, vars: &[(String, Value)]) -> Result<Vec<Step>, String
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| format!("`${name}` is not given with --arg or --argjson"))?,
+            // A template placeholder renders to the value; it is kept as its text.
+            None if crate::al2::template::has_placeholder(rhs) || rhs.contains("%s") => Value::String(rhs.to_string()),
             None => serde_json::from_str(rhs).map_err(|_| format!("`{rhs}` is not a JSON value"))?,
         };
         out.push(if add { Step::Add(keys, value) } else { Step::Set(keys, value) });

@@ -22,8 +22,12 @@ pub struct Write {
     pub result: Content,
     /// The command ran inside a branch or `&&`/`||` list.
     pub conditional: bool,
-    /// Why the edit could not be replayed (sed or jq outside the model).
+    /// Why the edit could not be replayed (sed or jq outside the model, a pattern that matches
+    /// none of the lines the model holds for an AMI file).
     pub unreplayed: Option<String>,
+    /// The edit certainly changed nothing (a sed that matches nothing in a file this user data
+    /// wrote, a sed on a file that does not exist).
+    pub no_effect: Option<String>,
     /// The branch it sits in was not taken on AL2 (a file test the model could decide), so the
     /// write never happened: the condition.
     pub not_taken: Option<String>,
@@ -174,12 +178,14 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                     result,
                     conditional,
                     unreplayed: None,
+                    no_effect: None,
                     not_taken: Some(why.clone()),
                 });
                 continue;
             }
             let before_call = !ran_before && call.is_none_or(|c| idx < c.command);
             let mut unreplayed = None;
+            let mut no_effect = None;
             let writer = Writer::User(idx);
             let fs = &mut node.fs;
             match &op.action {
@@ -213,9 +219,15 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                     match (sed::parse(script, *extended), fs.content(&op.path).cloned()) {
                         (Ok(p), Some(Content::Known(old))) => {
                             let new = p.apply(&old);
-                            if new == old {
-                                unreplayed =
+                            let exact = fs.get(&op.path).is_some_and(|f| matches!(f.writer, Writer::User(_)));
+                            if new == old && exact {
+                                no_effect =
                                     Some("the sed program matches nothing in the file, so it changed nothing".into());
+                            } else if new == old {
+                                unreplayed = Some(format!(
+                                    "the sed program matches none of the lines the model holds for {} (the AMI's file as its values, not byte for byte), so what it changed is unknown",
+                                    op.path
+                                ));
                             }
                             fs.put(&op.path, Content::Known(new), writer, conditional)
                         }
@@ -223,7 +235,8 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                             fs.put(&op.path, Content::Unknown(w), writer, conditional)
                         }
                         (Ok(_), None) => {
-                            unreplayed = Some(format!("{} does not exist on the node here, so sed failed", op.path))
+                            no_effect =
+                                Some(format!("{} does not exist on the node at that point, so sed failed", op.path))
                         }
                         (Err(e), _) => {
                             unreplayed = Some(e.0.clone());
@@ -250,6 +263,7 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                 result,
                 conditional,
                 unreplayed,
+                no_effect,
                 not_taken: None,
             });
         }

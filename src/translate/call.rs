@@ -166,6 +166,13 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
         nc.spec.cluster.id = value_of(cx, pi, a, "--cluster-id");
         translated(cx, pi, a.span, &shown(a), "spec.cluster.id");
     }
+    apply_settings(cx, pi, call, inv.command, nc);
+}
+
+/// The call's node settings (everything but the cluster coordinates): DNS, local disks, kubelet
+/// arguments, the containerd config file, and flags AL2023 has no use for.
+/// `at` is the call's command index: files written before it count.
+pub(super) fn apply_settings(cx: &mut Ctx, pi: usize, call: &Call, at: usize, nc: &mut NodeConfig) {
     // DNS.
     if let Some(a) = call.get(Flag::DnsClusterIp) {
         let ips: Vec<Value> = value_of(cx, pi, a, "--dns-cluster-ip")
@@ -201,8 +208,7 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
     // Containerd config file.
     if let Some(a) = call.get(Flag::ContainerdConfigFile) {
         let path = a.value.text().to_string();
-        let written =
-            cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < inv.command).map(|(_, _, c)| c.clone());
+        let written = cx.files.iter().rev().find(|(p, idx, _)| *p == path && *idx < at).map(|(_, _, c)| c.clone());
         match written {
             Some(content) => {
                 let schema = if content.contains("version = 3") { "version 3 (containerd 2.x, current AMIs)" } else if content.contains("version = 2") { "version 2: only AMIs with containerd 1.7 (Kubernetes 1.28–1.29) read it" } else { "no version key" };

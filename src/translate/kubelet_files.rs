@@ -66,7 +66,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             }
         };
         let (Some(prev), Some(now)) = (prev, json(Some(&w.result))) else {
-            let why = w.unreplayed.clone().unwrap_or_else(|| match &w.result {
+            let why = w.unreplayed.clone().or(w.no_effect.clone()).unwrap_or_else(|| match &w.result {
                 Content::Unknown(why) => why.clone(),
                 Content::Known(_) => "the result is not a JSON object (the kubelet would not start)".into(),
             });

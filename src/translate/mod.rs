@@ -70,7 +70,9 @@ pub fn convert(
         (Some(al2), false) => {
             let mime = emit::render(&plan, emit::Format::Mime, opts.target)?;
             let e = verify::check(al2, &mime, &plan.entries, opts);
-            entries.extend(verify::findings(&e));
+            let already = plan.entries.iter().any(|d| d.code == codes::NEVER_WORKED.code);
+            entries
+                .extend(verify::findings(&e).into_iter().filter(|d| !(already && d.code == codes::NEVER_WORKED.code)));
             Some(e)
         }
         _ => None,

@@ -32,7 +32,9 @@ fn span_of(cx: &Ctx, command: usize) -> (usize, usize) {
 pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocation) -> (Call, Vec<usize>) {
     let mut call = inv.call.clone();
     let mut replaced = Vec::new();
-    let Some(run) = node.run.as_ref().filter(|r| node.run_part == Some(pi) && r.command == inv.command) else {
+    let implied = node.run_part == Some(usize::MAX);
+    let Some(run) = node.run.as_ref().filter(|r| (node.run_part == Some(pi) || implied) && r.command == inv.command)
+    else {
         return (call, replaced);
     };
     // Patches of bootstrap.sh.
@@ -62,7 +64,7 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
             );
             continue;
         }
-        if let Some(why) = &w.unreplayed {
+        if let Some(why) = &w.no_effect {
             cx.push(
                 &codes::DEAD_ON_AL2,
                 pi,
@@ -71,10 +73,19 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 None,
             );
         }
+        if let Some(why) = &w.unreplayed {
+            cx.push(
+                &codes::PATCHED,
+                pi,
+                span,
+                format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; what it changed is unknown; removed (on AL2023 the file is a stub)"),
+                Some("work out which variable it changed and set the NodeConfig field".into()),
+            );
+        }
     }
     if run.patched {
         let unknown = matches!(node.fs.content(crate::al2::fs::BOOTSTRAP), Some(Content::Unknown(_)));
-        if unknown || run.vars.unmodelled {
+        if (unknown || run.vars.unmodelled) && patch_writes.iter().all(|w| w.unreplayed.is_none()) {
             let span = last_patch.map_or(inv.span, |c| span_of(cx, c));
             cx.push(
                 &codes::PATCHED,
@@ -160,17 +171,24 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
     (call, replaced)
 }
 
-/// Kubelet drop-ins in user data that has no bootstrap.sh call of its own (the call came from
-/// EKS or a later part): what they put on the kubelet's command line, as a call's arguments.
-pub(super) fn implied_call(cx: &mut Ctx, pi: usize, node: &Node) -> Option<Call> {
-    if node.run_part != Some(usize::MAX)
-        || !node.writes.iter().any(|w| w.part == pi && paths::kind(&w.op.path) == Kind::KubeletDropIn)
+/// User data with no bootstrap.sh call of its own (the call came from EKS or a later part):
+/// what its patches of bootstrap.sh and its kubelet drop-ins changed about that call, as a call
+/// holding only those settings. Only the part with the last such write answers.
+pub(super) fn implied_call(cx: &mut Ctx, pi: usize, node: &Node) -> Option<(Call, Vec<usize>)> {
+    let relevant =
+        |w: &crate::al2::node::Write| matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::BootstrapScript);
+    if node.run_part != Some(usize::MAX) || node.writes.iter().rev().find(|w| relevant(w)).is_none_or(|w| w.part != pi)
     {
         return None;
     }
-    let mut call = Call::default();
-    drop_ins(cx, pi, node, &mut call);
-    call.get(Flag::KubeletExtraArgs).is_some().then_some(call)
+    let script =
+        crate::al2::shell::parse("/etc/eks/bootstrap.sh cluster\n", crate::al2::template::Syntax::None).ok()?;
+    let a = crate::al2::analysis::analyze(script);
+    let inv = a.invocations.first()?;
+    let (mut call, replaced) = effective_call(cx, pi, node, inv);
+    call.cluster_name = None;
+    call.options.retain(|(_, arg)| arg.via.is_some());
+    Some((call, replaced))
 }
 
 /// Folds user kubelet drop-ins (and systemd's quoting) into `--kubelet-extra-args`.

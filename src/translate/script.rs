@@ -173,8 +173,9 @@ pub(super) fn translate_script(
     replaced.append(&mut removed);
     // Edits of the kubelet's and containerd's AL2 files become NodeConfig fields.
     if let Some(node) = node {
-        if let Some(call) = super::patches::implied_call(cx, pi, node) {
-            super::kubelet_args::apply(cx, pi, &call, nc);
+        if let Some((call, patches)) = super::patches::implied_call(cx, pi, node) {
+            super::call::apply_settings(cx, pi, &call, usize::MAX, nc);
+            replaced.extend(patches.into_iter().map(|c| (c, "edit of bootstrap.sh, translated")));
         }
         replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
         replaced.extend(super::containerd_files::apply(cx, pi, node, nc));

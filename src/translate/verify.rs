@@ -171,6 +171,22 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     let new = crate::render::effective::of(&crate::render::render(&env, &render_opts(opts)));
     let b23 = baseline_al2023(opts);
     let mut rows = Vec::new();
+    let kubelet_known = !al2.unknown.iter().any(|u| u == "kubelet configuration");
+    let containerd_known = !al2.unknown.iter().any(|u| u == "containerd configuration");
+    for u in &al2.unknown {
+        rows.push(Row {
+            field: u.clone(),
+            al2: "(only known on the node)".into(),
+            al2023: "(as translated)".into(),
+            verdict: match entries
+                .iter()
+                .find(|d| d.code == codes::NOT_REPLAYED.code || d.code == codes::RUNTIME_VALUE.code)
+            {
+                Some(d) => Verdict::Explained { code: d.code, why: d.message.chars().take(120).collect() },
+                None => Verdict::Unexplained,
+            },
+        });
+    }
     let mut push = |field: String, a: String, b: String| {
         let verdict = if a == b {
             Verdict::Same
@@ -187,6 +203,9 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     paths.extend(changed(&new.kubelet, &b23.kubelet).into_iter().cloned());
     // A map one side replaced shows up as leaves on the other: compare at the changed leaves.
     paths.insert("maxPods".into());
+    if !kubelet_known {
+        paths.retain(|p| al2.kubelet.contains_key(p));
+    }
     for p in &paths {
         push(format!("kubelet.{p}"), show(p, al2.kubelet.get(p)), show(p, new.kubelet.get(p)));
     }
@@ -224,9 +243,12 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
         push(format!("args.{n}"), pick(&xa), pick(&xb));
     }
     // containerd: what user data changed on AL2 against the overlay on AL2023.
-    let mut cpaths: BTreeSet<String> = changed(&al2.containerd, &b2.containerd).into_iter().cloned().collect();
-    cpaths.extend(b2.containerd.keys().filter(|k| !al2.containerd.contains_key(*k)).cloned());
-    cpaths.extend(new.containerd.keys().cloned());
+    let mut cpaths: BTreeSet<String> = BTreeSet::new();
+    if containerd_known {
+        cpaths.extend(changed(&al2.containerd, &b2.containerd).into_iter().cloned());
+        cpaths.extend(b2.containerd.keys().filter(|k| !al2.containerd.contains_key(*k)).cloned());
+        cpaths.extend(new.containerd.keys().cloned());
+    }
     for p in cpaths {
         let a = al2.containerd.get(&p).cloned().unwrap_or_else(|| "(not set)".into());
         let b = new.containerd.get(&p).cloned().unwrap_or_else(|| {
@@ -257,6 +279,14 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
         }
         push(format!("environment.{svc}.{k}"), a, b);
     }
+    // A node that never joined has nothing to be equivalent to: every difference goes back to
+    // why it failed.
+    if let Some(why) = &al2.fails {
+        for r in rows.iter_mut().filter(|r| r.verdict == Verdict::Unexplained) {
+            r.verdict =
+                Verdict::Explained { code: codes::NEVER_WORKED.code, why: format!("the AL2 node never joined: {why}") };
+        }
+    }
     Equivalence {
         instance_type: facts.instance_type.unwrap_or_default(),
         rows,
@@ -281,6 +311,16 @@ pub fn findings(e: &Equivalence) -> Vec<Diagnostic> {
             .with_help("check the translation of this field; `convert --verify` fails on it")
         })
         .collect();
+    if let Some(why) = &e.al2_fails {
+        out.push(
+            Diagnostic::new(
+                &codes::NEVER_WORKED,
+                format!("this never worked on AL2: {why}; the node never started kubelet"),
+            )
+            .with_help("the output configures the node the user data describes; check that it is the node you want")
+            .leading(),
+        );
+    }
     if let (None, Some(why)) = (&e.al2_fails, &e.al2023_fails) {
         out.push(Diagnostic::new(
             &codes::NOT_EQUIVALENT,
