@@ -41,10 +41,6 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
         "grubby" if has("unified_cgroup_hierarchy=0") || has("cgroup") => {
             l("grubby cgroup switch", "AL2023 runs cgroup v2 only; a cgroup v1 kernel argument is not supported")
         }
-        "iptables" | "iptables-save" | "iptables-restore" | "ip6tables" => l(
-            "iptables",
-            "AL2023 uses nftables (iptables commands go through iptables-nft); check that these rules still apply, or write them with nft",
-        ),
         "docker" => l("docker", "AL2023 EKS AMIs have no Docker; use `ctr -n k8s.io` or `nerdctl` against containerd"),
         "systemctl" if args.any(|a| a == "docker" || a == "docker.service") => l(
             "systemctl … docker",
@@ -93,7 +89,6 @@ mod tests {
                 "amazon-linux-extras",
                 "EPEL",
                 "32-bit packages",
-                "iptables",
                 "grubby cgroup switch",
                 "systemctl … docker",
                 "/etc/docker configuration",
@@ -107,5 +102,7 @@ mod tests {
             ["/etc/eks/eni-max-pods.txt"]
         );
         assert!(found("# amazon-linux-extras install docker\necho 'iptables is fine'\nyum install -y jq\n").is_empty());
+        // AL2023's own kubelet.service runs iptables (iptables-nft): it is not an AL2-only command.
+        assert!(found("iptables -A OUTPUT -d 169.254.169.254 -j DROP\n").is_empty());
     }
 }

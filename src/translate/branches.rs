@@ -7,7 +7,6 @@ use super::call::apply_call;
 use super::codes;
 use super::context::Ctx;
 use crate::al2::analysis;
-use crate::diagnostic::Severity;
 use crate::nodeconfig::types::NodeConfig;
 use crate::userdata::mime_write::OutPart;
 use serde_json::Value;
@@ -74,7 +73,7 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
         }
         if !inv.branch.is_empty() && a.invocations.len() == 1 {
             cx.push(
-                &codes::BRANCHES,
+                &codes::CALL_IN_BRANCH,
                 pi,
                 inv.span,
                 format!(
@@ -83,9 +82,6 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
                 ),
                 None,
             );
-            if let Some(last) = cx.entries.last_mut() {
-                last.severity = Severity::Warning;
-            }
         }
     }
     if let (Some(source), Some(first)) = (&cx.opts.boot_hook, first_nc.as_mut()) {

@@ -8,7 +8,6 @@ use super::context::{Ctx, shown, translated, value_of};
 use super::kubelet_args;
 use crate::al2::analysis::Invocation;
 use crate::al2::bootstrap::{Arg, Call, Flag};
-use crate::diagnostic::Severity;
 use crate::nodeconfig::types::{LocalStorageStrategy, NodeConfig};
 use serde_json::Value;
 
@@ -23,15 +22,12 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
     }
     for arg in &call.opaque {
         cx.push(
-            &codes::TEMPLATE_ARGS,
+            &codes::TEMPLATE_BOOTSTRAP_ARGS,
             pi,
             arg.span,
             format!("`{}` stands for more bootstrap.sh arguments, filled in when the template is rendered; they cannot be translated here and are lost on AL2023", arg.value.text()),
             Some("move what the variable holds into NodeConfig fields, or render the template and convert the result".into()),
         );
-        if let Some(last) = cx.entries.last_mut() {
-            last.severity = Severity::Error;
-        }
     }
     for arg in &call.unknown {
         let t = arg.value.text();
@@ -216,17 +212,12 @@ pub(super) fn apply_settings(cx: &mut Ctx, pi: usize, call: &Call, at: usize, nc
                 cx.push(&codes::CONTAINERD, pi, a.span, format!("`--containerd-config-file {path}` → spec.containerd.config, inlined from the file the script writes; it is merged over nodeadm's config, not a replacement; schema {schema}"), None);
             }
             None => cx.push(
-                &codes::CONTAINERD,
+                &codes::NOT_REPLAYED,
                 pi,
                 a.span,
-                format!("`--containerd-config-file {path}`: the script does not write this file, so its content is unknown; not translated"),
+                format!("`--containerd-config-file {path}`: the user data does not write this file, so what containerd ran with is unknown; not translated"),
                 Some("put the TOML in spec.containerd.config (it is merged over nodeadm's config)".into()),
             ),
-        }
-        if let Some(last) = cx.entries.last_mut()
-            && last.message.contains("content is unknown")
-        {
-            last.severity = Severity::Error;
         }
     }
     // Flags with no AL2023 meaning.

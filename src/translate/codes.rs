@@ -207,7 +207,7 @@ code!(
     "al2-only-command",
     Warning,
     "a command that only works on Amazon Linux 2",
-    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, `iptables` (AL2023 uses nftables), cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
+    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
 );
 code!(
     ORPHAN_ENV,
@@ -322,6 +322,31 @@ code!(
     "Every conversion ends with an equivalence check: the AL2 node's effective configuration (the user data replayed over the AMI's files and bootstrap.sh, al2-node §2–§4) against the AL2023 node nodeadm builds from the output (`render`, same target and instance type, `--instance-type`, default m5.large): kubelet configuration with flags folded in, other kubelet arguments, labels, containerd settings, service environment, max pods. A difference made on purpose is explained by the report entry that made it (a nodeadm-owned flag, map-merge semantics, a value the target supplies). This entry is a difference nothing explains: a translation that lost or changed a setting. `convert --verify` exits 1 on it.\n\nFix: compare the two values the entry names and set the field the AL2 node had; if the change is what you want, keep it knowingly."
 );
 
+code!(
+    TEMPLATE_BOOTSTRAP_ARGS,
+    "CV438",
+    "template-bootstrap-args",
+    Error,
+    "a template placeholder stands for bootstrap.sh arguments, which are lost",
+    "A placeholder such as `${bootstrap_extra_args}` in the bootstrap.sh call is filled in when the template is rendered, so what it holds cannot be read here. Whatever flags it renders to (`--use-max-pods false`, `--kubelet-extra-args …`, `--dns-cluster-ip …`) reached bootstrap.sh on AL2 and reach nothing on AL2023: the placeholder is not carried into the NodeConfig. The conversion needs review.\n\nFix: render the template and convert the result, or move what the variable holds into NodeConfig fields in the Terraform/CloudFormation code."
+);
+code!(
+    SET_ON_TARGET,
+    "CV439",
+    "set-on-node-group",
+    Warning,
+    "a setting the node group or NodePool must carry",
+    "With `--target mng` node labels and taints come from the managed node group's `labels` and `taints` (EKS writes them into its own NodeConfig); with `--target karpenter` labels, taints, max pods and cluster DNS come from the NodePool and EC2NodeClass, and Karpenter's values win over user data (peers §8). The value is left out of the user data. EKS rejects labels under `eks.amazonaws.com/` and the kubelet refuses most `kubernetes.io`/`k8s.io` prefixes; such labels are not to be copied, and the entry says so.\n\nFix: set the value on the node group or NodePool as the entry says."
+);
+code!(
+    CALL_IN_BRANCH,
+    "CV440",
+    "call-in-branch",
+    Warning,
+    "the only bootstrap.sh call runs inside a branch",
+    "The script calls bootstrap.sh only inside `if`, `case`, a loop or a function. On AL2 a path that skipped the call left the node unjoined; the NodeConfig on AL2023 applies on every boot path, because nodeadm-run always runs.\n\nFix: check that every path of the script was meant to join; if some were not, gate nodeadm-run yourself."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -361,4 +386,7 @@ pub static ALL: &[&RuleMeta] = &[
     &NOT_REPLAYED,
     &JOIN_STATUS,
     &NOT_EQUIVALENT,
+    &TEMPLATE_BOOTSTRAP_ARGS,
+    &SET_ON_TARGET,
+    &CALL_IN_BRANCH,
 ];

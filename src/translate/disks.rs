@@ -7,7 +7,6 @@ use super::codes;
 use super::context::Ctx;
 use super::datavol;
 use crate::al2::analysis;
-use crate::diagnostic::Severity;
 use crate::nodeconfig::types::{DisabledMount, LocalStorageStrategy, NodeConfig};
 use crate::userdata::mime_write::OutPart;
 
@@ -29,15 +28,12 @@ pub(super) fn disks(
                 if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) && !static_device(device) =>
             {
                 cx.push(
-                    &codes::DATA_VOLUME,
+                    &codes::RUNTIME_VALUE,
                     pi,
                     a.script.commands[*command].span,
-                    format!("`{device}` is mounted over {target}, but the device is only known at boot, so no safe replacement is written; kept (on AL2023 this hides the cached pause image)"),
+                    format!("`{device}` is mounted over {target}, but the device is only known at boot, so no safe data-volume script replaces it; kept (on AL2023 this hides the cached pause image)"),
                     Some("give the device as a fixed path or an EBS volume id, or copy the directory's contents onto the volume before mounting".into()),
                 );
-                if let Some(last) = cx.entries.last_mut() {
-                    last.severity = Severity::Error;
-                }
             }
             DiskOp::Mount { command, device, target }
                 if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) && static_device(device) =>

@@ -10,7 +10,6 @@ use crate::al2::kubelet_flags::{self, DropReason, Outcome as KOutcome};
 use crate::al2::maxpods;
 use crate::al2::template;
 use crate::al2::words::Value as WValue;
-use crate::diagnostic::Severity;
 use crate::nodeconfig::types::NodeConfig;
 use crate::target::Target;
 use serde_json::Value;
@@ -129,10 +128,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 KOutcome::Config { path, value } => {
                     saw_max_pods |= path == "maxPods";
                     if let Some(why) = omitted_by(target, &path) {
-                        cx.push(&codes::OMITTED, pi, span, format!("`{}` left out: {why}", t.text), None);
-                        if let Some(last) = cx.entries.last_mut() {
-                            last.severity = Severity::Warning;
-                        }
+                        cx.push(&codes::SET_ON_TARGET, pi, span, format!("`{}` left out: {why}", t.text), None);
                         continue;
                     }
                     if t.replaces && cx.opts.keep_map_semantics {
@@ -197,10 +193,8 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 KOutcome::Flag(f) => {
                     let is_label = f.starts_with("--node-labels");
                     if let Some(why) = is_label.then(|| omitted_by(target, "nodeLabels")).flatten() {
-                        cx.push(&codes::OMITTED, pi, span, format!("`{f}` left out: {why}"), None);
-                        if let Some(last) = cx.entries.last_mut() {
-                            last.severity = Severity::Warning;
-                        }
+                        let why = super::labels::advice(target, &f).unwrap_or_else(|| why.to_string());
+                        cx.push(&codes::SET_ON_TARGET, pi, span, format!("`{f}` left out: {why}"), None);
                         continue;
                     }
                     nc.spec.kubelet.flags.push(f.clone());
@@ -220,6 +214,8 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                     format!("`{}` dropped: the kubelet no longer has {} and would refuse to start", t.text, t.flag),
                     None,
                 ),
+                // A value only known at boot was reported once already (CV406).
+                KOutcome::Invalid(_) if a.value.is_runtime() && t.text.contains(['$', '`', '<']) => {}
                 KOutcome::Invalid(why) => {
                     cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None)
                 }

@@ -1,7 +1,7 @@
 //! AL307: commands that only work on Amazon Linux 2, found by the same parsed-command patterns
 //! `convert` reports as CV424 (`al2::legacy`; docs §3, §5.2, §7). In an AL2023 script they fail
 //! or do nothing: no amazon-linux-extras, no Docker, no EPEL, no 32-bit packages, cgroup v2
-//! only, nftables underneath iptables, no eni-max-pods.txt.
+//! only, no eni-max-pods.txt. (iptables is not among them: AL2023's own kubelet.service runs it.)
 
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     summary: "a script runs a command that only works on Amazon Linux 2",
     explanation: "AL2023 EKS AMIs differ from AL2 in ways scripts copied from AL2 user data trip \
 over: there is no `amazon-linux-extras`, no Docker daemon or `/etc/docker`, no EPEL and no \
-32-bit packages, only cgroup v2, nftables beneath the iptables commands, and no \
+32-bit packages, only cgroup v2, and no \
 `/etc/eks/eni-max-pods.txt` (docs §3, §5.2, §7). With `set -e` the script stops at such a line; \
 without it the command silently does nothing. Each finding names the AL2023 way.\n\nFix: do what \
 the finding says instead; `eks-userdata convert` reports the same commands when it migrates a \

@@ -19,39 +19,12 @@ reserved for administrators. A restricted label makes node registration fail.\n\
 own domain (`example.com/role`), or set it from the control plane.",
 };
 
-fn allowed(key: &str) -> bool {
-    let Some((prefix, _)) = key.split_once('/') else { return true };
-    let restricted = prefix == "kubernetes.io"
-        || prefix.ends_with(".kubernetes.io")
-        || prefix == "k8s.io"
-        || prefix.ends_with(".k8s.io");
-    if !restricted {
-        return true;
-    }
-    if prefix == "node-restriction.kubernetes.io" {
-        return false;
-    }
-    matches!(
-        key,
-        "kubernetes.io/hostname"
-            | "kubernetes.io/arch"
-            | "kubernetes.io/os"
-            | "beta.kubernetes.io/arch"
-            | "beta.kubernetes.io/os"
-            | "beta.kubernetes.io/instance-type"
-            | "node.kubernetes.io/instance-type"
-    ) || matches!(
-        prefix,
-        "kubelet.kubernetes.io" | "node.kubernetes.io" | "topology.kubernetes.io" | "failure-domain.beta.kubernetes.io"
-    )
-}
-
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (di, _, flag, span) in super::flags::items(cx) {
         let Some(labels) = flag.strip_prefix("--node-labels=") else { continue };
         for kv in labels.split(',') {
             let key = kv.split('=').next().unwrap_or_default();
-            if allowed(key) {
+            if crate::nodeconfig::labels::kubelet_may_set(key) {
                 continue;
             }
             out.push(
@@ -71,7 +44,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use super::allowed;
+    use crate::nodeconfig::labels::kubelet_may_set as allowed;
 
     #[test]
     fn node_restriction_allow_list() {
