@@ -354,13 +354,19 @@ pub fn analyze(script: Script) -> Analysis {
                         | "test"
                 );
             if interesting {
+                // What the command writes is what bash wrote: a variable the script never set is
+                // empty in cloud-init's environment.
+                let mut file_env = env.clone();
+                file_env.unset_empty = true;
                 let argv: Vec<super::words::Value> = cmd.words[word..]
                     .iter()
-                    .flat_map(|w| words::expand_fields(&w.parsed, &env, &script.prepared).into_iter().map(|f| f.value))
+                    .flat_map(|w| {
+                        words::expand_fields(&w.parsed, &file_env, &script.prepared).into_iter().map(|f| f.value)
+                    })
                     .collect();
                 let heredoc = cmd.redirects.iter().find_map(|r| match r {
                     Redirect::HereDoc { body, expands } => Some(if *expands {
-                        expand(&format!("\"{}\"", body.replace('"', "\\\"")), &env)
+                        expand(&format!("\"{}\"", body.replace('"', "\\\"")), &file_env)
                     } else {
                         super::words::Value::Static(body.clone())
                     }),

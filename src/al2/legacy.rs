@@ -25,8 +25,10 @@ fn writes_to(cmd: &Command, prefix: &str) -> bool {
 
 /// The AL2-only pattern a command matches, if any.
 pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
-    let name = cmd.name().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
-    let mut args = words(cmd).skip(1);
+    // `sudo amazon-linux-extras …`: the command is the first word after the wrappers.
+    let skip = words(cmd).take_while(|w| matches!(*w, "sudo" | "-E" | "env" | "nohup" | "command" | "exec")).count();
+    let name = words(cmd).nth(skip).unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
+    let mut args = words(cmd).skip(skip + 1);
     let has = |s: &str| words(cmd).any(|w| w.contains(s));
     let l = |what, instead| Some(Legacy { command: idx, what, instead });
     match name.as_str() {
@@ -53,8 +55,8 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
             l("32-bit packages", "AL2023 ships no 32-bit (i686) packages")
         }
         _ if writes_to(cmd, "/etc/docker/") => l(
-            "/etc/docker configuration",
-            "there is no Docker daemon on AL2023; registry mirrors and settings go into spec.containerd.config",
+            "/etc/docker configuration (read only by dockerd, on AL2 AMIs for Kubernetes 1.23 and older)",
+            "nothing reads it on a containerd node, AL2 or AL2023; registry mirrors are /etc/containerd/certs.d/<host>/hosts.toml files, log rotation is kubelet containerLogMaxSize/containerLogMaxFiles",
         ),
         _ if has("/etc/eks/eni-max-pods.txt")
             || cmd.assignments.iter().any(|(_, w)| w.raw.contains("/etc/eks/eni-max-pods.txt")) =>
@@ -91,7 +93,7 @@ mod tests {
                 "32-bit packages",
                 "grubby cgroup switch",
                 "systemctl … docker",
-                "/etc/docker configuration",
+                "/etc/docker configuration (read only by dockerd, on AL2 AMIs for Kubernetes 1.23 and older)",
                 "/etc/eks/eni-max-pods.txt",
                 "nodeadm init called by hand",
                 "docker",
@@ -102,6 +104,7 @@ mod tests {
             ["/etc/eks/eni-max-pods.txt"]
         );
         assert!(found("# amazon-linux-extras install docker\necho 'iptables is fine'\nyum install -y jq\n").is_empty());
+        assert_eq!(found("sudo amazon-linux-extras install epel -y\n"), ["amazon-linux-extras"]);
         // AL2023's own kubelet.service runs iptables (iptables-nft): it is not an AL2-only command.
         assert!(found("iptables -A OUTPUT -d 169.254.169.254 -j DROP\n").is_empty());
     }

@@ -44,6 +44,9 @@ pub struct Env {
     /// Expand a variable whose value is only known at boot to that value's text (what a script
     /// run over it would see, unknowns and all), not to the `$NAME` that refers to it.
     pub inline_runtime: bool,
+    /// A variable the script never set expands to nothing, as it does in cloud-init's
+    /// environment (used for what a command writes to a file).
+    pub unset_empty: bool,
 }
 
 impl Env {
@@ -157,6 +160,7 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                         }
                         acc.push_expansion(inner.text(), quoted)
                     }
+                    (None, None, Some(_)) if env.unset_empty => {}
                     (None, None, Some(n)) => {
                         acc.runtime.get_or_insert_with(|| format!("`${n}` is not set earlier in the script"));
                         acc.text.push_str(&prepared.restore(raw));

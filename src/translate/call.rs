@@ -104,7 +104,15 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
             );
             continue;
         }
-        let v = value_of(cx, pi, arg, what);
+        // The cluster info given replaces the script's value (`cluster.rs` says so): a value the
+        // script only knew at render or boot time needs no review then.
+        let given = match field {
+            "spec.cluster.name" => cx.opts.cluster.name.is_some(),
+            "spec.cluster.apiServerEndpoint" => cx.opts.cluster.api_server_endpoint.is_some(),
+            "spec.cluster.certificateAuthority" => cx.opts.cluster.certificate_authority.is_some(),
+            _ => cx.opts.cluster.cidr.is_some(),
+        };
+        let v = if given { arg.value.text().to_string() } else { value_of(cx, pi, arg, what) };
         let c = &mut nc.spec.cluster;
         match field {
             "spec.cluster.name" => c.name = v,

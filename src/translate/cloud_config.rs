@@ -84,7 +84,7 @@ pub(super) fn translate_cloud_config(
         let mut sub = Ctx::new(cx.opts, cx.part).anchored(ns.value.0);
         let mut discard = Vec::new();
         let script = format!("{line}\n");
-        let parsed = super::script::analyse(&script, cx.opts);
+        let parsed = super::script::analyse(&script, cx.opts, None);
         translate_script(&mut sub, part, &line, &script, parsed, None, nc, &mut discard, headers.clone());
         cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
         cx.data_volumes.append(&mut sub.data_volumes);

@@ -347,6 +347,24 @@ code!(
     "The script calls bootstrap.sh only inside `if`, `case`, a loop or a function. On AL2 a path that skipped the call left the node unjoined; the NodeConfig on AL2023 applies on every boot path, because nodeadm-run always runs.\n\nFix: check that every path of the script was meant to join; if some were not, gate nodeadm-run yourself."
 );
 
+code!(
+    IMDS_V1,
+    "CV441",
+    "imds-without-token",
+    Warning,
+    "an instance metadata call without a session token (IMDSv1)",
+    "AL2023 AMIs are registered with `ImdsSupport: v2.0`: instances launched from them require IMDSv2 unless the launch template sets `HttpTokens: optional`, so `curl http://169.254.169.254/latest/meta-data/…` without an `X-aws-ec2-metadata-token` header gets 401 and the script reads an error page or nothing (a spot/on-demand branch then silently takes the wrong side). A plain `curl` call is rewritten to fetch a token first (`PUT /latest/api/token`) and send it; `wget`, calls inside single quotes or templates are reported.\n\nFix: for a reported call, fetch a token and pass it as the header, or use `ec2-metadata`."
+);
+
+code!(
+    TARGET_MISMATCH,
+    "CV442",
+    "target-mismatch",
+    Warning,
+    "the input says who consumes the user data, and it is not --target",
+    "The host document names the consumer: an eksctl `managedNodeGroups` entry is a managed node group (`--target mng`), one with `ami:` runs a custom AMI, so EKS merges no NodeConfig and the user data must carry the cluster section (`--target mng-custom-ami`); an eksctl `nodeGroups` entry is self-managed. The conversion follows `--target`, so fields may be left out that the node needs, or written that the target supplies.\n\nFix: convert again with the target the entry names."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -389,4 +407,6 @@ pub static ALL: &[&RuleMeta] = &[
     &TEMPLATE_BOOTSTRAP_ARGS,
     &SET_ON_TARGET,
     &CALL_IN_BRANCH,
+    &IMDS_V1,
+    &TARGET_MISMATCH,
 ];

@@ -1,43 +1,8 @@
-//! Inputs that are not a script with `#!`: an eksctl node group (`preBootstrapCommands`,
-//! `overrideBootstrapCommand`), a pasted snippet, a bare bootstrap.sh argument string
-//! (CloudFormation `BootstrapArguments`).
+//! Inputs that are not a script with `#!`: a pasted snippet, a bare bootstrap.sh argument
+//! string (CloudFormation `BootstrapArguments`). Host documents are `hosts.rs`.
 
 use crate::al2::shell;
 use crate::al2::template;
-use serde_json::Value;
-
-/// eksctl's node group YAML (`preBootstrapCommands`, `overrideBootstrapCommand`) as one script,
-/// and the offset of the first of those keys.
-pub(super) fn eksctl_script(text: &str) -> Option<(String, usize)> {
-    if !text.contains("overrideBootstrapCommand") && !text.contains("preBootstrapCommands") {
-        return None;
-    }
-    let doc = crate::nodeconfig::yaml::parse(text).ok()?;
-    let obj = doc.value.as_object()?;
-    let pre: Vec<&str> = obj
-        .get("preBootstrapCommands")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let over = obj.get("overrideBootstrapCommand").and_then(Value::as_str);
-    if pre.is_empty() && over.is_none() {
-        return None;
-    }
-    let at = ["/preBootstrapCommands", "/overrideBootstrapCommand"]
-        .iter()
-        .filter_map(|p| doc.spans.lookup(p).filter(|(found, _)| found == p).map(|(_, s)| s.key.unwrap_or(s.value).0))
-        .min()
-        .unwrap_or(0);
-    let mut script = String::from("#!/bin/bash\n");
-    for c in pre {
-        script.push_str(c);
-        script.push('\n');
-    }
-    if let Some(o) = over {
-        script.push_str(o.strip_prefix("#!").map_or(o, |rest| rest.split_once('\n').map_or("", |(_, body)| body)));
-    }
-    Some((script, at))
-}
 
 /// Shell without `#!`: not a YAML mapping, not a bare argument string, and it parses as shell
 /// with at least one command whose name is a path or a known command.

@@ -66,7 +66,7 @@ pub(super) fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
 /// Applies the call's kubelet arguments and `--use-max-pods`.
 pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
     let target = cx.opts.target;
-    let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span));
+    let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span, a.value.clone()));
     let mut saw_max_pods = false;
     if let Some(a) = call.get(Flag::KubeletExtraArgs) {
         let (args_text, calc) = take_calculator(a.value.text(), &cx.calculators);
@@ -215,8 +215,13 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                     None,
                 ),
                 // A value only known at boot was reported once already (CV406).
-                KOutcome::Invalid(_) if a.value.is_runtime() && t.text.contains(['$', '`', '<']) => {}
+                KOutcome::Invalid(_) if a.value.is_runtime() && t.text.contains(['$', '`', '<']) => {
+                    saw_max_pods |= t.flag == "--max-pods";
+                }
                 KOutcome::Invalid(why) => {
+                    // A --max-pods the AL2 node got (even one that does not parse) means the
+                    // kubelet default did not apply.
+                    saw_max_pods |= t.flag == "--max-pods";
                     cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None)
                 }
                 KOutcome::Unknown => cx.push(
@@ -229,8 +234,18 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             }
         }
     }
-    if let Some((false_, span)) = use_max_pods {
-        if false_ && !saw_max_pods && target != Target::Karpenter {
+    if let Some((false_, span, value)) = use_max_pods {
+        if !matches!(value, WValue::Static(_)) {
+            // Only `true` enabled it on AL2 (a string compare); a template or boot-time value
+            // decides which node this is.
+            cx.push(
+                &codes::TEMPLATE_ARGS,
+                pi,
+                span,
+                format!("`--use-max-pods {}` is decided when the template is rendered (or at boot): with `false` and no --max-pods the AL2 node ran with the kubelet's default of 110 pods, with `true` with the instance's ENI value; nothing is written, so the AL2023 node gets the ENI value", value.text()),
+                Some("if it renders to false, set spec.kubelet.config.maxPods: 110 (or the value you want)".into()),
+            );
+        } else if false_ && !saw_max_pods && target != Target::Karpenter {
             nc.spec.kubelet.config.insert("maxPods".into(), Value::Number(110.into()));
             cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false` without --max-pods: AL2 left the kubelet default → spec.kubelet.config.maxPods: 110".into(), None);
         } else {

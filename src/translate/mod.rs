@@ -17,6 +17,8 @@ mod context;
 pub mod datavol;
 mod disks;
 pub mod emit;
+mod hosts;
+mod imds;
 mod inputs;
 mod kubelet_args;
 mod kubelet_files;
@@ -26,12 +28,13 @@ mod patches;
 mod rejected;
 mod residual;
 mod script;
+mod typed;
 pub mod verify;
 
 use cloud_config::{is_cloud_config, translate_cloud_config};
 pub use cluster_info::ClusterInfo;
 use context::Ctx;
-use inputs::{eksctl_script, looks_like_bare_args, looks_like_shell};
+use inputs::{looks_like_bare_args, looks_like_shell};
 use script::translate_script;
 
 use crate::al2::template::Syntax;
@@ -165,38 +168,43 @@ impl Plan {
 /// How one part is read.
 enum Input {
     /// A shell script: the text the shell saw, the offset shift for a bare argument string,
-    /// the anchor for a script assembled from eksctl's config, and the parse result.
+    /// the host document it came from (eksctl, CloudFormation), and the parse result.
     Script {
         script: String,
         shift: isize,
-        anchor: Option<usize>,
-        eksctl: bool,
+        host: Option<hosts::Hosted>,
         parsed: Box<Result<crate::al2::analysis::Analysis, crate::al2::shell::ParseError>>,
     },
     CloudConfig,
+    /// Not user data at all: why.
+    Refuse(String),
     Keep,
 }
 
 fn classify(part: &crate::userdata::Part, text: &str, multipart: bool, opts: &Options) -> Input {
     const PREFIX: &str = "/etc/eks/bootstrap.sh ";
-    let script = |script: String, shift: isize, anchor: Option<usize>, eksctl: bool| {
-        let parsed = Box::new(script::analyse(&script, opts));
-        Input::Script { script, shift, anchor, eksctl, parsed }
+    let script = |script: String, shift: isize, host: Option<hosts::Hosted>| {
+        let syntax = host.as_ref().filter(|h| h.cloudformation).map(|_| Syntax::CloudFormation);
+        let parsed = Box::new(script::analyse(&script, opts, syntax));
+        Input::Script { script, shift, host, parsed }
     };
+    let single = !multipart && matches!(part.kind, PartKind::NodeConfig | PartKind::CloudConfig | PartKind::Other);
     match part.kind {
-        PartKind::ShellScript | PartKind::Boothook => script(text.to_string(), 0, None, false),
-        PartKind::NodeConfig if !multipart && eksctl_script(text).is_some() => match eksctl_script(text) {
-            Some((s, at)) => script(s, 0, Some(at), true),
-            None => Input::Keep,
-        },
+        PartKind::ShellScript | PartKind::Boothook => script(text.to_string(), 0, None),
+        _ if single && let Some(h) = hosts::eksctl(text).or_else(|| hosts::cloudformation(text)) => {
+            script(h.script.clone(), 0, Some(h))
+        }
+        _ if single && hosts::terraform_code(text) => Input::Refuse(
+            "this is Terraform code, not user data: convert the user data its launch template or module input renders (a `.tpl` file or a heredoc), or lint the `.tf` file with `eks-userdata lint`".into(),
+        ),
         PartKind::NodeConfig
             if !multipart && (!crate::al2::find_bootstrap_calls(text).is_empty() || looks_like_shell(text)) =>
         {
             // A script without `#!` (eksctl's overrideBootstrapCommand, a pasted snippet).
-            script(text.to_string(), 0, None, false)
+            script(text.to_string(), 0, None)
         }
         PartKind::NodeConfig if !multipart && looks_like_bare_args(text) => {
-            script(format!("{PREFIX}{text}"), PREFIX.len() as isize, None, false)
+            script(format!("{PREFIX}{text}"), PREFIX.len() as isize, None)
         }
         PartKind::CloudConfig | PartKind::JinjaTemplate
             if is_cloud_config(text)
@@ -276,21 +284,33 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         };
         let mut cx = Ctx::new(opts, multipart.then_some(part.index));
         match input {
-            Input::Script { script, shift, anchor, eksctl, parsed } => {
+            Input::Script { script, shift, host, parsed } => {
                 cx.shift = shift;
-                cx.anchor = anchor;
-                let headers = if eksctl {
-                    let at = anchor.unwrap_or(0);
-                    cx.push(&codes::SCRIPT_KEPT, part.index, (at, at), "an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".into(), None);
+                cx.anchor = host.as_ref().map(|h| h.anchor);
+                let hosted = host.is_some();
+                let headers = if let Some(h) = &host {
+                    for n in &h.notes {
+                        cx.push(&codes::SCRIPT_KEPT, part.index, (h.anchor, h.anchor), n.clone(), None);
+                    }
+                    if let Some(t) = h.target.filter(|t| *t != opts.target) {
+                        cx.push(
+                            &codes::TARGET_MISMATCH,
+                            part.index,
+                            (h.anchor, h.anchor),
+                            format!("the input says this user data is for `--target {t}`, but the conversion is for `--target {}`", opts.target),
+                            Some(format!("convert with --target {t}")),
+                        );
+                    }
                     vec![("Content-Type".to_string(), "text/x-shellscript; charset=\"us-ascii\"".to_string())]
                 } else {
                     headers
                 };
-                let body = if eksctl { script.as_str() } else { text };
+                let body = if hosted { script.as_str() } else { text };
                 let node = (shift == 0).then_some(&node);
                 translate_script(&mut cx, part, body, &script, *parsed, node, &mut nc, &mut out, headers)
             }
             Input::CloudConfig => translate_cloud_config(&mut cx, part, text, &mut nc, &mut out, headers),
+            Input::Refuse(why) => cx.push(&codes::PARSE_ERROR, part.index, (0, 0), why, None),
             Input::Keep => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
@@ -299,9 +319,23 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         data_volumes.append(&mut cx.data_volumes);
     }
     if !any_call {
-        entries.push(Diagnostic::new(&codes::NO_CALL, "no bootstrap.sh call found; the parts are kept, a NodeConfig is written from the cluster values given, and the AL2 node is judged as if a plain `bootstrap.sh <cluster>` ran after these parts (as EKS appends to a managed node group's user data)").with_span(Span::payload(0, 0)));
+        let what = if opts.target.user_data_supplies_cluster() {
+            "the parts are kept and a NodeConfig is written from the cluster values given"
+        } else {
+            "the parts are kept"
+        };
+        let judged = if opts.target == Target::Mng {
+            "the AL2 node is judged with the plain `bootstrap.sh <cluster>` EKS appended to a managed node group's user data after these parts"
+        } else {
+            "the AL2 node is judged as if a plain `bootstrap.sh <cluster>` ran after these parts (a call this input does not show, such as EKS's or another part's)"
+        };
+        entries.push(
+            Diagnostic::new(&codes::NO_CALL, format!("no bootstrap.sh call found; {what}; {judged}"))
+                .with_span(Span::payload(0, 0)),
+        );
     }
     cluster::fill(&mut nc, opts, &mut entries);
+    typed::check(&mut nc, &mut entries);
     let target = opts.target;
     let yaml = crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default();
     if nc.spec != Default::default() || target.user_data_supplies_cluster() {

@@ -19,11 +19,13 @@ pub(super) struct Cut<'a> {
     pub with: &'a str,
     /// The command has a heredoc, whose body goes too.
     pub heredoc: bool,
+    /// Say why in a comment when the command ends its line (not for insertions).
+    pub comment: bool,
 }
 
 impl<'a> Cut<'a> {
     pub fn new(start: usize, end: usize, why: &'a str) -> Self {
-        Cut { start, end, why, with: "true", heredoc: false }
+        Cut { start, end, why, with: "true", heredoc: false, comment: true }
     }
     /// The cut for a command of the script (its heredoc included).
     pub fn command(cmd: &shell::Command, shift: isize, why: &'a str) -> Self {
@@ -79,7 +81,8 @@ pub(super) fn residual(text: &str, cuts: &[Cut]) -> String {
         }
         let heredoc = if c.heredoc { heredoc_end(text, (s, e)) } else { None };
         let line_rest = text[e..].split('\n').next().unwrap_or_default();
-        let only_redirects = !line_rest.trim().is_empty()
+        let only_redirects = c.comment
+            && !line_rest.trim().is_empty()
             && !line_rest.contains([';', '&', '|', '#', '\\'])
             && line_rest.trim_start().starts_with(['>', '<', '2', '1']);
         if only_redirects {
@@ -88,12 +91,12 @@ pub(super) fn residual(text: &str, cuts: &[Cut]) -> String {
         out.push_str(&text[last..s]);
         out.push_str(c.with);
         let ends_line = only_redirects || text[e..].split('\n').next().unwrap_or_default().trim().is_empty();
-        if ends_line {
+        if ends_line && c.comment {
             out.push_str("  # eks-userdata: ");
             out.push_str(c.why);
         }
         last = e;
-        if let Some(h) = heredoc.filter(|_| ends_line) {
+        if let Some(h) = heredoc.filter(|_| ends_line && c.comment) {
             // Keep the line break that ends the command's line; drop the body.
             let nl = text[e..].find('\n').map_or(text.len(), |i| e + i);
             out.push_str(&text[e..nl]);

@@ -41,8 +41,12 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
 }
 
 /// Parses and analyses a script as the shell would read it.
-pub(super) fn analyse(script_text: &str, opts: &super::Options) -> Result<analysis::Analysis, shell::ParseError> {
-    let syntax = opts.template.unwrap_or_else(|| template::detect(script_text));
+pub(super) fn analyse(
+    script_text: &str,
+    opts: &super::Options,
+    syntax: Option<template::Syntax>,
+) -> Result<analysis::Analysis, shell::ParseError> {
+    let syntax = opts.template.or(syntax).unwrap_or_else(|| template::detect(script_text));
     shell::parse(script_text, syntax).map(analysis::analyze)
 }
 
@@ -121,7 +125,27 @@ pub(super) fn translate_script(
             );
         }
     }
+    // Files a patch of bootstrap.sh sources were read by bootstrap.sh (patches.rs says how).
+    let patch_sourced: Vec<String> = node
+        .and_then(|n| n.run.as_ref())
+        .map(|r| {
+            r.vars
+                .injections
+                .iter()
+                .flat_map(|i| i.text.split(['\n', ';', '&']))
+                .filter_map(|l| {
+                    let l = l.trim();
+                    l.strip_prefix("source ")
+                        .or_else(|| l.strip_prefix(". "))
+                        .map(|p| p.trim().trim_matches(['"', '\'']).to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     for (idx, path, vars) in &a.env_files {
+        if patch_sourced.iter().any(|p| p == path) {
+            continue;
+        }
         let cmd = &a.script.commands[*idx];
         cx.push(
             &codes::ENV_FILE,
@@ -197,7 +221,8 @@ pub(super) fn translate_script(
     replaced.sort_by_key(|(c, _)| *c);
     replaced.dedup_by_key(|(c, _)| *c);
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
-    after_bootstrap(cx, pi, &a, &ids);
+    let moves = !(cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some());
+    after_bootstrap(cx, pi, &a, &ids, moves);
     let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !ids.contains(&i));
     // Commands after the call move into a unit ordered after nodeadm-run (docs §3).
     let moved = if cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some() {
@@ -206,7 +231,7 @@ pub(super) fn translate_script(
         post_bootstrap_tail(text, &a, &ids)
     };
     let call = a.invocations.first().map(|i| i.command);
-    let cuts: Vec<Cut> = replaced
+    let mut cuts: Vec<Cut> = replaced
         .iter()
         .map(|(c, why)| {
             let mut cut = Cut::command(&a.script.commands[*c], cx.shift, why);
@@ -218,6 +243,10 @@ pub(super) fn translate_script(
             cut
         })
         .collect();
+    if cx.shift == 0 {
+        let spans: Vec<(usize, usize)> = cuts.iter().map(|c| (c.start, c.end)).collect();
+        cuts.extend(super::imds::rewrite(cx, pi, text, &spans));
+    }
     if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && ids.is_empty())) {
         let mut body = residual(text, &cuts);
         if let Some(tail_start) = moved {
@@ -276,7 +305,7 @@ fn words_of(c: &shell::Command) -> String {
 }
 
 /// CV410 for commands that ran after bootstrap.sh and stay in the script.
-fn after_bootstrap(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[usize]) {
+fn after_bootstrap(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[usize], moves: bool) {
     let later: Vec<&shell::Command> = a
         .after_bootstrap
         .iter()
@@ -286,7 +315,8 @@ fn after_bootstrap(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[
         .collect();
     let Some(first) = later.first() else { return };
     let first_text = words_of(first);
-    if super::lifecycle::reads_status(&first_text) {
+    // Moved into the unit, `$?` reads nodeadm-run's result instead (lifecycle.rs).
+    if super::lifecycle::reads_status(&first_text) && (!moves || post_bootstrap_tail(&cx.text, a, replaced).is_none()) {
         cx.push(
             &codes::JOIN_STATUS,
             pi,

@@ -1,0 +1,226 @@
+//! User data that arrives inside the document that delivers it, read the way that tool reads it:
+//! - eksctl: a node group mapping, or a `ClusterConfig` with `nodeGroups`/`managedNodeGroups`
+//!   lists; `preBootstrapCommands` then `overrideBootstrapCommand` are the script (eksctl
+//!   schema). A managed group with `ami:` runs a custom AMI, so EKS merges no NodeConfig.
+//! - CloudFormation: a `UserData` value (or a template whose resources have one) built from
+//!   `Fn::Base64`, `Fn::Sub` (string or `[string, variables]`), `Fn::Join`, with `Ref` and
+//!   `Fn::GetAtt` as `${…}` placeholders (CloudFormation intrinsic function reference). YAML
+//!   short-form tags (`!Sub`) are dropped by the YAML reader, which leaves the same structure.
+//! - Terraform code (`module`, `resource` blocks) is not user data: it is refused with what to do.
+
+use crate::target::Target;
+use serde_json::Value;
+
+/// A script found in a host document.
+#[derive(Debug, Clone)]
+pub(super) struct Hosted {
+    pub script: String,
+    /// Where the user data sits in the host (every report entry points there).
+    pub anchor: usize,
+    /// What the host says, for the report.
+    pub notes: Vec<String>,
+    /// The host says who consumes the user data.
+    pub target: Option<Target>,
+    pub cloudformation: bool,
+}
+
+fn at(doc: &crate::nodeconfig::yaml::YamlDoc, pointer: &str) -> Option<usize> {
+    doc.spans.lookup(pointer).filter(|(p, _)| *p == pointer).map(|(_, s)| s.key.unwrap_or(s.value).0)
+}
+
+fn group_script(g: &serde_json::Map<String, Value>) -> Option<String> {
+    let pre: Vec<&str> = g
+        .get("preBootstrapCommands")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let over = g.get("overrideBootstrapCommand").and_then(Value::as_str);
+    if pre.is_empty() && over.is_none() {
+        return None;
+    }
+    let mut script = String::from("#!/bin/bash\n");
+    for c in pre {
+        script.push_str(c);
+        if !c.ends_with('\n') {
+            script.push('\n');
+        }
+    }
+    if let Some(o) = over {
+        script.push_str(o.strip_prefix("#!").map_or(o, |rest| rest.split_once('\n').map_or("", |(_, body)| body)));
+    }
+    Some(script)
+}
+
+/// eksctl's node group(s).
+pub(super) fn eksctl(text: &str) -> Option<Hosted> {
+    if !text.contains("overrideBootstrapCommand") && !text.contains("preBootstrapCommands") {
+        return None;
+    }
+    let doc = crate::nodeconfig::yaml::parse(text).ok()?;
+    let obj = doc.value.as_object()?;
+    if let Some(script) = group_script(obj) {
+        let anchor = ["/preBootstrapCommands", "/overrideBootstrapCommand"]
+            .iter()
+            .filter_map(|p| at(&doc, p))
+            .min()
+            .unwrap_or(0);
+        let notes = vec!["an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".to_string()];
+        return Some(Hosted { script, anchor, notes, target: None, cloudformation: false });
+    }
+    let mut groups: Vec<(String, bool, usize, &serde_json::Map<String, Value>)> = Vec::new();
+    for (key, managed) in [("managedNodeGroups", true), ("nodeGroups", false)] {
+        for (i, g) in obj.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if let Some(m) = g.as_object() {
+                groups.push((format!("/{key}/{i}"), managed, i, m));
+            }
+        }
+    }
+    let with: Vec<&(String, bool, usize, &serde_json::Map<String, Value>)> =
+        groups.iter().filter(|(_, _, _, g)| group_script(g).is_some()).collect();
+    let (pointer, managed, _, g) = *with.first()?;
+    let name = g.get("name").and_then(Value::as_str).unwrap_or("?");
+    let mut notes = vec![format!(
+        "an eksctl {} `{name}`: its preBootstrapCommands and overrideBootstrapCommand are read as the user-data script",
+        if *managed { "managed node group" } else { "self-managed node group" }
+    )];
+    if with.len() > 1 {
+        let others: Vec<&str> =
+            with[1..].iter().map(|(_, _, _, g)| g.get("name").and_then(Value::as_str).unwrap_or("?")).collect();
+        notes.push(format!("the file has more node groups with commands ({}); convert each on its own, this output is for `{name}` only", others.join(", ")));
+    }
+    let custom_ami = g.get("ami").is_some_and(|a| a.as_str().is_some_and(|s| s.starts_with("ami-")));
+    let target = match (managed, custom_ami) {
+        (true, true) => Target::MngCustomAmi,
+        (true, false) => Target::Mng,
+        (false, _) => Target::SelfManaged,
+    };
+    let anchor = ["preBootstrapCommands", "overrideBootstrapCommand"]
+        .iter()
+        .filter_map(|k| at(&doc, &format!("{pointer}/{k}")))
+        .min()
+        .unwrap_or(0);
+    Some(Hosted { script: group_script(g)?, anchor, notes, target: Some(target), cloudformation: false })
+}
+
+/// CloudFormation's intrinsic functions, evaluated as far as they can be before deployment.
+fn intrinsic(v: &Value, depth: u8) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        // `[template, variables]`: the long form of `Fn::Sub`, and what `!Sub` leaves.
+        Value::Array(a) => match a.as_slice() {
+            [Value::String(t), Value::Object(vars)] => {
+                let mut t = t.clone();
+                for (k, val) in vars {
+                    if let Value::String(s) = val {
+                        t = t.replace(&format!("${{{k}}}"), s);
+                    }
+                }
+                Some(t)
+            }
+            _ => None,
+        },
+        Value::Object(m) if m.len() == 1 => {
+            let (k, inner) = m.iter().next()?;
+            match k.as_str() {
+                "Fn::Base64" | "Fn::Sub" => intrinsic(inner, depth + 1),
+                "Fn::Join" => {
+                    let [Value::String(delim), Value::Array(items)] = inner.as_array()?.as_slice() else { return None };
+                    let parts: Vec<String> = items.iter().map(|i| intrinsic(i, depth + 1)).collect::<Option<_>>()?;
+                    Some(parts.join(delim))
+                }
+                "Ref" => Some(format!("${{{}}}", inner.as_str()?)),
+                "Fn::GetAtt" => match inner {
+                    Value::Array(a) => {
+                        Some(format!("${{{}}}", a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(".")))
+                    }
+                    Value::String(s) => Some(format!("${{{s}}}")),
+                    _ => None,
+                },
+                // A condition or an import is only decided at deployment.
+                other => Some(format!("${{{}}}", other.trim_start_matches("Fn::"))),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The first `UserData` value in a CloudFormation document or fragment, with its pointer.
+fn find_user_data(v: &Value, path: &str, depth: u8) -> Option<(String, Value)> {
+    if depth > 12 {
+        return None;
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(u) = m.get("UserData") {
+                return Some((format!("{path}/UserData"), u.clone()));
+            }
+            m.iter().find_map(|(k, c)| {
+                find_user_data(c, &format!("{path}/{}", crate::nodeconfig::yaml::escape(k)), depth + 1)
+            })
+        }
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, c)| find_user_data(c, &format!("{path}/{i}"), depth + 1)),
+        _ => None,
+    }
+}
+
+/// A CloudFormation `UserData` in YAML or JSON.
+pub(super) fn cloudformation(text: &str) -> Option<Hosted> {
+    if !text.contains("UserData") {
+        return None;
+    }
+    let doc = crate::nodeconfig::yaml::parse(text).ok()?;
+    let (pointer, value) = find_user_data(&doc.value, "", 0)?;
+    let script = intrinsic(&value, 0)?;
+    let anchor = at(&doc, &pointer).unwrap_or(0);
+    Some(Hosted {
+        script,
+        anchor,
+        notes: vec![format!(
+            "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` stay `${{…}}` placeholders) and the result is read as the user data"
+        )],
+        target: None,
+        cloudformation: true,
+    })
+}
+
+/// Terraform code rather than user data.
+pub(super) fn terraform_code(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        (l.starts_with("module \"") || l.starts_with("resource \"") || l.starts_with("data \""))
+            && l.trim_end().ends_with('{')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eksctl_cluster_config_groups() {
+        let t = "managedNodeGroups:\n  - name: a\n    ami: ami-0123\n    overrideBootstrapCommand: |\n      #!/bin/bash\n      /etc/eks/bootstrap.sh c\n  - name: b\n    preBootstrapCommands:\n      - echo b\n";
+        let h = eksctl(t).unwrap();
+        assert_eq!(h.script, "#!/bin/bash\n/etc/eks/bootstrap.sh c\n");
+        assert_eq!(h.target, Some(Target::MngCustomAmi));
+        assert!(h.notes[1].contains("(b)"));
+        assert!(h.anchor > 0);
+    }
+
+    #[test]
+    fn cloudformation_intrinsics() {
+        let json = r##"{"UserData": {"Fn::Base64": {"Fn::Join": ["", ["#!/bin/bash\n/etc/eks/bootstrap.sh ", {"Ref": "Cluster"}, " --kubelet-extra-args '--node-labels=a=b'\n"]]}}}"##;
+        let h = cloudformation(json).unwrap();
+        assert_eq!(
+            h.script,
+            "#!/bin/bash\n/etc/eks/bootstrap.sh ${Cluster} --kubelet-extra-args '--node-labels=a=b'\n"
+        );
+        let yaml = "UserData:\n  Fn::Base64:\n    !Sub\n    - |\n      #!/bin/bash\n      ${Boot}\n    - Boot: /etc/eks/bootstrap.sh c\n";
+        assert_eq!(cloudformation(yaml).unwrap().script, "#!/bin/bash\n/etc/eks/bootstrap.sh c\n");
+        assert!(terraform_code("module \"eks\" {\n  source = \"x\"\n}\n"));
+    }
+}
