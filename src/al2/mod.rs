@@ -5,6 +5,7 @@
 //! `convert` needs lives beside it.
 
 pub mod analysis;
+pub mod bash;
 pub mod bootstrap;
 pub mod bootstrap_effects;
 pub mod bootstrap_script;

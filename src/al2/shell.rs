@@ -429,6 +429,16 @@ mod tests {
     }
 
     #[test]
+    fn go_templates_are_opaque() {
+        let text = "#!/bin/bash\n{{ if .Spot }}\n/etc/eks/bootstrap.sh {{ .ClusterName }} --kubelet-extra-args '--node-labels={{ .Labels }}'\n{{ end }}\n";
+        assert_eq!(template::detect(text), Syntax::Go);
+        let s = parse(text, Syntax::Go).unwrap();
+        assert_eq!(s.commands.len(), 1, "{:?}", s.commands);
+        assert_eq!(s.commands[0].words[1].raw, "{{ .ClusterName }}");
+        assert_eq!(s.commands[0].branch, ["template {{ if .Spot }}"]);
+    }
+
+    #[test]
     fn templates_parse_and_keep_their_text() {
         let text = "#!/bin/bash\n%{ if spot ~}\n/etc/eks/bootstrap.sh ${cluster_name} --b64-cluster-ca ${ca}\n%{ endif ~}\necho $${HOME}\n";
         let s = parse(text, Syntax::Terraform).unwrap();

@@ -16,6 +16,9 @@ pub enum Syntax {
     Terraform,
     /// CloudFormation `Fn::Sub`: `${Name}` is CloudFormation, `${!Name}` a literal `${Name}`.
     CloudFormation,
+    /// Go `text/template` (`{{ .Field }}`, `{{ if … }}…{{ end }}`), as generators written in Go
+    /// fill user data; `${VAR}` stays shell.
+    Go,
 }
 
 impl fmt::Display for Syntax {
@@ -24,6 +27,7 @@ impl fmt::Display for Syntax {
             Syntax::None => "none",
             Syntax::Terraform => "terraform",
             Syntax::CloudFormation => "cloudformation",
+            Syntax::Go => "go",
         })
     }
 }
@@ -47,10 +51,17 @@ pub fn detect(text: &str) -> Syntax {
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
         })
     });
+    let go_action = text.match_indices("{{").any(|(i, _)| {
+        let rest = text[i + 2..].trim_start_matches('-').trim_start();
+        rest.starts_with('.')
+            || ["if ", "end", "range ", "else", "with ", "template "].iter().any(|k| rest.starts_with(k))
+    });
     if text.contains("%{") || text.contains("$${") || text.contains("%%{") || quoted_placeholder {
         Syntax::Terraform
     } else if text.contains("${AWS::") || text.contains("${!") || camel_placeholder {
         Syntax::CloudFormation
+    } else if go_action && text.contains("}}") {
+        Syntax::Go
     } else {
         Syntax::None
     }
@@ -177,7 +188,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         let escape = match syntax {
             Syntax::Terraform => rest.starts_with(b"$${") || rest.starts_with(b"%%{"),
             Syntax::CloudFormation => rest.starts_with(b"${!"),
-            Syntax::None => false,
+            Syntax::None | Syntax::Go => false,
         };
         if escape {
             // The rendered text has a literal `${`/`%{`; the shell sees that.
@@ -189,7 +200,42 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
             i += len;
             continue;
         }
-        let opens = rest.starts_with(b"${") || (syntax == Syntax::Terraform && rest.starts_with(b"%{"));
+        // Go actions: `{{ … }}` to the first `}}`; an action alone on its line is a no-op
+        // command, like a Terraform directive.
+        if syntax == Syntax::Go && rest.starts_with(b"{{") {
+            if let Some(close) = orig[i + 2..].find("}}").filter(|c| !orig[i + 2..i + 2 + c].contains('\n')) {
+                let end = i + 2 + close + 2;
+                let text = &orig[i..end];
+                let inner = text[2..text.len() - 2].trim_matches('-').trim();
+                let kind = if inner.starts_with("if ") || inner.starts_with("range ") || inner.starts_with("with ") {
+                    Some(DirectiveKind::If)
+                } else if inner.starts_with("else") {
+                    Some(DirectiveKind::Else)
+                } else if inner == "end" {
+                    Some(DirectiveKind::EndIf)
+                } else {
+                    None
+                };
+                let directive = kind.is_some();
+                let n = out.tokens.len();
+                let word = format!("{MARK}{n}X");
+                let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
+                let alone = directive && orig[line_start..i].trim().is_empty();
+                let replacement = if alone {
+                    format!(": {word}")
+                } else if directive {
+                    String::new()
+                } else {
+                    word
+                };
+                let token = Token { text: text.to_string(), start: i, directive: kind };
+                push(&mut out, i, end, replacement, Some(token), &mut copied);
+                i = end;
+                continue;
+            }
+        }
+        let opens = (syntax != Syntax::Go && rest.starts_with(b"${"))
+            || (syntax == Syntax::Terraform && rest.starts_with(b"%{"));
         if opens && let Some(end) = closing(b, i + 1) {
             let text = &orig[i..end];
             let directive = (rest[0] == b'%').then(|| directive_kind(&text[2..text.len() - 1])).flatten();
@@ -346,7 +392,10 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
 
 /// Whether a value holds template text a renderer fills in: `${…}`, `%{…}` or a printf verb.
 pub fn has_placeholder(s: &str) -> bool {
-    (s.contains("${") && s.contains('}')) || s.contains("%{") || has_printf_verb(s)
+    (s.contains("${") && s.contains('}'))
+        || s.contains("%{")
+        || has_printf_verb(s)
+        || (s.contains("{{") && s.contains("}}"))
 }
 
 /// Whether a value is (or contains) Go `printf` verbs such as `%s`, used by generators that

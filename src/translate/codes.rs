@@ -365,6 +365,39 @@ code!(
     "The host document names the consumer: an eksctl `managedNodeGroups` entry is a managed node group (`--target mng`), one with `ami:` runs a custom AMI, so EKS merges no NodeConfig and the user data must carry the cluster section (`--target mng-custom-ami`); an eksctl `nodeGroups` entry is self-managed. The conversion follows `--target`, so fields may be left out that the node needs, or written that the target supplies.\n\nFix: convert again with the target the entry names."
 );
 
+code!(
+    BASH_STOPPED,
+    "CV443",
+    "bash-stopped",
+    Error,
+    "bash stops at a syntax error partway through the script",
+    "bash reads and runs one complete command at a time, so at a syntax error (an unterminated quote, an `if` without `fi`) every command before the faulty one has already run and nothing from it on does; the script exits 2 (bash(1); al2-node §6.3). The translator does the same: it translates the commands that ran on AL2 and keeps the rest of the text as it is, where it stops bash the same way on AL2023. When the bootstrap.sh call comes after the error, the AL2 node never joined, and the entry comes first in the report.\n\nFix: correct the syntax; the node then runs what follows, which it never did before, so review it."
+);
+code!(
+    OPEN_HEREDOC,
+    "CV444",
+    "open-heredoc",
+    Warning,
+    "a heredoc whose delimiter line never comes",
+    "bash only warns about a here-document delimited by end-of-file and takes the rest of the script as its body, so nothing after the `<<TAG` line runs as a command: often an indented or mistyped delimiter (`<<-EOT` strips tabs, not spaces). The node ran (and will run) without those commands.\n\nFix: put the delimiter alone at the start of its line (tabs only with `<<-`)."
+);
+code!(
+    CRLF,
+    "CV445",
+    "crlf-line-endings",
+    Info,
+    "the script has CRLF line endings, which cloud-init converts",
+    "cloud-init converts a script's CRLF line endings to LF before running it when its first line ends in CRLF (`util.dos2unix`, on AL2 and AL2023 alike), so every line ran clean. The output is written with LF, which is what cloud-init ran.\n\nFix: nothing; saving scripts with LF line endings avoids the question."
+);
+code!(
+    CRLF_MIXED,
+    "CV446",
+    "crlf-lines-kept",
+    Error,
+    "lines with CRLF endings that cloud-init did not convert",
+    "cloud-init converts CRLF to LF only when the script's first line ends in CRLF (`util.dos2unix`). Here the first line ends in LF and later lines in CRLF, so the carriage returns stayed and bash read them as part of the last word of those lines (`cmd\\r: command not found`, a cluster name `c\\r`): those lines never worked as written on AL2. The output is written with LF, so on AL2023 they run as intended for the first time.\n\nFix: check those lines; save scripts with LF line endings."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -409,4 +442,31 @@ pub static ALL: &[&RuleMeta] = &[
     &CALL_IN_BRANCH,
     &IMDS_V1,
     &TARGET_MISMATCH,
+    &BASH_STOPPED,
+    &OPEN_HEREDOC,
+    &CRLF,
+    &CRLF_MIXED,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_defined_here_is_listed_once() {
+        let src = include_str!("codes.rs");
+        let mut defined: Vec<&str> = src
+            .match_indices("    \"CV")
+            .map(|(i, _)| &src[i + 5..i + 10])
+            .filter(|c| c[2..].chars().all(|d| d.is_ascii_digit()))
+            .collect();
+        defined.sort();
+        defined.dedup();
+        let mut listed: Vec<&str> = ALL.iter().map(|m| m.code).collect();
+        listed.sort();
+        let n = listed.len();
+        listed.dedup();
+        assert_eq!(n, listed.len(), "a code is listed twice");
+        assert_eq!(defined, listed, "every code! must be in ALL (explain, docs/rules.md, SARIF)");
+    }
+}

@@ -29,6 +29,9 @@ pub(super) struct Ctx<'a> {
     pub never_joined: Option<String>,
     /// Byte spans of the script's commands, by index (for entries about file writes).
     pub command_spans: Vec<(usize, usize)>,
+    /// Where carriage returns were removed from the script text (positions in the converted
+    /// text), so spans map back to the user's bytes.
+    pub crs: Vec<usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -45,6 +48,7 @@ impl<'a> Ctx<'a> {
             data_volumes: Vec::new(),
             never_joined: None,
             command_spans: Vec::new(),
+            crs: Vec::new(),
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -57,6 +61,7 @@ impl<'a> Ctx<'a> {
             data_volumes: Vec::new(),
             never_joined: None,
             command_spans: self.command_spans.clone(),
+            crs: self.crs.clone(),
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)
@@ -75,7 +80,10 @@ impl<'a> Ctx<'a> {
         if let Some(at) = self.anchor {
             return Span::part(part_index, at, at);
         }
-        let f = |x: usize| (x as isize - self.shift).max(0) as usize;
+        let f = |x: usize| {
+            let x = (x as isize - self.shift).max(0) as usize;
+            x + self.crs.partition_point(|p| *p <= x)
+        };
         Span::part(part_index, f(span.0), f(span.1))
     }
     pub fn push(

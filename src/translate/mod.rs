@@ -14,6 +14,7 @@ pub mod cluster_info;
 pub mod codes;
 mod containerd_files;
 mod context;
+mod crlf;
 pub mod datavol;
 mod disks;
 pub mod emit;
@@ -173,7 +174,8 @@ enum Input {
         script: String,
         shift: isize,
         host: Option<hosts::Hosted>,
-        parsed: Box<Result<crate::al2::analysis::Analysis, crate::al2::shell::ParseError>>,
+        crlf: Option<crlf::Converted>,
+        parsed: Box<script::Analysed>,
     },
     CloudConfig,
     /// Not user data at all: why.
@@ -185,8 +187,11 @@ fn classify(part: &crate::userdata::Part, text: &str, multipart: bool, opts: &Op
     const PREFIX: &str = "/etc/eks/bootstrap.sh ";
     let script = |script: String, shift: isize, host: Option<hosts::Hosted>| {
         let syntax = host.as_ref().filter(|h| h.cloudformation).map(|_| Syntax::CloudFormation);
+        // What bash reads after cloud-init's CRLF handling.
+        let crlf = if host.is_none() && shift == 0 { crlf::convert(&script) } else { None };
+        let script = crlf.as_ref().map_or(script, |c| c.text.clone());
         let parsed = Box::new(script::analyse(&script, opts, syntax));
-        Input::Script { script, shift, host, parsed }
+        Input::Script { script, shift, host, crlf, parsed }
     };
     let single = !multipart && matches!(part.kind, PartKind::NodeConfig | PartKind::CloudConfig | PartKind::Other);
     match part.kind {
@@ -236,7 +241,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         .iter()
         .zip(&inputs)
         .filter_map(|(p, i)| match i {
-            Some(Input::Script { parsed, shift: 0, .. }) => parsed.as_ref().as_ref().ok().map(|a| (p.index, a)),
+            Some(Input::Script { parsed, shift: 0, .. }) => parsed.as_ref().as_ref().ok().map(|(a, _)| (p.index, a)),
             _ => None,
         })
         .collect();
@@ -284,8 +289,18 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         };
         let mut cx = Ctx::new(opts, multipart.then_some(part.index));
         match input {
-            Input::Script { script, shift, host, parsed } => {
+            Input::Script { script, shift, host, crlf, parsed } => {
                 cx.shift = shift;
+                if let Some(c) = &crlf {
+                    cx.crs = c.crs.clone();
+                    let lines = c.lines.iter().take(8).map(usize::to_string).collect::<Vec<_>>().join(", ");
+                    let more = if c.lines.len() > 8 { ", …" } else { "" };
+                    if c.by_cloud_init {
+                        cx.push(&codes::CRLF, part.index, (0, 0), "the script's lines end in CRLF; its first line does too, so cloud-init converts them to LF before running it (AL2 and AL2023 alike); the output is written with LF".into(), None);
+                    } else {
+                        cx.push(&codes::CRLF_MIXED, part.index, (0, 0), format!("lines {lines}{more} end in CRLF but the first line does not, so cloud-init left the carriage returns and bash read them as part of those lines' last words: they never worked as written on AL2; the output is written with LF, so on AL2023 they run as intended for the first time"), Some("check those lines".into()));
+                    }
+                }
                 cx.anchor = host.as_ref().map(|h| h.anchor);
                 let hosted = host.is_some();
                 let headers = if let Some(h) = &host {
@@ -305,7 +320,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 } else {
                     headers
                 };
-                let body = if hosted { script.as_str() } else { text };
+                let body = if hosted || crlf.is_some() { script.as_str() } else { text };
                 let node = (shift == 0).then_some(&node);
                 translate_script(&mut cx, part, body, &script, *parsed, node, &mut nc, &mut out, headers)
             }

@@ -9,6 +9,7 @@ use super::disks::disks;
 use super::lifecycle::{MARK_CALL, install_unit, post_bootstrap_tail, reads_status};
 use super::residual::{Cut, residual, trivial};
 use crate::al2::analysis;
+use crate::al2::bash;
 use crate::al2::maxpods;
 use crate::al2::node::Node;
 use crate::al2::shell;
@@ -40,14 +41,45 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
     out
 }
 
-/// Parses and analyses a script as the shell would read it.
-pub(super) fn analyse(
-    script_text: &str,
-    opts: &super::Options,
-    syntax: Option<template::Syntax>,
-) -> Result<analysis::Analysis, shell::ParseError> {
+/// What analysing a script gives: the analysis of what bash ran, and where bash's reading
+/// differed from a clean parse.
+pub(super) type Analysed = Result<(analysis::Analysis, Vec<bash::Note>), shell::ParseError>;
+
+/// Parses and analyses a script as bash runs it.
+pub(super) fn analyse(script_text: &str, opts: &super::Options, syntax: Option<template::Syntax>) -> Analysed {
     let syntax = opts.template.or(syntax).unwrap_or_else(|| template::detect(script_text));
-    shell::parse(script_text, syntax).map(analysis::analyze)
+    bash::parse(script_text, syntax).map(|(s, notes)| (analysis::analyze(s), notes))
+}
+
+/// Reports where bash read the script differently from a clean parse.
+fn bash_notes(cx: &mut Ctx, pi: usize, text: &str, notes: &[bash::Note]) {
+    for n in notes {
+        match n {
+            bash::Note::Stopped { offset, message } => {
+                let line = text[..(*offset).min(text.len())].matches('\n').count() + 1;
+                let rest = text.get(*offset..).unwrap_or_default();
+                let call_lost = !crate::al2::find_bootstrap_calls(rest).is_empty();
+                let msg = format!(
+                    "bash stops at line {line} ({message}): the commands before it ran on AL2, nothing from line {line} on did{}; what ran is translated, the rest is kept as it is and stops bash the same way on AL2023",
+                    if call_lost { ", including the bootstrap.sh call, so the AL2 node never joined" } else { "" }
+                );
+                cx.push(&codes::BASH_STOPPED, pi, (*offset, *offset), msg, Some("fix the syntax error; until then the node runs only what precedes it".into()));
+                if call_lost {
+                    if let Some(last) = cx.entries.pop() {
+                        cx.entries.push(last.leading());
+                    }
+                    cx.never_joined.get_or_insert_with(|| format!("bash stopped at line {line} before the bootstrap.sh call"));
+                }
+            }
+            bash::Note::OpenHeredoc { tag } => cx.push(
+                &codes::OPEN_HEREDOC,
+                pi,
+                (0, 0),
+                format!("a heredoc's `{tag}` delimiter line never comes: bash only warns and takes the rest of the script as the heredoc's body, so nothing after it ran as commands on AL2 (or will on AL2023)"),
+                Some(format!("end the heredoc with a line holding only `{tag}`")),
+            ),
+        }
+    }
 }
 
 /// Translates one script: its calls into `nc`, its disk commands, file edits and moved tail,
@@ -59,7 +91,7 @@ pub(super) fn translate_script(
     part: &Part,
     text: &str,
     script_text: &str,
-    parsed: Result<analysis::Analysis, shell::ParseError>,
+    parsed: Analysed,
     node: Option<&Node>,
     nc: &mut NodeConfig,
     out: &mut Vec<OutPart>,
@@ -68,7 +100,10 @@ pub(super) fn translate_script(
     let pi = part.index;
     cx.text = script_text.to_string();
     let a = match parsed {
-        Ok(a) => a,
+        Ok((a, notes)) => {
+            bash_notes(cx, pi, script_text, &notes);
+            a
+        }
         Err(e) => {
             let at = e.offset.unwrap_or(0);
             cx.push(
