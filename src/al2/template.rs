@@ -202,37 +202,38 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         }
         // Go actions: `{{ … }}` to the first `}}`; an action alone on its line is a no-op
         // command, like a Terraform directive.
-        if syntax == Syntax::Go && rest.starts_with(b"{{") {
-            if let Some(close) = orig[i + 2..].find("}}").filter(|c| !orig[i + 2..i + 2 + c].contains('\n')) {
-                let end = i + 2 + close + 2;
-                let text = &orig[i..end];
-                let inner = text[2..text.len() - 2].trim_matches('-').trim();
-                let kind = if inner.starts_with("if ") || inner.starts_with("range ") || inner.starts_with("with ") {
-                    Some(DirectiveKind::If)
-                } else if inner.starts_with("else") {
-                    Some(DirectiveKind::Else)
-                } else if inner == "end" {
-                    Some(DirectiveKind::EndIf)
-                } else {
-                    None
-                };
-                let directive = kind.is_some();
-                let n = out.tokens.len();
-                let word = format!("{MARK}{n}X");
-                let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
-                let alone = directive && orig[line_start..i].trim().is_empty();
-                let replacement = if alone {
-                    format!(": {word}")
-                } else if directive {
-                    String::new()
-                } else {
-                    word
-                };
-                let token = Token { text: text.to_string(), start: i, directive: kind };
-                push(&mut out, i, end, replacement, Some(token), &mut copied);
-                i = end;
-                continue;
-            }
+        if syntax == Syntax::Go
+            && rest.starts_with(b"{{")
+            && let Some(close) = orig[i + 2..].find("}}").filter(|c| !orig[i + 2..i + 2 + c].contains('\n'))
+        {
+            let end = i + 2 + close + 2;
+            let text = &orig[i..end];
+            let inner = text[2..text.len() - 2].trim_matches('-').trim();
+            let kind = if inner.starts_with("if ") || inner.starts_with("range ") || inner.starts_with("with ") {
+                Some(DirectiveKind::If)
+            } else if inner.starts_with("else") {
+                Some(DirectiveKind::Else)
+            } else if inner == "end" {
+                Some(DirectiveKind::EndIf)
+            } else {
+                None
+            };
+            let directive = kind.is_some();
+            let n = out.tokens.len();
+            let word = format!("{MARK}{n}X");
+            let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
+            let alone = directive && orig[line_start..i].trim().is_empty();
+            let replacement = if alone {
+                format!(": {word}")
+            } else if directive {
+                String::new()
+            } else {
+                word
+            };
+            let token = Token { text: text.to_string(), start: i, directive: kind };
+            push(&mut out, i, end, replacement, Some(token), &mut copied);
+            i = end;
+            continue;
         }
         let opens = (syntax != Syntax::Go && rest.starts_with(b"${"))
             || (syntax == Syntax::Terraform && rest.starts_with(b"%{"));
