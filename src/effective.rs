@@ -26,6 +26,8 @@ pub struct Node {
     /// What is only known on the node (`kubelet configuration`, `containerd configuration`):
     /// those fields cannot be compared.
     pub unknown: Vec<String>,
+    /// The bootstrap.sh call was not in the user data but implied (EKS's, or a later part's).
+    pub implied: bool,
 }
 
 fn key(path: &str, k: &str) -> String {

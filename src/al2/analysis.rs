@@ -386,7 +386,8 @@ pub fn analyze(script: Script) -> Analysis {
                         }
                     }
                 }
-                file_ops.extend(fileops::ops(idx, cmd, &argv, heredoc.as_ref(), piped_input));
+                let expand_path = |p: &str| words::expand(p, &file_env, &script.prepared).text().to_string();
+                file_ops.extend(fileops::ops(idx, cmd, &argv, heredoc.as_ref(), piped_input, &expand_path));
                 last_output = fileops::output_of(cmd, &argv, heredoc.as_ref());
             }
         }

@@ -170,7 +170,15 @@ fn jq(argv: &[Value]) -> Option<Source> {
 
 /// The file operations of one command (after wrappers such as `sudo`), given its expanded words
 /// and the output of the command piping into it.
-pub fn ops(idx: usize, cmd: &Command, argv: &[Value], heredoc: Option<&Value>, piped: Option<Source>) -> Vec<FileOp> {
+/// `expand` expands a redirection target as bash does (`> "$CONFIG_FILE.tmp"`).
+pub fn ops(
+    idx: usize,
+    cmd: &Command,
+    argv: &[Value],
+    heredoc: Option<&Value>,
+    piped: Option<Source>,
+    expand: &dyn Fn(&str) -> String,
+) -> Vec<FileOp> {
     let mut out = Vec::new();
     let op = |path: &str, action: Action| FileOp { command: idx, path: super::paths::normalise(path), action };
     let Some(name) = argv.first().map(|v| v.text().rsplit('/').next().unwrap_or_default().to_string()) else {
@@ -184,7 +192,8 @@ pub fn ops(idx: usize, cmd: &Command, argv: &[Value], heredoc: Option<&Value>, p
     });
     for r in &cmd.redirects {
         if let Redirect::Write { path, append } = r {
-            let p = path.parsed.trim_matches(['"', '\'']);
+            let expanded = expand(&path.parsed);
+            let p = expanded.as_str();
             if p.starts_with("/dev/") || !p.starts_with('/') {
                 continue;
             }
@@ -304,7 +313,7 @@ mod tests {
                 _ => None,
             });
             let piped = if c.piped { prev.clone() } else { None };
-            all.extend(ops(i, c, &argv, here.as_ref(), piped));
+            all.extend(ops(i, c, &argv, here.as_ref(), piped, &|p| p.trim_matches(['"', '\'']).to_string()));
             prev = output_of(c, &argv, here.as_ref());
         }
         all

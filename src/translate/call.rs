@@ -31,6 +31,23 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
     }
     for arg in &call.unknown {
         let t = arg.value.text();
+        // A template placeholder renders to something only the renderer knows: an option name
+        // (`--service-${family}-cidr`) or more arguments.
+        if matches!(arg.value, crate::al2::words::Value::Template(_)) {
+            let what = if t.starts_with('-') {
+                "an option whose name is a template expression"
+            } else {
+                "a template placeholder after the cluster name"
+            };
+            cx.push(
+                &codes::TEMPLATE_BOOTSTRAP_ARGS,
+                pi,
+                arg.span,
+                format!("`{t}` is {what}: what it renders to reached bootstrap.sh on AL2 and cannot be read here, so it is not translated and is lost on AL2023"),
+                Some("render the template and convert the result, or set what it holds in the NodeConfig".into()),
+            );
+            continue;
+        }
         let why = if t.starts_with("--")
             && t.contains('=')
             && Flag::from_name(t.split('=').next().unwrap_or_default()).is_some()

@@ -137,9 +137,9 @@ code!(
     NO_CALL,
     "CV416",
     "no-bootstrap-call",
-    Info,
+    Warning,
     "no bootstrap.sh call in the input",
-    "No script calls `/etc/eks/bootstrap.sh`, so there is nothing to translate from it; parts are kept as they are and a NodeConfig is written from the cluster values given.\n\nFix: nothing, if that is expected."
+    "No script in the input calls `/etc/eks/bootstrap.sh`: it is a fragment (a managed node group's user data, to which EKS appends its own call; a module's pre-bootstrap input, spliced before the module's call) or user data that never joined. Whatever the call that followed it passed (labels, taints, max pods, extra arguments) is not in this input and is not translated. The parts are kept; the AL2 node is judged with a plain call after them (for `--target mng`, the one EKS appends).\n\nFix: nothing for a managed node group; for a module fragment, convert the rendered user data, or set what the module's call passed in the NodeConfig."
 );
 code!(
     SCRIPT_KEPT,
@@ -398,6 +398,15 @@ code!(
     "cloud-init converts CRLF to LF only when the script's first line ends in CRLF (`util.dos2unix`). Here the first line ends in LF and later lines in CRLF, so the carriage returns stayed and bash read them as part of the last word of those lines (`cmd\\r: command not found`, a cluster name `c\\r`): those lines never worked as written on AL2. The output is written with LF, so on AL2023 they run as intended for the first time.\n\nFix: check those lines; save scripts with LF line endings."
 );
 
+code!(
+    NO_SHEBANG,
+    "CV447",
+    "no-shebang",
+    Warning,
+    "a script part without `#!` at byte 0",
+    "cloud-init writes a shell part to a file and executes it directly, with no `/bin/sh` fallback, so a part that does not start with `#!` fails with Exec format error; non-MIME user data is treated as a script only when it starts with `#!` (cloud-init `handlers`, `util.runparts`; al2-node §6.3). AL2's patched cloud-init reportedly ran such parts (hyp3#1901, viya4-iac-aws#317; unverified here); AL2023's does not. The output adds `#!/bin/bash`, so on AL2023 the part runs: if it never ran on AL2, that is new behaviour.\n\nFix: check that the part should run; start scripts with `#!` at byte 0."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -446,6 +455,7 @@ pub static ALL: &[&RuleMeta] = &[
     &OPEN_HEREDOC,
     &CRLF,
     &CRLF_MIXED,
+    &NO_SHEBANG,
 ];
 
 #[cfg(test)]

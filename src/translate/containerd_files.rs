@@ -106,7 +106,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
     let mine: Vec<&&crate::al2::node::Write> = writes.iter().filter(|w| w.part == pi).collect();
     let removed: Vec<(usize, &'static str)> = mine
         .iter()
-        .map(|w| (w.op.command, "containerd configuration edit, translated into spec.containerd.config"))
+        .map(|w| (w.op.command, "containerd configuration edit; AL2023 does not read this path (see the report)"))
         .collect();
     let first = mine.first().map_or((0, 0), |w| span_of(cx, w.op.command));
     for w in mine.iter().filter(|w| w.not_taken.is_some()) {

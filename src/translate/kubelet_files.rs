@@ -43,7 +43,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         if w.part != pi {
             continue;
         }
-        removed.push((w.op.command, "kubelet-config.json edit, translated into spec.kubelet.config"));
+        removed.push((w.op.command, "kubelet-config.json edit; AL2023 has no such file (see the report)"));
         let span = span_of(cx, w.op.command);
         if let Some(why) = &w.not_taken {
             cx.push(
@@ -176,7 +176,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         if !matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit) {
             continue;
         }
-        removed.push((w.op.command, "kubelet drop-in, translated into spec.kubelet"));
+        removed.push((w.op.command, "kubelet drop-in; AL2023's kubelet does not read it (see the report)"));
         let span = span_of(cx, w.op.command);
         if let Some(why) = &w.not_taken {
             cx.push(

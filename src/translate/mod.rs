@@ -221,6 +221,19 @@ fn classify(part: &crate::userdata::Part, text: &str, multipart: bool, opts: &Op
     }
 }
 
+/// The bootstrap.sh call the AL2 node ran when the user data shows none: for a managed node
+/// group, the one EKS appended, whose flags (CA, endpoint, DNS, `--use-max-pods false` with the
+/// max pods and labels in the extra arguments) beat anything the user data exported; otherwise a
+/// plain call.
+pub(crate) fn implied_call(target: Target) -> &'static str {
+    match target {
+        Target::Mng => {
+            "/etc/eks/bootstrap.sh cluster --b64-cluster-ca '<set-by-eks>' --apiserver-endpoint '<set-by-eks>' --dns-cluster-ip '<set-by-eks>' --use-max-pods false --kubelet-extra-args '--node-labels=<set-by-eks>= --max-pods=<set-by-eks>'\n"
+        }
+        _ => "/etc/eks/bootstrap.sh cluster\n",
+    }
+}
+
 /// Builds the plan for an envelope.
 pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut nc = NodeConfig::default();
@@ -283,6 +296,11 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 .map(|h| (h.name.clone(), h.value.clone()))
                 .collect()
         };
+        if part.body.iter().all(u8::is_ascii_whitespace) && multipart {
+            // An empty part (a stray delimiter): cloud-init ignores it; writing it as a script
+            // would make one that cannot run.
+            continue;
+        }
         let (Ok(text), Some(input)) = (std::str::from_utf8(&part.body), input) else {
             out.push(OutPart { headers, body: part.body.clone() });
             continue;
@@ -368,6 +386,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let al2 = node.run.is_some().then(|| {
         let mut e = crate::al2::effective::of(&node);
         e.fails = never_joined.or(e.fails);
+        e.implied = node.run_part == Some(usize::MAX);
         e
     });
     Plan { nodeconfig: nc, parts: out, entries, data_volumes, al2 }

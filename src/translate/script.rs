@@ -316,12 +316,24 @@ pub(super) fn translate_script(
                 Some("use --keep-post-bootstrap-inline to leave them in the script (they then run before kubelet starts)".into()),
             );
         }
-        if !body.starts_with("#!") {
+        let added = !body.starts_with("#!");
+        if added {
             // cloud-init executes a text/x-shellscript part: without `#!` that fails.
             body.insert_str(0, "#!/bin/bash\n");
+            let hosted = cx.anchor.is_some();
+            if !hosted {
+                let msg = if part.headers.is_empty() {
+                    "the input has no `#!` at byte 0: as complete user data cloud-init would not have run it (it runs non-MIME user data as a script only from `#!`), as a fragment of a larger script it ran there; the output adds `#!/bin/bash`, so on AL2023 it runs"
+                } else {
+                    "this part has no `#!` at byte 0: upstream cloud-init cannot execute such a part (Exec format error) and AL2023's does not; AL2's cloud-init reportedly ran it (unverified); the output adds `#!/bin/bash`, so on AL2023 it runs"
+                };
+                cx.push(&codes::NO_SHEBANG, pi, (0, 0), msg.into(), Some("check that the part should run".into()));
+            }
         }
         out.push(OutPart { headers, body: body.into_bytes() });
-        let msg = if a.invocations.is_empty() && cuts.is_empty() {
+        let msg = if added && a.invocations.is_empty() && cuts.is_empty() {
+            "the script is kept as a text/x-shellscript part, with `#!/bin/bash` added"
+        } else if a.invocations.is_empty() && cuts.is_empty() {
             "the script is kept unchanged as a text/x-shellscript part"
         } else if a.invocations.is_empty() {
             "the script is kept as a text/x-shellscript part, with the commands named above replaced by `true`"

@@ -50,7 +50,7 @@ fn show(path: &str, v: Option<&serde_json::Value>) -> String {
 fn owned_by_target(target: Target, field: &str) -> bool {
     let label_or_taint = field.starts_with("labels.") || field == "kubelet.registerWithTaints";
     match target {
-        Target::Mng => label_or_taint,
+        Target::Mng => label_or_taint || field == "kubelet.maxPods" || field == "kubelet.clusterDNS",
         Target::Karpenter => label_or_taint || field == "kubelet.maxPods" || field == "kubelet.clusterDNS",
         _ => false,
     }
@@ -112,14 +112,15 @@ fn explanation(field: &str, al2: &str, entries: &[Diagnostic], target: Target) -
 /// Baseline nodes by what they depend on.
 type Cache<K> = OnceLock<Mutex<BTreeMap<K, Node>>>;
 
-fn baseline_al2(facts: &Facts) -> Node {
-    static CACHE: Cache<(Option<String>, Option<String>)> = OnceLock::new();
-    let key = (facts.instance_type.clone(), facts.service_cidr.clone());
+/// The bare AL2 node: the same call with nothing from the user (`script`).
+fn baseline_al2(facts: &Facts, script: &'static str) -> Node {
+    static CACHE: Cache<(Option<String>, Option<String>, &'static str)> = OnceLock::new();
+    let key = (facts.instance_type.clone(), facts.service_cidr.clone(), script);
     let cache = CACHE.get_or_init(Default::default);
     if let Some(n) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return n;
     }
-    let node = match crate::al2::shell::parse("/etc/eks/bootstrap.sh c\n", crate::al2::template::Syntax::None) {
+    let node = match crate::al2::shell::parse(script, crate::al2::template::Syntax::None) {
         Ok(s) => {
             let a = crate::al2::analysis::analyze(s);
             crate::al2::effective::of(&crate::al2::node::replay(&[(0, &a)], facts))
@@ -166,7 +167,8 @@ fn changed<'a, V: PartialEq>(a: &'a BTreeMap<String, V>, base: &BTreeMap<String,
 /// Compares the AL2 node with the AL2023 node the output gives.
 pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) -> Equivalence {
     let facts = opts.facts();
-    let b2 = baseline_al2(&facts);
+    let implied = matches!(al2.implied, true);
+    let b2 = baseline_al2(&facts, if implied { super::implied_call(opts.target) } else { "/etc/eks/bootstrap.sh c\n" });
     let env = Envelope::parse(output, &Limits::default());
     let new = crate::render::effective::of(&crate::render::render(&env, &render_opts(opts)));
     let b23 = baseline_al2023(opts);
