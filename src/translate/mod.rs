@@ -351,7 +351,8 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         entries.append(&mut cx.entries);
         data_volumes.append(&mut cx.data_volumes);
     }
-    if !any_call {
+    // AL2023 user data (it has a NodeConfig part) needs no bootstrap.sh call.
+    if !any_call && env.nodeconfig_parts().next().is_none() {
         let what = if opts.target.user_data_supplies_cluster() {
             "the parts are kept and a NodeConfig is written from the cluster values given"
         } else {

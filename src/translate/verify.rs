@@ -167,7 +167,7 @@ fn changed<'a, V: PartialEq>(a: &'a BTreeMap<String, V>, base: &BTreeMap<String,
 /// Compares the AL2 node with the AL2023 node the output gives.
 pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) -> Equivalence {
     let facts = opts.facts();
-    let implied = matches!(al2.implied, true);
+    let implied = al2.implied;
     let b2 = baseline_al2(&facts, if implied { super::implied_call(opts.target) } else { "/etc/eks/bootstrap.sh c\n" });
     let env = Envelope::parse(output, &Limits::default());
     let new = crate::render::effective::of(&crate::render::render(&env, &render_opts(opts)));
