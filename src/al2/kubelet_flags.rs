@@ -159,8 +159,19 @@ pub fn split_args(s: &str) -> Vec<(String, usize, usize)> {
     let mut start = None;
     let (mut single, mut double) = (false, false);
     let mut cur = String::new();
+    // Inside a template action (`{{ .Labels }}`) whitespace does not split: the renderer puts a
+    // value there.
+    let mut action = false;
+    let mut prev = '\0';
     for (i, c) in s.char_indices() {
+        if c == '{' && prev == '{' {
+            action = true;
+        } else if c == '}' && prev == '}' {
+            action = false;
+        }
+        prev = c;
         match c {
+            c if action && c.is_whitespace() => cur.push(c),
             '\'' if !double => {
                 single = !single;
                 start.get_or_insert(i);

@@ -201,8 +201,19 @@ fn split_value(v: &str) -> Vec<String> {
     let mut cur = String::new();
     let mut open = false;
     let mut quote: Option<char> = None;
-    let mut chars = v.chars();
+    let mut chars = v.chars().peekable();
+    let mut action = false;
     while let Some(c) = chars.next() {
+        // A template action (`{{ .Labels }}`) stands for one value.
+        if c == '{' && chars.peek() == Some(&'{') {
+            action = true;
+        } else if c == '}' && chars.peek() == Some(&'}') {
+            action = false;
+        }
+        if action && c.is_whitespace() {
+            cur.push(c);
+            continue;
+        }
         match (quote, c) {
             (None, c) if c.is_whitespace() => {
                 if open {
