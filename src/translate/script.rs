@@ -256,11 +256,13 @@ pub(super) fn translate_script(
     replaced.sort_by_key(|(c, _)| *c);
     replaced.dedup_by_key(|(c, _)| *c);
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
-    let moves = !(cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some());
+    // A cloud-config command (anchored, outside the node model) stays where it is.
+    let pinned = cx.shift != 0 || (cx.anchor.is_some() && node.is_none());
+    let moves = !(cx.opts.keep_post_bootstrap_inline || pinned);
     after_bootstrap(cx, pi, &a, &ids, moves);
     let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !ids.contains(&i));
     // Commands after the call move into a unit ordered after nodeadm-run (docs §3).
-    let moved = if cx.opts.keep_post_bootstrap_inline || cx.shift != 0 || cx.anchor.is_some() {
+    let moved = if !moves {
         None
     } else {
         post_bootstrap_tail(text, &a, &ids)
