@@ -28,6 +28,47 @@ pub struct Node {
     pub unknown: Vec<String>,
     /// The bootstrap.sh call was not in the user data but implied (EKS's, or a later part's).
     pub implied: bool,
+    /// `spec.instance.localStorage` strategy or the AL2 equivalent (`raid0`, `raid10`, `mount`).
+    pub local_storage: Option<String>,
+    /// Node-state directory → the device mounted over it.
+    pub data_volumes: BTreeMap<String, String>,
+    /// The user's commands and when they run relative to the join.
+    pub commands: Vec<Command>,
+}
+
+/// When a user-data command runs, relative to the node joining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum When {
+    /// Before the kubelet starts (AL2: before bootstrap.sh; AL2023: cloud-final, before
+    /// nodeadm-run).
+    BeforeJoin,
+    /// With the kubelet up (AL2: after bootstrap.sh; AL2023: a unit after nodeadm-run).
+    AfterJoin,
+    /// At every boot (a boothook).
+    EveryBoot,
+}
+
+impl When {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            When::BeforeJoin => "before the join",
+            When::AfterJoin => "after the join",
+            When::EveryBoot => "every boot",
+        }
+    }
+}
+
+/// One user-data command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Its words as written, joined by one space.
+    pub text: String,
+    pub when: When,
+    /// Where it is in the input (AL2 side), for matching report entries.
+    pub span: Option<crate::diagnostic::Span>,
+    /// The translation took it out on purpose: the code and message of the report entry that
+    /// says so (AL2 side).
+    pub removed: Option<(&'static str, String)>,
 }
 
 fn key(path: &str, k: &str) -> String {

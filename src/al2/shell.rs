@@ -59,6 +59,16 @@ impl Command {
     pub fn name(&self) -> Option<&str> {
         self.words.first().map(|w| w.parsed.as_str())
     }
+    /// The command as written, for telling commands apart: assignments, words and the files it
+    /// writes, joined by one space.
+    pub fn text(&self) -> String {
+        let assigned = self.assignments.iter().map(|(n, w)| format!("{n}={}", w.raw));
+        let writes = self.redirects.iter().filter_map(|r| match r {
+            Redirect::Write { path, append } => Some(format!("{} {}", if *append { ">>" } else { ">" }, path.raw)),
+            _ => None,
+        });
+        assigned.chain(self.words.iter().map(|w| w.raw.clone())).chain(writes).collect::<Vec<_>>().join(" ")
+    }
     /// Whether the command runs unconditionally at the top level of the script.
     pub fn unconditional(&self) -> bool {
         self.branch.is_empty() && !self.conditional && self.function.is_none()

@@ -32,6 +32,8 @@ pub(super) struct Ctx<'a> {
     /// Where carriage returns were removed from the script text (positions in the converted
     /// text), so spans map back to the user's bytes.
     pub crs: Vec<usize>,
+    /// The AL2 node's commands from this script and when they ran (for the equivalence).
+    pub commands: Vec<crate::effective::Command>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,6 +51,7 @@ impl<'a> Ctx<'a> {
             never_joined: None,
             command_spans: Vec::new(),
             crs: Vec::new(),
+            commands: Vec::new(),
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -62,6 +65,7 @@ impl<'a> Ctx<'a> {
             never_joined: None,
             command_spans: self.command_spans.clone(),
             crs: self.crs.clone(),
+            commands: Vec::new(),
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)

@@ -76,6 +76,12 @@ fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
     (opts, errexit || exits)
 }
 
+/// The moved script's first line when its commands read `$?` of the call: its status is the join's.
+pub(super) const STATUS_CHECK: &str = "[ \"$(systemctl show -p Result --value nodeadm-run.service)\" = success ]";
+
+/// Where the moved commands are installed.
+pub(super) const MOVED_SCRIPT: &str = "/etc/eks-userdata/post-bootstrap.sh";
+
 /// Does the moved tail read the call's exit status?
 pub(super) fn reads_status(tail: &str) -> bool {
     tail.contains("$?") || tail.contains("${?}") || tail.contains("PIPESTATUS")
@@ -103,7 +109,8 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
     }
     if reads_status(tail) {
         // `$?` of the call is the join's result.
-        prelude.push_str("[ \"$(systemctl show -p Result --value nodeadm-run.service)\" = success ]\n");
+        prelude.push_str(STATUS_CHECK);
+        prelude.push('\n');
     }
     let mut delim = "EKS_USERDATA_POST".to_string();
     while tail.lines().any(|l| l.trim() == delim) || prelude.lines().any(|l| l.trim() == delim) {

@@ -29,6 +29,8 @@ mod patches;
 mod rejected;
 mod residual;
 mod script;
+mod storage;
+mod timing;
 mod typed;
 pub mod verify;
 
@@ -243,19 +245,39 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let multipart = env.is_multipart();
     let mut any_call = false;
     let mut never_joined: Option<String> = None;
+    let mut commands: Vec<crate::effective::Command> = Vec::new();
     // Read every part first: the node is the sum of all of them, in cloud-init's order.
     let inputs: Vec<Option<Input>> = env
         .parts
         .iter()
         .map(|part| std::str::from_utf8(&part.body).ok().map(|t| classify(part, t, multipart, opts)))
         .collect();
+    // cloud-init runs a cloud-config's `runcmd` items as one shell script in cloud-final, where
+    // a script part runs: its bootstrap.sh call and file edits are part of the node too.
+    let runcmds: Vec<(usize, crate::al2::analysis::Analysis)> = env
+        .parts
+        .iter()
+        .zip(&inputs)
+        .filter(|(_, i)| matches!(i, Some(Input::CloudConfig)))
+        .filter_map(|(p, _)| {
+            let doc = crate::nodeconfig::yaml::parse(std::str::from_utf8(&p.body).ok()?).ok()?;
+            let script: String = cloud_config::cloud_config_commands(&doc.value)
+                .into_iter()
+                .filter(|(key, _, _)| *key == "runcmd")
+                .map(|(_, _, line)| line + "\n")
+                .collect();
+            let parsed = crate::al2::shell::parse(&script, Syntax::None).ok()?;
+            Some((p.index, crate::al2::analysis::analyze(parsed)))
+        })
+        .collect();
     let analysed: Vec<(usize, &crate::al2::analysis::Analysis)> = env
         .parts
         .iter()
         .zip(&inputs)
         .filter_map(|(p, i)| match i {
-            Some(Input::Script { parsed, shift: 0, .. }) => parsed.as_ref().as_ref().ok().map(|(a, _)| (p.index, a)),
-            _ => None,
+            // A bare argument string is modelled as the call it completes.
+            Some(Input::Script { parsed, .. }) => parsed.as_ref().as_ref().ok().map(|(a, _)| (p.index, a)),
+            _ => runcmds.iter().find(|(i, _)| *i == p.index).map(|(i, a)| (*i, a)),
         })
         .collect();
     // User data without a call was completed by one the user data does not show (the part EKS
@@ -271,6 +293,8 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         analysed.push((usize::MAX, a));
     }
     let node = crate::al2::node::replay(&analysed, &opts.facts());
+    let mut disks = crate::effective::Node::default();
+    storage::al2(&mut disks, &node, &analysed);
     for (part, input) in env.parts.iter().zip(inputs) {
         let headers: Vec<(String, String)> = if part.headers.is_empty() {
             // Not MIME: the part's type follows from what it is.
@@ -348,6 +372,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         }
         any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
         never_joined = never_joined.or(cx.never_joined.take());
+        commands.append(&mut cx.commands);
         entries.append(&mut cx.entries);
         data_volumes.append(&mut cx.data_volumes);
     }
@@ -388,6 +413,9 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         let mut e = crate::al2::effective::of(&node);
         e.fails = never_joined.or(e.fails);
         e.implied = node.run_part == Some(usize::MAX);
+        e.commands = commands;
+        e.local_storage = disks.local_storage;
+        e.data_volumes = disks.data_volumes;
         e
     });
     Plan { nodeconfig: nc, parts: out, entries, data_volumes, al2 }

@@ -18,6 +18,36 @@ use crate::nodeconfig::types::NodeConfig;
 use crate::userdata::Part;
 use crate::userdata::mime_write::OutPart;
 
+/// The AL2 node's commands from this script and when each ran relative to the join: a boothook
+/// at every boot, a command after the bootstrap.sh call with the kubelet up, every other one
+/// before it (a part before the call's part too), after it when the call was in an earlier part.
+fn record_commands(cx: &mut Ctx, pi: usize, part: &Part, a: &analysis::Analysis, node: Option<&Node>) {
+    use crate::effective::{Command, When};
+    let (call, later_part) = match node {
+        Some(n) => {
+            (n.run.as_ref().filter(|_| n.run_part == Some(pi)).map(|r| r.command), n.run_part.is_none_or(|p| p > pi))
+        }
+        None => (a.invocations.first().map(|i| i.command), true),
+    };
+    for (i, c) in a.script.commands.iter().enumerate() {
+        if !super::timing::counts(c) || a.invocations.iter().any(|inv| inv.command == i) {
+            continue;
+        }
+        let when = if part.kind == crate::userdata::PartKind::Boothook {
+            When::EveryBoot
+        } else {
+            match call {
+                Some(k) if i > k => When::AfterJoin,
+                Some(_) => When::BeforeJoin,
+                None if later_part => When::BeforeJoin,
+                None => When::AfterJoin,
+            }
+        };
+        let span = cx.span(pi, c.span);
+        cx.commands.push(Command { text: super::timing::same_text(&c.text()), when, span: Some(span), removed: None });
+    }
+}
+
 /// `systemctl restart|start|stop kubelet|containerd`: on AL2023 nodeadm-run starts both after
 /// user scripts, so a restart in a script would start them before they are configured.
 fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'static str)> {
@@ -119,6 +149,7 @@ pub(super) fn translate_script(
     };
     let mut a = a;
     cx.command_spans = a.script.commands.iter().map(|c| c.span).collect();
+    record_commands(cx, pi, part, &a, node);
     // The call as the node really ran it (patched bootstrap.sh, kubelet drop-ins).
     let mut removed: Vec<(usize, &'static str)> = Vec::new();
     if let Some(node) = node
@@ -256,17 +287,14 @@ pub(super) fn translate_script(
     replaced.sort_by_key(|(c, _)| *c);
     replaced.dedup_by_key(|(c, _)| *c);
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
+    super::timing::removed(cx, pi, &a, &replaced);
     // A cloud-config command (anchored, outside the node model) stays where it is.
     let pinned = cx.shift != 0 || (cx.anchor.is_some() && node.is_none());
     let moves = !(cx.opts.keep_post_bootstrap_inline || pinned);
     after_bootstrap(cx, pi, &a, &ids, moves);
     let meaningful = a.script.commands.iter().enumerate().any(|(i, c)| !trivial(c) && !ids.contains(&i));
     // Commands after the call move into a unit ordered after nodeadm-run (docs §3).
-    let moved = if !moves {
-        None
-    } else {
-        post_bootstrap_tail(text, &a, &ids)
-    };
+    let moved = if !moves { None } else { post_bootstrap_tail(text, &a, &ids) };
     let call = a.invocations.first().map(|i| i.command);
     let mut cuts: Vec<Cut> = replaced
         .iter()

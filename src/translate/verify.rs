@@ -164,13 +164,20 @@ fn changed<'a, V: PartialEq>(a: &'a BTreeMap<String, V>, base: &BTreeMap<String,
     a.iter().filter(|(k, v)| base.get(*k) != Some(*v)).map(|(k, _)| k).collect()
 }
 
+/// The local-storage mode nodeadm runs `setup-local-disks` with, from what `render` shows.
+fn new_local_storage(r: &crate::render::Rendered) -> Option<String> {
+    let cmd = r.doc.get("localStorage")?.get("command")?.as_str()?.to_string();
+    cmd.split_whitespace().nth(1).map(str::to_string)
+}
+
 /// Compares the AL2 node with the AL2023 node the output gives.
 pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) -> Equivalence {
     let facts = opts.facts();
     let implied = al2.implied;
     let b2 = baseline_al2(&facts, if implied { super::implied_call(opts.target) } else { "/etc/eks/bootstrap.sh c\n" });
     let env = Envelope::parse(output, &Limits::default());
-    let new = crate::render::effective::of(&crate::render::render(&env, &render_opts(opts)));
+    let rendered = crate::render::render(&env, &render_opts(opts));
+    let new = crate::render::effective::of(&rendered);
     let b23 = baseline_al2023(opts);
     let mut rows = Vec::new();
     let kubelet_known = !al2.unknown.iter().any(|u| u == "kubelet configuration");
@@ -281,6 +288,16 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
         }
         push(format!("environment.{svc}.{k}"), a, b);
     }
+    // Local storage and data volumes.
+    let local = new_local_storage(&rendered);
+    let show_local = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+    if al2.local_storage.is_some() || local.is_some() {
+        push("localStorage".into(), show_local(&al2.local_storage), show_local(&local));
+    }
+    super::storage::volume_rows(&al2.data_volumes, &env, entries, &mut rows);
+    // The user's commands.
+    let commands = super::timing::al2023(&env, opts.template);
+    super::timing::rows(&al2.commands, &commands, entries, &mut rows);
     // A node that never joined has nothing to be equivalent to: every difference goes back to
     // why it failed.
     if let Some(why) = &al2.fails {
