@@ -58,7 +58,8 @@ pub struct Analysis {
     pub files: Vec<FileWrite>,
     /// Commands that modify `/etc/eks/bootstrap.sh` (`sed -i`, `echo >>`).
     pub patches: Vec<usize>,
-    /// Indices of commands that follow the first unconditional top-level invocation.
+    /// Indices of commands that follow the first unconditional top-level invocation (one in a
+    /// template `%{ if }` counts: the rendered script runs it).
     pub after_bootstrap: Vec<usize>,
     /// Writes of bootstrap.sh's environment variables into login-shell or system env files
     /// (`/etc/profile.d/*`, `/etc/environment`) that are never sourced: (command, path, vars).
@@ -421,7 +422,7 @@ pub fn analyze(script: Script) -> Analysis {
             }
         }
         let call = bootstrap::parse_args(&args, &call_env);
-        if first_call.is_none() && cmd.unconditional() {
+        if first_call.is_none() && cmd.runs_when_rendered() {
             first_call = Some(idx);
         }
         invocations.push(Invocation {

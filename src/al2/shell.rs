@@ -73,6 +73,12 @@ impl Command {
     pub fn unconditional(&self) -> bool {
         self.branch.is_empty() && !self.conditional && self.function.is_none()
     }
+    /// Whether the command runs whenever the rendered script gets to it: unconditional, or
+    /// only inside template `%{ if }` branches, which decide what the script is, not whether it
+    /// runs a line.
+    pub fn runs_when_rendered(&self) -> bool {
+        self.branch.iter().all(|b| b.starts_with("template ")) && !self.conditional && self.function.is_none()
+    }
 }
 
 #[derive(Debug, Clone)]

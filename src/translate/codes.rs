@@ -407,6 +407,15 @@ code!(
     "cloud-init writes a shell part to a file and executes it directly, with no `/bin/sh` fallback, so a part that does not start with `#!` fails with Exec format error; non-MIME user data is treated as a script only when it starts with `#!` (cloud-init `handlers`, `util.runparts`; al2-node §6.3). AL2's patched cloud-init reportedly ran such parts (hyp3#1901, viya4-iac-aws#317; unverified here); AL2023's does not. The output adds `#!/bin/bash`, so on AL2023 the part runs: if it never ran on AL2, that is new behaviour.\n\nFix: check that the part should run; start scripts with `#!` at byte 0."
 );
 
+code!(
+    STRAY_DELIMITER,
+    "CV448",
+    "stray-delimiter",
+    Warning,
+    "a line in a part starts with the MIME boundary but is not a delimiter",
+    "A delimiter line is `--BOUNDARY` or `--BOUNDARY--` followed only by whitespace (RFC 2046 §5.1.1; Python's `email` parser that cloud-init uses, and Go's `mime/multipart` that nodeadm uses, both require it). A line such as `--BOUNDARY--\\` (a stray character after a close delimiter) is not one: the parsers keep it in the part's body, so cloud-init wrote it into the script, where bash ran it as a command that fails (`command not found`), and the multipart had no close delimiter. The output keeps the line, so the script does the same on AL2023, and writes a proper close delimiter.\n\nFix: delete the line (or the stray character) so the part ends where it was meant to."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -456,6 +465,7 @@ pub static ALL: &[&RuleMeta] = &[
     &CRLF,
     &CRLF_MIXED,
     &NO_SHEBANG,
+    &STRAY_DELIMITER,
 ];
 
 #[cfg(test)]

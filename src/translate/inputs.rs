@@ -32,3 +32,35 @@ pub(super) fn looks_like_bare_args(text: &str) -> bool {
         && (t.starts_with('-') || t.contains(" --"))
         && !t.contains(": ")
 }
+
+/// Lines of a part that start like a delimiter of the multipart it came from but are not one
+/// (RFC 2046 §5.1.1: only whitespace may follow `--BOUNDARY` or `--BOUNDARY--`): each line's
+/// offset and text.
+pub(super) fn stray_delimiters<'a>(text: &'a str, boundary: &str) -> Vec<(usize, &'a str)> {
+    let open = format!("--{boundary}");
+    let mut at = 0;
+    let mut out = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if let Some(rest) = l.strip_prefix(open.as_str()) {
+            let rest = rest.strip_prefix("--").unwrap_or(rest);
+            if !rest.trim().is_empty() {
+                out.push((at, l));
+            }
+        }
+        at += line.len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delimiter_with_a_stray_character_is_found() {
+        let t = "#!/bin/bash\necho hi\n--==B==--\\";
+        assert_eq!(stray_delimiters(t, "==B=="), vec![(20, "--==B==--\\")]);
+        assert!(stray_delimiters("--==B==-- \n--==B==\n", "==B==").is_empty());
+    }
+}

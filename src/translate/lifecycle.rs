@@ -22,8 +22,8 @@ pub(super) const MARK_CALL: &str = "mkdir -p /run/eks-userdata && touch /run/eks
 
 /// Where the movable tail after the first top-level bootstrap.sh call starts: the line after the
 /// call, when everything after it is plain top-level commands and something is left to move.
-pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: &[usize]) -> Option<usize> {
-    let first = a.invocations.first().filter(|i| a.script.commands[i.command].unconditional())?;
+pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: &[usize]) -> Option<(usize, usize)> {
+    let first = a.invocations.first().filter(|i| a.script.commands[i.command].runs_when_rendered())?;
     if a.invocations.len() > 1 {
         return None;
     }
@@ -33,8 +33,38 @@ pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: 
     }
     let end = first.span.1.min(text.len());
     let tail = text[end..].find('\n').map(|i| end + i + 1)?;
+    // A call inside a template `%{ if }`: the tail ends where its branch does; the directive
+    // that closes it stays in place so the template keeps its shape.
+    let stop = if a.script.commands[first.command].branch.is_empty() { text.len() } else { branch_end(text, tail) };
     // Later commands start in the tail, or are the call's own `|| exit 1` on its line.
-    a.script.commands[first.command + 1..].iter().all(|c| c.span.0 >= tail || c.conditional).then_some(tail)
+    a.script.commands[first.command + 1..]
+        .iter()
+        .all(|c| (c.span.0 >= tail || c.conditional) && c.span.0 < stop)
+        .then_some((tail, stop))
+}
+
+/// Where the template branch open at `from` ends: the line of its `%{ else }`, `%{ endif }` or
+/// `%{ endfor }`, or the end of the text.
+fn branch_end(text: &str, from: usize) -> usize {
+    let mut depth = 0usize;
+    let mut at = from;
+    for line in text[from..].split_inclusive('\n') {
+        let l = line.trim_start();
+        if let Some(d) = l.strip_prefix("%{").map(|r| r.trim_start_matches('~').trim_start()) {
+            if d.starts_with("if ") || d.starts_with("for ") {
+                depth += 1;
+            } else if d.starts_with("endif") || d.starts_with("endfor") || d.starts_with("else") {
+                if depth == 0 {
+                    return at;
+                }
+                if !d.starts_with("else") {
+                    depth -= 1;
+                }
+            }
+        }
+        at += line.len();
+    }
+    text.len()
 }
 
 /// Shell options in effect where the call ran: the shebang's and top-level `set` before it.
@@ -51,7 +81,7 @@ fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
     }
     let first = a.invocations[0].command;
     for c in &a.script.commands[..first] {
-        if c.unconditional() && c.name() == Some("set") {
+        if c.runs_when_rendered() && c.name() == Some("set") {
             for w in c.words.iter().skip(1) {
                 let w = w.parsed.as_str();
                 if w == "-o" {
@@ -99,7 +129,7 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
         prelude.push_str(&format!("set -{opts}\n"));
     }
     for c in &a.script.commands[..first] {
-        let keeps = c.unconditional() && (c.words.is_empty() || matches!(c.name(), Some("export" | "set")));
+        let keeps = c.runs_when_rendered() && (c.words.is_empty() || matches!(c.name(), Some("export" | "set")));
         if keeps && c.span.1 > c.span.0 {
             let line_start = text[..c.span.0].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[c.span.1..].find('\n').map_or(text.len(), |i| c.span.1 + i);
@@ -112,6 +142,9 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
         prelude.push_str(STATUS_CHECK);
         prelude.push('\n');
     }
+    // A template token ending in `~}` strips the newline after it when rendered: without one
+    // more, the heredoc's delimiter would not start a line and the heredoc would never end.
+    let strip = if tail.trim_end_matches([' ', '\t', '\n']).ends_with("~}") { "\n" } else { "" };
     let mut delim = "EKS_USERDATA_POST".to_string();
     while tail.lines().any(|l| l.trim() == delim) || prelude.lines().any(|l| l.trim() == delim) {
         delim.push('_');
@@ -131,7 +164,7 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
          mkdir -p /etc/eks-userdata\n\
          cat > /etc/eks-userdata/post-bootstrap.sh <<'{delim}'\n\
          #!/bin/bash\n\
-         {prelude}{tail}{nl}{delim}\n\
+         {prelude}{tail}{nl}{strip}{delim}\n\
          chmod 0755 /etc/eks-userdata/post-bootstrap.sh\n\
          cat > /etc/systemd/system/eks-userdata-post-bootstrap.service <<'{delim}'\n\
          [Unit]\n\

@@ -343,6 +343,13 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                         cx.push(&codes::CRLF_MIXED, part.index, (0, 0), format!("lines {lines}{more} end in CRLF but the first line does not, so cloud-init left the carriage returns and bash read them as part of those lines' last words: they never worked as written on AL2; the output is written with LF, so on AL2023 they run as intended for the first time"), Some("check those lines".into()));
                     }
                 }
+                if let Some(b) = env.mime.as_ref().and_then(|m| m.boundary.as_deref())
+                    && host.is_none()
+                {
+                    for (at, line) in inputs::stray_delimiters(&script, b) {
+                        cx.push(&codes::STRAY_DELIMITER, part.index, (at, at + line.len()), format!("`{line}` starts like this multipart's delimiter but is not one (only whitespace may follow it), so cloud-init kept it in this script, where bash ran it as a command that fails; kept as it was"), Some("delete the line or its stray characters".into()));
+                    }
+                }
                 cx.anchor = host.as_ref().map(|h| h.anchor);
                 let hosted = host.is_some();
                 let headers = if let Some(h) = &host {

@@ -314,16 +314,18 @@ pub(super) fn translate_script(
     }
     if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && ids.is_empty())) {
         let mut body = residual(text, &cuts);
-        if let Some(tail_start) = moved {
+        if let Some((tail_start, tail_end)) = moved {
             let head: Vec<Cut> = cuts.iter().copied().filter(|c| c.end <= tail_start).collect();
             let tail: Vec<Cut> = cuts
                 .iter()
-                .filter(|c| c.start >= tail_start)
+                .filter(|c| c.start >= tail_start && c.end <= tail_end)
                 .map(|c| Cut { start: c.start - tail_start, end: c.end - tail_start, ..*c })
                 .collect();
-            let tail_text = residual(&text[tail_start..], &tail);
+            let tail_text = residual(&text[tail_start..tail_end], &tail);
             let (install, errexit) = install_unit(text, &a, &tail_text);
             body = residual(&text[..tail_start], &head);
+            // What closes the call's template branch stays where it was.
+            body.push_str(&text[tail_end..]);
             // The install block goes first, after the shebang.
             let at = if body.starts_with("#!") { body.find('\n').map_or(body.len(), |i| i + 1) } else { 0 };
             body.insert_str(at, &install);
@@ -338,7 +340,7 @@ pub(super) fn translate_script(
             cx.push(
                 &codes::AFTER_BOOTSTRAP,
                 pi,
-                (tail_start, text.len()),
+                (tail_start, tail_end),
                 format!(
                     "the {n} command(s) after bootstrap.sh move into eks-userdata-post-bootstrap.service, after nodeadm-run{}, once per instance and only if the script reaches the call's place, with its shell options and variables.{status}",
                     if errexit { " and only when it succeeds (the script stopped on a failed join on AL2)" } else { ", whatever its result (the script went on after a failed join on AL2)" }

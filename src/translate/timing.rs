@@ -43,7 +43,8 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
             continue;
         }
         let syntax = syntax.unwrap_or_else(|| crate::al2::template::detect(body));
-        let Ok(script) = shell::parse(body, syntax) else { continue };
+        // As bash reads it (a syntax error stops it midway, as on the AL2 side).
+        let Ok((script, _)) = crate::al2::bash::parse(body, syntax) else { continue };
         let mut installed_unit = false;
         for c in &script.commands {
             // The reload after the moved commands' unit is written is part of installing it.
@@ -58,7 +59,7 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
             {
                 for r in &c.redirects {
                     if let shell::Redirect::HereDoc { body, .. } = r
-                        && let Ok(moved) = shell::parse(body, syntax)
+                        && let Ok((moved, _)) = crate::al2::bash::parse(body, syntax)
                     {
                         out.extend(moved.commands.iter().filter(|c| counts(c)).map(|c| Command {
                             text: same_text(&c.text()),
@@ -90,7 +91,7 @@ fn family(why: &str) -> &'static [&'static crate::diagnostic::RuleMeta] {
             &codes::CLOUD_MOUNT,
         ]
     } else if why.starts_with("edit of bootstrap.sh") {
-        &[&codes::PATCHED]
+        &[&codes::PATCHED, &codes::FILE_TRANSLATED, &codes::TEMPLATE_ARGS]
     } else if why.starts_with("service restart") {
         &[&codes::FILE_TRANSLATED]
     } else if why.starts_with("max-pods-calculator") {

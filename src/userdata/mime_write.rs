@@ -70,7 +70,9 @@ fn lf(body: &[u8]) -> Vec<u8> {
         out.push(body[i]);
         i += 1;
     }
-    if !out.ends_with(b"\n") {
+    // A final line ending in a backslash stays without a newline: one would join the
+    // delimiter's blank line to it and change the command bash reads.
+    if !out.ends_with(b"\n") && !out.ends_with(b"\\") {
         out.push(b'\n');
     }
     out
