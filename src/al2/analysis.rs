@@ -387,9 +387,16 @@ pub fn analyze(script: Script) -> Analysis {
                         }
                     }
                 }
-                let expand_path = |p: &str| words::expand(p, &file_env, &script.prepared).text().to_string();
-                file_ops.extend(fileops::ops(idx, cmd, &argv, heredoc.as_ref(), piped_input, &expand_path));
-                last_output = fileops::output_of(cmd, &argv, heredoc.as_ref());
+                file_ops.extend(fileops::ops(
+                    idx,
+                    cmd,
+                    &argv,
+                    heredoc.as_ref(),
+                    piped_input,
+                    &file_env,
+                    &script.prepared,
+                ));
+                last_output = fileops::output_of(cmd, &argv, heredoc.as_ref(), &file_env);
             }
         }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };

@@ -53,7 +53,7 @@ pub struct FileOp {
 }
 
 /// A command's standard output, when it can be known before boot.
-pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>) -> Option<Source> {
+pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>, env: &super::words::Env) -> Option<Source> {
     let name = argv.first()?.text().rsplit('/').next()?.to_string();
     let args: Vec<&str> = argv.iter().skip(1).map(Value::text).collect();
     let runtime = argv.iter().skip(1).find_map(|v| match v {
@@ -80,7 +80,7 @@ pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>) -> Opti
             }
             // `echo "$(jq FILTER FILE)"`: the usual in-place jq edit.
             if let [only] = rest
-                && let Some(src) = jq_substitution(only)
+                && let Some(src) = jq_substitution(only, env)
             {
                 return Some(src);
             }
@@ -126,18 +126,14 @@ pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>) -> Opti
 }
 
 /// The jq command inside `$(…)`, if that is all the text is.
-fn jq_substitution(text: &str) -> Option<Source> {
+fn jq_substitution(text: &str, env: &super::words::Env) -> Option<Source> {
     let inner = text.trim().strip_prefix("$(")?.strip_suffix(')')?;
     if !inner.trim_start().starts_with("jq ") {
         return None;
     }
     let script = super::shell::parse(inner, super::template::Syntax::None).ok()?;
     let cmd = script.commands.first()?;
-    let argv: Vec<Value> = cmd
-        .words
-        .iter()
-        .map(|w| super::words::expand(&w.parsed, &super::words::Env::default(), &script.prepared))
-        .collect();
+    let argv: Vec<Value> = cmd.words.iter().map(|w| super::words::expand(&w.parsed, env, &script.prepared)).collect();
     jq(&argv)
 }
 
@@ -163,9 +159,45 @@ fn jq(argv: &[Value]) -> Option<Source> {
         }
         i += 1;
     }
-    let filter = plain.first()?.clone();
+    let mut filter = plain.first()?.clone();
     let input = plain.get(1)?.clone();
+    // A filter with a shell variable only known at boot (`".maxPods=$MAX_PODS"`): the key is
+    // set, to a value the node alone knew.
+    if let Some(Value::Runtime { .. }) = argv.iter().skip(1).find(|v| v.text() == filter) {
+        filter = boot_time_vars(filter.trim_matches('"'), &vars);
+    }
     Some(Source::Jq { filter, input, vars })
+}
+
+/// `$NAME` / `${NAME}` in a jq filter bash expanded at boot → the boot-time marker, except jq's
+/// own `--arg` variables.
+fn boot_time_vars(filter: &str, vars: &[(String, String, bool)]) -> String {
+    let marker = format!("\"{}\"", super::bootstrap_effects::BOOT_TIME);
+    let mut out = String::new();
+    let mut rest = filter;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(b) => match b.find('}') {
+                Some(e) => (&b[..e], e + 2),
+                None => ("", 0),
+            },
+            None => {
+                let e = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..e], e)
+            }
+        };
+        if name.is_empty() || vars.iter().any(|(n, _, _)| n == name) {
+            out.push('$');
+            rest = after;
+        } else {
+            out.push_str(&marker);
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The file operations of one command (after wrappers such as `sudo`), given its expanded words
@@ -177,8 +209,10 @@ pub fn ops(
     argv: &[Value],
     heredoc: Option<&Value>,
     piped: Option<Source>,
-    expand: &dyn Fn(&str) -> String,
+    env: &super::words::Env,
+    prepared: &super::template::Prepared,
 ) -> Vec<FileOp> {
+    let expand = |p: &str| super::words::expand(p, env, prepared).text().to_string();
     let mut out = Vec::new();
     let op = |path: &str, action: Action| FileOp { command: idx, path: super::paths::normalise(path), action };
     let Some(name) = argv.first().map(|v| v.text().rsplit('/').next().unwrap_or_default().to_string()) else {
@@ -186,7 +220,7 @@ pub fn ops(
     };
     let args: Vec<&str> = argv.iter().skip(1).map(Value::text).collect();
     let plain: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
-    let stdout = output_of(cmd, argv, heredoc).or_else(|| match name.as_str() {
+    let stdout = output_of(cmd, argv, heredoc, env).or_else(|| match name.as_str() {
         "tee" | "cat" | "sed" | "grep" | "awk" | "sort" | "uniq" | "tr" | "envsubst" => None,
         _ => Some(Source::Unknown(format!("the output of `{name}`"))),
     });
@@ -313,8 +347,9 @@ mod tests {
                 _ => None,
             });
             let piped = if c.piped { prev.clone() } else { None };
-            all.extend(ops(i, c, &argv, here.as_ref(), piped, &|p| p.trim_matches(['"', '\'']).to_string()));
-            prev = output_of(c, &argv, here.as_ref());
+            let env = crate::al2::words::Env::default();
+            all.extend(ops(i, c, &argv, here.as_ref(), piped, &env, &s.prepared));
+            prev = output_of(c, &argv, here.as_ref(), &env);
         }
         all
     }

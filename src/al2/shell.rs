@@ -69,9 +69,10 @@ impl Command {
         });
         assigned.chain(self.words.iter().map(|w| w.raw.clone())).chain(writes).collect::<Vec<_>>().join(" ")
     }
-    /// Whether the command runs unconditionally at the top level of the script.
+    /// Whether the command runs unconditionally at the top level of the script once it is
+    /// rendered (a template `%{ if }` decides what the script is, not whether a line runs).
     pub fn unconditional(&self) -> bool {
-        self.branch.is_empty() && !self.conditional && self.function.is_none()
+        self.runs_when_rendered()
     }
     /// Whether the command runs whenever the rendered script gets to it: unconditional, or
     /// only inside template `%{ if }` branches, which decide what the script is, not whether it

@@ -416,6 +416,15 @@ code!(
     "A delimiter line is `--BOUNDARY` or `--BOUNDARY--` followed only by whitespace (RFC 2046 §5.1.1; Python's `email` parser that cloud-init uses, and Go's `mime/multipart` that nodeadm uses, both require it). A line such as `--BOUNDARY--\\` (a stray character after a close delimiter) is not one: the parsers keep it in the part's body, so cloud-init wrote it into the script, where bash ran it as a command that fails (`command not found`), and the multipart had no close delimiter. The output keeps the line, so the script does the same on AL2023, and writes a proper close delimiter.\n\nFix: delete the line (or the stray character) so the part ends where it was meant to."
 );
 
+code!(
+    TEMPLATE_BRANCH,
+    "CV449",
+    "template-branch-setting",
+    Warning,
+    "a setting translated from inside a template `%{ if }` applies to every rendering",
+    "Terraform's `%{ if cond }…%{ endif }` decides which lines the rendered user data has. A file edit or calculator inside such a branch configured only the AL2 nodes whose template rendered the branch. The translation puts the setting in the NodeConfig part, which has no such condition, so every AL2023 node rendered from the template gets it.\n\nFix: if the condition is ever false, wrap the NodeConfig field in the same `%{ if }` in the output template, or set the field per node group."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -466,6 +475,7 @@ pub static ALL: &[&RuleMeta] = &[
     &CRLF_MIXED,
     &NO_SHEBANG,
     &STRAY_DELIMITER,
+    &TEMPLATE_BRANCH,
 ];
 
 #[cfg(test)]

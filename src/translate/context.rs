@@ -34,6 +34,9 @@ pub(super) struct Ctx<'a> {
     pub crs: Vec<usize>,
     /// The AL2 node's commands from this script and when they ran (for the equivalence).
     pub commands: Vec<crate::effective::Command>,
+    /// This script sets maxPods in kubelet-config.json before the call, which
+    /// `--use-max-pods false` then keeps.
+    pub kcj_max_pods: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,6 +55,7 @@ impl<'a> Ctx<'a> {
             command_spans: Vec::new(),
             crs: Vec::new(),
             commands: Vec::new(),
+            kcj_max_pods: false,
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -66,6 +70,7 @@ impl<'a> Ctx<'a> {
             command_spans: self.command_spans.clone(),
             crs: self.crs.clone(),
             commands: Vec::new(),
+            kcj_max_pods: self.kcj_max_pods,
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)

@@ -74,7 +74,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             saw_max_pods = true;
             match calc.expression() {
                 Some(expr) => {
-                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later)"), None);
+                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value"), None);
                     nc.spec.kubelet.max_pods_expression = expr;
                 }
                 None => cx.push(
@@ -242,9 +242,20 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 &codes::TEMPLATE_ARGS,
                 pi,
                 span,
-                format!("`--use-max-pods {}` is decided when the template is rendered (or at boot): with `false` and no --max-pods the AL2 node ran with the kubelet's default of 110 pods, with `true` with the instance's ENI value; nothing is written, so the AL2023 node gets the ENI value", value.text()),
-                Some("if it renders to false, set spec.kubelet.config.maxPods: 110 (or the value you want)".into()),
+                format!(
+                    "`--use-max-pods {}` is decided when the template is rendered (or at boot): with `false` {}, with `true` with the instance's ENI value; nothing is written for it, so the AL2023 node gets {}",
+                    value.text(),
+                    if cx.kcj_max_pods { "bootstrap.sh kept the maxPods the script wrote into kubelet-config.json" } else { "and no --max-pods the AL2 node ran with the kubelet's default of 110 pods" },
+                    if cx.kcj_max_pods { "what that edit translates to" } else { "the ENI value" },
+                ),
+                Some(if cx.kcj_max_pods {
+                    "check that the translated maxPods setting is what every rendering should get".into()
+                } else {
+                    "if it renders to false, set spec.kubelet.config.maxPods: 110 (or the value you want)".into()
+                }),
             );
+        } else if false_ && cx.kcj_max_pods {
+            cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false`: bootstrap.sh kept the maxPods the script wrote into kubelet-config.json, translated with that edit".into(), None);
         } else if false_ && !saw_max_pods && target != Target::Karpenter {
             nc.spec.kubelet.config.insert("maxPods".into(), Value::Number(110.into()));
             cx.push(&codes::TRANSLATED, pi, span, "`--use-max-pods false` without --max-pods: AL2 left the kubelet default → spec.kubelet.config.maxPods: 110".into(), None);

@@ -112,7 +112,42 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             );
         }
         let mut fields = Vec::new();
+        let mut at_boot = false;
+        let boot_time = serde_json::Value::String(crate::al2::bootstrap_effects::BOOT_TIME.into());
+        let command_text = cx.text.get(span.0..span.1).unwrap_or_default().to_string();
         for (k, v) in live {
+            if v == boot_time {
+                at_boot = true;
+                // A value bash computed at boot: the calculator's is nodeadm's expression.
+                let calc = cx
+                    .calculators
+                    .iter()
+                    .find(|(var, _)| {
+                        command_text.contains(&format!("${var}")) || command_text.contains(&format!("${{{var}}}"))
+                    })
+                    .map(|(_, c)| c.clone());
+                match calc.as_ref().and_then(|c| c.expression()).filter(|_| k == "maxPods") {
+                    Some(expr) => {
+                        cx.push(&codes::MAX_PODS_EXPR, pi, span, format!("maxPods written into kubelet-config.json from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value"), None);
+                        nc.spec.kubelet.max_pods_expression = expr;
+                    }
+                    None if k == "maxPods" && calc.is_some() => cx.push(
+                        &codes::MAX_PODS_EXPR,
+                        pi,
+                        span,
+                        "maxPods from max-pods-calculator.sh without options is nodeadm's own default; nothing to write".into(),
+                        None,
+                    ),
+                    None => cx.push(
+                        &codes::RUNTIME_VALUE,
+                        pi,
+                        span,
+                        format!("this edit sets `{k}` in kubelet-config.json to a value only known at boot; not translated"),
+                        Some(format!("set spec.kubelet.config.{k} to the value the nodes need, or compute it at boot (--boot-hook)")),
+                    ),
+                }
+                continue;
+            }
             if let Some(why) = omitted_by(cx.opts.target, &k) {
                 cx.push(&codes::OMITTED, pi, span, format!("`{k}` from kubelet-config.json left out: {why}"), None);
                 continue;
@@ -142,7 +177,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
                 ),
                 None,
             );
-        } else if dead.is_empty() && gone.is_empty() {
+        } else if dead.is_empty() && gone.is_empty() && !at_boot {
             cx.push(
                 &codes::DEAD_ON_AL2,
                 pi,

@@ -48,6 +48,31 @@ fn record_commands(cx: &mut Ctx, pi: usize, part: &Part, a: &analysis::Analysis,
     }
 }
 
+/// CV449 for translated commands inside template `%{ if }` branches: the NodeConfig part has
+/// no such condition.
+fn template_branches(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[(usize, &str)]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, why) in replaced {
+        if a.invocations.iter().any(|inv| inv.command == *i) || why.starts_with("service restart") {
+            continue;
+        }
+        let Some(c) = a.script.commands.get(*i) else { continue };
+        for b in c.branch.iter().filter_map(|b| b.strip_prefix("template ")) {
+            if seen.contains(&b) {
+                continue;
+            }
+            seen.push(b);
+            cx.push(
+                &codes::TEMPLATE_BRANCH,
+                pi,
+                c.span,
+                format!("`{b}`: what the commands in this template branch set is translated into the NodeConfig part, which every rendering gets; AL2 nodes whose template left the branch out did not have it"),
+                Some(format!("if the condition can be false, wrap those NodeConfig fields in the same `{b}` in the output")),
+            );
+        }
+    }
+}
+
 /// `systemctl restart|start|stop kubelet|containerd`: on AL2023 nodeadm-run starts both after
 /// user scripts, so a restart in a script would start them before they are configured.
 fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'static str)> {
@@ -150,6 +175,14 @@ pub(super) fn translate_script(
     let mut a = a;
     cx.command_spans = a.script.commands.iter().map(|c| c.span).collect();
     record_commands(cx, pi, part, &a, node);
+    cx.kcj_max_pods = node.is_some_and(|n| {
+        n.writes.iter().any(|w| {
+            w.part == pi
+                && w.before_call
+                && crate::al2::paths::kind(&w.op.path) == crate::al2::paths::Kind::KubeletConfig
+                && a.script.commands.get(w.op.command).is_some_and(|c| c.text().contains("maxPods"))
+        })
+    });
     // The call as the node really ran it (patched bootstrap.sh, kubelet drop-ins).
     let mut removed: Vec<(usize, &'static str)> = Vec::new();
     if let Some(node) = node
@@ -288,6 +321,7 @@ pub(super) fn translate_script(
     replaced.dedup_by_key(|(c, _)| *c);
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
     super::timing::removed(cx, pi, &a, &replaced);
+    template_branches(cx, pi, &a, &replaced);
     // A cloud-config command (anchored, outside the node model) stays where it is.
     let pinned = cx.shift != 0 || (cx.anchor.is_some() && node.is_none());
     let moves = !(cx.opts.keep_post_bootstrap_inline || pinned);
