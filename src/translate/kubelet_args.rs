@@ -245,8 +245,8 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 format!(
                     "`--use-max-pods {}` is decided when the template is rendered (or at boot): with `false` {}, with `true` with the instance's ENI value; nothing is written for it, so the AL2023 node gets {}",
                     value.text(),
-                    if cx.kcj_max_pods { "bootstrap.sh kept the maxPods the script wrote into kubelet-config.json" } else { "and no --max-pods the AL2 node ran with the kubelet's default of 110 pods" },
-                    if cx.kcj_max_pods { "what that edit translates to" } else { "the ENI value" },
+                    if cx.kcj_max_pods { "bootstrap.sh kept the maxPods the script wrote into kubelet-config.json" } else { "and no --max-pods the AL2 node ran with the kubelet's default maxPods, 110" },
+                    if cx.kcj_max_pods { "what that edit translates to" } else { "the ENI value as maxPods" },
                 ),
                 Some(if cx.kcj_max_pods {
                     "check that the translated maxPods setting is what every rendering should get".into()
