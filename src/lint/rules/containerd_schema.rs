@@ -1,9 +1,11 @@
 //! NC221: nodeadm deep-merges `containerd.config` over the config it generates for the AMI's
-//! containerd (docs §1.2): schema version 2 for containerd 1.7 (Kubernetes 1.28–1.29 AMIs),
-//! version 3 for containerd 2.x (every AMI from Kubernetes 1.30). Without a known Kubernetes
-//! version a current AMI is assumed. Keys of the other schema do not apply: v2
-//! plugin tables in a v3 config are ignored, v3 keys on containerd 1.7 fail with `failed to get
-//! config template version` (docs §1.3).
+//! containerd (docs §1.2). Which template it merges into follows the user's keys
+//! (`nodeadm/internal/containerd/config.go`, `getConfigTemplateVersion`, since v20250807):
+//! on containerd 2.x a config naming a v3 plugin (`io.containerd.cri.v1.images|runtime`) gets
+//! the v3 template, any other gets the v2 template and `containerd config migrate`; on
+//! containerd 1.7 (Kubernetes 1.28–1.29 AMIs) v3 names fail with `failed to get config template
+//! version` (docs §1.3). So v2 alone works everywhere; v2 tables next to v3 names are merged
+//! into a v3 config, where containerd 2.x ignores them.
 
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -13,20 +15,23 @@ pub const META: RuleMeta = RuleMeta {
     code: "NC221",
     name: "containerd-config-schema",
     severity: Severity::Warning,
-    summary: "`containerd.config` uses keys of the other containerd config schema",
+    summary: "`containerd.config` mixes config schemas, or uses keys the AMI's containerd cannot read",
     explanation: "`spec.containerd.config` is merged into the config nodeadm generates for the \
-AMI's containerd, not used on its own (docs §1.2). AL2023 AMIs for Kubernetes 1.30 and later run \
-containerd 2.x with config schema version 3, where the v2 CRI plugin table \
-`plugins.\"io.containerd.grpc.v1.cri\"` means nothing: its settings (registry mirrors, \
-`sandbox_image`, runtimes) are silently ignored. The 1.28 and 1.29 AMIs run containerd 1.7, which \
-reads schema v2 and fails on v3 keys (`failed to get config template version`). Mixing both in \
-one config is wrong on every AMI. The finding is an error where containerd cannot start (v3 keys \
-on containerd 1.7), a warning where settings are silently ignored. A top-level `version` that disagrees with the AMI counts too.\n\n\
-Without `--kubernetes-version` (or `kubernetes-version` in .eks-userdata.toml) the rule assumes a \
-current AMI (containerd 2.x); with 1.28 or 1.29 it reports v3 keys instead.\n\nFix: on current \
-AMIs use the v3 plugin names (`io.containerd.cri.v1.images`, `io.containerd.cri.v1.runtime`); on \
-1.28/1.29 AMIs keep v2 until the node group is upgraded. `eks-userdata convert` migrates AL2 \
-configs.",
+AMI's containerd, not used on its own (docs §1.2). nodeadm picks the template by the keys it finds \
+(`getConfigTemplateVersion` in nodeadm's `internal/containerd/config.go`, AMIs since v20250807): \
+on containerd 2.x (AMIs for Kubernetes 1.30 and later) a config that names a schema v3 plugin \
+(`io.containerd.cri.v1.images`, `io.containerd.cri.v1.runtime`) is merged into the v3 template; \
+any other is merged into the v2 template, which nodeadm then converts with `containerd config \
+migrate`. So a config in schema v2 alone works on every AMI. Mixing both is wrong everywhere: on \
+containerd 2.x the v3 names select the v3 template and the v2 table \
+`plugins.\"io.containerd.grpc.v1.cri\"` settings (registry, `sandbox_image`, runtimes) are \
+silently ignored; the 1.28 and 1.29 AMIs run containerd 1.7, which fails on any v3 key \
+(`failed to get config template version`).\n\n\
+The finding is an error where containerd cannot start (v3 keys on containerd 1.7), a warning \
+where settings are silently ignored (mixed schemas). Without `--kubernetes-version` (or \
+`kubernetes-version` in .eks-userdata.toml) the rule assumes a current AMI (containerd 2.x).\n\n\
+Fix: use one schema. v3 on current AMIs, or v2 (which nodeadm migrates on containerd 2.x and \
+which containerd 1.7 reads as it is).",
 };
 
 const V2: &str = "io.containerd.grpc.v1.cri";
@@ -45,23 +50,23 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let version = table.get("version").and_then(|v| v.as_integer());
         let v2_key = plugins.is_some_and(|p| p.contains_key(V2));
         let v3_key = V3.iter().find(|k| plugins.is_some_and(|p| p.contains_key(**k)));
-        let (message, needle, help) = match (old_ami, v2_key || version == Some(2), v3_key.is_some() || version == Some(3)) {
+        let (message, needle, help) = match (
+            old_ami,
+            v2_key || version == Some(2),
+            v3_key.is_some() || version == Some(3),
+        ) {
             (_, true, true) => (
-                format!("`containerd.config` mixes schema v2 (`plugins.\"{V2}\"`, `version = 2`) and v3 keys: one of them is wrong on every AMI"),
+                format!(
+                    "`containerd.config` mixes schema v2 (`plugins.\"{V2}\"`, `version = 2`) and v3 keys: on containerd 2.x the v3 keys make nodeadm merge into its v3 config, where the v2 settings are ignored; containerd 1.7 fails on the v3 keys"
+                ),
                 if v2_key { V2 } else { "version" },
-                "keep one schema: v3 on current AMIs, v2 only on Kubernetes 1.28/1.29 AMIs".to_string(),
-            ),
-            (None, true, false) => (
-                if v2_key {
-                    format!("`plugins.\"{V2}\"` is containerd config schema v2: containerd 2.x (AMIs for Kubernetes 1.30+) ignores it")
-                } else {
-                    "`version = 2` asks containerd 2.x (AMIs for Kubernetes 1.30+) for the old schema over nodeadm's v3 config".to_string()
-                },
-                if v2_key { V2 } else { "version" },
-                "use the v3 plugin names `io.containerd.cri.v1.images` / `io.containerd.cri.v1.runtime`; for a 1.28/1.29 node group pass --kubernetes-version".to_string(),
+                "keep one schema: v3 on current AMIs, or v2 alone (nodeadm migrates it on containerd 2.x)".to_string(),
             ),
             (Some(minor), false, true) => (
-                format!("`{}` is containerd config schema v3: the Kubernetes 1.{minor} AMI runs containerd 1.7, which fails on it", v3_key.copied().unwrap_or("version = 3")),
+                format!(
+                    "`{}` is containerd config schema v3: the Kubernetes 1.{minor} AMI runs containerd 1.7, which fails on it",
+                    v3_key.copied().unwrap_or("version = 3")
+                ),
                 v3_key.copied().unwrap_or("version"),
                 format!("use the v2 table `plugins.\"{V2}\"` until the node group runs Kubernetes 1.30 or later"),
             ),
@@ -103,11 +108,12 @@ mod tests {
     fn v2_keys_mixed_keys_and_v3_keys() {
         let v2 = "[plugins.\"io.containerd.grpc.v1.cri\".registry]\nconfig_path = \"/etc/containerd/certs.d\"";
         let v3 = "[plugins.\"io.containerd.cri.v1.images\".registry]\nconfig_path = \"/etc/containerd/certs.d\"";
-        assert!(messages(v2)[0].contains("schema v2"));
+        // v2 alone: nodeadm merges it into its v2 template and migrates (containerd 2.x).
+        assert!(messages(v2).is_empty());
         assert!(messages(&format!("{v2}\n{v3}"))[0].contains("mixes schema v2"));
         assert!(messages(v3).is_empty());
         assert!(messages("not = [toml").is_empty(), "invalid TOML is NC222's finding");
-        assert!(messages("version = 2")[0].contains("`version = 2`"));
+        assert!(messages("version = 2").is_empty());
         // A 1.29 AMI runs containerd 1.7: v2 is right there and v3 is the finding.
         assert!(messages_on(v2, Some(29)).is_empty());
         assert!(
@@ -117,6 +123,6 @@ mod tests {
         );
         assert!(messages_on(&format!("{v2}\n{v3}"), Some(28))[0].contains("mixes"));
         assert!(messages_on(v3, Some(30)).is_empty());
-        assert!(messages_on(v2, Some(33))[0].contains("schema v2"));
+        assert!(messages_on(v2, Some(33)).is_empty());
     }
 }
