@@ -130,6 +130,16 @@ pub fn fold(config: &mut IndexMap<String, Value>, args: &[String], node: &mut No
                 }
             }
             Outcome::Flag(f) => node.args.push(f),
+            // The kubelet parses its flags before anything else and exits on a bad value; values
+            // only the node or EKS knew are not bad.
+            Outcome::Invalid(why)
+                if !t.text.contains(crate::al2::bootstrap_effects::BOOT_TIME)
+                    && !t.text.contains("<set-by-eks>")
+                    && !t.text.contains("${") =>
+            {
+                node.fails.get_or_insert_with(|| format!("the kubelet refused to start: `{}`: {why}", t.text));
+                node.args.push(t.text)
+            }
             _ => node.args.push(t.text),
         }
     }

@@ -183,6 +183,16 @@ pub fn of(node: &Node) -> Effective {
         _ => {}
     }
     effective::kubelet(&config, argv.get(1..).unwrap_or_default(), &mut e);
+    // The kubelet validates --node-labels before anything else and exits on a key in the
+    // kubernetes.io / k8s.io namespaces outside its allowed set (kubelet `ValidateKubeletFlags`).
+    let refused: Vec<&str> =
+        e.labels.keys().filter(|k| !crate::nodeconfig::labels::kubelet_may_set(k)).map(String::as_str).collect();
+    if !refused.is_empty() && e.fails.is_none() {
+        e.fails = Some(format!(
+            "the kubelet refused to start: --node-labels sets {} in the kubernetes.io/k8s.io namespaces, which it may not set itself",
+            refused.join(", ")
+        ));
+    }
     let mut kenv: BTreeMap<String, String> = svc.environment.clone();
     kenv.remove("KUBELET_ARGS");
     kenv.remove("KUBELET_EXTRA_ARGS");

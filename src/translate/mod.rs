@@ -73,8 +73,10 @@ pub fn convert(
     let plan = plan(&env, opts);
     let bytes = emit::render(&plan, format, opts.target)?;
     let mut entries = plan.entries.clone();
-    let equivalence = match (&plan.al2, bytes.is_empty()) {
-        (Some(al2), false) => {
+    // With nothing to write the AL2023 node is the target's own (EKS's part for a managed node
+    // group), which the check compares too.
+    let equivalence = match &plan.al2 {
+        Some(al2) => {
             let mime = emit::render(&plan, emit::Format::Mime, opts.target)?;
             let e = verify::check(al2, &mime, &plan.entries, opts);
             let already = plan.entries.iter().any(|d| d.code == codes::NEVER_WORKED.code);
@@ -82,7 +84,7 @@ pub fn convert(
                 .extend(verify::findings(&e).into_iter().filter(|d| !(already && d.code == codes::NEVER_WORKED.code)));
             Some(e)
         }
-        _ => None,
+        None => None,
     };
     let mut report = crate::lint::resolve(source, &env, entries);
     report.equivalence = equivalence.clone();

@@ -53,14 +53,21 @@ pub fn label_value(v: &str) -> bool {
 }
 
 fn bad(entries: &mut Vec<Diagnostic>, field: &str, value: &str, why: &str) {
-    entries.push(
-        Diagnostic::new(
+    // One finding per construct: the entry that said the value was translated gives way to
+    // this one, at its place.
+    let said = entries.iter().position(|d| {
+        d.code == codes::TRANSLATED.code && d.message.contains(&format!("`{field}`")) && d.message.contains(value)
+    });
+    let at = said.map(|i| entries.remove(i)).and_then(|d| d.span.map(|s| (s, d.part)));
+    let (span, part) = at.unwrap_or((Span::payload(0, 0), None));
+    let mut d = Diagnostic::new(
             &codes::INVALID_VALUE,
-            format!("{field}: `{value}` is not {why}; it is left out of the NodeConfig (a documentation placeholder or a typo the AL2 node would have choked on too)"),
+            format!("{field}: `{value}` is not {why}; it is left out of the NodeConfig (a documentation placeholder or a typo: it did not work on AL2 either)"),
         )
         .with_help("give the real value")
-        .with_span(Span::payload(0, 0)),
-    );
+        .with_span(span);
+    d.part = part;
+    entries.push(d);
 }
 
 /// Checks and cleans the NodeConfig; each value taken out is an entry.
@@ -114,6 +121,16 @@ pub(super) fn check(nc: &mut NodeConfig, entries: &mut Vec<Diagnostic>) {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
             if label_key(k) && label_value(v) {
                 keep.push(kv);
+            } else if label_key(k) && v.contains('$') {
+                // A value the script computed at boot (`zone=$ZONE`): it worked on AL2.
+                entries.push(
+                    Diagnostic::new(
+                        &codes::RUNTIME_VALUE,
+                        format!("the node label `{kv}` takes its value from the script at boot; nodeadm runs no shell, so it is left out of the NodeConfig"),
+                    )
+                    .with_help("compute it at boot with --boot-hook, or set the label per node group")
+                    .with_span(Span::payload(0, 0)),
+                );
             } else {
                 bad(
                     entries,
@@ -123,8 +140,22 @@ pub(super) fn check(nc: &mut NodeConfig, entries: &mut Vec<Diagnostic>) {
                 );
             }
         }
+        let kept = format!("--node-labels={}", keep.join(","));
+        if kept != f {
+            // The entry that said the whole flag was kept now says what was.
+            for d in entries
+                .iter_mut()
+                .filter(|d| d.code == codes::KEPT_FLAG.code && d.message.starts_with(&format!("`{f}`")))
+            {
+                d.message = if keep.is_empty() {
+                    format!("`{f}`: no label of it is kept (see below)")
+                } else {
+                    format!("`{f}` → spec.kubelet.flags as `{kept}` (the rest: see below)")
+                };
+            }
+        }
         if !keep.is_empty() {
-            nc.spec.kubelet.flags.push(format!("--node-labels={}", keep.join(",")));
+            nc.spec.kubelet.flags.push(kept);
         }
     }
 }

@@ -175,6 +175,9 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     let facts = opts.facts();
     let implied = al2.implied;
     let b2 = baseline_al2(&facts, if implied { super::implied_call(opts.target) } else { "/etc/eks/bootstrap.sh c\n" });
+    // Nothing to write: the node gets the target's own configuration alone (an empty multipart).
+    let empty = b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//--\n";
+    let output = if output.iter().all(u8::is_ascii_whitespace) { &empty[..] } else { output };
     let env = Envelope::parse(output, &Limits::default());
     let rendered = crate::render::render(&env, &render_opts(opts));
     let new = crate::render::effective::of(&rendered);
@@ -210,6 +213,9 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     // Kubelet configuration.
     let mut paths: BTreeSet<String> = changed(&al2.kubelet, &b2.kubelet).into_iter().cloned().collect();
     paths.extend(changed(&new.kubelet, &b23.kubelet).into_iter().cloned());
+    // Keys a side lost against its baseline (a map flag that replaced the whole map on AL2).
+    paths.extend(b2.kubelet.keys().filter(|k| !al2.kubelet.contains_key(*k)).cloned());
+    paths.extend(b23.kubelet.keys().filter(|k| !new.kubelet.contains_key(*k)).cloned());
     // A map one side replaced shows up as leaves on the other: compare at the changed leaves.
     paths.insert("maxPods".into());
     if !kubelet_known {
