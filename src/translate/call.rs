@@ -11,6 +11,17 @@ use crate::al2::bootstrap::{Arg, Call, Flag};
 use crate::nodeconfig::types::{LocalStorageStrategy, NodeConfig};
 use serde_json::Value;
 
+/// `${bootstrap_extra_args}`: a whole word that is a template input by its name (lower case or
+/// dotted, as Terraform and Helm inputs are; a script's own variables are upper case and set),
+/// even where the file did not read as a template.
+fn template_input(t: &str) -> bool {
+    t.strip_prefix("${").and_then(|r| r.strip_suffix('}')).is_some_and(|name| {
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && name.chars().any(|c| c.is_ascii_lowercase())
+    })
+}
+
 /// Applies one bootstrap.sh call to a NodeConfig.
 pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     let call: &Call = &inv.call;
@@ -33,7 +44,7 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
         let t = arg.value.text();
         // A template placeholder renders to something only the renderer knows: an option name
         // (`--service-${family}-cidr`) or more arguments.
-        if matches!(arg.value, crate::al2::words::Value::Template(_)) {
+        if matches!(arg.value, crate::al2::words::Value::Template(_)) || template_input(t) {
             let what = if t.starts_with('-') {
                 "an option whose name is a template expression"
             } else {

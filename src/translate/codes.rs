@@ -215,7 +215,7 @@ code!(
     "orphan-bootstrap-env",
     Warning,
     "bootstrap.sh settings exported with no bootstrap.sh call",
-    "The script exports `KUBELET_EXTRA_ARGS`, `USE_MAX_PODS` or another bootstrap.sh variable but never calls bootstrap.sh (typically a pre-bootstrap part whose call lived in another part, or in EKS's own part). On AL2023 nothing reads these variables (terraform-aws-eks#3420), so the setting is lost. It is not translated, because which call it was meant for is not in this input.\n\nFix: convert the user data together with the part that called bootstrap.sh, or set the NodeConfig field directly."
+    "The script exports `KUBELET_EXTRA_ARGS`, `USE_MAX_PODS` or another bootstrap.sh variable but never calls bootstrap.sh (typically a pre-bootstrap part whose call lived in another part, or in EKS's own part). Each part runs as its own process, so a call in another part, or EKS's own part of a managed node group, never read them: on AL2 they did nothing either. Only where the text was inlined before a call in one script (terraform-aws-eks's self-managed template puts `pre_bootstrap_user_data` there) did the call read them; nothing reads them on AL2023 (terraform-aws-eks#3420), so that setting is lost. It is not translated, because which call it was meant for is not in this input.\n\nFix: convert the user data together with the part that called bootstrap.sh, or set the NodeConfig field directly."
 );
 
 code!(

@@ -74,14 +74,15 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             saw_max_pods = true;
             match calc.expression() {
                 Some(expr) => {
-                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value"), None);
+                    let calc_caveat = calc.caveat().map(|c| format!("; {c}")).unwrap_or_default();
+                    cx.push(&codes::MAX_PODS_EXPR, pi, a.span, format!("`--max-pods` from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value{}", calc_caveat), None);
                     nc.spec.kubelet.max_pods_expression = expr;
                 }
                 None => cx.push(
                     &codes::MAX_PODS_EXPR,
                     pi,
                     a.span,
-                    "`--max-pods` from max-pods-calculator.sh without options is nodeadm's own default; nothing to write".into(),
+                    "`--max-pods` from max-pods-calculator.sh with only --show-max-allowed is nodeadm's own default (the ENI value); nothing to write".into(),
                     None,
                 ),
             }

@@ -128,14 +128,15 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
                     .map(|(_, c)| c.clone());
                 match calc.as_ref().and_then(|c| c.expression()).filter(|_| k == "maxPods") {
                     Some(expr) => {
-                        cx.push(&codes::MAX_PODS_EXPR, pi, span, format!("maxPods written into kubelet-config.json from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value"), None);
+                        let calc_caveat = calc.as_ref().and_then(|c| c.caveat()).map(|c| format!("; {c}")).unwrap_or_default();
+                        cx.push(&codes::MAX_PODS_EXPR, pi, span, format!("maxPods written into kubelet-config.json from max-pods-calculator.sh → spec.kubelet.maxPodsExpression: `{expr}` (needs AMI v20251007 or later); nodeadm computes kubeReserved.memory from its result, where AL2 used the instance's ENI-table value{}", calc_caveat), None);
                         nc.spec.kubelet.max_pods_expression = expr;
                     }
                     None if k == "maxPods" && calc.is_some() => cx.push(
                         &codes::MAX_PODS_EXPR,
                         pi,
                         span,
-                        "maxPods from max-pods-calculator.sh without options is nodeadm's own default; nothing to write".into(),
+                        "maxPods from max-pods-calculator.sh with only --show-max-allowed is nodeadm's own default (the ENI value); nothing to write".into(),
                         None,
                     ),
                     None => cx.push(

@@ -245,7 +245,6 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let mut entries = Vec::new();
     let mut data_volumes = Vec::new();
     let multipart = env.is_multipart();
-    let mut any_call = false;
     let mut never_joined: Option<String> = None;
     let mut commands: Vec<crate::effective::Command> = Vec::new();
     // Read every part first: the node is the sum of all of them, in cloud-init's order.
@@ -289,9 +288,8 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         .ok()
         .map(crate::al2::analysis::analyze);
     let mut analysed = analysed;
-    if analysed.iter().all(|(_, a)| a.invocations.is_empty())
-        && let Some(a) = &implied
-    {
+    let shown_call = analysed.iter().any(|(_, a)| !a.invocations.is_empty());
+    if !shown_call && let Some(a) = &implied {
         analysed.push((usize::MAX, a));
     }
     let node = crate::al2::node::replay(&analysed, &opts.facts());
@@ -379,14 +377,13 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             Input::Refuse(why) => cx.push(&codes::PARSE_ERROR, part.index, (0, 0), why, None),
             Input::Keep => out.push(OutPart { headers, body: part.raw_body(&env.payload).to_vec() }),
         }
-        any_call |= cx.entries.iter().any(|d| d.code != codes::SCRIPT_KEPT.code);
         never_joined = never_joined.or(cx.never_joined.take());
         commands.append(&mut cx.commands);
         entries.append(&mut cx.entries);
         data_volumes.append(&mut cx.data_volumes);
     }
     // AL2023 user data (it has a NodeConfig part) needs no bootstrap.sh call.
-    if !any_call && env.nodeconfig_parts().next().is_none() {
+    if !shown_call && env.nodeconfig_parts().next().is_none() {
         let what = if opts.target.user_data_supplies_cluster() {
             "the parts are kept and a NodeConfig is written from the cluster values given"
         } else {
@@ -423,6 +420,11 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         e.fails = never_joined.or(e.fails);
         e.implied = node.run_part == Some(usize::MAX);
         e.commands = commands;
+        if entries.iter().any(|d| d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code) {
+            // What a template placeholder rendered to is not in the user data: the settings it
+            // carried are only known where the template is rendered.
+            e.unknown.push("bootstrap.sh arguments from a template input".into());
+        }
         e.local_storage = disks.local_storage;
         e.data_volumes = disks.data_volumes;
         e

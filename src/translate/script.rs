@@ -83,11 +83,20 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
             && !out.iter().any(|(c, _)| c == idx)
         {
             let span = a.script.commands[*idx].span;
+            let before = a.invocations.first().is_none_or(|i| i.command > *idx);
+            let on_al2 = match (before, unit.as_str(), verb.as_str()) {
+                (true, "kubelet", "stop") => "ran before bootstrap.sh started the kubelet, so on AL2 it did nothing".to_string(),
+                (true, "kubelet", _) => "ran before bootstrap.sh configured the kubelet, which restarted it with its configuration; on AL2 it changed nothing that lasted".to_string(),
+                (true, _, _) => "ran before bootstrap.sh, which restarted containerd with its own configuration; on AL2 it changed nothing that lasted".to_string(),
+                (false, _, "stop") => format!("after bootstrap.sh stopped {unit} on AL2"),
+                (false, _, "start") => format!("after bootstrap.sh started {unit} on AL2 (if it was not running) with its files as they then were"),
+                (false, _, _) => format!("after bootstrap.sh restarted {unit} on AL2 with its files as they then were"),
+            };
             cx.push(
                 &codes::FILE_TRANSLATED,
                 pi,
                 span,
-                format!("`systemctl {verb} {unit}` applied the edits on AL2; on AL2023 nodeadm-run starts {unit} after user scripts with the NodeConfig, and starting it earlier would run it unconfigured; removed"),
+                format!("`systemctl {verb} {unit}` {on_al2}; on AL2023 nodeadm-run starts {unit} after user scripts with the NodeConfig, and starting it earlier would run it unconfigured; removed"),
                 None,
             );
             out.push((*idx, "service restart; nodeadm-run starts it on AL2023"));
@@ -275,11 +284,22 @@ pub(super) fn translate_script(
                 &codes::ORPHAN_ENV,
                 pi,
                 (0, 0),
-                format!(
-                    "exports {} but never calls bootstrap.sh; nothing on AL2023 reads it, so the setting is lost",
-                    exported.join(", ")
-                ),
-                Some("convert together with the part that called bootstrap.sh, or set the NodeConfig field".into()),
+                if cx.opts.target == crate::target::Target::Mng {
+                    format!(
+                        "exports {} but never calls bootstrap.sh; EKS's bootstrap.sh call runs in its own part, a separate process, so it never read them on AL2 either: nothing is lost",
+                        exported.join(", ")
+                    )
+                } else {
+                    format!(
+                        "exports {} but never calls bootstrap.sh: a call in another part (a separate process) never read them; a call this text was inlined before in one script (as terraform-aws-eks's self-managed template does with pre_bootstrap_user_data) did, and that setting is lost on AL2023 unless the whole script is converted",
+                        exported.join(", ")
+                    )
+                },
+                Some(if cx.opts.target == crate::target::Target::Mng {
+                    "if the node group should have the setting, set the NodeConfig field".into()
+                } else {
+                    "convert the whole script the call was in, or set the NodeConfig field".into()
+                }),
             );
         }
     }

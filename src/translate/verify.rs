@@ -188,12 +188,19 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     for u in &al2.unknown {
         rows.push(Row {
             field: u.clone(),
-            al2: "(only known on the node)".into(),
-            al2023: "(as translated)".into(),
-            verdict: match entries
-                .iter()
-                .find(|d| d.code == codes::NOT_REPLAYED.code || d.code == codes::RUNTIME_VALUE.code)
-            {
+            al2: if u.contains("template") {
+                "(only known where the template is rendered)"
+            } else {
+                "(only known on the node)"
+            }
+            .into(),
+            al2023: if u.contains("template") { "(not in the output)" } else { "(as translated)" }.into(),
+            verdict: match entries.iter().find(|d| {
+                [codes::NOT_REPLAYED.code, codes::RUNTIME_VALUE.code, codes::TEMPLATE_BOOTSTRAP_ARGS.code]
+                    .contains(&d.code)
+                    && (u != "bootstrap.sh arguments from a template input"
+                        || d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code)
+            }) {
                 Some(d) => Verdict::Explained { code: d.code, why: d.message.chars().take(120).collect() },
                 None => Verdict::Unexplained,
             },
