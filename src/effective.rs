@@ -118,7 +118,9 @@ pub fn fold(config: &mut IndexMap<String, Value>, args: &[String], node: &mut No
     for t in kubelet_flags::translate(&joined.join(" ")) {
         match t.outcome {
             Outcome::Config { path, value } => {
-                let repeat = seen.contains(&path);
+                // Feature gates from flags are merged gate by gate over the file's
+                // (kubelet `kubeletConfigFlagPrecedence`); other map and list flags replace.
+                let repeat = seen.contains(&path) || path == "featureGates";
                 seen.push(path.clone());
                 kubelet_flags::apply(config, &path, value, repeat);
             }

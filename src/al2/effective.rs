@@ -153,6 +153,9 @@ pub fn user_kubelet_args(node: &Node) -> UserArgs {
     out
 }
 
+/// A value EKS puts in the bootstrap.sh call it appends to a managed node group's user data.
+pub const EKS_VALUE: &str = "<set-by-eks>";
+
 /// The AL2 node's effective configuration.
 pub fn of(node: &Node) -> Effective {
     let fs = &node.fs;
@@ -183,6 +186,12 @@ pub fn of(node: &Node) -> Effective {
         _ => {}
     }
     effective::kubelet(&config, argv.get(1..).unwrap_or_default(), &mut e);
+    // EKS's appended call (a managed node group) passes values only EKS knows.
+    e.labels.remove(EKS_VALUE);
+    if let Some(i) = e.args.iter().position(|a| a == &format!("--max-pods={EKS_VALUE}")) {
+        e.args.remove(i);
+        e.kubelet.insert("maxPods".into(), serde_json::Value::String(EKS_VALUE.into()));
+    }
     // The kubelet validates --node-labels before anything else and exits on a key in the
     // kubernetes.io / k8s.io namespaces outside its allowed set (kubelet `ValidateKubeletFlags`).
     let refused: Vec<&str> =

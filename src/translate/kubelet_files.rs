@@ -237,6 +237,25 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             }
             continue;
         };
+        let sets_extra_args = systemd::parse(text).iter().any(|e| {
+            e.section == "Service"
+                && e.key == "Environment"
+                && systemd::environment(&e.value).unwrap_or_default().iter().any(|(k, _)| k == "KUBELET_EXTRA_ARGS")
+        });
+        let file = w.op.path.rsplit('/').next().unwrap_or_default();
+        if sets_extra_args
+            && node.run_part == Some(usize::MAX)
+            && cx.opts.target == crate::target::Target::Mng
+            && file > "30-kubelet-extra-args.conf"
+        {
+            cx.push(
+                &codes::DEAD_ON_AL2,
+                pi,
+                span,
+                format!("{file} sorts after the drop-in EKS's appended bootstrap.sh call writes (30-kubelet-extra-args.conf), so its KUBELET_EXTRA_ARGS replaced EKS's: on AL2 the node group's labels and --max-pods never reached the kubelet, which ran with its default of 110 pods; on AL2023 EKS's NodeConfig applies them"),
+                Some("if the nodes should keep 110 pods, set spec.kubelet.config.maxPods: 110".into()),
+            );
+        }
         let mut env = Vec::new();
         for e in systemd::parse(text).into_iter().filter(|e| e.section == "Service") {
             match e.key.as_str() {
@@ -258,10 +277,9 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             }
         }
         let row = paths::row(&w.op.path).map_or("", |r| r.instead);
-        let mut msg = format!(
-            "this writes {}: {row}; what reached the kubelet's command line is translated with the bootstrap.sh call",
-            w.op.path
-        );
+        let with = if node.run_part == Some(usize::MAX) { "" } else { " with the bootstrap.sh call" };
+        let mut msg =
+            format!("this writes {}: {row}; what reached the kubelet's command line is translated{with}", w.op.path);
         if !env.is_empty() {
             let slot = nc.spec.instance.environment.entry("kubelet".into()).or_default();
             let names: Vec<String> = env.iter().map(|(k, _)| k.clone()).collect();

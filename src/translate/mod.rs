@@ -284,9 +284,8 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     // User data without a call was completed by one the user data does not show (the part EKS
     // merges into a managed node group's user data, or a later part): model that call so what
     // these parts changed is judged by what it did.
-    let implied = crate::al2::shell::parse("/etc/eks/bootstrap.sh cluster\n", Syntax::None)
-        .ok()
-        .map(crate::al2::analysis::analyze);
+    let implied =
+        crate::al2::shell::parse(implied_call(opts.target), Syntax::None).ok().map(crate::al2::analysis::analyze);
     let mut analysed = analysed;
     let shown_call = analysed.iter().any(|(_, a)| !a.invocations.is_empty());
     if !shown_call && let Some(a) = &implied {

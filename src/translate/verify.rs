@@ -32,6 +32,7 @@ fn show(path: &str, v: Option<&serde_json::Value>) -> String {
         }
     }
     match v {
+        Some(serde_json::Value::String(s)) if s == crate::al2::effective::EKS_VALUE => "(EKS's value)".into(),
         None if path == "maxPods" => "110".into(),
         None => "(not set)".into(),
         Some(serde_json::Value::String(s)) if s.is_empty() => "(not set)".into(),
@@ -207,6 +208,8 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
         });
     }
     let mut push = |field: String, a: String, b: String| {
+        // EKS sets it on both nodes.
+        let b = if a == "(EKS's value)" && owned_by_target(opts.target, &field) { a.clone() } else { b };
         let verdict = if a == b {
             Verdict::Same
         } else {
