@@ -68,6 +68,8 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
     let target = cx.opts.target;
     let use_max_pods = call.get(Flag::UseMaxPods).map(|a| (a.value.text() == "false", a.span, a.value.clone()));
     let mut saw_max_pods = false;
+    // The --max-pods value did not translate (a boot-time or invalid value).
+    let mut max_pods_lost = false;
     if let Some(a) = call.get(Flag::KubeletExtraArgs) {
         let (args_text, calc) = take_calculator(a.value.text(), &cx.calculators);
         if let Some(calc) = calc {
@@ -87,11 +89,11 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 ),
             }
         }
-        if let WValue::Runtime { why, text } = &a.value
-            && args_text.contains(['$', '`'])
-        {
-            cx.push(&codes::RUNTIME_VALUE, pi, a.span, format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); the static parts are translated, the rest needs review"), None);
-        }
+        let runtime_note = match &a.value {
+            WValue::Runtime { why, text } if args_text.contains(['$', '`']) => Some((why.clone(), text.clone())),
+            _ => None,
+        };
+        let before = cx.entries.len();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
         let words = kubelet_flags::split_args(&args_text);
@@ -218,11 +220,13 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 // A value only known at boot was reported once already (CV406).
                 KOutcome::Invalid(_) if a.value.is_runtime() && t.text.contains(['$', '`', '<']) => {
                     saw_max_pods |= t.flag == "--max-pods";
+                    max_pods_lost |= t.flag == "--max-pods";
                 }
                 KOutcome::Invalid(why) => {
                     // A --max-pods the AL2 node got (even one that does not parse) means the
                     // kubelet default did not apply.
                     saw_max_pods |= t.flag == "--max-pods";
+                    max_pods_lost |= t.flag == "--max-pods";
                     cx.push(&codes::INVALID_VALUE, pi, span, format!("`{}`: {why}; not translated", t.text), None)
                 }
                 KOutcome::Unknown => cx.push(
@@ -233,6 +237,23 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                     None,
                 ),
             }
+        }
+        if let Some((why, text)) = runtime_note {
+            let some = cx.entries[before..]
+                .iter()
+                .any(|d| d.code == codes::TRANSLATED.code || d.code == codes::KEPT_FLAG.code);
+            let rest = if some {
+                "the parts with no boot-time value are translated (see the entries below), the rest needs review"
+            } else {
+                "none of it could be translated; it needs review"
+            };
+            cx.push(
+                &codes::RUNTIME_VALUE,
+                pi,
+                a.span,
+                format!("--kubelet-extra-args is `{text}`, only known at boot ({why}); {rest}"),
+                None,
+            );
         }
     }
     if let Some((false_, span, value)) = use_max_pods {
@@ -268,7 +289,9 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 format!(
                     "`--use-max-pods {}`: nodeadm always sets maxPods; {}",
                     if false_ { "false" } else { "true" },
-                    if saw_max_pods {
+                    if saw_max_pods && max_pods_lost {
+                        "the --max-pods value did not translate (see above), so the instance-type default applies"
+                    } else if saw_max_pods {
                         "the --max-pods value is used"
                     } else {
                         "the instance-type default applies, as on AL2"

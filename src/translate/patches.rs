@@ -142,7 +142,7 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                         &codes::FILE_TRANSLATED,
                         pi,
                         span,
-                        format!("the patch runs `{what}` inside bootstrap.sh (line {}), {when}; its effect is translated below", inj.after),
+                        format!("the patch runs `{what}` inside bootstrap.sh (line {}), {when}; what that changed follows", inj.after),
                         None,
                     );
                 }
@@ -182,7 +182,7 @@ pub(super) fn implied_call(cx: &mut Ctx, pi: usize, node: &Node) -> Option<(Call
         return None;
     }
     let script =
-        crate::al2::shell::parse("/etc/eks/bootstrap.sh cluster\n", crate::al2::template::Syntax::None).ok()?;
+        crate::al2::shell::parse(super::implied_call(cx.opts.target), crate::al2::template::Syntax::None).ok()?;
     let a = crate::al2::analysis::analyze(script);
     let inv = a.invocations.first()?;
     let (mut call, replaced) = effective_call(cx, pi, node, inv);

@@ -417,18 +417,29 @@ pub(super) fn translate_script(
             }
         }
         out.push(OutPart { headers, body: body.into_bytes() });
-        let msg = if added && a.invocations.is_empty() && cuts.is_empty() {
-            "the script is kept as a text/x-shellscript part, with `#!/bin/bash` added"
-        } else if a.invocations.is_empty() && cuts.is_empty() {
-            "the script is kept unchanged as a text/x-shellscript part"
-        } else if a.invocations.is_empty() {
-            "the script is kept as a text/x-shellscript part, with the commands named above replaced by `true`"
-        } else if moved.is_some() {
-            "the rest of the script is kept as a text/x-shellscript part; the bootstrap.sh call's place touches the marker the moved commands need"
-        } else {
+        let blanked = cuts.iter().filter(|c| c.with == "true").count();
+        let rewritten = cuts.len() - blanked;
+        let mut changes = Vec::new();
+        if added {
+            changes.push("`#!/bin/bash` added".to_string());
+        }
+        if a.invocations.is_empty() && blanked > 0 {
+            changes.push(format!("the {blanked} command(s) this report names replaced by `true`"));
+        }
+        if rewritten > 0 {
+            changes.push(format!("{rewritten} command(s) rewritten as this report says"));
+        }
+        let msg = if !a.invocations.is_empty() && moved.is_some() {
+            "the rest of the script is kept as a text/x-shellscript part; the bootstrap.sh call's place touches the marker the moved commands need".to_string()
+        } else if !a.invocations.is_empty() {
             "the rest of the script is kept as a text/x-shellscript part, with the bootstrap.sh call replaced by `true`"
+                .to_string()
+        } else if changes.is_empty() {
+            "the script is kept unchanged as a text/x-shellscript part".to_string()
+        } else {
+            format!("the script is kept as a text/x-shellscript part, with {}", changes.join("; "))
         };
-        cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), msg.into(), None);
+        cx.push(&codes::SCRIPT_KEPT, pi, (0, 0), msg, None);
     }
 }
 

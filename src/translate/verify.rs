@@ -195,13 +195,23 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
                 "(only known on the node)"
             }
             .into(),
-            al2023: if u.contains("template") { "(not in the output)" } else { "(as translated)" }.into(),
-            verdict: match entries.iter().find(|d| {
-                [codes::NOT_REPLAYED.code, codes::RUNTIME_VALUE.code, codes::TEMPLATE_BOOTSTRAP_ARGS.code]
-                    .contains(&d.code)
-                    && (u != "bootstrap.sh arguments from a template input"
-                        || d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code)
-            }) {
+            al2023: if u.contains("template") {
+                "(not in the output)"
+            } else {
+                "(nodeadm's, with what the output sets)"
+            }
+            .into(),
+            verdict: match entries
+                .iter()
+                .filter(|d| {
+                    [codes::NOT_REPLAYED.code, codes::RUNTIME_VALUE.code, codes::TEMPLATE_BOOTSTRAP_ARGS.code]
+                        .contains(&d.code)
+                        && (u != "bootstrap.sh arguments from a template input"
+                            || d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code)
+                })
+                // The entry about this file first (`containerd configuration` → a containerd edit).
+                .min_by_key(|d| !d.message.contains(u.split(' ').next().unwrap_or_default()))
+            {
                 Some(d) => Verdict::Explained { code: d.code, why: d.message.chars().take(120).collect() },
                 None => Verdict::Unexplained,
             },
