@@ -73,6 +73,9 @@ pub(super) fn volume_rows(al2: &BTreeMap<String, String>, env: &Envelope, entrie
         let (a, b) = (get(al2), get(&new));
         let verdict = if a == b {
             Verdict::Same
+        } else if a != "(not set)" && b != "(not set)" {
+            // The same directory on another device: nothing makes that on purpose.
+            Verdict::Unexplained
         } else {
             let device = if a == "(not set)" { &b } else { &a };
             entries

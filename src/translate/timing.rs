@@ -172,7 +172,11 @@ pub(super) fn rows(al2: &[Command], new: &[Command], entries: &[Diagnostic], out
                 verdict: Verdict::Same,
             });
         } else if let Some(n) = take(&|n| n.text == c.text) {
-            let moved = entries.iter().find(|d| d.code == codes::AFTER_BOOTSTRAP.code);
+            // Only the entry that says they stay inline explains it; one that says they moved
+            // into the unit contradicts it.
+            let moved = entries.iter().find(|d| {
+                d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("they run before kubelet starts")
+            });
             let verdict = match (c.when, n.when, moved) {
                 // `--keep-post-bootstrap-inline`, or a tail that could not be moved: CV410 says so.
                 (When::AfterJoin, When::BeforeJoin, Some(d)) => why(d),

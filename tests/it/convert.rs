@@ -285,3 +285,119 @@ fn data_volume_can_be_written_as_cloud_config() {
     let lint = emit::check(text.as_bytes(), "out", Target::Mng);
     assert!(lint.findings.iter().all(|f| f.diagnostic.severity != eks_userdata::Severity::Error));
 }
+
+/// Converts a fixture and runs the equivalence check on `mutate(output)`: the field names of the
+/// unexplained rows.
+fn seeded(path: &str, target: Target, mutate: &dyn Fn(&str) -> String) -> Vec<String> {
+    let opts = Options { target, cluster: cluster(), ..Default::default() };
+    let bytes = std::fs::read(root().join(path)).unwrap();
+    let env = Envelope::parse(&bytes, &Limits::default());
+    let plan = translate::plan(&env, &opts);
+    let out = String::from_utf8(emit::render(&plan, emit::Format::Mime, target).unwrap()).unwrap();
+    let al2 = plan.al2.as_ref().expect("an AL2 node");
+    let clean = translate::verify::check(al2, out.as_bytes(), &plan.entries, &opts);
+    assert_eq!(clean.unexplained().count(), 0, "{path}: the unmutated output is equivalent");
+    let bad = mutate(&out);
+    assert_ne!(bad, out, "{path}: the mutation applies");
+    let e = translate::verify::check(al2, bad.as_bytes(), &plan.entries, &opts);
+    e.unexplained().map(|r| r.field.clone()).collect()
+}
+
+#[test]
+fn verify_fails_naming_the_field_on_a_seeded_mistranslation() {
+    let sm = Target::SelfManaged;
+    let cases: Vec<(&str, &str, Box<dyn Fn(&str) -> String>, &str)> = vec![
+        (
+            "kubelet config",
+            "fixtures/al2/plain-script.sh",
+            Box::new(|o| o.replace("imageGCHighThresholdPercent: 80", "imageGCHighThresholdPercent: 85")),
+            "kubelet.imageGCHighThresholdPercent",
+        ),
+        (
+            "kubelet argument",
+            "fixtures/al2/plain-script.sh",
+            Box::new(|o| o.replace("    flags:\n", "    flags:\n    - --root-dir=/data/kubelet\n")),
+            "args.--root-dir",
+        ),
+        (
+            "max pods",
+            "fixtures/al2/plain-script.sh",
+            Box::new(|o| o.replace("maxPods: 58", "maxPods: 59")),
+            "kubelet.maxPods",
+        ),
+        (
+            "label",
+            "fixtures/al2/plain-script.sh",
+            Box::new(|o| o.replace("tier=backend", "tier=frontend")),
+            "labels.tier",
+        ),
+        (
+            "taint",
+            "fixtures/al2/plain-script.sh",
+            Box::new(|o| o.replace("value: orders", "value: payments")),
+            "kubelet.registerWithTaints",
+        ),
+        (
+            "containerd",
+            "fixtures/al2/containerd-config-edit.sh",
+            Box::new(|o| o.replace("discard_unpacked_layers = false", "discard_unpacked_layers = true")),
+            "containerd.plugins[\"io.containerd.grpc.v1.cri\"].containerd.discard_unpacked_layers",
+        ),
+        (
+            "environment",
+            "fixtures/al2/kubelet-dropin.sh",
+            Box::new(|o| o.replace("http://proxy.internal:3128", "http://proxy.internal:8080")),
+            "environment.kubelet.HTTPS_PROXY",
+        ),
+        (
+            "local storage",
+            "fixtures/al2/instance-store-setup.sh",
+            Box::new(|o| o.replace("strategy: RAID10", "strategy: RAID0")),
+            "localStorage",
+        ),
+        (
+            "data volume",
+            "fixtures/al2/ebs-volume-id.sh",
+            Box::new(|o| o.replace("DEVICE='vol-0a1b2c3d4e5f60718'", "DEVICE='vol-0ffffffffffffffff'")),
+            "dataVolume./var/lib/kubelet",
+        ),
+        (
+            "command timing",
+            "fixtures/al2/shebang-options.sh",
+            // The moved command put back inline: it would run before the kubelet starts.
+            Box::new(|o| {
+                o.replacen("systemctl enable --now amazon-ssm-agent\n", "", 1).replacen(
+                    "yum install -y amazon-ssm-agent\n",
+                    "yum install -y amazon-ssm-agent\nsystemctl enable --now amazon-ssm-agent\n",
+                    1,
+                )
+            }),
+            "command `systemctl enable --now amazon-ssm-agent`",
+        ),
+    ];
+    for (kind, path, mutate, field) in cases {
+        let open = seeded(path, sm, &*mutate);
+        assert!(open.iter().any(|f| f == field), "{kind}: {path}: expected an unexplained `{field}`, got {open:?}");
+    }
+}
+
+#[test]
+fn convert_verify_passes_on_clean_fixtures_and_gates_the_exit_code() {
+    for path in
+        ["fixtures/al2/plain-script.sh", "fixtures/al2/bootstrap-sed-patch.sh", "fixtures/al2/shebang-options.sh"]
+    {
+        bin()
+            .args([
+                "convert",
+                path,
+                "--target",
+                "self-managed",
+                "--cluster-info",
+                "fixtures/cluster-info.yaml",
+                "--verify",
+            ])
+            .current_dir(root())
+            .assert()
+            .success();
+    }
+}
