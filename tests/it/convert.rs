@@ -306,7 +306,8 @@ fn seeded(path: &str, target: Target, mutate: &dyn Fn(&str) -> String) -> Vec<St
 #[test]
 fn verify_fails_naming_the_field_on_a_seeded_mistranslation() {
     let sm = Target::SelfManaged;
-    let cases: Vec<(&str, &str, Box<dyn Fn(&str) -> String>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&str) -> String>;
+    let cases: Vec<(&str, &str, Mutation, &str)> = vec![
         (
             "kubelet config",
             "fixtures/al2/plain-script.sh",
