@@ -4,14 +4,14 @@
 //! 1,000 varied AL2 inputs are generated deterministically (plain scripts, MIME with shell
 //! parts, Terraform templates, spot/on-demand branches, cloud-config runcmd, base64+gzip, 0–12
 //! kubelet flags) and converted in-process on one thread for `--target self-managed` with
-//! cluster values: plan, MIME output, and the lint of the output, as the CLI does.
+//! cluster values, as the CLI does: plan, MIME output, the lint of the output, and the
+//! equivalence check (the AL2 node model against `render` of the output; issue #13).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark harness: failing loudly is right
 mod common;
 
-use eks_userdata::Target;
 use eks_userdata::translate::{self, ClusterInfo, Options, emit};
-use eks_userdata::userdata::{Envelope, Limits};
+use eks_userdata::{Source, Target};
 use std::io::Write;
 use std::time::Instant;
 
@@ -48,10 +48,12 @@ fn generate(rng: &mut Rng, i: usize) -> Vec<u8> {
     let args: Vec<String> =
         (0..n).map(|j| KUBELET[(start + j) % KUBELET.len()].replace("{i}", &i.to_string())).collect();
     let call = format!(
-        "/etc/eks/bootstrap.sh cluster-{i} --b64-cluster-ca Y2E= --apiserver-endpoint https://{i:08x}.eks.amazonaws.com --service-ipv4-cidr 172.20.0.0/16 --kubelet-extra-args '{}'",
+        "/etc/eks/bootstrap.sh cluster-{i} --b64-cluster-ca LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo= --apiserver-endpoint https://{i:08x}.eks.amazonaws.com --service-ipv4-cidr 172.20.0.0/16 --kubelet-extra-args '{}'",
         args.join(" ")
     );
-    let script = format!("#!/bin/bash\nset -ex\nyum install -y jq\nCA=Y2E=\n{call} || exit 1\necho done {i}\n");
+    let script = format!(
+        "#!/bin/bash\nset -ex\nyum install -y jq\nCA=LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=\n{call} || exit 1\necho done {i}\n"
+    );
     match i % 6 {
         0 | 1 => script.into_bytes(),
         2 => format!(
@@ -79,18 +81,20 @@ fn main() {
         cluster: ClusterInfo {
             name: None,
             api_server_endpoint: Some("https://x.eks.amazonaws.com".into()),
-            certificate_authority: Some("Y2E=".into()),
+            certificate_authority: Some(
+                "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+                    .into(),
+            ),
             cidr: Some("172.20.0.0/16".into()),
             ..Default::default()
         },
         ..Default::default()
     };
     let run = |f: &[u8]| {
-        let env = Envelope::parse(f, &Limits::default());
-        let plan = translate::plan(&env, &opts);
-        let out = emit::render(&plan, emit::Format::Mime, opts.target).unwrap();
-        let check = emit::check(&out, "out", opts.target);
-        (plan.entries.len(), check.findings.len(), out.len())
+        let conv = translate::convert(&Source::new("in", f.to_vec()), &opts, emit::Format::Mime, "out").unwrap();
+        assert!(conv.equivalence.is_some(), "the equivalence check ran");
+        let entries: usize = conv.reports.iter().map(|r| r.findings.len()).sum();
+        (entries, conv.unexplained, conv.output.map_or(0, |o| o.len()))
     };
     let _ = run(&files[0]); // warm-up: compile the schema once, as any real run does
     let mut lat = Vec::with_capacity(FILES);

@@ -135,6 +135,32 @@ const LINES: &[(usize, &str, Tag)] = &[
 
 /// The model's bootstrap.sh: the known lines at their numbers, blank lines between.
 pub fn skeleton() -> String {
+    skeleton_text().to_string()
+}
+
+fn skeleton_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(build_skeleton)
+}
+
+/// bootstrap.sh's own assignment lines, parsed once: every evaluation runs them.
+fn parsed_line(no: usize) -> Option<&'static shell::Script> {
+    static PARSED: std::sync::OnceLock<Vec<(usize, Option<shell::Script>)>> = std::sync::OnceLock::new();
+    let all = PARSED.get_or_init(|| {
+        LINES
+            .iter()
+            .filter(|(_, _, t)| *t == Tag::Assign)
+            .map(|(n, text, _)| {
+                // The node's DNS name is bootstrap.sh's own value, not the user's.
+                let text = text.replace("$(private-dns-name)", "<private-dns-name>");
+                (*n, shell::parse(&text, Syntax::None).ok())
+            })
+            .collect()
+    });
+    all.iter().find(|(n, _)| *n == no).and_then(|(_, s)| s.as_ref())
+}
+
+fn build_skeleton() -> String {
     let mut out = String::new();
     let mut next = 1;
     for (no, text, _) in LINES {
@@ -194,10 +220,9 @@ pub fn evaluate(
     caller_env: &[(String, Value)],
     sourced: &dyn Fn(&str) -> Option<String>,
 ) -> Outcome {
-    let original = skeleton();
+    let original = skeleton_text();
     let orig_lines: Vec<&str> = original.lines().collect();
     let new_lines: Vec<&str> = text.lines().collect();
-    let diff = similar::TextDiff::configure().algorithm(similar::Algorithm::Myers).diff_slices(&orig_lines, &new_lines);
     let mut out = Outcome::default();
     // The new text in order: original lines (by number), and runs of new lines with the
     // original line they follow and the one they replace, if any.
@@ -208,8 +233,15 @@ pub fn evaluate(
     let mut items: Vec<Item> = Vec::new();
     let mut last_orig = 0usize;
     let mut last_deleted: Option<usize> = None;
-    for op in diff.ops() {
-        for change in diff.iter_changes(op) {
+    // The unpatched script (almost every call) needs no diff.
+    let ops = if text == original {
+        items.extend(LINES.iter().map(|(n, _, _)| Item::Orig(*n)));
+        Vec::new()
+    } else {
+        similar::capture_diff_slices(similar::Algorithm::Myers, &orig_lines, &new_lines)
+    };
+    for op in &ops {
+        for change in op.iter_changes(&orig_lines, &new_lines) {
             let no = change.old_index().map_or(0, |i| i + 1);
             match change.tag() {
                 similar::ChangeTag::Equal => {
@@ -307,9 +339,8 @@ pub fn evaluate(
                     parsed = true;
                 }
                 Some(Tag::Assign) if !started => {
-                    if let Some(line) = orig_lines.get(no - 1) {
-                        // The node's DNS name is bootstrap.sh's own value, not the user's.
-                        run(&line.replace("$(private-dns-name)", "<private-dns-name>"), &mut env, sourced);
+                    if let Some(script) = parsed_line(*no) {
+                        run_script(&script.commands, &script.prepared, &mut env, sourced, 0);
                     }
                 }
                 Some(Tag::MaxPods) => out.use_max_pods = env.get("USE_MAX_PODS").map(|v| v.value.clone()),

@@ -56,6 +56,11 @@ pub struct Fs {
 
 /// The AMI's kubelet-config.json (al2-node §3.4), pretty-printed as the AMI file is.
 pub fn ami_kubelet_config() -> String {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(build_ami_kubelet_config).clone()
+}
+
+fn build_ami_kubelet_config() -> String {
     let v = serde_json::json!({
         "kind": "KubeletConfiguration",
         "apiVersion": "kubelet.config.k8s.io/v1beta1",

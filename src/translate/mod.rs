@@ -77,7 +77,11 @@ pub fn convert(
     // group), which the check compares too.
     let equivalence = match &plan.al2 {
         Some(al2) => {
-            let mime = emit::render(&plan, emit::Format::Mime, opts.target)?;
+            let mime = if format == emit::Format::Mime {
+                bytes.clone()
+            } else {
+                emit::render(&plan, emit::Format::Mime, opts.target)?
+            };
             let e = verify::check(al2, &mime, &plan.entries, opts);
             let already = plan.entries.iter().any(|d| d.code == codes::NEVER_WORKED.code);
             entries
