@@ -425,6 +425,15 @@ code!(
     "Terraform's `%{ if cond }…%{ endif }` decides which lines the rendered user data has. A file edit or calculator inside such a branch configured only the AL2 nodes whose template rendered the branch. The translation puts the setting in the NodeConfig part, which has no such condition, so every AL2023 node rendered from the template gets it.\n\nFix: if the condition is ever false, wrap the NodeConfig field in the same `%{ if }` in the output template, or set the field per node group."
 );
 
+code!(
+    AFTER_CLOSE,
+    "CV450",
+    "after-close-delimiter",
+    Warning,
+    "text after the multipart's closing delimiter",
+    "Everything after `--BOUNDARY--` is the multipart's epilogue (RFC 2046 §5.1.1): cloud-init's parser and nodeadm's discard it, so none of it ran on AL2 or configures anything. It is often something meant for the last part, appended by a template (`\"${local.userdata} --kubelet-extra-args …\"`). The output leaves it out.\n\nFix: if it was meant to apply, put it inside the part it belongs to (for bootstrap.sh arguments: translate them into the NodeConfig part)."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -476,6 +485,7 @@ pub static ALL: &[&RuleMeta] = &[
     &NO_SHEBANG,
     &STRAY_DELIMITER,
     &TEMPLATE_BRANCH,
+    &AFTER_CLOSE,
 ];
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub(super) struct Ctx<'a> {
     /// This script sets maxPods in kubelet-config.json before the call, which
     /// `--use-max-pods false` then keeps.
     pub kcj_max_pods: bool,
+    /// cloud-init ran none of the user data on AL2 (its MIME headers were not at the start):
+    /// what a call would have done is moot.
+    pub unread: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -56,6 +59,7 @@ impl<'a> Ctx<'a> {
             crs: Vec::new(),
             commands: Vec::new(),
             kcj_max_pods: false,
+            unread: false,
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -71,6 +75,7 @@ impl<'a> Ctx<'a> {
             crs: self.crs.clone(),
             commands: Vec::new(),
             kcj_max_pods: self.kcj_max_pods,
+            unread: self.unread,
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)

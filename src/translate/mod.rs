@@ -296,6 +296,36 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         analysed.push((usize::MAX, a));
     }
     let node = crate::al2::node::replay(&analysed, &opts.facts());
+    // cloud-init reads MIME only from the first line (Python's email parser): headers further
+    // down leave one plain-text part that no handler takes, so nothing ran on AL2.
+    let unread = env.is_multipart()
+        && env.defects.iter().any(|d| matches!(d, crate::userdata::Defect::NotMultipart { not_at_start: true, .. }));
+    if unread {
+        never_joined = Some("cloud-init did not read the user data as MIME (its headers do not start on the first line), so it took the whole text as one plain part that no handler runs: nothing in it ran".into());
+        entries.push(
+            Diagnostic::new(
+                &codes::NEVER_WORKED,
+                "this never worked on AL2: cloud-init did not read the user data as MIME, because its headers do not start on the first line (Python's email parser, which cloud-init uses, ends the headers at the first line that is not one); it took the whole text as one plain part that no handler runs, so none of it ran and the node never joined".to_string(),
+            )
+            .with_help("the output is the multipart user data this text meant; check that it is the node you want")
+            .with_span(Span::payload(0, 0))
+            .leading(),
+        );
+    }
+    for d in &env.defects {
+        if let crate::userdata::Defect::Epilogue { span } = d {
+            let text = String::from_utf8_lossy(env.payload.get(span.start..span.end).unwrap_or_default()).into_owned();
+            let shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect();
+            entries.push(
+                Diagnostic::new(
+                    &codes::AFTER_CLOSE,
+                    format!("`{shown}` comes after the multipart's closing delimiter: it is in no part, so nothing read it on AL2, and the output leaves it out"),
+                )
+                .with_help("if it was meant to apply, move it into its part (bootstrap.sh arguments: into the call) and convert again")
+                .with_span(Span::payload(span.start, span.start)),
+            );
+        }
+    }
     let mut disks = crate::effective::Node::default();
     storage::al2(&mut disks, &node, &analysed);
     for (part, input) in env.parts.iter().zip(inputs) {
@@ -333,6 +363,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
             continue;
         };
         let mut cx = Ctx::new(opts, multipart.then_some(part.index));
+        cx.unread = unread;
         match input {
             Input::Script { script, shift, host, crlf, parsed } => {
                 cx.shift = shift;

@@ -104,7 +104,11 @@ pub(super) fn report(cx: &mut Ctx, pi: usize, inv: &Invocation) -> bool {
             &codes::NEVER_WORKED,
             pi,
             *span,
-            format!("this never worked on AL2: {why}; the node never started kubelet"),
+            if cx.unread {
+                format!("even had cloud-init run it, this call would not have worked: {why}")
+            } else {
+                format!("this never worked on AL2: {why}; the node never started kubelet")
+            },
             Some("the output configures the node this call describes; check that it is the node you want".into()),
         );
         if let Some(last) = cx.entries.pop() {
