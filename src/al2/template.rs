@@ -391,6 +391,26 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
     WORDS.iter().find(|w| s == **w || s.split(['.', '/', ':']).any(|seg| seg == **w)).copied()
 }
 
+/// The `${…}` placeholders in a text (not `$${`, Terraform's escape for a literal `${`).
+pub fn placeholders(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = s.get(at..).and_then(|r| r.find("${")) {
+        let start = at + i;
+        let escaped = start > 0 && s.as_bytes().get(start - 1) == Some(&b'$');
+        match s.get(start..).and_then(|r| r.find('}')) {
+            Some(end) => {
+                if !escaped {
+                    out.push(s[start..start + end + 1].to_string());
+                }
+                at = start + end + 1;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
 /// Whether a value holds template text a renderer fills in: `${…}`, `%{…}` or a printf verb.
 pub fn has_placeholder(s: &str) -> bool {
     (s.contains("${") && s.contains('}'))

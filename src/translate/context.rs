@@ -40,6 +40,9 @@ pub(super) struct Ctx<'a> {
     /// cloud-init ran none of the user data on AL2 (its MIME headers were not at the start):
     /// what a call would have done is moot.
     pub unread: bool,
+    /// Template placeholders that sat in a `printf` format string: printf rewrote what they
+    /// render to (`%%` → `%`, `\n` → newline) before anything read it.
+    pub printf_placeholders: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -60,6 +63,7 @@ impl<'a> Ctx<'a> {
             commands: Vec::new(),
             kcj_max_pods: false,
             unread: false,
+            printf_placeholders: Vec::new(),
         }
     }
     /// A context for the same script text whose entries are collected separately.
@@ -76,6 +80,7 @@ impl<'a> Ctx<'a> {
             commands: Vec::new(),
             kcj_max_pods: self.kcj_max_pods,
             unread: self.unread,
+            printf_placeholders: self.printf_placeholders.clone(),
             ..Ctx::new(self.opts, self.part)
         }
         .at(self.shift, self.anchor)

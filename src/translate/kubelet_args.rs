@@ -108,7 +108,11 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 &codes::TEMPLATE_ARGS,
                 pi,
                 a.span,
-                format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is"),
+                if cx.printf_placeholders.iter().any(|p| p == w) {
+                    format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is; on AL2 it reached bootstrap.sh through a printf format string, which turned `%%` into `%` (and `\\n` into a newline) in what it renders to, so a value written for printf (`10%%`) is wrong here: write it as the kubelet should see it")
+                } else {
+                    format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is")
+                },
                 Some("after rendering it must hold only kubelet flags, unquoted; deprecated flags belong in spec.kubelet.config".into()),
             );
         }

@@ -184,6 +184,14 @@ pub(super) fn translate_script(
     let mut a = a;
     cx.command_spans = a.script.commands.iter().map(|c| c.span).collect();
     record_commands(cx, pi, part, &a, node);
+    cx.printf_placeholders = a
+        .script
+        .commands
+        .iter()
+        .filter(|c| c.name() == Some("printf"))
+        .filter_map(|c| c.words.get(1))
+        .flat_map(|w| crate::al2::template::placeholders(&w.raw))
+        .collect();
     cx.kcj_max_pods = node.is_some_and(|n| {
         n.writes.iter().any(|w| {
             w.part == pi
