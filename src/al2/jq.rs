@@ -103,14 +103,18 @@ pub fn steps(filter: &str, vars: &[(String, Value)]) -> Result<Vec<Step>, String
         };
         let keys = path(lhs)?;
         let rhs = rhs.trim();
-        let value = match rhs.strip_prefix('$') {
+        let value = match rhs.strip_prefix('$').filter(|n| !n.starts_with('{')) {
             Some(name) => vars
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| format!("`${name}` is not given with --arg or --argjson"))?,
             // A template placeholder renders to the value; it is kept as its text.
-            None if crate::al2::template::has_placeholder(rhs) || rhs.contains("%s") => Value::String(rhs.to_string()),
+            None if crate::al2::template::has_placeholder(rhs) || rhs.contains("%s") => {
+                // Inside a jq string literal the placeholder is part of the string.
+                let inner = rhs.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(rhs);
+                Value::String(inner.to_string())
+            }
             None => serde_json::from_str(rhs).map_err(|_| format!("`{rhs}` is not a JSON value"))?,
         };
         out.push(if add { Step::Add(keys, value) } else { Step::Set(keys, value) });

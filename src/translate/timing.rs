@@ -127,7 +127,14 @@ pub(super) fn removed(
         let overlaps = |d: &&Diagnostic| {
             d.span.is_some_and(|e| e.layer == span.layer && e.start <= span.end && e.end >= span.start)
         };
-        let entry = cx.entries.iter().filter(of_kind).find(overlaps).or_else(|| cx.entries.iter().find(of_kind));
+        // The entry at the command, else the nearest of its kind (a pipeline's entry sits on its
+        // last command).
+        let entry = cx.entries.iter().filter(of_kind).find(overlaps).or_else(|| {
+            cx.entries
+                .iter()
+                .filter(of_kind)
+                .min_by_key(|d| d.span.map_or(usize::MAX, |e| e.start.abs_diff(span.start)))
+        });
         let Some(entry) = entry.map(|d| (d.code, d.message.chars().take(120).collect::<String>())) else { continue };
         for rec in cx.commands.iter_mut().filter(|r| r.span == Some(span)) {
             rec.removed = Some(entry.clone());
