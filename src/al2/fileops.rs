@@ -163,9 +163,8 @@ fn jq(argv: &[Value]) -> Option<Source> {
     let input = plain.get(1)?.clone();
     // A filter with a shell variable only known at boot (`".maxPods=$MAX_PODS"`): the key is
     // set, to a value the node alone knew.
-    match argv.iter().skip(1).find(|v| v.text() == filter) {
-        Some(Value::Runtime { .. }) => filter = boot_time_vars(filter.trim_matches('"'), &vars),
-        _ => {}
+    if let Some(Value::Runtime { .. }) = argv.iter().skip(1).find(|v| v.text() == filter) {
+        filter = boot_time_vars(filter.trim_matches('"'), &vars);
     }
     Some(Source::Jq { filter, input, vars })
 }
