@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod bootstrap_effects;
 pub mod bootstrap_script;
 pub mod effective;
+pub mod feature_gates;
 pub mod fileops;
 pub mod fs;
 pub mod jq;

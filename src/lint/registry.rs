@@ -56,6 +56,7 @@ pub static RULES: &[Rule] = rules![
     containerd_schema,
     containerd_toml,
     max_pods_without_expression,
+    removed_feature_gate,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

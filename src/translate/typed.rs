@@ -99,6 +99,42 @@ pub(super) fn check(nc: &mut NodeConfig, entries: &mut Vec<Diagnostic>) {
             cfg.shift_remove("clusterDNS");
         }
     }
+    // Feature gates Kubernetes removed: the kubelet of an AL2023 AMI refuses to start with one.
+    if let Some(Value::Object(gates)) = cfg.get_mut("featureGates") {
+        let removed: Vec<(String, u32)> = gates
+            .keys()
+            .filter_map(|g| crate::al2::feature_gates::last_minor(g).map(|m| (g.clone(), m)))
+            .filter(|(_, m)| *m < crate::al2::feature_gates::AL2023_MIN_MINOR)
+            .collect();
+        for (g, m) in removed {
+            gates.remove(&g);
+            // The entry that said the flag was translated: gone when the gate was all it set.
+            let said = entries.iter().position(|d| {
+                d.code == codes::TRANSLATED.code
+                    && d.message.contains("featureGates")
+                    && d.message.contains(&format!("{g}="))
+            });
+            let (span, part) = match said {
+                Some(i) if !entries[i].message.contains(',') => {
+                    let d = entries.remove(i);
+                    (d.span.unwrap_or(Span::payload(0, 0)), d.part)
+                }
+                Some(i) => (entries[i].span.unwrap_or(Span::payload(0, 0)), entries[i].part),
+                None => (Span::payload(0, 0), None),
+            };
+            let mut d = Diagnostic::new(
+                    &codes::DROPPED,
+                    format!("featureGates.{g}: Kubernetes removed this gate after 1.{m} (its feature is always on or gone), and the kubelet of AL2023 AMIs (Kubernetes 1.{} and later) refuses to start with an unrecognized gate; dropped", crate::al2::feature_gates::AL2023_MIN_MINOR),
+                )
+                .with_span(span);
+            d.part = part;
+            entries.push(d);
+        }
+        if gates.is_empty() {
+            cfg.shift_remove("featureGates");
+        }
+    }
+    let cfg = &mut nc.spec.kubelet.config;
     if let Some(v) = cfg.get("maxPods")
         && !(v.is_i64() || v.as_str().is_some_and(templated))
     {

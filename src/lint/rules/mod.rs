@@ -42,6 +42,7 @@ pub mod not_a_mapping;
 pub mod not_multipart;
 pub mod outpost_id_missing;
 pub mod placeholder;
+pub mod removed_feature_gate;
 pub mod restricted_label;
 pub mod sandbox_image;
 pub mod state_wipe;
