@@ -156,6 +156,11 @@ fn command_word(cmd: &Command) -> Option<(usize, bool)> {
             i += 1;
             continue;
         }
+        // `cloud-init-per FREQUENCY NAME CMD…` runs CMD (once per instance, boot or ever).
+        if w == "cloud-init-per" {
+            i += 3;
+            continue;
+        }
         if w.starts_with('-') && i > 0 {
             if w == "-E" || w.starts_with("--preserve-env") {
                 sudo_keeps_env = true;

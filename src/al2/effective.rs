@@ -11,7 +11,8 @@ use super::systemd;
 use crate::effective::{self, Node as Effective};
 use std::collections::BTreeMap;
 
-fn env_file(text: &str) -> Vec<(String, String)> {
+/// `KEY=VALUE` lines as systemd's `EnvironmentFile=` reads them.
+pub fn env_file(text: &str) -> Vec<(String, String)> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))

@@ -168,6 +168,8 @@ impl Fs {
         put(KUBELET_UNIT_CONTAINERD, ami_kubelet_unit_containerd());
         put(CONTAINERD_TEMPLATE, ami_containerd_template());
         put(BOOTSTRAP, super::bootstrap_script::skeleton());
+        // Amazon Linux ships /etc/environment empty (the `setup` package); scripts append to it.
+        put("/etc/environment", String::new());
         fs
     }
 

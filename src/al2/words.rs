@@ -144,6 +144,18 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                             }
                         }
                     },
+                    // `${vpc-cidr}`: Terraform allows `-` in a variable's name, so in a template
+                    // this is one input, not bash's "`$vpc`, else `cidr`".
+                    (None, Some(default), Some(n))
+                        if prepared.restore(raw) == format!("${{{n}-{default}}}")
+                            && n.chars().any(|c| c.is_ascii_lowercase())
+                            && default
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')) =>
+                    {
+                        acc.template = true;
+                        acc.text.push_str(&prepared.restore(raw));
+                    }
                     (None, Some(default), _) => {
                         // The default is itself a word: `${A:-$B}` expands `$B`.
                         let inner = if default.contains('$') {
@@ -159,6 +171,17 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
                             Value::Static(_) => {}
                         }
                         acc.push_expansion(inner.text(), quoted)
+                    }
+                    // `${cluster_name}` that nothing in the script sets: a template input the
+                    // renderer filled in (Terraform, Helm) in a file that did not read as a
+                    // template; the rendered user data had its value.
+                    (None, None, Some(n))
+                        if prepared.restore(raw).starts_with("${")
+                            && n.chars().any(|c| c.is_ascii_lowercase())
+                            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        acc.template = true;
+                        acc.text.push_str(&prepared.restore(raw));
                     }
                     (None, None, Some(_)) if env.unset_empty => {}
                     (None, None, Some(n)) => {

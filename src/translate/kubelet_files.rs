@@ -257,6 +257,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             );
         }
         let mut env = Vec::new();
+        let mut env_files: Vec<(String, Vec<String>)> = Vec::new();
         for e in systemd::parse(text).into_iter().filter(|e| e.section == "Service") {
             match e.key.as_str() {
                 "Environment" => {
@@ -266,13 +267,24 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
                         }
                     }
                 }
-                "EnvironmentFile" => cx.push(
-                    &codes::NOT_REPLAYED,
-                    pi,
-                    span,
-                    format!("the kubelet drop-in {} reads EnvironmentFile={}; nodeadm's kubelet takes its environment from spec.instance.environment.kubelet", w.op.path, e.value),
-                    Some("put the variables in spec.instance.environment.kubelet".into()),
-                ),
+                "EnvironmentFile" => {
+                    // The file as the node had it when the kubelet started (`-` marks it optional).
+                    let file = e.value.trim().trim_start_matches('-');
+                    match node.fs.content(file).and_then(Content::known) {
+                        Some(t) => {
+                            let vars = crate::al2::effective::env_file(t);
+                            env_files.push((file.to_string(), vars.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()));
+                            env.extend(vars);
+                        }
+                        None => cx.push(
+                            &codes::NOT_REPLAYED,
+                            pi,
+                            span,
+                            format!("the kubelet drop-in {} reads EnvironmentFile={}, whose content is not known here; nodeadm's kubelet takes its environment from spec.instance.environment.kubelet", w.op.path, e.value),
+                            Some("put the variables in spec.instance.environment.kubelet".into()),
+                        ),
+                    }
+                }
                 _ => {}
             }
         }
@@ -287,6 +299,19 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
                 slot.insert(k, v);
             }
             msg.push_str(&format!("; {} → spec.instance.environment.kubelet", names.join(", ")));
+            for (file, vars) in &env_files {
+                msg.push_str(&format!(" ({} from EnvironmentFile={file})", vars.join(", ")));
+            }
+            // A proxy the kubelet had but containerd did not (image pulls are containerd's).
+            if names.iter().any(|n| n.eq_ignore_ascii_case("https_proxy") || n.eq_ignore_ascii_case("http_proxy"))
+                && !node
+                    .fs
+                    .dir("/etc/systemd/system/containerd.service.d")
+                    .iter()
+                    .any(|(_, f)| f.content.known().is_some_and(|t| t.to_ascii_lowercase().contains("proxy")))
+            {
+                msg.push_str("; on AL2 containerd had no proxy, so image pulls bypassed it; if pulls must go through the proxy, set the same variables in spec.instance.environment.containerd");
+            }
         }
         cx.push(&codes::FILE_TRANSLATED, pi, span, format!("{msg}; removed"), None);
     }
