@@ -16,6 +16,59 @@ pub enum Note {
     OpenHeredoc { tag: String },
 }
 
+/// Commands Amazon Linux 2 does not have (Debian's package tools): `command not found`.
+const NOT_ON_AL2: &[&str] = &["apt-get", "apt-key", "apt", "add-apt-repository", "dpkg", "snap"];
+
+/// Under `set -e` (or `#!/bin/bash -e`), the first untested command AL2 does not have ends the
+/// script there (status 127): what follows never ran.
+fn errexit_stop(text: &str, script: Script, syntax: Syntax) -> (Script, Vec<Note>) {
+    let mut errexit = text.lines().next().is_some_and(|l| {
+        l.starts_with("#!") && l.split_whitespace().skip(1).any(|w| w.starts_with('-') && w.contains('e'))
+    });
+    let mut pipefail = false;
+    let mut stop = None;
+    for (i, c) in script.commands.iter().enumerate() {
+        if c.unconditional() && c.name() == Some("set") {
+            for w in c.words.iter().skip(1).map(|w| w.parsed.as_str()) {
+                match w {
+                    "errexit" => errexit = true,
+                    "pipefail" => pipefail = true,
+                    w if w.starts_with('-') && w.contains('e') => errexit = true,
+                    w if w.starts_with('+') && w.contains('e') => errexit = false,
+                    _ => {}
+                }
+            }
+        }
+        let name = c.words.iter().map(|w| w.parsed.as_str()).find(|w| *w != "sudo").unwrap_or_default();
+        // A pipeline's status is its last command's (any command's with pipefail).
+        let last_in_pipeline = !script.commands.get(i + 1).is_some_and(|n| n.piped);
+        if errexit
+            && c.unconditional()
+            && !c.tested
+            && (last_in_pipeline || pipefail)
+            && NOT_ON_AL2.contains(&name.rsplit('/').next().unwrap_or(name))
+        {
+            stop = Some(i);
+            break;
+        }
+    }
+    let Some(i) = stop else { return (script, Vec::new()) };
+    // The failing command did nothing: what ran ends at the start of its line.
+    let start = script.commands[i].span.0.min(text.len());
+    let offset = text[..start].rfind('\n').map_or(0, |n| n + 1);
+    let name = script.commands[i].name().unwrap_or_default().to_string();
+    match shell::parse(&text[..offset], syntax) {
+        Ok(cut) => (
+            cut,
+            vec![Note::Stopped {
+                offset,
+                message: format!("`{name}` is not a command on AL2, and the script runs with errexit, so bash exited there"),
+            }],
+        ),
+        Err(_) => (script, Vec::new()),
+    }
+}
+
 /// How many line boundaries are tried when looking for what ran before a syntax error.
 const MAX_TRIES: usize = 400;
 
@@ -28,7 +81,7 @@ fn heredoc_tag(message: &str) -> Option<String> {
 /// Parses what bash would have run of `text`.
 pub fn parse(text: &str, syntax: Syntax) -> Result<(Script, Vec<Note>), ParseError> {
     let err = match shell::parse(text, syntax) {
-        Ok(s) => return Ok((s, Vec::new())),
+        Ok(s) => return Ok(errexit_stop(text, s, syntax)),
         Err(e) => e,
     };
     // A backslash at the very end joins the last line to nothing.

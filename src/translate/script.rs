@@ -127,7 +127,12 @@ fn bash_notes(cx: &mut Ctx, pi: usize, text: &str, notes: &[bash::Note]) {
                     "bash stops at line {line} ({message}): the commands before it ran on AL2, nothing from line {line} on did{}; what ran is translated, the rest is kept as it is and stops bash the same way on AL2023",
                     if call_lost { ", including the bootstrap.sh call, so the AL2 node never joined" } else { "" }
                 );
-                cx.push(&codes::BASH_STOPPED, pi, (*offset, *offset), msg, Some("fix the syntax error; until then the node runs only what precedes it".into()));
+                let help = if message.contains("errexit") {
+                    "install what it needs with dnf or drop it; until then the node runs only what precedes it"
+                } else {
+                    "fix the syntax error; until then the node runs only what precedes it"
+                };
+                cx.push(&codes::BASH_STOPPED, pi, (*offset, *offset), msg, Some(help.into()));
                 if call_lost {
                     if let Some(last) = cx.entries.pop() {
                         cx.entries.push(last.leading());
