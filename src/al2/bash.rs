@@ -62,7 +62,9 @@ fn errexit_stop(text: &str, script: Script, syntax: Syntax) -> (Script, Vec<Note
             cut,
             vec![Note::Stopped {
                 offset,
-                message: format!("`{name}` is not a command on AL2, and the script runs with errexit, so bash exited there"),
+                message: format!(
+                    "`{name}` is not a command on AL2, and the script runs with errexit, so bash exited there"
+                ),
             }],
         ),
         Err(_) => (script, Vec::new()),

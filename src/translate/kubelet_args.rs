@@ -63,6 +63,14 @@ pub(super) fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `word` sat in bash double quotes in the argument at `span` (an odd number of `"`
+/// before it).
+fn double_quoted(text: &str, span: (usize, usize), word: &str) -> bool {
+    text.get(span.0..span.1)
+        .and_then(|raw| raw.find(word).map(|i| raw[..i].matches('"').count() % 2 == 1))
+        .unwrap_or(false)
+}
+
 /// Applies the call's kubelet arguments and `--use-max-pods`.
 pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
     let target = cx.opts.target;
@@ -108,7 +116,9 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 &codes::TEMPLATE_ARGS,
                 pi,
                 a.span,
-                if cx.printf_placeholders.iter().any(|p| p == w) {
+                if double_quoted(&cx.text, a.span, w) && !cx.printf_placeholders.iter().any(|p| p == w) {
+                    format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is; on AL2 what it renders to sat in bash double quotes (so `$`, backticks and `\\` in it were expanded) and in bootstrap.sh's single-quoted `Environment=` line (a `'` in it made systemd drop all the extra arguments); nodeadm passes the rendered text unchanged")
+                } else if cx.printf_placeholders.iter().any(|p| p == w) {
                     format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is; on AL2 it reached bootstrap.sh through a printf format string, which turned `%%` into `%` (and `\\n` into a newline) in what it renders to, so a value written for printf (`10%%`) is wrong here: write it as the kubelet should see it")
                 } else {
                     format!("`{w}` is a template placeholder for kubelet arguments → kept in spec.kubelet.flags as is")
