@@ -310,7 +310,7 @@ code!(
     "join-status-lost",
     Error,
     "code after the call reads its exit status, which AL2023 user data does not have",
-    "On AL2 `cfn-signal -e $?`, `RC=$?` or a `PIPESTATUS` check right after `bootstrap.sh` read whether the node had joined. With the commands kept inline (`--keep-post-bootstrap-inline`) they now read the status of the `true` that replaced the call, so a CloudFormation signal or a health check reports success for a node that may never join: on AL2023 the join happens in nodeadm-run, after every user script.\n\nFix: convert without `--keep-post-bootstrap-inline`; the moved commands then run after nodeadm-run and `$?` is its result."
+    "On AL2 `cfn-signal -e $?`, `RC=$?` or a `PIPESTATUS` check right after `bootstrap.sh` read whether the node had joined, and `bootstrap.sh … || signal-failure` ran only when it had not. On AL2023 the join happens in nodeadm-run, after every user script. With the commands kept inline (`--keep-post-bootstrap-inline`) a `$?` reads the status of the `true` that replaced the call, so a CloudFormation signal or a health check reports success for a node that may never join; a command chained to the call with `||` never runs, and one chained with `&&` runs before the join whatever its result.\n\nFix: convert without `--keep-post-bootstrap-inline` (the moved commands then run after nodeadm-run and `$?` is its result), and report a failed join from a unit ordered after nodeadm-run.service."
 );
 
 code!(

@@ -103,7 +103,22 @@ pub(super) fn eksctl(text: &str) -> Option<Hosted> {
 }
 
 /// CloudFormation's intrinsic functions, evaluated as far as they can be before deployment.
-fn intrinsic(v: &Value, depth: u8) -> Option<String> {
+/// `Fn::If [condition, then, else]` (or what `!If` leaves, a three-item list): the `then` value,
+/// with a note, since the condition is the stack's to decide.
+fn condition_value(name: &str, v: &Value, depth: u8, notes: &mut Vec<String>) -> Option<String> {
+    let items = match v {
+        Value::Object(m) if m.len() == 1 => m.get("Fn::If")?.as_array()?,
+        Value::Array(a) => a,
+        _ => return None,
+    };
+    let [Value::String(cond), then, _] = items.as_slice() else { return None };
+    notes.push(format!(
+        "`${{{name}}}` is `Fn::If [{cond}, …]`: read with the branch the stack takes when {cond} is true; if it can be false, convert that case too"
+    ));
+    intrinsic_noting(then, depth + 1, notes)
+}
+
+fn intrinsic_noting(v: &Value, depth: u8, notes: &mut Vec<String>) -> Option<String> {
     if depth > 16 {
         return None;
     }
@@ -116,8 +131,20 @@ fn intrinsic(v: &Value, depth: u8) -> Option<String> {
             [Value::String(t), Value::Object(vars)] => {
                 let mut t = t.clone();
                 for (k, val) in vars {
-                    if let Value::String(s) = val {
-                        t = t.replace(&format!("${{{k}}}"), s);
+                    let value = match val {
+                        Value::String(s) => Some(s.clone()),
+                        other => condition_value(k, other, depth, notes)
+                            .or_else(|| intrinsic_noting(other, depth + 1, notes)),
+                    };
+                    if let Some(s) = value {
+                        // A substituted script fragment ends in a newline; the template's own
+                        // line break follows the placeholder.
+                        let s = if s.ends_with('\n') && t.contains(&format!("${{{k}}}\n")) {
+                            s.trim_end_matches('\n').to_string()
+                        } else {
+                            s
+                        };
+                        t = t.replace(&format!("${{{k}}}"), &s);
                     }
                 }
                 Some(t)
@@ -127,10 +154,11 @@ fn intrinsic(v: &Value, depth: u8) -> Option<String> {
         Value::Object(m) if m.len() == 1 => {
             let (k, inner) = m.iter().next()?;
             match k.as_str() {
-                "Fn::Base64" | "Fn::Sub" => intrinsic(inner, depth + 1),
+                "Fn::Base64" | "Fn::Sub" => intrinsic_noting(inner, depth + 1, notes),
                 "Fn::Join" => {
                     let [Value::String(delim), Value::Array(items)] = inner.as_array()?.as_slice() else { return None };
-                    let parts: Vec<String> = items.iter().map(|i| intrinsic(i, depth + 1)).collect::<Option<_>>()?;
+                    let parts: Vec<String> =
+                        items.iter().map(|i| intrinsic_noting(i, depth + 1, notes)).collect::<Option<_>>()?;
                     Some(parts.join(delim))
                 }
                 "Ref" => Some(format!("${{{}}}", inner.as_str()?)),
@@ -175,17 +203,14 @@ pub(super) fn cloudformation(text: &str) -> Option<Hosted> {
     }
     let doc = crate::nodeconfig::yaml::parse(text).ok()?;
     let (pointer, value) = find_user_data(&doc.value, "", 0)?;
-    let script = intrinsic(&value, 0)?;
+    let mut conditions = Vec::new();
+    let script = intrinsic_noting(&value, 0, &mut conditions)?;
     let anchor = at(&doc, &pointer).unwrap_or(0);
-    Some(Hosted {
-        script,
-        anchor,
-        notes: vec![format!(
-            "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` stay `${{…}}` placeholders) and the result is read as the user data"
-        )],
-        target: None,
-        cloudformation: true,
-    })
+    let mut notes = vec![format!(
+        "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` stay `${{…}}` placeholders) and the result is read as the user data"
+    )];
+    notes.extend(conditions);
+    Some(Hosted { script, anchor, notes, target: None, cloudformation: true })
 }
 
 /// Terraform code rather than user data.

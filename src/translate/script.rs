@@ -48,6 +48,37 @@ fn record_commands(cx: &mut Ctx, pi: usize, part: &Part, a: &analysis::Analysis,
     }
 }
 
+/// `bootstrap.sh … || cmd` / `&& cmd`: the command ran on the join's failure (or success); the
+/// call is now a NodeConfig, so `||` never runs it and `&&` runs it before any join.
+fn call_chained(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, text: &str) {
+    for inv in &a.invocations {
+        let Some(next) = a.script.commands.get(inv.command + 1).filter(|n| n.conditional) else { continue };
+        if matches!(next.name(), Some("exit")) {
+            continue;
+        }
+        let between = text.get(a.script.commands[inv.command].span.1..next.span.0).unwrap_or_default();
+        let line = words_of(next);
+        let msg = if between.contains("||") {
+            format!(
+                "`{line}` ran when bootstrap.sh failed (`||`); the join now happens in nodeadm-run after every user script, so it never runs: a failed join is not reported this way"
+            )
+        } else if between.contains("&&") {
+            format!(
+                "`{line}` ran once bootstrap.sh had succeeded (`&&`); kept after the call's place, it now runs before nodeadm-run joins the node, whatever the join's result"
+            )
+        } else {
+            continue;
+        };
+        cx.push(
+            &codes::JOIN_STATUS,
+            pi,
+            next.span,
+            msg,
+            Some("report the join from a unit ordered after nodeadm-run.service (its Result is the join's)".into()),
+        );
+    }
+}
+
 /// CV449 for translated commands inside template `%{ if }` branches: the NodeConfig part has
 /// no such condition.
 fn template_branches(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[(usize, &str)]) {
@@ -355,6 +386,7 @@ pub(super) fn translate_script(
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
     super::timing::removed(cx, pi, &a, &replaced);
     template_branches(cx, pi, &a, &replaced);
+    call_chained(cx, pi, &a, text);
     // A cloud-config command (anchored, outside the node model) stays where it is.
     let pinned = cx.shift != 0 || (cx.anchor.is_some() && node.is_none());
     let moves = !(cx.opts.keep_post_bootstrap_inline || pinned);

@@ -144,7 +144,15 @@ pub(super) fn removed(
 
 /// The report entry written about the command at `c`'s place.
 fn at_command<'a>(c: &Command, entries: &'a [Diagnostic]) -> Option<&'a Diagnostic> {
-    let s = c.span?;
+    // A script read out of a host document has every span at the host's anchor: no entry is
+    // known to be about this command.
+    let Some(s) = c.span.filter(|s| s.end > s.start) else {
+        // The entry that names the command.
+        let head: String = c.text.chars().take(40).collect();
+        return entries
+            .iter()
+            .find(|d| d.code != codes::SCRIPT_KEPT.code && head.len() > 8 && d.message.contains(&head));
+    };
     entries.iter().find(|d| {
         d.code != codes::SCRIPT_KEPT.code
             && d.code != codes::AFTER_BOOTSTRAP.code
