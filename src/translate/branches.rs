@@ -71,7 +71,18 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
                 );
             }
         }
-        if !inv.branch.is_empty() && a.invocations.len() == 1 {
+        if !inv.branch.is_empty() && a.invocations.len() == 1 && cx.text.contains("target-lifecycle-state") {
+            cx.push(
+                &codes::WARM_POOL_GATE,
+                pi,
+                inv.span,
+                format!(
+                    "the only bootstrap.sh call runs inside `{}`, which reads the instance's Auto Scaling lifecycle state: on AL2 warmed instances did not join; the NodeConfig has no such gate, so on AL2023 they would join while in the warm pool",
+                    inv.branch.join(" › ")
+                ),
+                Some("gate nodeadm-run.service on the lifecycle state (an ExecCondition= drop-in written by a boothook) before using this output".into()),
+            );
+        } else if !inv.branch.is_empty() && a.invocations.len() == 1 {
             cx.push(
                 &codes::CALL_IN_BRANCH,
                 pi,

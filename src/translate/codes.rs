@@ -434,6 +434,24 @@ code!(
     "Everything after `--BOUNDARY--` is the multipart's epilogue (RFC 2046 §5.1.1): cloud-init's parser and nodeadm's discard it, so none of it ran on AL2 or configures anything. It is often something meant for the last part, appended by a template (`\"${local.userdata} --kubelet-extra-args …\"`). The output leaves it out.\n\nFix: if it was meant to apply, put it inside the part it belongs to (for bootstrap.sh arguments: translate them into the NodeConfig part)."
 );
 
+code!(
+    WARM_POOL_GATE,
+    "CV451",
+    "warm-pool-gate",
+    Error,
+    "the join is gated on the Auto Scaling lifecycle state (a warm pool)",
+    "With an EC2 Auto Scaling warm pool, an instance first boots as `Warmed:*`, is stopped, and boots again when it enters service. AL2 user data that called bootstrap.sh only when IMDS `autoscaling/target-lifecycle-state` said `InService` (often with cloud-init's `scripts-user` set to run on every boot) kept warmed instances out of the cluster. A NodeConfig has no condition: nodeadm-config and nodeadm-run apply it on every boot, so a warmed instance joins the cluster while it is being prepared, and is then stopped under the scheduler's feet.\n\nFix: keep the gate on AL2023: a boothook that writes a drop-in for `nodeadm-run.service` with `ExecCondition=` checking the lifecycle state, or prepare warmed instances with `--target` images that need no warm-up; the conversion does not write this for you."
+);
+
+code!(
+    STARTS_KUBELET,
+    "CV452",
+    "starts-kubelet-itself",
+    Error,
+    "the user data starts the kubelet itself, without bootstrap.sh",
+    "Before bootstrap.sh (2019), and in eksctl's legacy override and some custom AMIs, user data configured the kubelet through its own files (`/etc/eksctl/kubelet.env`, `sed` over placeholders in `kubelet.service`, `/etc/sysconfig/kubelet`) and then ran `systemctl start kubelet`. What such a node ran with comes from files and AMI contents this conversion does not model, so it is not the plain bootstrap.sh node the other findings assume, and the settings those files held (labels, taints, max pods) are not carried over.\n\nFix: read what the script put in those files and set the NodeConfig fields (`kubelet.config`, `--node-labels`, `registerWithTaints`) yourself; drop the kubelet start, which nodeadm-run does on AL2023."
+);
+
 /// Every code, for `explain` and uniqueness tests.
 pub static ALL: &[&RuleMeta] = &[
     &TRANSLATED,
@@ -486,6 +504,8 @@ pub static ALL: &[&RuleMeta] = &[
     &STRAY_DELIMITER,
     &TEMPLATE_BRANCH,
     &AFTER_CLOSE,
+    &WARM_POOL_GATE,
+    &STARTS_KUBELET,
 ];
 
 #[cfg(test)]

@@ -85,6 +85,19 @@ pub(super) fn rewrite(cx: &mut Ctx, pi: usize, text: &str, removed: &[(usize, us
     cuts
 }
 
+/// `text` with each plain tokenless `curl` made IMDSv2 (for lines copied elsewhere, such as
+/// the moved commands' prelude; the report entry is the original line's).
+pub(super) fn tokened(text: &str) -> String {
+    let mut out = text.to_string();
+    let mut at: Vec<usize> =
+        calls(text).into_iter().filter(|(_, _, plain)| *plain).map(|(p, len, _)| p + len).collect();
+    at.sort_unstable_by(|a, b| b.cmp(a));
+    for p in at {
+        out.insert_str(p, TOKEN);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

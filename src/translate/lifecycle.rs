@@ -117,6 +117,34 @@ pub(super) fn reads_status(tail: &str) -> bool {
     tail.contains("$?") || tail.contains("${?}") || tail.contains("PIPESTATUS")
 }
 
+/// The text of each top-level function defined before command `first`.
+fn functions_before(text: &str, a: &analysis::Analysis, first: usize) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for c in &a.script.commands[..first] {
+        if let Some(f) = c.function.as_deref().filter(|f| !names.contains(f)) {
+            names.push(f);
+        }
+    }
+    let mut out = String::new();
+    for name in names {
+        let body: Vec<&crate::al2::shell::Command> =
+            a.script.commands[..first].iter().filter(|c| c.function.as_deref() == Some(name)).collect();
+        let (Some(lo), Some(hi)) = (body.iter().map(|c| c.span.0).min(), body.iter().map(|c| c.span.1).max()) else {
+            continue;
+        };
+        let head = text.get(..lo).unwrap_or_default();
+        let Some(start) = head.rfind(&format!("{name}()")).or_else(|| head.rfind(&format!("function {name}"))) else {
+            continue;
+        };
+        let start = head[..start].rfind('\n').map_or(0, |i| i + 1);
+        let Some(close) = text.get(hi..).and_then(|t| t.find('}')).map(|i| hi + i) else { continue };
+        let end = text[close..].find('\n').map_or(text.len(), |i| close + i);
+        out.push_str(&text[start..end]);
+        out.push('\n');
+    }
+    out
+}
+
 /// The shell that installs the moved commands as a oneshot unit after nodeadm-run; it goes at
 /// the top of the script. The unit is started with `--no-block`: this script runs in
 /// cloud-final, which nodeadm-run waits for.
@@ -133,10 +161,13 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
         if keeps && c.span.1 > c.span.0 {
             let line_start = text[..c.span.0].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[c.span.1..].find('\n').map_or(text.len(), |i| c.span.1 + i);
-            prelude.push_str(&text[line_start..line_end]);
+            prelude.push_str(&super::imds::tokened(&text[line_start..line_end]));
             prelude.push('\n');
         }
     }
+    // Functions defined before the call, which the moved commands may call (bash runs the unit's
+    // script in a new process).
+    prelude.push_str(&functions_before(text, a, first));
     if reads_status(tail) {
         // `$?` of the call is the join's result.
         prelude.push_str(STATUS_CHECK);

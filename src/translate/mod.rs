@@ -292,6 +292,13 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         crate::al2::shell::parse(implied_call(opts.target), Syntax::None).ok().map(crate::al2::analysis::analyze);
     let mut analysed = analysed;
     let shown_call = analysed.iter().any(|(_, a)| !a.invocations.is_empty());
+    // A real NodeConfig part (AL2023 user data needs no call), not a script without `#!` that
+    // the envelope could not tell from one.
+    let has_nodeconfig = env
+        .parts
+        .iter()
+        .zip(&inputs)
+        .any(|(p, i)| p.kind == PartKind::NodeConfig && !matches!(i, Some(Input::Script { .. })));
     if !shown_call && let Some(a) = &implied {
         analysed.push((usize::MAX, a));
     }
@@ -417,7 +424,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         data_volumes.append(&mut cx.data_volumes);
     }
     // AL2023 user data (it has a NodeConfig part) needs no bootstrap.sh call.
-    if !shown_call && env.nodeconfig_parts().next().is_none() {
+    if !shown_call && !has_nodeconfig {
         let what = if opts.target.user_data_supplies_cluster() {
             "the parts are kept and a NodeConfig is written from the cluster values given"
         } else {
@@ -454,6 +461,13 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         e.fails = never_joined.or(e.fails);
         e.implied = node.run_part == Some(usize::MAX);
         e.commands = commands;
+        if entries.iter().any(|d| d.code == codes::STARTS_KUBELET.code) {
+            // Not the bootstrap.sh node the model replays: what the kubelet ran with is unknown.
+            e.kubelet.clear();
+            e.args.clear();
+            e.labels.clear();
+            e.unknown.push("kubelet configuration".into());
+        }
         if entries.iter().any(|d| d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code) {
             // What a template placeholder rendered to is not in the user data: the settings it
             // carried are only known where the template is rendered.

@@ -188,6 +188,24 @@ pub(super) fn implied_call(cx: &mut Ctx, pi: usize, node: &Node) -> Option<(Call
     let (mut call, replaced) = effective_call(cx, pi, node, inv);
     call.cluster_name = None;
     call.options.retain(|(_, arg)| arg.via.is_some());
+    // What EKS's own call carried is EKS's (its NodeConfig sets it on AL2023): only what the
+    // patches added is the user's.
+    let eks = crate::al2::effective::EKS_VALUE;
+    call.options.retain_mut(|(flag, arg)| {
+        if !arg.value.text().contains(eks) {
+            return true;
+        }
+        if *flag != Flag::KubeletExtraArgs {
+            return false;
+        }
+        let own: Vec<String> = crate::al2::kubelet_flags::split_args(arg.value.text())
+            .into_iter()
+            .map(|w| w.0)
+            .filter(|w| !w.contains(eks))
+            .collect();
+        arg.value = Value::Static(own.join(" "));
+        !own.is_empty()
+    });
     Some((call, replaced))
 }
 

@@ -115,7 +115,18 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
         {
             let span = a.script.commands[*idx].span;
             let before = a.invocations.first().is_none_or(|i| i.command > *idx);
+            let by_itself = a.invocations.is_empty() && unit == "kubelet" && verb != "stop";
+            if by_itself {
+                cx.push(
+                    &codes::STARTS_KUBELET,
+                    pi,
+                    span,
+                    format!("`systemctl {verb} kubelet` with no bootstrap.sh call: this user data started the kubelet itself, configured through files the conversion does not model, so the settings in them are not carried over"),
+                    Some("set what those files held (labels, taints, max pods) in the NodeConfig yourself".into()),
+                );
+            }
             let on_al2 = match (before, unit.as_str(), verb.as_str()) {
+                _ if by_itself => "started the kubelet on AL2 (this user data has no bootstrap.sh call)".to_string(),
                 (true, "kubelet", "stop") => "ran before bootstrap.sh started the kubelet, so on AL2 it did nothing".to_string(),
                 (true, "kubelet", _) => "ran before bootstrap.sh configured the kubelet, which restarted it with its configuration; on AL2 it changed nothing that lasted".to_string(),
                 (true, _, _) => "ran before bootstrap.sh, which restarted containerd with its own configuration; on AL2 it changed nothing that lasted".to_string(),

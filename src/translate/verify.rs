@@ -204,14 +204,20 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
             verdict: match entries
                 .iter()
                 .filter(|d| {
-                    [codes::NOT_REPLAYED.code, codes::RUNTIME_VALUE.code, codes::TEMPLATE_BOOTSTRAP_ARGS.code]
-                        .contains(&d.code)
+                    [
+                        codes::NOT_REPLAYED.code,
+                        codes::RUNTIME_VALUE.code,
+                        codes::TEMPLATE_BOOTSTRAP_ARGS.code,
+                        codes::STARTS_KUBELET.code,
+                    ]
+                    .contains(&d.code)
                         && (u != "bootstrap.sh arguments from a template input"
                             || d.code == codes::TEMPLATE_BOOTSTRAP_ARGS.code)
                 })
                 // The entry about this file first (`containerd configuration` → a containerd edit).
-                .min_by_key(|d| !d.message.contains(u.split(' ').next().unwrap_or_default()))
-            {
+                .min_by_key(|d| {
+                    (d.code != codes::STARTS_KUBELET.code, !d.message.contains(u.split(' ').next().unwrap_or_default()))
+                }) {
                 Some(d) => Verdict::Explained { code: d.code, why: d.message.chars().take(120).collect() },
                 None => Verdict::Unexplained,
             },
