@@ -251,6 +251,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     let multipart = env.is_multipart();
     let mut never_joined: Option<String> = None;
     let mut commands: Vec<crate::effective::Command> = Vec::new();
+    let mut printf_placeholders: Vec<String> = Vec::new();
     // Read every part first: the node is the sum of all of them, in cloud-init's order.
     let inputs: Vec<Option<Input>> = env
         .parts
@@ -420,6 +421,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         }
         never_joined = never_joined.or(cx.never_joined.take());
         commands.append(&mut cx.commands);
+        printf_placeholders.append(&mut cx.printf_placeholders);
         entries.append(&mut cx.entries);
         data_volumes.append(&mut cx.data_volumes);
     }
@@ -461,6 +463,13 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         e.fails = never_joined.or(e.fails);
         e.implied = node.run_part == Some(usize::MAX);
         e.commands = commands;
+        // A placeholder that went through printf's format: the kubelet got what printf made of
+        // the rendered value, not the value itself.
+        for a in e.args.iter_mut() {
+            if printf_placeholders.iter().any(|p| p == a) {
+                a.push_str(" (as printf rewrote it)");
+            }
+        }
         if entries.iter().any(|d| d.code == codes::STARTS_KUBELET.code) {
             // Not the bootstrap.sh node the model replays: what the kubelet ran with is unknown.
             e.kubelet.clear();
