@@ -112,7 +112,13 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 continue;
             }
             let value = new.value.clone();
-            changed.push(format!("{var}={}", value.text()));
+            // EKS's appended call has values only EKS knows.
+            let shown = value
+                .text()
+                .replace("--node-labels=<set-by-eks>=", "<EKS's node-group labels>")
+                .replace("--max-pods=<set-by-eks>", "<EKS's --max-pods>")
+                .replace("<set-by-eks>", "<EKS's value>");
+            changed.push(format!("{var}={shown}"));
             let arg = (!value.text().is_empty()).then(|| Arg {
                 value,
                 span,

@@ -16,7 +16,9 @@ use crate::userdata::{Envelope, PartKind};
 /// bare assignment), is not the bootstrap.sh call (translated, not run), and is not the
 /// machinery eks-userdata adds (it names its own paths and units).
 pub(super) fn counts(c: &shell::Command) -> bool {
-    !super::residual::trivial(c)
+    // A function's body runs where the function is called, not where it is defined.
+    c.function.is_none()
+        && !super::residual::trivial(c)
         && !c.name().is_some_and(|n| n.ends_with("bootstrap.sh"))
         && !c.text().contains("eks-userdata")
         && c.text() != STATUS_CHECK
