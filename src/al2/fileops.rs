@@ -102,8 +102,9 @@ pub fn output_of(cmd: &Command, argv: &[Value], heredoc: Option<&Value>, env: &s
             }
             let (format, values) = args.split_first()?;
             let unescape = |s: &str| s.replace("\\n", "\n").replace("\\t", "\t");
-            if !format.contains('%') {
-                return Some(Source::Text(unescape(format)));
+            // `%%` is printf's literal `%`; with no other directive the format is the text.
+            if !format.replace("%%", "").contains('%') {
+                return Some(Source::Text(unescape(&format.replace("%%", "%"))));
             }
             if *format == "%s" || *format == "%s\\n" || *format == "'%s\\n'" {
                 let nl = if format.ends_with("\\n") { "\n" } else { "" };
