@@ -121,6 +121,38 @@ pub fn ami_kubelet_unit_containerd() -> String {
     .join("\n")
 }
 
+/// The unit the AMI installs at /etc/systemd/system/kubelet.service (`al2/runtime/kubelet.service`,
+/// the dockerd variant, al2-node §1 and §3.1); bootstrap.sh copies the containerd variant over it.
+pub fn ami_kubelet_unit_dockerd() -> String {
+    [
+        "[Unit]",
+        "Description=Kubernetes Kubelet",
+        "Documentation=https://github.com/kubernetes/kubernetes",
+        "After=docker.service iptables-restore.service",
+        "Requires=docker.service",
+        "",
+        "[Service]",
+        "ExecStart=/usr/bin/kubelet \\",
+        "    --config /etc/kubernetes/kubelet/kubelet-config.json \\",
+        "    --kubeconfig /var/lib/kubelet/kubeconfig \\",
+        "    --container-runtime docker \\",
+        "    --network-plugin cni \\",
+        "    --image-credential-provider-config /etc/eks/image-credential-provider/config.json \\",
+        "    --image-credential-provider-bin-dir /etc/eks/image-credential-provider \\",
+        "    $KUBELET_ARGS \\",
+        "    $KUBELET_EXTRA_ARGS",
+        "",
+        "Restart=always",
+        "RestartSec=5",
+        "KillMode=process",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ]
+    .join("\n")
+}
+
 /// The containerd template bootstrap.sh fills in (al2-node §4.1, schema version 2).
 pub fn ami_containerd_template() -> String {
     [
@@ -165,6 +197,7 @@ impl Fs {
                 .insert(p.to_string(), File { content: Content::Known(c), writer: Writer::Ami, conditional: false });
         };
         put(KCJ, ami_kubelet_config());
+        put(KUBELET_UNIT, ami_kubelet_unit_dockerd());
         put(KUBELET_UNIT_CONTAINERD, ami_kubelet_unit_containerd());
         put(CONTAINERD_TEMPLATE, ami_containerd_template());
         put(BOOTSTRAP, super::bootstrap_script::skeleton());

@@ -219,7 +219,18 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                     match (sed::parse(script, *extended), fs.content(&op.path).cloned()) {
                         (Ok(p), Some(Content::Known(old))) => {
                             let new = p.apply(&old);
-                            let exact = fs.get(&op.path).is_some_and(|f| matches!(f.writer, Writer::User(_)));
+                            // Exact only when the user wrote the whole file: a sed over the AMI's
+                            // file (modelled by its values) stays inexact through later edits.
+                            let exact = fs.get(&op.path).is_some_and(|f| matches!(f.writer, Writer::User(_)))
+                                && node
+                                    .writes
+                                    .iter()
+                                    .rev()
+                                    .filter(|w| w.op.path == op.path && w.not_taken.is_none())
+                                    .find(|w| {
+                                        !matches!(w.op.action, Action::Sed { .. } | Action::Write { append: true, .. })
+                                    })
+                                    .is_some_and(|w| matches!(w.op.action, Action::Write { .. } | Action::Copy { .. }));
                             if new == old && exact {
                                 no_effect =
                                     Some("the sed program matches nothing in the file, so it changed nothing".into());

@@ -207,7 +207,7 @@ code!(
     "al2-only-command",
     Warning,
     "a command that only works on Amazon Linux 2",
-    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
+    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently; writing the kubeconfig or the cluster CA by hand now lands over the files nodeadm wrote from spec.cluster. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
 );
 code!(
     ORPHAN_ENV,
@@ -293,7 +293,7 @@ code!(
     "dead-on-al2",
     Warning,
     "a setting the AL2 node never ran with",
-    "The user data set something that did not reach the AL2 kubelet or containerd: bootstrap.sh rewrote the key afterwards, a later drop-in or flag replaced it, systemd ignored the line (an unquoted `Environment=` keeps only its first word; a `'` inside bootstrap.sh's quoted value is trailing garbage that drops the whole assignment), the edit came after the kubelet started and nothing restarted it, code was patched into bootstrap.sh after its `systemctl start kubelet`, or a sed matched nothing. The AL2 node ran without it, so it is not carried over: carrying it would change the node.\n\nFix: if the setting was meant to apply, set the NodeConfig field yourself; it is a change of behaviour, so test it."
+    "The user data set something that did not reach the AL2 kubelet or containerd: bootstrap.sh rewrote the key afterwards, a later drop-in or flag replaced it, systemd ignored the line (an unquoted `Environment=` keeps only its first word; a `'` inside bootstrap.sh's quoted value is trailing garbage that drops the whole assignment), the edit came after the kubelet started and nothing restarted it, code was patched into bootstrap.sh after its `systemctl start kubelet`, `kubelet.service` was edited before the call (bootstrap.sh copied its containerd unit over it), or a sed matched nothing. The AL2 node ran without it, so it is not carried over: carrying it would change the node.\n\nFix: if the setting was meant to apply, set the NodeConfig field yourself; it is a change of behaviour, so test it."
 );
 code!(
     NOT_REPLAYED,

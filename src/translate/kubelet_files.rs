@@ -208,11 +208,33 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
     }
     // Kubelet drop-ins and unit edits: their arguments went through the call; the rest of their
     // environment is the kubelet's environment.
+    // The kubeconfig and the cluster CA: nodeadm-config writes both before any script runs, so a
+    // kept write or edit lands over nodeadm's file (a no-op at best, a broken join at worst).
+    for w in node.writes.iter().filter(|w| w.part == pi && w.not_taken.is_none()) {
+        if paths::kind(&w.op.path) != Kind::Kubeconfig {
+            continue;
+        }
+        let (al2, instead) = paths::row(&w.op.path).map_or(("", ""), |r| (r.al2, r.instead));
+        let span = span_of(cx, w.op.command);
+        cx.push(
+            &codes::AL2_ONLY,
+            pi,
+            span,
+            format!("this writes {}, which on AL2 was read by {al2}; on AL2023 {instead}, so this command now changes nodeadm's file; kept", w.op.path),
+            Some("remove the command if it only set up what spec.cluster now sets; keep it only if it writes something nodeadm does not".into()),
+        );
+    }
+    let own_start = cx.entries.iter().any(|d| d.code == codes::STARTS_KUBELET.code);
     for w in node.writes.iter().filter(|w| w.part == pi) {
         if !matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit) {
             continue;
         }
-        removed.push((w.op.command, "kubelet drop-in; AL2023's kubelet does not read it (see the report)"));
+        let what = if paths::kind(&w.op.path) == Kind::KubeletUnit {
+            "kubelet unit edit; AL2023's kubelet unit is nodeadm's (see the report)"
+        } else {
+            "kubelet drop-in; AL2023's kubelet does not read it (see the report)"
+        };
+        removed.push((w.op.command, what));
         let span = span_of(cx, w.op.command);
         if let Some(why) = &w.not_taken {
             cx.push(
@@ -224,7 +246,41 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             );
             continue;
         }
+        if own_start {
+            // The AL2 node ran no bootstrap.sh: the kubelet started from these files as written.
+            let row = paths::row(&w.op.path).map_or("", |r| r.instead);
+            let unknown = w.unreplayed.as_ref().map(|why| format!(" ({why})")).unwrap_or_default();
+            cx.push(
+                &codes::FILE_TRANSLATED,
+                pi,
+                span,
+                format!("this writes {}{unknown}: {row}; this user data starts the kubelet itself (CV452), so what the file gave the kubelet is not translated; removed", w.op.path),
+                None,
+            );
+            continue;
+        }
+        if let Some(why) = &w.no_effect {
+            cx.push(&codes::DEAD_ON_AL2, pi, span, format!("this edits {}, but {why}; removed", w.op.path), None);
+            continue;
+        }
         let is_final = node.fs.get(&w.op.path).is_some_and(|f| f.writer == Writer::User(w.op.command));
+        if !is_final {
+            superseded(cx, pi, span, node, w);
+            continue;
+        }
+        if let Some(why) = &w.unreplayed {
+            cx.push(
+                &codes::NOT_REPLAYED,
+                pi,
+                span,
+                format!(
+                    "this edit of {} cannot be replayed ({why}); what the kubelet ran with is unknown; removed",
+                    w.op.path
+                ),
+                Some("set what the edit meant in spec.kubelet".into()),
+            );
+            continue;
+        }
         let Some(text) = w.result.known().filter(|_| is_final) else {
             if let Content::Unknown(why) = &w.result {
                 cx.push(
@@ -316,4 +372,40 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         cx.push(&codes::FILE_TRANSLATED, pi, span, format!("{msg}; removed"), None);
     }
     removed
+}
+
+/// A unit or drop-in write that is not the file the kubelet read: bootstrap.sh copied its unit
+/// over it, a later command replaced or removed the file, or a later edit built on it (the last
+/// write is reported with the file's final content).
+fn superseded(cx: &mut Ctx, pi: usize, span: (usize, usize), node: &Node, w: &crate::al2::node::Write) {
+    let path = &w.op.path;
+    // The next write decides: an edit carries this one forward, a replacement discards it.
+    let later_edit = node.writes.iter().find(|x| x.op.path == *path && x.op.command > w.op.command).is_some_and(|x| {
+        matches!(
+            x.op.action,
+            crate::al2::fileops::Action::Sed { .. } | crate::al2::fileops::Action::Write { append: true, .. }
+        )
+    });
+    let (meta, msg) = match node.fs.get(path).map(|f| &f.writer) {
+        Some(Writer::Bootstrap) => (
+            &codes::DEAD_ON_AL2,
+            format!(
+                "this edits {path} before the bootstrap.sh call, which copied /etc/eks/containerd/kubelet-containerd.service over it (containerd path), so the edit never reached the kubelet; removed"
+            ),
+        ),
+        None => (&codes::DEAD_ON_AL2, format!("this writes {path}, which a later command removed; removed")),
+        Some(_) if later_edit => (
+            &codes::FILE_TRANSLATED,
+            format!(
+                "this edits {path}; a later edit builds on it, and the file as the kubelet read it is reported at the last write; removed"
+            ),
+        ),
+        Some(_) => (
+            &codes::DEAD_ON_AL2,
+            format!(
+                "this writes {path}, which a later command replaced, so the kubelet never read this version; removed"
+            ),
+        ),
+    };
+    cx.push(meta, pi, span, msg, None);
 }

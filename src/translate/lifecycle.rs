@@ -157,7 +157,9 @@ pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (S
         prelude.push_str(&format!("set -{opts}\n"));
     }
     for c in &a.script.commands[..first] {
-        let keeps = c.runs_when_rendered() && (c.words.is_empty() || matches!(c.name(), Some("export" | "set")));
+        // `source FILE` sets variables too (`set -a; source /etc/environment` exports proxies).
+        let keeps = c.runs_when_rendered()
+            && (c.words.is_empty() || matches!(c.name(), Some("export" | "set" | "source" | ".")));
         if keeps && c.span.1 > c.span.0 {
             let line_start = text[..c.span.0].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[c.span.1..].find('\n').map_or(text.len(), |i| c.span.1 + i);

@@ -29,6 +29,14 @@ fn record_commands(cx: &mut Ctx, pi: usize, part: &Part, a: &analysis::Analysis,
         }
         None => (a.invocations.first().map(|i| i.command), true),
     };
+    // With no call, a script that starts the kubelet itself joins there (CV452).
+    let call = call.or_else(|| {
+        a.invocations.is_empty().then_some(())?;
+        a.units
+            .iter()
+            .find(|(_, verb, unit)| unit == "kubelet" && matches!(verb.as_str(), "start" | "restart"))
+            .map(|(i, _, _)| *i)
+    });
     for (i, c) in a.script.commands.iter().enumerate() {
         if !super::timing::counts(c) || a.invocations.iter().any(|inv| inv.command == i) {
             continue;
@@ -121,7 +129,7 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
                     &codes::STARTS_KUBELET,
                     pi,
                     span,
-                    format!("`systemctl {verb} kubelet` with no bootstrap.sh call: this user data started the kubelet itself, configured through files the conversion does not model, so the settings in them are not carried over"),
+                    format!("`systemctl {verb} kubelet` with no bootstrap.sh call: this user data started the kubelet itself, configured through files the conversion does not model, so the settings in them are not carried over; the commands after it ran with the kubelet up on AL2 and now run before nodeadm-run starts it"),
                     Some("set what those files held (labels, taints, max pods) in the NodeConfig yourself".into()),
                 );
             }
@@ -371,13 +379,14 @@ pub(super) fn translate_script(
     replaced.append(&mut removed);
     // Edits of the kubelet's and containerd's AL2 files become NodeConfig fields.
     if let Some(node) = node {
+        // First: a script that starts the kubelet itself (CV452) changes how its file edits read.
+        replaced.extend(restarts(cx, pi, &a));
         if let Some((call, patches)) = super::patches::implied_call(cx, pi, node) {
             super::call::apply_settings(cx, pi, &call, usize::MAX, nc);
             replaced.extend(patches.into_iter().map(|c| (c, "edit of bootstrap.sh, translated")));
         }
         replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
         replaced.extend(super::containerd_files::apply(cx, pi, node, nc));
-        replaced.extend(restarts(cx, pi, &a));
     }
     // max-pods-calculator.sh does not exist on AL2023: its assignment would fail the script.
     replaced.extend(

@@ -48,6 +48,7 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
         // As bash reads it (a syntax error stops it midway, as on the AL2 side).
         let Ok((script, _)) = crate::al2::bash::parse(body, syntax) else { continue };
         let mut installed_unit = false;
+        let mut moved_cmds: Vec<(bool, Command)> = Vec::new();
         for c in &script.commands {
             // The reload after the moved commands' unit is written is part of installing it.
             let reload = c.text() == "systemctl daemon-reload" && std::mem::take(&mut installed_unit);
@@ -63,11 +64,17 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
                     if let shell::Redirect::HereDoc { body, .. } = r
                         && let Ok((moved, _)) = crate::al2::bash::parse(body, syntax)
                     {
-                        out.extend(moved.commands.iter().filter(|c| counts(c)).map(|c| Command {
-                            text: same_text(&c.text()),
-                            when: When::AfterJoin,
-                            span: None,
-                            removed: None,
+                        moved_cmds.extend(moved.commands.iter().filter(|c| counts(c)).map(|c| {
+                            let prelude = matches!(c.name(), Some("source" | "."));
+                            (
+                                prelude,
+                                Command {
+                                    text: same_text(&c.text()),
+                                    when: When::AfterJoin,
+                                    span: None,
+                                    removed: None,
+                                },
+                            )
                         }));
                     }
                 }
@@ -75,6 +82,13 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
             }
             if counts(c) {
                 out.push(Command { text: same_text(&c.text()), when, span: None, removed: None });
+            }
+        }
+        // The moved script repeats the `source FILE` lines that came before the call (its
+        // prelude, for the variables they set): copies, not commands the AL2 node ran again.
+        for (prelude, c) in moved_cmds {
+            if !(prelude && out.iter().any(|o| o.when == When::BeforeJoin && o.text == c.text)) {
+                out.push(c);
             }
         }
     }
@@ -192,7 +206,8 @@ pub(super) fn rows(al2: &[Command], new: &[Command], entries: &[Diagnostic], out
             // Only the entry that says they stay inline explains it; one that says they moved
             // into the unit contradicts it.
             let moved = entries.iter().find(|d| {
-                d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("they run before kubelet starts")
+                (d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("they run before kubelet starts"))
+                    || d.code == codes::STARTS_KUBELET.code
             });
             let verdict = match (c.when, n.when, moved) {
                 // `--keep-post-bootstrap-inline`, or a tail that could not be moved: CV410 says so.

@@ -61,7 +61,17 @@ fn owned_by_target(target: Target, field: &str) -> bool {
 /// and whose message names the field's key.
 fn explanation(field: &str, al2: &str, entries: &[Diagnostic], target: Target) -> Option<(&'static str, String)> {
     if owned_by_target(target, field) {
-        return Some((codes::OMITTED.code, format!("--target {target} supplies it")));
+        // The entry that left it out, when one names it (CV439 says where to set it instead).
+        let key = match field {
+            "kubelet.registerWithTaints" => "taint",
+            "kubelet.maxPods" => "max-pods",
+            "kubelet.clusterDNS" => "dns-cluster-ip",
+            f => f.trim_start_matches("labels."),
+        };
+        let named = [&codes::SET_ON_TARGET, &codes::OMITTED]
+            .into_iter()
+            .find_map(|m| entries.iter().find(|d| d.code == m.code && d.message.contains(key)).map(|d| d.code));
+        return Some((named.unwrap_or(codes::OMITTED.code), format!("--target {target} supplies it")));
     }
     // A value only the AL2 node knew: explained by the entry that said so.
     if al2.contains(crate::al2::bootstrap_effects::BOOT_TIME)
