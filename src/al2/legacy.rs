@@ -46,7 +46,7 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
         "docker" => l("docker", "AL2023 EKS AMIs have no Docker; use `ctr -n k8s.io` or `nerdctl` against containerd"),
         "systemctl" if args.any(|a| a == "docker" || a == "docker.service") => l(
             "systemctl … docker",
-            "there is no docker.service on AL2023; containerd is configured through spec.containerd.config",
+            "there is no docker.service on AL2023; containerd settings go in spec.containerd.config, and its environment (proxies) in spec.instance.environment.containerd",
         ),
         "yum" | "dnf" | "rpm" if has("epel") => {
             l("EPEL", "EPEL is not available for AL2023; use the AL2023 repositories or build the package")

@@ -432,7 +432,10 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         } else {
             "the parts are kept"
         };
-        let judged = if opts.target == Target::Mng {
+        let own_start = entries.iter().any(|d| d.code == codes::STARTS_KUBELET.code);
+        let judged = if own_start {
+            "this user data starts the kubelet itself (CV452), so the AL2 node's kubelet settings are not known and only its commands are compared"
+        } else if opts.target == Target::Mng {
             "the AL2 node is judged with the plain `bootstrap.sh <cluster>` EKS appended to a managed node group's user data after these parts"
         } else {
             "the AL2 node is judged as if a plain `bootstrap.sh <cluster>` ran after these parts (a call this input does not show, such as EKS's or another part's)"
