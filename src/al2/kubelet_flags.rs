@@ -363,7 +363,8 @@ pub fn translate(args: &str) -> Vec<Translated> {
             Some((n, v)) => (n, Some(v.to_string())),
             None => (body, None),
         };
-        let dashed = if name.len() == 1 { format!("-{name}") } else { format!("--{name}") };
+        // As the user wrote it (`--v` and `-v` are the same flag to the kubelet).
+        let dashed = if word.starts_with("--") { format!("--{name}") } else { format!("-{name}") };
         let spec = table().get(name);
         let mut value = inline.clone();
         let mut span_end = *end;

@@ -129,10 +129,14 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
         let rest: Vec<String> = words.into_iter().map(|w| w.0).filter(|w| !placeholder_words.contains(w)).collect();
         for t in kubelet_flags::translate(&rest.join(" ")) {
             // Point at the flag itself when it appears literally inside the argument.
-            let region = cx.text.get(search_from..a.span.1).unwrap_or_default();
-            let span = match region.find(t.flag.as_str()) {
-                Some(off) => {
-                    let start = search_from + off;
+            // The whole word first (a flag can appear twice, as in a sed's pattern and its
+            // replacement), after the previous flag first, anywhere in the argument second.
+            let find = |from: usize| {
+                let region = cx.text.get(from..a.span.1).unwrap_or_default();
+                region.find(t.text.as_str()).or_else(|| region.find(t.flag.as_str())).map(|off| from + off)
+            };
+            let span = match find(search_from).or_else(|| find(a.span.0)) {
+                Some(start) => {
                     let len = cx.text[start..a.span.1]
                         .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
                         .unwrap_or(a.span.1 - start);

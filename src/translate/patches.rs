@@ -154,6 +154,55 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 }
             }
         }
+        // bootstrap.sh's own kubelet arguments: what a patch added reaches the kubelet before
+        // the extra args (which still win), what it removed AL2's kubelet ran without.
+        let words = |v: Option<&crate::al2::words::Var>| -> Vec<String> {
+            v.map(|v| crate::al2::kubelet_flags::split_args(v.value.text()).into_iter().map(|w| w.0).collect())
+                .unwrap_or_default()
+        };
+        let (new_args, old_args) = (words(run.vars.env.get("KUBELET_ARGS")), words(base.env.get("KUBELET_ARGS")));
+        if new_args != old_args {
+            let added: Vec<String> = new_args.iter().filter(|w| !old_args.contains(w)).cloned().collect();
+            let gone: Vec<String> = old_args.iter().filter(|w| !new_args.contains(w)).cloned().collect();
+            if !gone.is_empty() {
+                changed.push(format!(
+                    "`{}` removed from its own kubelet arguments (KUBELET_ARGS), so AL2's kubelet ran without {}; nodeadm builds the AL2023 kubelet's own arguments itself (`eks-userdata render` shows them)",
+                    gone.join(" "),
+                    if gone.len() == 1 { "it" } else { "them" }
+                ));
+            }
+            if !added.is_empty() {
+                changed.push(format!(
+                    "`{}` added to its own kubelet arguments (KUBELET_ARGS), translated as kubelet arguments",
+                    added.join(" ")
+                ));
+                // Appended after the extra args, which came later on the command line and win:
+                // a flag they also set is left out.
+                let old = call.get(Flag::KubeletExtraArgs).cloned();
+                let extra = old.as_ref().map(|a| a.value.text().to_string()).unwrap_or_default();
+                let set_later = |w: &String| {
+                    let name = w.split('=').next().unwrap_or(w);
+                    crate::al2::kubelet_flags::split_args(&extra).iter().any(|e| e.0.split('=').next() == Some(name))
+                };
+                let mut words = vec![extra.clone()];
+                words.extend(added.iter().filter(|w| !set_later(w)).cloned());
+                let value = words.join(" ").trim().to_string();
+                // The value's words are found where they are written: the patches and the call.
+                let first = patch_writes.iter().filter(|w| w.before_call).map(|w| span_of(cx, w.op.command).0).min();
+                let whole = old.as_ref().map_or(span, |a| a.span);
+                let span = (first.unwrap_or(whole.0).min(whole.0), whole.1.max(span.1).max(inv.span.1));
+                call.set(
+                    Flag::KubeletExtraArgs,
+                    Some(Arg {
+                        value: Value::Static(value),
+                        span,
+                        from_env: None,
+                        split: false,
+                        via: Some(old.and_then(|a| a.via).unwrap_or_else(|| "set by the patch of bootstrap.sh".into())),
+                    }),
+                );
+            }
+        }
         if changed.is_empty() && !unknown && !run.vars.unmodelled {
             cx.push(
                 &codes::DEAD_ON_AL2,
