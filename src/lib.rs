@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod effective;
 pub mod karpenter;
 pub mod lint;
+pub mod memo;
 pub mod nodeconfig;
 pub mod render;
 pub mod report;

@@ -362,6 +362,21 @@ impl Walker<'_> {
 /// Parses a script. Template syntax is made opaque first (`syntax` from [`template::detect`]
 /// or the user).
 pub fn parse(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
+    thread_local! {
+        static MEMO: std::cell::RefCell<crate::memo::Memo<(String, Syntax), Result<Script, ParseError>>> =
+            Default::default();
+    }
+    // Short snippets (bootstrap.sh's lines, an implied call) parse faster than they copy.
+    if orig.len() < MEMO_MIN {
+        return parse_uncached(orig, syntax);
+    }
+    crate::memo::get_or(&MEMO, (orig.to_string(), syntax), |(orig, syntax)| parse_uncached(orig, *syntax))
+}
+
+/// Scripts at least this long are memoised (see `crate::memo`).
+const MEMO_MIN: usize = 256;
+
+fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
     let prepared = template::prepare(orig, syntax);
     let options = brush_parser::ParserOptions::default();
     let mut parser = brush_parser::Parser::new(prepared.text.as_bytes(), &options);

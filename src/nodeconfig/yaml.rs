@@ -65,6 +65,13 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses YAML (or JSON) the way nodeadm reads a NodeConfig part.
 pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
+    thread_local! {
+        static MEMO: std::cell::RefCell<crate::memo::Memo<String, Result<YamlDoc, YamlError>>> = Default::default();
+    }
+    crate::memo::get_or(&MEMO, text.to_string(), |t| parse_uncached(t))
+}
+
+fn parse_uncached(text: &str) -> Result<YamlDoc, YamlError> {
     let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
         let offset = e.location().and_then(|l| l.span().byte_offset()).map(|o| o as usize);
         let rendered = e.without_snippet().to_string();
