@@ -337,6 +337,26 @@ pub fn convert_value(codec: Codec, value: Option<&str>) -> Result<Value, String>
     })
 }
 
+/// A template placeholder standing for a whole list or map value: it renders to the flag's own
+/// syntax (`k=v:NoSchedule,…`), not to the YAML the config field needs, so it stays a flag.
+pub fn placeholder_for_structured(t: &Translated) -> bool {
+    let structured = table().get(t.flag.trim_start_matches('-')).is_some_and(|s| {
+        matches!(
+            s.codec,
+            Codec::StringList
+                | Codec::Map
+                | Codec::MapLangle
+                | Codec::BoolMap
+                | Codec::Multimap
+                | Codec::Vmodule
+                | Codec::ReservedMemory
+                | Codec::Taints
+        )
+    });
+    structured
+        && matches!(&t.outcome, Outcome::Config { value: Value::String(v), .. } if super::template::has_placeholder(v))
+}
+
 fn takes_separate_value(codec: Codec) -> bool {
     !matches!(codec, Codec::Bool)
 }

@@ -200,14 +200,14 @@ pub const TABLE: &[Row] = &[
     Row {
         pattern: "/var/lib/kubelet/kubeconfig",
         kind: Kind::Kubeconfig,
-        al2: "the kubelet (bootstrap.sh filled in the endpoint and name)",
+        al2: "the kubelet (bootstrap.sh, when called, filled in the endpoint and name)",
         al2023: Reader::Field("spec.cluster"),
         instead: "nodeadm-config writes the kubeconfig from spec.cluster before any script runs",
     },
     Row {
         pattern: "/etc/kubernetes/pki/",
         kind: Kind::Kubeconfig,
-        al2: "the kubelet (bootstrap.sh wrote ca.crt)",
+        al2: "the kubelet (bootstrap.sh, when called, wrote ca.crt)",
         al2023: Reader::Field("spec.cluster.certificateAuthority"),
         instead: "nodeadm-config writes the CA from spec.cluster.certificateAuthority",
     },

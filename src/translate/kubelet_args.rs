@@ -145,6 +145,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 }
                 None => a.span,
             };
+            let structured_placeholder = kubelet_flags::placeholder_for_structured(&t);
             match t.outcome {
                 KOutcome::Config { path, value } => {
                     saw_max_pods |= path == "maxPods";
@@ -163,6 +164,20 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                                 t.text
                             ),
                             None,
+                        );
+                        continue;
+                    }
+                    // A placeholder for a whole list or map renders to the flag's own syntax
+                    // (`k=v:NoSchedule,…`), which is not the YAML the config field needs: the
+                    // flag stays a flag, which reads that syntax as AL2's kubelet did.
+                    if structured_placeholder {
+                        nc.spec.kubelet.flags.push(t.text.clone());
+                        cx.push(
+                            &codes::TEMPLATE_ARGS,
+                            pi,
+                            span,
+                            format!("`{}`: the template value renders to the flag's own syntax, not to the YAML list or map spec.kubelet.config.{path} needs, so the flag is kept in spec.kubelet.flags as is (the kubelet reads it as on AL2)", t.text),
+                            Some(format!("to use spec.kubelet.config.{path} instead, render the value as YAML in the template")),
                         );
                         continue;
                     }

@@ -232,7 +232,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         let what = if paths::kind(&w.op.path) == Kind::KubeletUnit {
             "kubelet unit edit; AL2023's kubelet unit is nodeadm's (see the report)"
         } else {
-            "kubelet drop-in; AL2023's kubelet does not read it (see the report)"
+            "kubelet drop-in, translated into the NodeConfig (see the report)"
         };
         removed.push((w.op.command, what));
         let span = span_of(cx, w.op.command);

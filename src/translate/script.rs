@@ -125,11 +125,17 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
             let before = a.invocations.first().is_none_or(|i| i.command > *idx);
             let by_itself = a.invocations.is_empty() && unit == "kubelet" && verb != "stop";
             if by_itself {
+                let after = a.script.commands.iter().skip(idx + 1).any(super::timing::counts);
+                let tail = if after {
+                    "; the commands after it ran with the kubelet up on AL2 and now run before nodeadm-run starts it"
+                } else {
+                    ""
+                };
                 cx.push(
                     &codes::STARTS_KUBELET,
                     pi,
                     span,
-                    format!("`systemctl {verb} kubelet` with no bootstrap.sh call: this user data started the kubelet itself, configured through files the conversion does not model, so the settings in them are not carried over; the commands after it ran with the kubelet up on AL2 and now run before nodeadm-run starts it"),
+                    format!("`systemctl {verb} kubelet` with no bootstrap.sh call: this user data started the kubelet itself, configured through files the conversion does not model, so the settings in them are not carried over{tail}"),
                     Some("set what those files held (labels, taints, max pods) in the NodeConfig yourself".into()),
                 );
             }

@@ -48,7 +48,9 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             .then(|| {
                 ts.iter()
                     .map(|t| match &t.outcome {
-                        Outcome::Config { path, value } if !(t.replaces && value.is_object()) => {
+                        Outcome::Config { path, value }
+                            if !(kubelet_flags::placeholder_for_structured(t) || t.replaces && value.is_object()) =>
+                        {
                             Some((path.clone(), value.clone()))
                         }
                         _ => None,
@@ -69,6 +71,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .collect();
     for ((di, _, _, span), ts) in items.into_iter().zip(translated) {
         for t in ts {
+            // A template placeholder for a whole list or map must stay a flag.
+            if kubelet_flags::placeholder_for_structured(&t) {
+                continue;
+            }
             if let Outcome::Config { path, value } = t.outcome {
                 let doc = &cx.docs[di];
                 let mut d = Diagnostic::new(
