@@ -102,6 +102,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             _ => None,
         };
         let before = cx.entries.len();
+        let flags_before = nc.spec.kubelet.flags.len();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut search_from = a.span.0;
         let words = kubelet_flags::split_args(&args_text);
@@ -126,6 +127,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                 Some("after rendering it must hold only kubelet flags, unquoted; deprecated flags belong in spec.kubelet.config".into()),
             );
         }
+        let order: Vec<String> = words.iter().map(|w| w.0.clone()).collect();
         let rest: Vec<String> = words.into_iter().map(|w| w.0).filter(|w| !placeholder_words.contains(w)).collect();
         for t in kubelet_flags::translate(&rest.join(" ")) {
             // Point at the flag itself when it appears literally inside the argument.
@@ -270,6 +272,13 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
                     None,
                 ),
             }
+        }
+        // Flags in the order they were given (a placeholder's flags were taken out first): for
+        // a flag given twice, such as --register-with-taints, the kubelet keeps the last.
+        let key =
+            |f: &String| order.iter().position(|w| w == f || f.starts_with(&format!("{w}="))).unwrap_or(usize::MAX);
+        if let Some(added) = nc.spec.kubelet.flags.get_mut(flags_before..) {
+            added.sort_by_key(key);
         }
         if let Some((why, text)) = runtime_note {
             let some = cx.entries[before..]

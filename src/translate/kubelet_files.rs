@@ -229,10 +229,11 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
         if !matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit) {
             continue;
         }
+        // What became of its settings differs per write; the report says which.
         let what = if paths::kind(&w.op.path) == Kind::KubeletUnit {
             "kubelet unit edit; AL2023's kubelet unit is nodeadm's (see the report)"
         } else {
-            "kubelet drop-in, translated into the NodeConfig (see the report)"
+            "kubelet drop-in; what became of its settings is in the report"
         };
         removed.push((w.op.command, what));
         let span = span_of(cx, w.op.command);

@@ -78,7 +78,11 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 &codes::PATCHED,
                 pi,
                 span,
-                format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; what it changed is unknown; removed (on AL2023 the file is a stub)"),
+                if why.contains("unknown") {
+                    format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; removed (on AL2023 the file is a stub)")
+                } else {
+                    format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; what it changed is unknown; removed (on AL2023 the file is a stub)")
+                },
                 Some("work out which variable it changed and set the NodeConfig field".into()),
             );
         }

@@ -145,14 +145,23 @@ pub(super) fn removed(
         };
         // The entry at the command, else the nearest of its kind (a pipeline's entry sits on its
         // last command).
-        let entry = cx.entries.iter().filter(of_kind).find(overlaps).or_else(|| {
+        // Several entries can share the span (a script read out of a host document): the one
+        // naming the command's text or a path it touches first.
+        let head: String = c.text().chars().take(30).collect();
+        let paths: Vec<&str> =
+            c.words.iter().map(|w| w.parsed.trim_matches(['\'', '"'])).filter(|w| w.starts_with('/')).collect();
+        let names = |d: &&Diagnostic| d.message.contains(&head) || paths.iter().any(|p| d.message.contains(p));
+        let at: Vec<&Diagnostic> = cx.entries.iter().filter(of_kind).filter(overlaps).collect();
+        let entry = at.iter().copied().find(names).or(at.first().copied()).or_else(|| {
             cx.entries
                 .iter()
                 .filter(of_kind)
                 .min_by_key(|d| d.span.map_or(usize::MAX, |e| e.start.abs_diff(span.start)))
         });
         let Some(entry) = entry.map(|d| (d.code, d.message.chars().take(120).collect::<String>())) else { continue };
-        for rec in cx.commands.iter_mut().filter(|r| r.span == Some(span)) {
+        // By text too: a script read out of a host document has all its spans at one anchor.
+        let text = same_text(&c.text());
+        for rec in cx.commands.iter_mut().filter(|r| r.span == Some(span) && r.text == text) {
             rec.removed = Some(entry.clone());
         }
     }

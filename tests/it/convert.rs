@@ -402,3 +402,38 @@ fn convert_verify_passes_on_clean_fixtures_and_gates_the_exit_code() {
             .success();
     }
 }
+
+#[test]
+fn hosted_script_rows_cite_the_entry_about_each_command_and_targets_decide_who_started_the_kubelet() {
+    // A CloudFormation UserData puts every command at one anchor: each removed command's row
+    // must still cite its own entry. With no call, a managed node group's kubelet was started
+    // by EKS's appended bootstrap.sh (which copied its unit over the edit); a self-managed
+    // node's by the script itself (CV452).
+    let cfn = "UserData:\n  Fn::Base64: |\n    #!/bin/bash\n    sed -i s,MAX_PODS,20,g /etc/systemd/system/kubelet.service\n    systemctl daemon-reload\n    systemctl restart kubelet\n";
+    let cite = |target: Target| {
+        let opts = Options { target, cluster: cluster(), ..Default::default() };
+        let conv =
+            translate::convert(&Source::new("cfn.yaml", cfn.as_bytes().to_vec()), &opts, emit::Format::Mime, "out")
+                .unwrap();
+        let rows: Vec<(String, String)> = conv
+            .equivalence
+            .unwrap()
+            .rows
+            .into_iter()
+            .filter_map(|r| match r.verdict {
+                eks_userdata::effective::Verdict::Explained { code, .. } => Some((r.field, code.to_string())),
+                _ => None,
+            })
+            .collect();
+        let codes: Vec<String> =
+            conv.reports.iter().flat_map(|r| r.findings.iter().map(|f| f.diagnostic.code.to_string())).collect();
+        (rows, codes)
+    };
+    let (rows, codes) = cite(Target::Mng);
+    let of = |needle: &str| rows.iter().find(|(f, _)| f.contains(needle)).map(|(_, c)| c.clone());
+    assert_eq!(of("sed -i s,MAX_PODS"), Some("CV434".into()), "{rows:?}");
+    assert_eq!(of("systemctl restart kubelet"), Some("CV433".into()), "{rows:?}");
+    assert!(!codes.contains(&"CV452".to_string()), "{codes:?}");
+    let (_, codes) = cite(Target::SelfManaged);
+    assert!(codes.contains(&"CV452".to_string()), "{codes:?}");
+}
