@@ -233,11 +233,20 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
             },
         });
     }
+    // bootstrap.sh arguments from a template input could have set any field: a field the same
+    // on both sides is the same only if the input did not change it.
+    let template_args = al2.unknown.iter().any(|u| u == "bootstrap.sh arguments from a template input");
     let mut push = |field: String, a: String, b: String| {
         // EKS sets it on both nodes.
         let b = if a == "(EKS's value)" && owned_by_target(opts.target, &field) { a.clone() } else { b };
         let verdict = if a == b {
-            Verdict::Same
+            let a = if template_args {
+                format!("{a} (if the template input does not change it)").trim_start().to_string()
+            } else {
+                a
+            };
+            rows.push(Row { field, al2: a, al2023: b, verdict: Verdict::Same });
+            return;
         } else {
             match explanation(&field, &a, entries, opts.target) {
                 Some((code, why)) => Verdict::Explained { code, why },

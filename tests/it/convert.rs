@@ -437,3 +437,17 @@ fn hosted_script_rows_cite_the_entry_about_each_command_and_targets_decide_who_s
     let (_, codes) = cite(Target::SelfManaged);
     assert!(codes.contains(&"CV452".to_string()), "{codes:?}");
 }
+
+#[test]
+fn same_rows_say_a_template_input_could_have_changed_them() {
+    // `${bootstrap_extra_args}` could hold `--use-max-pods false`: the AL2 node's maxPods is the
+    // model's only if it did not.
+    let tpl = "#!/bin/bash\n/etc/eks/bootstrap.sh ${cluster_name} ${bootstrap_extra_args}\n";
+    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
+    let conv =
+        translate::convert(&Source::new("t.tpl", tpl.as_bytes().to_vec()), &opts, emit::Format::Mime, "out").unwrap();
+    let e = conv.equivalence.unwrap();
+    let row = e.rows.iter().find(|r| r.field == "kubelet.maxPods").unwrap();
+    assert!(row.al2.ends_with("(if the template input does not change it)"), "{row:?}");
+    assert!(e.rows.iter().any(|r| r.field == "bootstrap.sh arguments from a template input"), "{:?}", e.rows);
+}
