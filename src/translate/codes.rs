@@ -285,7 +285,7 @@ code!(
     "node-file-translated",
     Info,
     "an edit of an AL2 node file became NodeConfig fields",
-    "AL2 user data also configured the node through files: kubelet drop-ins in `/etc/systemd/system/kubelet.service.d/` (`Environment=KUBELET_EXTRA_ARGS=…`), patches of `/etc/eks/bootstrap.sh`, the containerd template `/etc/eks/containerd/containerd-config.toml`, `/etc/containerd/config.toml` and `config.d` imports, service drop-ins with proxies. The node model replays every such write in order over the AMI's files, with bootstrap.sh's own writes where it ran (al2-node §2–§4), and what the kubelet or containerd really ran with becomes the NodeConfig field the entry names. On AL2023 nothing reads those AL2 paths (the path table in `al2/paths.rs` says what reads each), so the command is removed from the script.\n\nFix: nothing; review the field."
+    "AL2 user data also configured the node through files: kubelet drop-ins in `/etc/systemd/system/kubelet.service.d/` (`Environment=KUBELET_EXTRA_ARGS=…`), patches of `/etc/eks/bootstrap.sh`, the containerd template `/etc/eks/containerd/containerd-config.toml`, `/etc/containerd/config.toml` and `config.d` imports, service drop-ins with proxies. The node model replays every such write in order over the AMI's files, with bootstrap.sh's own writes where it ran (al2-node §2–§4), and what the kubelet or containerd really ran with becomes the NodeConfig field the entry names. On AL2023 those paths are written by nodeadm itself or read by nothing (the path table in `al2/paths.rs` says which for each), so the command is removed from the script and its setting is carried by the NodeConfig field.\n\nFix: nothing; review the field."
 );
 code!(
     DEAD_ON_AL2,

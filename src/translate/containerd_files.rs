@@ -106,7 +106,18 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
     let mine: Vec<&&crate::al2::node::Write> = writes.iter().filter(|w| w.part == pi).collect();
     let removed: Vec<(usize, &'static str)> = mine
         .iter()
-        .map(|w| (w.op.command, "containerd configuration edit; AL2023 does not read this path (see the report)"))
+        .map(|w| {
+            let why = match paths::kind(&w.op.path) {
+                Kind::ContainerdTemplate => {
+                    "containerd template edit; /etc/eks/containerd does not exist on AL2023 (see the report)"
+                }
+                Kind::ContainerdImport => {
+                    "containerd import edit; nodeadm's containerd config has no imports (see the report)"
+                }
+                _ => "containerd configuration edit; nodeadm writes this file itself, the setting goes in the NodeConfig (see the report)",
+            };
+            (w.op.command, why)
+        })
         .collect();
     let first = mine.first().map_or((0, 0), |w| span_of(cx, w.op.command));
     for w in mine.iter().filter(|w| w.not_taken.is_some()) {

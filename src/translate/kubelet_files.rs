@@ -202,8 +202,10 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             _ => false,
         };
         if reads_kcj && paths::kind(&w.op.path) != Kind::KubeletConfig {
-            removed
-                .push((w.op.command, "reads kubelet-config.json, which AL2023 does not have; the edit is translated"));
+            removed.push((
+                w.op.command,
+                "reads kubelet-config.json, which AL2023 does not have; what the edit did is in the report",
+            ));
         }
     }
     // Kubelet drop-ins and unit edits: their arguments went through the call; the rest of their

@@ -273,7 +273,11 @@ pub(super) fn translate_script(
     {
         let (call, patches) = super::patches::effective_call(cx, pi, node, &a.invocations[k]);
         a.invocations[k].call = call;
-        removed.extend(patches.into_iter().map(|c| (c, "edit of bootstrap.sh, translated with the call")));
+        removed.extend(
+            patches
+                .into_iter()
+                .map(|c| (c, "edit of bootstrap.sh (a stub on AL2023); what it changed is in the report")),
+        );
     }
     cx.calculators = a
         .script
@@ -394,7 +398,11 @@ pub(super) fn translate_script(
         replaced.extend(restarts(cx, pi, &a));
         if let Some((call, patches)) = super::patches::implied_call(cx, pi, node) {
             super::call::apply_settings(cx, pi, &call, usize::MAX, nc);
-            replaced.extend(patches.into_iter().map(|c| (c, "edit of bootstrap.sh, translated")));
+            replaced.extend(
+                patches
+                    .into_iter()
+                    .map(|c| (c, "edit of bootstrap.sh (a stub on AL2023); what it changed is in the report")),
+            );
         }
         replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
         replaced.extend(super::containerd_files::apply(cx, pi, node, nc));
@@ -411,7 +419,9 @@ pub(super) fn translate_script(
             .map(|(i, _)| (i, "max-pods-calculator.sh is not on AL2023; translated into maxPodsExpression")),
     );
     // The rest of the script.
-    replaced.extend(a.invocations.iter().map(|i| (i.command, "bootstrap.sh call translated into the NodeConfig part")));
+    replaced.extend(a.invocations.iter().map(|i| {
+        (i.command, "bootstrap.sh call, replaced by the NodeConfig part (the report says how each argument went)")
+    }));
     replaced.sort_by_key(|(c, _)| *c);
     replaced.dedup_by_key(|(c, _)| *c);
     let ids: Vec<usize> = replaced.iter().map(|(c, _)| *c).collect();
@@ -433,7 +443,7 @@ pub(super) fn translate_script(
             if moved.is_some() && Some(*c) == call {
                 cut.with = MARK_CALL;
                 cut.why =
-                    "bootstrap.sh call translated into the NodeConfig part; the marker lets the moved commands run";
+                    "bootstrap.sh call, replaced by the NodeConfig part (the report says how each argument went); the marker lets the moved commands run";
             }
             cut
         })
