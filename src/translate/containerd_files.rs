@@ -114,7 +114,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
                 Kind::ContainerdImport => {
                     "containerd import edit; nodeadm's containerd config has no imports (see the report)"
                 }
-                _ => "containerd configuration edit; nodeadm writes this file itself, the setting goes in the NodeConfig (see the report)",
+                _ => "containerd configuration edit; nodeadm writes this file itself, what became of the edit is in the report",
             };
             (w.op.command, why)
         })
