@@ -421,8 +421,8 @@ code!(
     "CV449",
     "template-branch-setting",
     Warning,
-    "a setting translated from inside a template `%{ if }` applies to every rendering",
-    "Terraform's `%{ if cond }…%{ endif }` decides which lines the rendered user data has. A file edit or calculator inside such a branch configured only the AL2 nodes whose template rendered the branch. The translation puts the setting in the NodeConfig part, which has no such condition, so every AL2023 node rendered from the template gets it.\n\nFix: if the condition is ever false, wrap the NodeConfig field in the same `%{ if }` in the output template, or set the field per node group."
+    "a setting translated from inside a template `%{ if }` (or a CloudFormation `Fn::If`) applies to every rendering",
+    "Terraform's `%{ if cond }…%{ endif }` decides which lines the rendered user data has. A file edit or calculator inside such a branch configured only the AL2 nodes whose template rendered the branch. The translation puts the setting in the NodeConfig part, which has no such condition, so every AL2023 node rendered from the template gets it. A CloudFormation `Fn::If` in a `Fn::Sub` variable map is read with its true branch, so the output is the user data of the stacks where the condition holds.\n\nFix: if the condition is ever false, wrap the NodeConfig field in the same `%{ if }` in the output template, or set the field per node group; for `Fn::If`, convert the other case too and use each output where it applies."
 );
 
 code!(

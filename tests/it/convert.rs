@@ -451,3 +451,19 @@ fn same_rows_say_a_template_input_could_have_changed_them() {
     assert!(row.al2.ends_with("(if the template input does not change it)"), "{row:?}");
     assert!(e.rows.iter().any(|r| r.field == "bootstrap.sh arguments from a template input"), "{:?}", e.rows);
 }
+
+#[test]
+fn a_cloudformation_condition_is_a_branch_warning() {
+    // `Fn::If` in a Sub variable map: the output is the true branch's user data, which stacks
+    // where the condition is false did not run.
+    let cfn = "UserData:\n  Fn::Base64:\n    Fn::Sub:\n      - |\n        #!/bin/bash\n        ${Proxy}\n        /etc/eks/bootstrap.sh orders-prod\n      - Proxy:\n          Fn::If: [UseProxy, 'export HTTPS_PROXY=http://p:3128', '']\n";
+    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
+    let conv = translate::convert(&Source::new("cfn.yaml", cfn.as_bytes().to_vec()), &opts, emit::Format::Mime, "out")
+        .unwrap();
+    let f: Vec<_> = conv.reports.iter().flat_map(|r| &r.findings).map(|f| &f.diagnostic).collect();
+    assert!(
+        f.iter().any(|d| d.code == "CV449" && d.message.contains("Fn::If [UseProxy")),
+        "{:?}",
+        f.iter().map(|d| (d.code, &d.message)).collect::<Vec<_>>()
+    );
+}
