@@ -54,6 +54,10 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
         "yum" | "dnf" if words(cmd).any(|w| w.ends_with(".i686")) => {
             l("32-bit packages", "AL2023 ships no 32-bit (i686) packages")
         }
+        "source" | "." if args.any(|a| a.starts_with("/etc/eksctl/")) => l(
+            "sourcing eksctl's AL2 node files (/etc/eksctl/)",
+            "eksctl's own cloud-config wrote /etc/eksctl/* on AL2 nodes; on AL2023 eksctl configures nodes through nodeadm and writes none of them, so unless this user data writes the file itself, `source` fails there (and with errexit the script stops)",
+        ),
         _ if writes_to(cmd, "/etc/docker/") => l(
             "/etc/docker configuration (read only by dockerd, on AL2 AMIs for Kubernetes 1.23 and older)",
             "nothing reads it on a containerd node, AL2 or AL2023; registry mirrors are /etc/containerd/certs.d/<host>/hosts.toml files, log rotation is kubelet containerLogMaxSize/containerLogMaxFiles",
@@ -73,6 +77,13 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sourcing_eksctl_files_is_al2_only() {
+        let s = shell::parse("source /etc/eksctl/kubelet.env\n. /etc/environment\n", Syntax::None).unwrap();
+        assert!(classify(0, &s.commands[0]).is_some_and(|l| l.what.contains("/etc/eksctl/")));
+        assert!(classify(1, &s.commands[1]).is_none());
+    }
     use crate::al2::shell;
     use crate::al2::template::Syntax;
 

@@ -207,7 +207,7 @@ code!(
     "al2-only-command",
     Warning,
     "a command that only works on Amazon Linux 2",
-    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently; writing the kubeconfig or the cluster CA by hand now lands over the files nodeadm wrote from spec.cluster. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
+    "`amazon-linux-extras`, EPEL, 32-bit packages, Docker and its configuration, cgroup v1 kernel switches, `/etc/eks/eni-max-pods.txt` and calling `nodeadm init` by hand have no AL2023 equivalent or work differently; writing the kubeconfig or the cluster CA by hand now lands over the files nodeadm wrote from spec.cluster; eksctl's `/etc/eksctl/*` node files are not written on AL2023, so sourcing one fails. The command is kept and the entry says what AL2023 does instead.\n\nFix: rewrite the command the AL2023 way, or remove it."
 );
 code!(
     ORPHAN_ENV,
