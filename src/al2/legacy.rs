@@ -77,6 +77,8 @@ pub fn classify(idx: usize, cmd: &Command) -> Option<Legacy> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::al2::shell;
+    use crate::al2::template::Syntax;
 
     #[test]
     fn sourcing_eksctl_files_is_al2_only() {
@@ -84,8 +86,6 @@ mod tests {
         assert!(classify(0, &s.commands[0]).is_some_and(|l| l.what.contains("/etc/eksctl/")));
         assert!(classify(1, &s.commands[1]).is_none());
     }
-    use crate::al2::shell;
-    use crate::al2::template::Syntax;
 
     fn found(script: &str) -> Vec<&'static str> {
         let s = shell::parse(script, Syntax::None).unwrap();

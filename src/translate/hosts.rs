@@ -19,6 +19,8 @@ pub(super) struct Hosted {
     pub anchor: usize,
     /// What the host says, for the report.
     pub notes: Vec<String>,
+    /// CloudFormation `Fn::If` values read with their true branch (a branch of the output, CV449).
+    pub conditions: Vec<String>,
     /// The host says who consumes the user data.
     pub target: Option<Target>,
     pub cloudformation: bool,
@@ -65,7 +67,7 @@ pub(super) fn eksctl(text: &str) -> Option<Hosted> {
             .min()
             .unwrap_or(0);
         let notes = vec!["an eksctl node group config: preBootstrapCommands and overrideBootstrapCommand are read as the user-data script".to_string()];
-        return Some(Hosted { script, anchor, notes, target: None, cloudformation: false });
+        return Some(Hosted { script, anchor, notes, conditions: Vec::new(), target: None, cloudformation: false });
     }
     let mut groups: Vec<(String, bool, usize, &serde_json::Map<String, Value>)> = Vec::new();
     for (key, managed) in [("managedNodeGroups", true), ("nodeGroups", false)] {
@@ -99,7 +101,14 @@ pub(super) fn eksctl(text: &str) -> Option<Hosted> {
         .filter_map(|k| at(&doc, &format!("{pointer}/{k}")))
         .min()
         .unwrap_or(0);
-    Some(Hosted { script: group_script(g)?, anchor, notes, target: Some(target), cloudformation: false })
+    Some(Hosted {
+        script: group_script(g)?,
+        anchor,
+        notes,
+        conditions: Vec::new(),
+        target: Some(target),
+        cloudformation: false,
+    })
 }
 
 /// CloudFormation's intrinsic functions, evaluated as far as they can be before deployment.
@@ -206,11 +215,10 @@ pub(super) fn cloudformation(text: &str) -> Option<Hosted> {
     let mut conditions = Vec::new();
     let script = intrinsic_noting(&value, 0, &mut conditions)?;
     let anchor = at(&doc, &pointer).unwrap_or(0);
-    let mut notes = vec![format!(
+    let notes = vec![format!(
         "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` stay `${{…}}` placeholders) and the result is read as the user data"
     )];
-    notes.extend(conditions);
-    Some(Hosted { script, anchor, notes, target: None, cloudformation: true })
+    Some(Hosted { script, anchor, notes, conditions, target: None, cloudformation: true })
 }
 
 /// Terraform code rather than user data.

@@ -275,8 +275,12 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
         }
         // Flags in the order they were given (a placeholder's flags were taken out first): for
         // a flag given twice, such as --register-with-taints, the kubelet keeps the last.
-        let key =
-            |f: &String| order.iter().position(|w| w == f || f.starts_with(&format!("{w}="))).unwrap_or(usize::MAX);
+        let key = |f: &String| {
+            order
+                .iter()
+                .position(|w| f.strip_prefix(w.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('=')))
+                .unwrap_or(usize::MAX)
+        };
         if let Some(added) = nc.spec.kubelet.flags.get_mut(flags_before..) {
             added.sort_by_key(key);
         }

@@ -208,8 +208,6 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             ));
         }
     }
-    // Kubelet drop-ins and unit edits: their arguments went through the call; the rest of their
-    // environment is the kubelet's environment.
     // The kubeconfig and the cluster CA: nodeadm-config writes both before any script runs, so a
     // kept write or edit lands over nodeadm's file (a no-op at best, a broken join at worst).
     for w in node.writes.iter().filter(|w| w.part == pi && w.not_taken.is_none()) {
@@ -226,6 +224,8 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             Some("remove the command if it only set up what spec.cluster now sets; keep it only if it writes something nodeadm does not".into()),
         );
     }
+    // Kubelet drop-ins and unit edits: their arguments went through the call; the rest of their
+    // environment is the kubelet's environment.
     let own_start = cx.entries.iter().any(|d| d.code == codes::STARTS_KUBELET.code);
     for w in node.writes.iter().filter(|w| w.part == pi) {
         if !matches!(paths::kind(&w.op.path), Kind::KubeletDropIn | Kind::KubeletUnit) {
@@ -284,7 +284,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             );
             continue;
         }
-        let Some(text) = w.result.known().filter(|_| is_final) else {
+        let Some(text) = w.result.known() else {
             if let Content::Unknown(why) = &w.result {
                 cx.push(
                     &codes::NOT_REPLAYED,

@@ -396,19 +396,18 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
                 let hosted = host.is_some();
                 let headers = if let Some(h) = &host {
                     for n in &h.notes {
-                        // A CloudFormation condition picks one branch for the whole output, as a
-                        // template `%{ if }` does: a warning, since stacks where it is false differ.
-                        if n.contains("is `Fn::If [") {
-                            cx.push(
-                                &codes::TEMPLATE_BRANCH,
-                                part.index,
-                                (h.anchor, h.anchor),
-                                n.clone(),
-                                Some("if the condition is false for some stacks, convert that case too and use each output where it applies".into()),
-                            );
-                        } else {
-                            cx.push(&codes::SCRIPT_KEPT, part.index, (h.anchor, h.anchor), n.clone(), None);
-                        }
+                        cx.push(&codes::SCRIPT_KEPT, part.index, (h.anchor, h.anchor), n.clone(), None);
+                    }
+                    // A CloudFormation condition picks one branch for the whole output, as a
+                    // template `%{ if }` does: a warning, since stacks where it is false differ.
+                    for n in &h.conditions {
+                        cx.push(
+                            &codes::TEMPLATE_BRANCH,
+                            part.index,
+                            (h.anchor, h.anchor),
+                            n.clone(),
+                            Some("if the condition is false for some stacks, convert that case too and use each output where it applies".into()),
+                        );
                     }
                     if let Some(t) = h.target.filter(|t| *t != opts.target) {
                         cx.push(

@@ -78,10 +78,10 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 &codes::PATCHED,
                 pi,
                 span,
-                if why.contains("unknown") {
-                    format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; removed (on AL2023 the file is a stub)")
-                } else {
-                    format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}; what it changed is unknown; removed (on AL2023 the file is a stub)")
+                {
+                    // The sed's own reason may already say the effect is unknown.
+                    let unknown = if why.contains("unknown") { "" } else { "; what it changed is unknown" };
+                    format!("this edit of /etc/eks/bootstrap.sh cannot be replayed: {why}{unknown}; removed (on AL2023 the file is a stub)")
                 },
                 Some("work out which variable it changed and set the NodeConfig field".into()),
             );
@@ -184,10 +184,11 @@ pub(super) fn effective_call(cx: &mut Ctx, pi: usize, node: &Node, inv: &Invocat
                 // a flag they also set is left out.
                 let old = call.get(Flag::KubeletExtraArgs).cloned();
                 let extra = old.as_ref().map(|a| a.value.text().to_string()).unwrap_or_default();
-                let set_later = |w: &String| {
-                    let name = w.split('=').next().unwrap_or(w);
-                    crate::al2::kubelet_flags::split_args(&extra).iter().any(|e| e.0.split('=').next() == Some(name))
-                };
+                let later: Vec<String> = crate::al2::kubelet_flags::split_args(&extra)
+                    .into_iter()
+                    .map(|e| e.0.split('=').next().unwrap_or_default().to_string())
+                    .collect();
+                let set_later = |w: &String| later.iter().any(|n| Some(n.as_str()) == w.split('=').next());
                 let mut words = vec![extra.clone()];
                 words.extend(added.iter().filter(|w| !set_later(w)).cloned());
                 let value = words.join(" ").trim().to_string();

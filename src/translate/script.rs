@@ -7,6 +7,9 @@ use super::codes;
 use super::context::Ctx;
 use super::disks::disks;
 use super::lifecycle::{MARK_CALL, install_unit, post_bootstrap_tail, reads_status};
+
+/// Why a patch of bootstrap.sh is cut from the kept script (the report says what it did).
+const PATCH_CUT: &str = "edit of bootstrap.sh (a stub on AL2023); what it changed is in the report";
 use super::residual::{Cut, residual, trivial};
 use crate::al2::analysis;
 use crate::al2::bash;
@@ -273,11 +276,7 @@ pub(super) fn translate_script(
     {
         let (call, patches) = super::patches::effective_call(cx, pi, node, &a.invocations[k]);
         a.invocations[k].call = call;
-        removed.extend(
-            patches
-                .into_iter()
-                .map(|c| (c, "edit of bootstrap.sh (a stub on AL2023); what it changed is in the report")),
-        );
+        removed.extend(patches.into_iter().map(|c| (c, PATCH_CUT)));
     }
     cx.calculators = a
         .script
@@ -398,11 +397,7 @@ pub(super) fn translate_script(
         replaced.extend(restarts(cx, pi, &a));
         if let Some((call, patches)) = super::patches::implied_call(cx, pi, node) {
             super::call::apply_settings(cx, pi, &call, usize::MAX, nc);
-            replaced.extend(
-                patches
-                    .into_iter()
-                    .map(|c| (c, "edit of bootstrap.sh (a stub on AL2023); what it changed is in the report")),
-            );
+            replaced.extend(patches.into_iter().map(|c| (c, PATCH_CUT)));
         }
         replaced.extend(super::kubelet_files::apply(cx, pi, node, nc));
         replaced.extend(super::containerd_files::apply(cx, pi, node, nc));

@@ -239,7 +239,7 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
     let mut push = |field: String, a: String, b: String| {
         // EKS sets it on both nodes.
         let b = if a == "(EKS's value)" && owned_by_target(opts.target, &field) { a.clone() } else { b };
-        let verdict = if a == b {
+        if a == b {
             let a = if template_args {
                 format!("{a} (if the template input does not change it)").trim_start().to_string()
             } else {
@@ -247,11 +247,10 @@ pub fn check(al2: &Node, output: &[u8], entries: &[Diagnostic], opts: &Options) 
             };
             rows.push(Row { field, al2: a, al2023: b, verdict: Verdict::Same });
             return;
-        } else {
-            match explanation(&field, &a, entries, opts.target) {
-                Some((code, why)) => Verdict::Explained { code, why },
-                None => Verdict::Unexplained,
-            }
+        }
+        let verdict = match explanation(&field, &a, entries, opts.target) {
+            Some((code, why)) => Verdict::Explained { code, why },
+            None => Verdict::Unexplained,
         };
         rows.push(Row { field, al2: a, al2023: b, verdict });
     };

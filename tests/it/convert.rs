@@ -403,6 +403,12 @@ fn convert_verify_passes_on_clean_fixtures_and_gates_the_exit_code() {
     }
 }
 
+/// A conversion of user data written in the test, with the bundled cluster values.
+fn convert_text(name: &str, text: &str, target: Target) -> translate::Conversion {
+    let opts = Options { target, cluster: cluster(), ..Default::default() };
+    translate::convert(&Source::new(name, text.as_bytes().to_vec()), &opts, emit::Format::Mime, "out").unwrap()
+}
+
 #[test]
 fn hosted_script_rows_cite_the_entry_about_each_command_and_targets_decide_who_started_the_kubelet() {
     // A CloudFormation UserData puts every command at one anchor: each removed command's row
@@ -411,10 +417,7 @@ fn hosted_script_rows_cite_the_entry_about_each_command_and_targets_decide_who_s
     // node's by the script itself (CV452).
     let cfn = "UserData:\n  Fn::Base64: |\n    #!/bin/bash\n    sed -i s,MAX_PODS,20,g /etc/systemd/system/kubelet.service\n    systemctl daemon-reload\n    systemctl restart kubelet\n";
     let cite = |target: Target| {
-        let opts = Options { target, cluster: cluster(), ..Default::default() };
-        let conv =
-            translate::convert(&Source::new("cfn.yaml", cfn.as_bytes().to_vec()), &opts, emit::Format::Mime, "out")
-                .unwrap();
+        let conv = convert_text("cfn.yaml", cfn, target);
         let rows: Vec<(String, String)> = conv
             .equivalence
             .unwrap()
@@ -443,9 +446,7 @@ fn same_rows_say_a_template_input_could_have_changed_them() {
     // `${bootstrap_extra_args}` could hold `--use-max-pods false`: the AL2 node's maxPods is the
     // model's only if it did not.
     let tpl = "#!/bin/bash\n/etc/eks/bootstrap.sh ${cluster_name} ${bootstrap_extra_args}\n";
-    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
-    let conv =
-        translate::convert(&Source::new("t.tpl", tpl.as_bytes().to_vec()), &opts, emit::Format::Mime, "out").unwrap();
+    let conv = convert_text("t.tpl", tpl, Target::SelfManaged);
     let e = conv.equivalence.unwrap();
     let row = e.rows.iter().find(|r| r.field == "kubelet.maxPods").unwrap();
     assert!(row.al2.ends_with("(if the template input does not change it)"), "{row:?}");
@@ -457,9 +458,7 @@ fn a_cloudformation_condition_is_a_branch_warning() {
     // `Fn::If` in a Sub variable map: the output is the true branch's user data, which stacks
     // where the condition is false did not run.
     let cfn = "UserData:\n  Fn::Base64:\n    Fn::Sub:\n      - |\n        #!/bin/bash\n        ${Proxy}\n        /etc/eks/bootstrap.sh orders-prod\n      - Proxy:\n          Fn::If: [UseProxy, 'export HTTPS_PROXY=http://p:3128', '']\n";
-    let opts = Options { target: Target::SelfManaged, cluster: cluster(), ..Default::default() };
-    let conv = translate::convert(&Source::new("cfn.yaml", cfn.as_bytes().to_vec()), &opts, emit::Format::Mime, "out")
-        .unwrap();
+    let conv = convert_text("cfn.yaml", cfn, Target::SelfManaged);
     let f: Vec<_> = conv.reports.iter().flat_map(|r| &r.findings).map(|f| &f.diagnostic).collect();
     assert!(
         f.iter().any(|d| d.code == "CV449" && d.message.contains("Fn::If [UseProxy")),
