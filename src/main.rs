@@ -18,6 +18,12 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// A conversion makes thousands of small short-lived allocations; mimalloc serves them about a
+/// quarter faster than glibc malloc (`cargo bench --bench convert`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub(crate) const EXIT_FINDINGS: u8 = 1;
 pub(crate) const EXIT_ERROR: u8 = 2;
 

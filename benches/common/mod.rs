@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The allocator the CLI ships with (src/main.rs), so the numbers are the CLI's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The `p` quantile of sorted durations (nearest rank).
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]

@@ -221,8 +221,10 @@ pub fn evaluate(
     sourced: &dyn Fn(&str) -> Option<String>,
 ) -> Outcome {
     let original = skeleton_text();
-    let orig_lines: Vec<&str> = original.lines().collect();
-    let new_lines: Vec<&str> = text.lines().collect();
+    // The unpatched script (almost every call) needs no diff, so its lines are not split.
+    let unpatched = text == original;
+    let (orig_lines, new_lines): (Vec<&str>, Vec<&str>) =
+        if unpatched { Default::default() } else { (original.lines().collect(), text.lines().collect()) };
     let mut out = Outcome::default();
     // The new text in order: original lines (by number), and runs of new lines with the
     // original line they follow and the one they replace, if any.
@@ -233,8 +235,7 @@ pub fn evaluate(
     let mut items: Vec<Item> = Vec::new();
     let mut last_orig = 0usize;
     let mut last_deleted: Option<usize> = None;
-    // The unpatched script (almost every call) needs no diff.
-    let ops = if text == original {
+    let ops = if unpatched {
         items.extend(LINES.iter().map(|(n, _, _)| Item::Orig(*n)));
         Vec::new()
     } else {
@@ -276,7 +277,9 @@ pub fn evaluate(
             }
         }
     }
-    let tag_of = |no: usize| LINES.iter().find(|(n, _, _)| *n == no).map(|(_, _, t)| *t);
+    // LINES is in line order (a test checks), so a lookup is a binary search.
+    let tag_of =
+        |no: usize| LINES.binary_search_by_key(&no, |(n, _, _)| *n).ok().and_then(|i| LINES.get(i)).map(|(_, _, t)| *t);
     let mut env = Env::default();
     env.inline_runtime = true;
     for (k, v) in caller_env {
@@ -455,6 +458,11 @@ mod tests {
     use super::*;
     use crate::al2::bootstrap::{Input, parse_args};
     use crate::al2::sed;
+
+    #[test]
+    fn lines_are_in_line_order_for_the_binary_search() {
+        assert!(LINES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 
     fn call(words: &[&str]) -> Call {
         let args: Vec<Input> = words.iter().map(|w| Input::new(Value::Static(w.to_string()), (0, 0))).collect();

@@ -8,5 +8,6 @@ pub mod schema;
 pub mod since;
 pub mod types;
 pub mod yaml;
+mod yaml_walk;
 
 pub use types::{API_VERSION, KIND, NodeConfig};

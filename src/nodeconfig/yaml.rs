@@ -2,41 +2,14 @@
 //! (YAML 1.1 via yaml.v2): `yes`/`on`/`off` are booleans and only the first document of a part
 //! is used (docs §1.3; rust-stack §1.2). serde-saphyr's default, non-strict booleans reproduce
 //! that reading; its budgets bound alias expansion, nesting and node counts, so a YAML bomb is
-//! an error, not an allocation. A second pass over the parser's events records where every
-//! value sits, so a JSON Pointer from the schema validator maps back to a line and column.
+//! an error, not an allocation. One pass over the parser's events (`yaml_walk`) records where
+//! every value sits, so a JSON Pointer from the schema validator maps back to a line and column,
+//! and reads the value itself when its reading is certain; serde-saphyr reads the rest.
 //! `serde_yaml` is archived; swapping to `yaml_serde` would be a change to this file only.
 
 use serde_json::Value;
-use serde_saphyr::granit_parser::{Event, Parser};
-use std::collections::HashMap;
 
-/// Where a value (and the key naming it) sits in the YAML text, as byte offsets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NodeSpan {
-    pub key: Option<(usize, usize)>,
-    pub value: (usize, usize),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SpanIndex {
-    map: HashMap<String, NodeSpan>,
-}
-
-impl SpanIndex {
-    /// The span for a JSON Pointer, or for its nearest ancestor that has one.
-    pub fn lookup<'p>(&self, pointer: &'p str) -> Option<(&'p str, NodeSpan)> {
-        let mut p = pointer;
-        loop {
-            if let Some(s) = self.map.get(p) {
-                return Some((p, *s));
-            }
-            if p.is_empty() {
-                return None;
-            }
-            p = &p[..p.rfind('/').unwrap_or(0)];
-        }
-    }
-}
+pub use super::yaml_walk::{NodeSpan, SpanIndex, escape};
 
 #[derive(Debug, Clone)]
 pub struct YamlDoc {
@@ -72,16 +45,25 @@ pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
 }
 
 fn parse_uncached(text: &str) -> Result<YamlDoc, YamlError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
+    let walk = super::yaml_walk::walk(text);
+    if let Some(value) = walk.value {
+        return Ok(YamlDoc { value, spans: walk.spans, extra_documents: Vec::new() });
+    }
+    let docs = serde_saphyr_documents(text)?;
+    let extra_documents =
+        docs.iter().zip(walk.starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
+    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans: walk.spans, extra_documents })
+}
+
+/// Every document as serde-saphyr reads it: the judge for whatever the one-pass reading of
+/// `yaml_walk` is not certain of.
+fn serde_saphyr_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
         let offset = e.location().and_then(|l| l.span().byte_offset()).map(|o| o as usize);
         let rendered = e.without_snippet().to_string();
         let message = strip_location_prefix(rendered.lines().next().unwrap_or_default());
         YamlError { message, offset: offset.or_else(|| e.location().map(|l| offset_of(text, l.line(), l.column()))) }
-    })?;
-    let (spans, starts) = index(text);
-    let extra_documents =
-        docs.iter().zip(starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
-    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans, extra_documents })
+    })
 }
 
 /// serde-saphyr's message without the position (findings carry their own) or advice aimed at
@@ -118,115 +100,6 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
         off += l.len();
     }
     text.len()
-}
-
-/// JSON Pointer escaping (RFC 6901).
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-enum Frame {
-    Map {
-        pointer: String,
-        start: usize,
-        key: Option<(String, (usize, usize))>,
-    },
-    Seq {
-        pointer: String,
-        start: usize,
-        next: usize,
-    },
-    /// A complex (non-scalar) mapping key: skipped.
-    Skip {
-        depth: usize,
-    },
-}
-
-/// Walks the first document's events, recording spans; returns document start offsets too.
-fn index(text: &str) -> (SpanIndex, Vec<usize>) {
-    let mut idx = SpanIndex::default();
-    let mut starts = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut docs = 0;
-    let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
-    for ev in Parser::new_from_str(text) {
-        let Ok((event, span)) = ev else { break };
-        let (s, e) = (byte(&span.start), byte(&span.end));
-        if let Some(Frame::Skip { depth }) = stack.last_mut() {
-            match event {
-                Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
-                Event::MappingEnd | Event::SequenceEnd => {
-                    *depth -= 1;
-                    if *depth == 0 {
-                        stack.pop();
-                        if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                            *key = Some(("?".into(), (s, e)));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        match event {
-            Event::DocumentStart(..) => {
-                docs += 1;
-                starts.push(s);
-            }
-            Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) if docs <= 1 => {
-                let opens = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
-                // Key position in a mapping?
-                if let Some(Frame::Map { key, .. }) = stack.last_mut()
-                    && key.is_none()
-                {
-                    match &event {
-                        Event::Scalar(v, ..) => *key = Some((v.to_string(), (s, e))),
-                        Event::Alias(..) => *key = Some(("*".into(), (s, e))),
-                        _ => stack.push(Frame::Skip { depth: 1 }),
-                    }
-                    continue;
-                }
-                let (pointer, key_span) = match stack.last_mut() {
-                    None => (String::new(), None),
-                    Some(Frame::Map { pointer, key, .. }) => {
-                        let (k, ks) = key.clone().unwrap_or_default();
-                        (format!("{pointer}/{}", escape(&k)), Some(ks))
-                    }
-                    Some(Frame::Seq { pointer, next, .. }) => (format!("{pointer}/{next}"), None),
-                    Some(Frame::Skip { .. }) => continue,
-                };
-                if opens {
-                    stack.push(if matches!(event, Event::MappingStart(..)) {
-                        Frame::Map { pointer: pointer.clone(), start: s, key: None }
-                    } else {
-                        Frame::Seq { pointer: pointer.clone(), start: s, next: 0 }
-                    });
-                    idx.map.insert(pointer, NodeSpan { key: key_span, value: (s, s) });
-                } else {
-                    idx.map.insert(pointer, NodeSpan { key: key_span, value: (s, e) });
-                    advance(&mut stack);
-                }
-            }
-            Event::MappingEnd | Event::SequenceEnd if docs <= 1 => {
-                if let Some(Frame::Map { pointer, start, .. } | Frame::Seq { pointer, start, .. }) = stack.pop()
-                    && let Some(n) = idx.map.get_mut(&pointer)
-                {
-                    n.value = (start, e.max(start));
-                }
-                advance(&mut stack);
-            }
-            _ => {}
-        }
-    }
-    (idx, starts)
-}
-
-fn advance(stack: &mut [Frame]) {
-    match stack.last_mut() {
-        Some(Frame::Map { key, .. }) => *key = None,
-        Some(Frame::Seq { next, .. }) => *next += 1,
-        _ => {}
-    }
 }
 
 /// Deserialises a typed value with the same options (YAML 1.1 booleans, budgets) as [`parse`].
