@@ -11,6 +11,9 @@ use std::thread::LocalKey;
 /// Entries kept per memo: the input's and the output's parts of one conversion.
 const CAP: usize = 8;
 
+/// What a `thread_local!` memo holds.
+pub type Slot<K, V> = RefCell<Memo<K, V>>;
+
 pub struct Memo<K, V> {
     entries: Vec<(K, V)>,
 }

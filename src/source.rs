@@ -95,7 +95,13 @@ impl LineIndex {
         let offset = offset.min(bytes.len());
         let line = self.starts.partition_point(|s| *s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = String::from_utf8_lossy(&bytes[start..offset]).chars().count() + 1;
+        let before = &bytes[start..offset];
+        // Valid UTF-8 (nearly always) is counted in place; otherwise as the lossy text shows it.
+        let chars = match std::str::from_utf8(before) {
+            Ok(s) => s.chars().count(),
+            Err(_) => String::from_utf8_lossy(before).chars().count(),
+        };
+        let col = chars + 1;
         (line, col)
     }
 

@@ -25,33 +25,65 @@ pub fn env_file(text: &str) -> Vec<(String, String)> {
 }
 
 /// The environment and command line of a service whose unit and drop-ins live at `unit`,
-/// `dropins`.
+/// `dropins`. A pure function of those files and the environment files they name, and nearly
+/// always the AMI's own, so both readings are memoised (`crate::memo`).
 fn service(fs: &Fs, unit: &str, dropins: &str) -> (systemd::Service, Vec<String>) {
-    let mut files: Vec<(&str, &str)> = Vec::new();
+    thread_local! {
+        static PARSED: crate::memo::Slot<Files, systemd::Service> = Default::default();
+        static EXPANDED: crate::memo::Slot<(Files, EnvTexts), (systemd::Service, Vec<String>)> = Default::default();
+    }
+    let mut files: Files = Vec::new();
     if let Some(t) = fs.content(unit).and_then(Content::known) {
-        files.push((unit, t));
+        files.push((unit.to_string(), t.to_string()));
     }
     for (path, f) in fs.dir(dropins) {
         if path.ends_with(".conf")
             && let Some(t) = f.content.known()
         {
-            files.push((path, t));
+            files.push((path.to_string(), t.to_string()));
         }
     }
-    let mut s = systemd::service(files);
-    for file in s.environment_files.clone() {
-        let path = file.trim_start_matches('-');
-        if let Some(t) = fs.content(path).and_then(Content::known) {
+    let parsed = crate::memo::get_or(&PARSED, files.clone(), |files| {
+        systemd::service(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+    });
+    let env_texts: EnvTexts = parsed
+        .environment_files
+        .iter()
+        .map(|file| fs.content(file.trim_start_matches('-')).and_then(Content::known).map(str::to_string))
+        .collect();
+    crate::memo::get_or(&EXPANDED, (files, env_texts), |(_, env_texts)| {
+        let mut s = parsed.clone();
+        for t in env_texts.iter().flatten() {
             s.environment.extend(env_file(t));
         }
-    }
-    let argv = s.exec_start.last().map(|l| systemd::expand_command(l, &s.environment)).unwrap_or_default();
-    (s, argv)
+        let argv = s.exec_start.last().map(|l| systemd::expand_command(l, &s.environment)).unwrap_or_default();
+        (s, argv)
+    })
 }
 
+/// Files by path with their text, in reading order.
+type Files = Vec<(String, String)>;
+/// The text of each `EnvironmentFile=`, when the node has it.
+type EnvTexts = Vec<Option<String>>;
+
+/// containerd's effective settings, memoised on the main config and the import directory (nearly
+/// always the AMI's own files).
 fn containerd(fs: &Fs) -> BTreeMap<String, String> {
+    thread_local! {
+        static MEMO: crate::memo::Slot<(Option<String>, Files), BTreeMap<String, String>> = Default::default();
+    }
+    let main = fs.content(fs::CONTAINERD_CONFIG).and_then(Content::known).map(str::to_string);
+    let imports: Files = fs
+        .dir(fs::CONTAINERD_IMPORTS)
+        .into_iter()
+        .filter_map(|(path, f)| f.content.known().map(|t| (path.to_string(), t.to_string())))
+        .collect();
+    crate::memo::get_or(&MEMO, (main, imports), |(main, imports)| containerd_of(main.as_deref(), imports))
+}
+
+fn containerd_of(main_text: Option<&str>, import_files: &Files) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let Some(text) = fs.content(fs::CONTAINERD_CONFIG).and_then(Content::known) else {
+    let Some(text) = main_text else {
         out.insert("(config)".into(), "(unknown)".into());
         return out;
     };
@@ -64,8 +96,10 @@ fn containerd(fs: &Fs) -> BTreeMap<String, String> {
         .and_then(toml::Value::as_array)
         .is_some_and(|a| a.iter().any(|v| v.as_str().is_some_and(|s| s.starts_with(fs::CONTAINERD_IMPORTS))));
     if imports {
-        for (path, f) in fs.dir(fs::CONTAINERD_IMPORTS) {
-            let Some(t) = f.content.known().filter(|_| path.ends_with(".toml")) else { continue };
+        for (path, t) in import_files {
+            if !path.ends_with(".toml") {
+                continue;
+            }
             let Ok(imp) = t.parse::<toml::Table>() else { continue };
             for (k, v) in imp {
                 match (k.as_str(), v) {

@@ -121,7 +121,10 @@ fn words(value: &str) -> Result<Vec<String>, EnvError> {
 /// trailing `%` is dropped, and other specifiers are kept for the report (their values are the
 /// node's).
 fn specifiers(value: &str) -> String {
-    let mut out = String::new();
+    if !value.contains('%') {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len());
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '%' {

@@ -388,7 +388,8 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
             return Some(&s[a..=b]);
         }
     }
-    WORDS.iter().find(|w| s == **w || s.split(['.', '/', ':']).any(|seg| seg == **w)).copied()
+    let segments: Vec<&str> = s.split(['.', '/', ':']).collect();
+    WORDS.iter().find(|w| segments.contains(w)).copied()
 }
 
 /// The `${…}` placeholders in a text (not `$${`, Terraform's escape for a literal `${`).

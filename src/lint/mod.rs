@@ -242,19 +242,20 @@ impl<'a> Locator<'a> {
 pub fn resolve(source: &Source, env: &Envelope, diags: Vec<Diagnostic>) -> FileReport {
     let locator = Locator::new(source, env);
     let mut findings: Vec<Finding> = diags.into_iter().map(|d| locator.finding(d)).collect();
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (
-                !f.diagnostic.lead,
-                f.location.as_ref().map_or(0, |l| usize::from(l.within.is_some())),
-                f.location.as_ref().map_or(usize::MAX, |l| l.byte_start),
-                f.diagnostic.code,
-                f.diagnostic.message.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    findings.sort_by(|a, b| order(a).cmp(&order(b)));
     FileReport { path: source.name.clone(), findings, equivalence: None }
+}
+
+/// Report order: lead findings first, then input before decoded layers, by position, code and
+/// message.
+fn order(f: &Finding) -> (bool, usize, usize, &'static str, &str) {
+    (
+        !f.diagnostic.lead,
+        f.location.as_ref().map_or(0, |l| usize::from(l.within.is_some())),
+        f.location.as_ref().map_or(usize::MAX, |l| l.byte_start),
+        f.diagnostic.code,
+        &f.diagnostic.message,
+    )
 }
 
 fn locate(

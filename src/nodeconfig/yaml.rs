@@ -47,12 +47,12 @@ pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
 fn parse_uncached(text: &str) -> Result<YamlDoc, YamlError> {
     let walk = super::yaml_walk::walk(text);
     if let Some(value) = walk.value {
-        return Ok(YamlDoc { value, spans: walk.spans, extra_documents: Vec::new() });
+        return Ok(YamlDoc { value, spans: SpanIndex::of(text), extra_documents: Vec::new() });
     }
     let docs = serde_saphyr_documents(text)?;
     let extra_documents =
         docs.iter().zip(walk.starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
-    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans: walk.spans, extra_documents })
+    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans: SpanIndex::of(text), extra_documents })
 }
 
 /// Every document as serde-saphyr reads it: the judge for whatever the one-pass reading of

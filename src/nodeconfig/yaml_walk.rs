@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// Where a value (and the key naming it) sits in the YAML text, as byte offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,17 +21,24 @@ pub struct NodeSpan {
     pub value: (usize, usize),
 }
 
+/// Spans by JSON Pointer, found on first use: most readings (`render`, the equivalence check)
+/// never ask, and a clone (the parse memo hands out clones) shares the one index.
 #[derive(Debug, Clone, Default)]
 pub struct SpanIndex {
-    map: HashMap<String, NodeSpan>,
+    text: Arc<str>,
+    map: Arc<OnceLock<HashMap<String, NodeSpan>>>,
 }
 
 impl SpanIndex {
+    pub fn of(text: &str) -> SpanIndex {
+        SpanIndex { text: text.into(), map: Arc::default() }
+    }
+
     /// The span for a JSON Pointer, or for its nearest ancestor that has one.
     pub fn lookup<'p>(&self, pointer: &'p str) -> Option<(&'p str, NodeSpan)> {
         let mut p = pointer;
         loop {
-            if let Some(s) = self.map.get(p) {
+            if let Some(s) = self.map.get_or_init(|| index(&self.text)).get(p) {
                 return Some((p, *s));
             }
             if p.is_empty() {
@@ -166,7 +174,30 @@ fn typed(text: &str, style: ScalarStyle) -> Option<Value> {
     if ["false", "no", "n", "off"].iter().any(|w| text.eq_ignore_ascii_case(w)) {
         return Some(Value::Bool(false));
     }
-    only_a_string(text).then(|| Value::String(text.to_owned()))
+    if only_a_string(text) {
+        return Some(Value::String(text.to_owned()));
+    }
+    number_shaped(text)
+}
+
+/// A plain scalar shaped like a number (`10.100.0.10`, `0-1`, `1.5`, `0x1F`): serde-saphyr types
+/// it on its own, the way it would in place (a plain scalar's type depends only on its text).
+/// Only texts that read as one scalar when alone are asked: a sign, digit or dot then a digit,
+/// and no trailing `:`.
+fn number_shaped(t: &str) -> Option<Value> {
+    let b = t.as_bytes();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let unsigned = unsigned.strip_prefix('.').unwrap_or(unsigned);
+    if !unsigned.bytes().next().is_some_and(|c| c.is_ascii_digit()) || t.ends_with(':') || b.len() > 64 {
+        return None;
+    }
+    if !t.bytes().all(|c| NUMBER_CHARS.contains(&c)) {
+        return None;
+    }
+    match serde_saphyr::from_str::<Value>(t).ok()? {
+        v @ (Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null) => Some(v),
+        _ => None,
+    }
 }
 
 /// `58`, `-3`: decimal integers with no leading zero, short enough for any integer type.
@@ -222,28 +253,39 @@ enum Frame {
 
 /// What one pass over the events found.
 pub struct Walk {
-    pub spans: SpanIndex,
     /// Byte offsets where documents start.
     pub starts: Vec<usize>,
     /// The first document's value, when this pass is certain of it (see the module comment).
     pub value: Option<Value>,
 }
 
-/// Walks the first document's events, recording spans and building its value while certain.
+/// Reads the documents' start offsets, and the first document's value while certain.
 pub fn walk(text: &str) -> Walk {
-    let mut idx = SpanIndex::default();
     let mut starts = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut docs = 0;
     let mut value = Builder::default();
-    let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
     for ev in Parser::new_from_str(text) {
         let Ok((event, span)) = ev else {
             value.give_up();
             break;
         };
+        value.event(&event, starts.len());
+        if let Event::DocumentStart(..) = event {
+            starts.push(span.start.byte_offset().unwrap_or(0));
+        }
+    }
+    let value = if starts.len() == 1 { value.finish() } else { None };
+    Walk { starts, value }
+}
+
+/// Walks the first document's events, recording where each value and its key sit.
+fn index(text: &str) -> HashMap<String, NodeSpan> {
+    let mut idx = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut docs = 0;
+    let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
+    for ev in Parser::new_from_str(text) {
+        let Ok((event, span)) = ev else { break };
         let (s, e) = (byte(&span.start), byte(&span.end));
-        value.event(&event, docs);
         if let Some(Frame::Skip { depth }) = stack.last_mut() {
             match event {
                 Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
@@ -261,10 +303,7 @@ pub fn walk(text: &str) -> Walk {
             continue;
         }
         match event {
-            Event::DocumentStart(..) => {
-                docs += 1;
-                starts.push(s);
-            }
+            Event::DocumentStart(..) => docs += 1,
             Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) if docs <= 1 => {
                 let opens = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
                 // Key position in a mapping?
@@ -293,15 +332,15 @@ pub fn walk(text: &str) -> Walk {
                     } else {
                         Frame::Seq { pointer: pointer.clone(), start: s, next: 0 }
                     });
-                    idx.map.insert(pointer, NodeSpan { key: key_span, value: (s, s) });
+                    idx.insert(pointer, NodeSpan { key: key_span, value: (s, s) });
                 } else {
-                    idx.map.insert(pointer, NodeSpan { key: key_span, value: (s, e) });
+                    idx.insert(pointer, NodeSpan { key: key_span, value: (s, e) });
                     advance(&mut stack);
                 }
             }
             Event::MappingEnd | Event::SequenceEnd if docs <= 1 => {
                 if let Some(Frame::Map { pointer, start, .. } | Frame::Seq { pointer, start, .. }) = stack.pop()
-                    && let Some(n) = idx.map.get_mut(&pointer)
+                    && let Some(n) = idx.get_mut(&pointer)
                 {
                     n.value = (start, e.max(start));
                 }
@@ -310,8 +349,7 @@ pub fn walk(text: &str) -> Walk {
             _ => {}
         }
     }
-    let value = if docs == 1 { value.finish() } else { None };
-    Walk { spans: idx, starts, value }
+    idx
 }
 
 fn advance(stack: &mut [Frame]) {
@@ -441,7 +479,15 @@ mod tests {
             certain += usize::from(agrees(&block));
         }
         assert!(certain > 200, "the walk should be certain of most of these ({certain})");
-        for uncertain in ["a: 1.5\n", "a: 007\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "<<: {a: 1}\n", "a: 1\na: 2\n"] {
+        for uncertain in [
+            "ka: &x 1\nkb: *x\n",
+            "ka: !!str 1\n",
+            "<<: {ka: 1}\n",
+            "ka: 1\nka: 2\n",
+            "ka: {? [x] : y}\n",
+            "1: x\n",
+            "a: x\n",
+        ] {
             assert!(walk(uncertain).value.is_none(), "{uncertain}");
         }
         for docs in ["---\na: 1\n---\nb: 2\n", "", "# only a comment\n", "%YAML 1.2\n---\na: b\n", "[a, b"] {

@@ -23,6 +23,11 @@ pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// nodeadm's best-effort step: `Some(decoded)` if the whole buffer is base64, else `None`.
 pub fn try_base64(data: &[u8]) -> Option<Vec<u8>> {
+    // Almost every input is text with a byte base64 cannot hold: say no before copying it.
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n');
+    if !data.iter().all(alphabet) {
+        return None;
+    }
     let cleaned: Vec<u8> = data.iter().copied().filter(|b| *b != b'\r' && *b != b'\n').collect();
     if cleaned.is_empty() {
         return None;
