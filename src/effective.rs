@@ -71,41 +71,65 @@ pub struct Command {
     pub removed: Option<(&'static str, String)>,
 }
 
-fn key(path: &str, k: &str) -> String {
-    let seg = if k.contains('.') { format!("[\"{k}\"]") } else { k.to_string() };
-    match (path.is_empty(), seg.starts_with('[')) {
-        (true, _) => seg,
-        (false, true) => format!("{path}{seg}"),
-        (false, false) => format!("{path}.{seg}"),
+/// Appends key `k` to the dotted path in `buf`: `a.b`, or `a["b.c"]` for a key with a dot.
+fn push_key(buf: &mut String, k: &str) {
+    if k.contains('.') {
+        buf.push_str("[\"");
+        buf.push_str(k);
+        buf.push_str("\"]");
+    } else {
+        if !buf.is_empty() && !k.starts_with('[') {
+            buf.push('.');
+        }
+        buf.push_str(k);
     }
 }
 
 /// Object leaves as dotted paths; arrays and scalars are leaves.
 pub fn flatten(v: &Value, path: &str, out: &mut BTreeMap<String, Value>) {
+    flatten_into(v, &mut path.to_string(), out);
+}
+
+fn flatten_into(v: &Value, buf: &mut String, out: &mut BTreeMap<String, Value>) {
     match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, v) in m {
-                flatten(v, &key(path, k), out);
-            }
-        }
+        Value::Object(m) if !m.is_empty() => flatten_entries(m, buf, out),
         other => {
-            out.insert(path.to_string(), other.clone());
+            out.insert(buf.clone(), other.clone());
         }
+    }
+}
+
+fn flatten_entries<'a>(
+    entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
+    buf: &mut String,
+    out: &mut BTreeMap<String, Value>,
+) {
+    for (k, v) in entries {
+        let len = buf.len();
+        push_key(buf, k);
+        flatten_into(v, buf, out);
+        buf.truncate(len);
     }
 }
 
 /// TOML leaves as dotted paths → their TOML text.
 pub fn flatten_toml(v: &toml::Value, path: &str, out: &mut BTreeMap<String, String>) {
-    match v {
-        toml::Value::Table(t) if !t.is_empty() => {
-            for (k, v) in t {
-                flatten_toml(v, &key(path, k), out);
+    fn walk(v: &toml::Value, buf: &mut String, out: &mut BTreeMap<String, String>) {
+        match v {
+            toml::Value::Table(t) if !t.is_empty() => {
+                for (k, v) in t {
+                    let len = buf.len();
+                    push_key(buf, k);
+                    walk(v, buf, out);
+                    buf.truncate(len);
+                }
+            }
+            other => {
+                out.insert(buf.clone(), other.to_string());
             }
         }
-        other => {
-            out.insert(path.to_string(), other.to_string());
-        }
     }
+    walk(v, &mut path.to_string(), out);
 }
 
 /// Folds kubelet command-line arguments into its configuration, as the kubelet applies them.
@@ -154,8 +178,11 @@ pub fn kubelet(config: &Value, args: &[String], node: &mut Node) {
         _ => IndexMap::new(),
     };
     fold(&mut map, args, node);
-    let obj = Value::Object(map.into_iter().collect());
-    flatten(&obj, "", &mut node.kubelet);
+    if map.is_empty() {
+        flatten(&Value::Object(serde_json::Map::new()), "", &mut node.kubelet);
+    } else {
+        flatten_entries(&map, &mut String::new(), &mut node.kubelet);
+    }
     node.kubelet.remove("kind");
     node.kubelet.remove("apiVersion");
     node.args.sort();
@@ -223,6 +250,17 @@ impl Equivalence {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn flattened_paths_quote_dotted_keys() {
+        let mut out = BTreeMap::new();
+        flatten(&json!({"a": {"b.c": 1, "d": {"e": 2}, "[x": 3}, "f": {}, "g": [1]}), "", &mut out);
+        let keys: Vec<&str> = out.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["a.d.e", "a[\"b.c\"]", "a[x", "f", "g"]);
+        let mut t = BTreeMap::new();
+        flatten_toml(&toml::Value::Table(toml::from_str("[p.\"io.x\"]\nk = 1\n").unwrap()), "root", &mut t);
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["root.p[\"io.x\"].k"]);
+    }
 
     #[test]
     fn flags_fold_into_the_configuration() {

@@ -152,8 +152,8 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
         .iter()
         .filter_map(|(f, a)| a.from_env.as_ref().map(|_| (f.env_var().to_string(), a.value.clone())))
         .collect();
-    let files = fs.clone();
-    let sourced = move |p: &str| files.content(p).and_then(Content::known).map(str::to_string);
+    let files: &Fs = fs;
+    let sourced = |p: &str| files.content(p).and_then(Content::known).map(str::to_string);
     let mut vars = bootstrap_script::evaluate(&script, call, &env, &sourced);
     vars.unmodelled |= unknown;
     let runtime = text(&vars, "CONTAINER_RUNTIME");

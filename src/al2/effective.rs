@@ -178,7 +178,7 @@ pub fn user_kubelet_args(node: &Node) -> UserArgs {
             i += 2;
             continue;
         }
-        if UNIT_FLAGS.iter().any(|f| a.starts_with(&format!("{f}="))) {
+        if UNIT_FLAGS.iter().any(|f| a.strip_prefix(f).is_some_and(|rest| rest.starts_with('='))) {
             i += 1;
             continue;
         }
