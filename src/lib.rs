@@ -24,6 +24,7 @@ pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod target;
+pub mod template;
 pub mod userdata;
 
 pub use diagnostic::{Diagnostic, Severity};

@@ -15,4 +15,5 @@ mod precommit;
 #[cfg(feature = "aws")]
 mod push;
 mod render;
+mod templates;
 mod util;

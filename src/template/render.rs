@@ -1,0 +1,225 @@
+//! Renderings of a Terraform template, as `templatefile()` produces them: each `%{ if }` taken
+//! one way, each `%{ for }` run over 0, 1 or 2 items, each interpolation given a value. A
+//! template is the set of its renderings; a finding holds when it holds in one of them, so
+//! every rendering maps each byte back to the template: literal text to the bytes it was copied
+//! from, a value to its interpolation.
+
+use super::terraform::{Node, Template, Text};
+
+/// One way through a template's branch points.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Choices {
+    /// Per `if` (by id): whether its condition holds.
+    pub ifs: Vec<bool>,
+    /// Per `for` (by id): how many items its collection has.
+    pub fors: Vec<usize>,
+}
+
+impl Choices {
+    /// How a user reads this way through: `if #1 true, for #1 × 2`.
+    pub fn describe(&self, t: &Template) -> String {
+        let mut parts = Vec::new();
+        visit(&t.nodes, &mut |n| match n {
+            Node::If { id, cond, .. } => parts.push(format!(
+                "`{cond}` {}",
+                if self.ifs.get(*id).copied().unwrap_or(false) { "true" } else { "false" }
+            )),
+            Node::For { id, collection, .. } => {
+                parts.push(format!("`{collection}` with {} item(s)", self.fors.get(*id).copied().unwrap_or(0)))
+            }
+            _ => {}
+        });
+        parts.join(", ")
+    }
+}
+
+fn visit(nodes: &[Node], f: &mut dyn FnMut(&Node)) {
+    for n in nodes {
+        f(n);
+        match n {
+            Node::If { then, otherwise, .. } => {
+                visit(then, f);
+                visit(otherwise, f);
+            }
+            Node::For { body, .. } => visit(body, f),
+            _ => {}
+        }
+    }
+}
+
+/// Values for interpolations, keyed by where their expression starts in the template.
+pub trait Values {
+    /// The value of the interpolation whose expression starts at `expr_start`.
+    fn value(&self, expr_start: usize, expr: &str) -> String;
+    /// Item `index` of the `for` collection whose expression starts at `collection_start`.
+    fn item(&self, collection_start: usize, index: usize) -> String;
+}
+
+/// A rendering and where its bytes came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    pub text: String,
+    /// `(offset in text, offset in the template, copied verbatim)`, in text order.
+    anchors: Vec<(usize, usize, bool)>,
+}
+
+impl Rendered {
+    /// The template offset a rendered byte came from.
+    pub fn origin(&self, offset: usize) -> usize {
+        let i = self.anchors.partition_point(|a| a.0 <= offset);
+        match i.checked_sub(1).and_then(|i| self.anchors.get(i)) {
+            Some(&(o, t, true)) => t + (offset - o),
+            Some(&(_, t, false)) => t,
+            None => 0,
+        }
+    }
+
+    fn text(&mut self, t: &Text) {
+        let base = self.text.len();
+        for &(o, s) in &t.anchors {
+            self.anchors.push((base + o, s, true));
+        }
+        self.text.push_str(&t.text);
+    }
+
+    fn value(&mut self, at: usize, v: &str) {
+        self.anchors.push((self.text.len(), at, false));
+        self.text.push_str(v);
+    }
+}
+
+/// Renders `t` the way `choices` says, with `values` for interpolations.
+pub fn render(t: &Template, choices: &Choices, values: &dyn Values) -> Rendered {
+    let mut out = Rendered::default();
+    let mut scope: Vec<(String, String)> = Vec::new();
+    go(&t.nodes, choices, values, &mut scope, &mut out);
+    out
+}
+
+fn go(nodes: &[Node], choices: &Choices, values: &dyn Values, scope: &mut Vec<(String, String)>, out: &mut Rendered) {
+    for n in nodes {
+        match n {
+            Node::Text(t) => out.text(t),
+            Node::Interp { expr, expr_span, span } => {
+                // A loop variable, innermost first.
+                let v = match scope.iter().rev().find(|(name, _)| name == expr) {
+                    Some((_, v)) => v.clone(),
+                    None => values.value(expr_span.0, expr),
+                };
+                out.value(span.0, &v);
+            }
+            Node::If { id, then, otherwise, .. } => {
+                let branch = if choices.ifs.get(*id).copied().unwrap_or(false) { then } else { otherwise };
+                go(branch, choices, values, scope, out);
+            }
+            Node::For { id, key, value, collection_span, body, .. } => {
+                for i in 0..choices.fors.get(*id).copied().unwrap_or(0) {
+                    let depth = scope.len();
+                    if let Some(k) = key {
+                        scope.push((k.clone(), i.to_string()));
+                    }
+                    scope.push((value.clone(), values.item(collection_span.0, i)));
+                    go(body, choices, values, scope, out);
+                    scope.truncate(depth);
+                }
+            }
+        }
+    }
+}
+
+/// The ways through a template: every combination when there are at most `bound`, otherwise
+/// `bound` of them chosen deterministically (`sampled` says so; a report must say it too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Combinations {
+    pub choices: Vec<Choices>,
+    pub total: u128,
+    pub sampled: bool,
+}
+
+/// Items a `for` loop is rendered with: none, one and two.
+pub const LOOP_SIZES: [usize; 3] = [0, 1, 2];
+
+pub fn combinations(t: &Template, bound: usize) -> Combinations {
+    let total = 2u128.saturating_pow(t.ifs as u32).saturating_mul(3u128.saturating_pow(t.fors as u32));
+    let nth = |mut n: u128| {
+        let mut c = Choices::default();
+        for _ in 0..t.ifs {
+            c.ifs.push(n % 2 == 1);
+            n /= 2;
+        }
+        for _ in 0..t.fors {
+            c.fors.push(LOOP_SIZES[(n % 3) as usize]);
+            n /= 3;
+        }
+        c
+    };
+    if total <= bound as u128 {
+        return Combinations { choices: (0..total).map(nth).collect(), total, sampled: false };
+    }
+    // Every `if` both ways and every loop size at least once, then a deterministic spread.
+    let mut choices = vec![
+        Choices { ifs: vec![false; t.ifs], fors: vec![0; t.fors] },
+        Choices { ifs: vec![true; t.ifs], fors: vec![1; t.fors] },
+        Choices { ifs: vec![true; t.ifs], fors: vec![2; t.fors] },
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    while choices.len() < bound.max(3) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let c = nth(u128::from(state) % total);
+        if !choices.contains(&c) {
+            choices.push(c);
+        }
+    }
+    Combinations { choices, total, sampled: true }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::terraform::parse;
+    use super::*;
+
+    struct Named;
+    impl Values for Named {
+        fn value(&self, _: usize, expr: &str) -> String {
+            expr.to_string()
+        }
+        fn item(&self, _: usize, index: usize) -> String {
+            format!("item{index}")
+        }
+    }
+
+    #[test]
+    fn renders_strip_markers_as_terraform_does() {
+        // terraform 1.11: templatefile() of this text with c = true, w = "w".
+        let t = parse("a\n%{ if c ~}\n\n  x\n%{ endif }\nb  \n  \n  ${ v ~}  \n\n  c\nd \n\n ${~ w}e\n").unwrap();
+        let r = render(&t, &Choices { ifs: vec![true], fors: vec![] }, &Named);
+        assert_eq!(r.text, "a\n\n  x\n\nb  \n  \n  v\n  c\nd \n\nwe\n");
+    }
+
+    #[test]
+    fn loops_bind_their_variables_and_origins_point_into_the_template() {
+        let src = "%{ for i, f in flags }--${f}=${i} %{ endfor }$${x}";
+        let t = parse(src).unwrap();
+        let r = render(&t, &Choices { ifs: vec![], fors: vec![2] }, &Named);
+        assert_eq!(r.text, "--item0=0 --item1=1 ${x}");
+        // `--` of the second item is template bytes 22..24; `${x}` comes from `$${x}` at 45.
+        assert_eq!(r.origin(10), 22);
+        assert_eq!(&src[r.origin(12)..r.origin(12) + 4], "${f}");
+        assert_eq!(r.origin(r.text.len() - 3), src.len() - 3);
+    }
+
+    #[test]
+    fn combinations_are_all_or_a_reported_sample() {
+        let t = parse("%{ if a }1%{ endif }%{ if b }2%{ endif }%{ for x in l }${x}%{ endfor }").unwrap();
+        let all = combinations(&t, 64);
+        assert_eq!((all.choices.len(), all.total, all.sampled), (12, 12, false));
+        let some = combinations(&t, 5);
+        assert_eq!((some.choices.len(), some.sampled), (5, true));
+        assert!(
+            some.choices.iter().any(|c| c.ifs == [true, true]) && some.choices.iter().any(|c| c.ifs == [false, false])
+        );
+        assert_eq!(all.choices[5].describe(&t), "`a` true, `b` false, `l` with 1 item(s)");
+    }
+}
