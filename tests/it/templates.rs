@@ -223,3 +223,47 @@ fn terraform_renders_every_corpus_template_the_reader_accepts_identically() {
         o.templates, o.renderings, o.sampled
     );
 }
+
+/// base64 of a PEM certificate block (the output lint checks the shape).
+const CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+
+/// Terraform template fixtures that hold AL2 user data (a bootstrap.sh call).
+fn al2_terraform_fixtures() -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    templates_under(&root().join("fixtures"), &mut paths);
+    paths.retain(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("/etc/eks/bootstrap.sh")));
+    paths.sort();
+    paths
+}
+
+#[test]
+fn every_convert_output_from_a_terraform_template_renders_with_terraform() {
+    if !terraform_available() {
+        eprintln!("terraform is not on this machine: the convert-output render test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for (n, input) in al2_terraform_fixtures().iter().enumerate() {
+        let out = dir.path().join(format!("converted-{n}.tftpl"));
+        crate::util::bin()
+            .args(["convert", "--target", "self-managed", "--template", "terraform"])
+            .args([
+                "--api-server-endpoint",
+                "https://example.eks.amazonaws.com",
+                "--certificate-authority",
+                CA,
+                "--service-cidr",
+                "10.100.0.0/16",
+            ])
+            .arg(input)
+            .arg("-o")
+            .arg(&out)
+            .assert();
+        assert!(out.exists(), "convert wrote nothing for {}", input.display());
+        outputs.push(out);
+    }
+    assert!(outputs.len() >= 3, "{} outputs", outputs.len());
+    let o = differential(&outputs, true);
+    println!("terraform rendered {} convert outputs in {} renderings", o.templates, o.renderings);
+}
