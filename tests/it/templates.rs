@@ -246,7 +246,7 @@ fn every_convert_output_from_a_terraform_template_renders_with_terraform() {
     let mut outputs = Vec::new();
     for (n, input) in al2_terraform_fixtures().iter().enumerate() {
         let out = dir.path().join(format!("converted-{n}.tftpl"));
-        crate::util::bin()
+        let run = crate::util::bin()
             .args(["convert", "--target", "self-managed", "--template", "terraform"])
             .args([
                 "--api-server-endpoint",
@@ -259,8 +259,14 @@ fn every_convert_output_from_a_terraform_template_renders_with_terraform() {
             .arg(input)
             .arg("-o")
             .arg(&out)
-            .assert();
-        assert!(out.exists(), "convert wrote nothing for {}", input.display());
+            .output()
+            .unwrap();
+        assert!(
+            out.exists(),
+            "convert wrote nothing for {}:\n{}",
+            input.display(),
+            String::from_utf8_lossy(&run.stderr)
+        );
         outputs.push(out);
     }
     assert!(outputs.len() >= 3, "{} outputs", outputs.len());
