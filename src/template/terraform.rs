@@ -92,6 +92,48 @@ pub fn parse(src: &str) -> Result<Template, TemplateError> {
     Ok(t)
 }
 
+/// The bytes `<<-` removes from the start of each line of a heredoc body, as terraform applies
+/// its flush rule (hclsyntax `flushHeredocTemplateParts`): after the strip markers, the first
+/// piece of each line counts its leading whitespace characters, a piece that is not literal text
+/// counts none, a line of only whitespace is neither counted nor cut, and the smallest count is
+/// cut from every counted line. A line a `~}` joined to the line before it is not a line start.
+pub fn flush_cuts(body: &str) -> Result<Vec<usize>, TemplateError> {
+    let pieces = pieces(body)?;
+    let mut cuts = vec![0; body.split_inclusive('\n').count().max(1)];
+    let line_of = |offset: usize| body.get(..offset).map_or(0, |s| s.matches('\n').count());
+    let mut min = usize::MAX;
+    // (line, leading whitespace characters) of each line start that gets cut.
+    let mut starts: Vec<(usize, &str)> = Vec::new();
+    let mut newline = true;
+    for p in &pieces {
+        if std::mem::take(&mut newline) {
+            match p {
+                Piece::Text(t) if t.text.trim_start().is_empty() && t.text.ends_with('\n') => {}
+                Piece::Text(t) => {
+                    let lead = &t.text[..t.text.len() - t.text.trim_start().len()];
+                    min = min.min(lead.chars().count());
+                    if let Some(&(_, at)) = t.anchors.first() {
+                        starts.push((line_of(at), lead));
+                    }
+                }
+                _ => min = 0,
+            }
+        }
+        if let Piece::Text(t) = p {
+            newline = t.text.ends_with('\n');
+        }
+    }
+    if min == usize::MAX {
+        return Ok(cuts);
+    }
+    for (line, lead) in starts {
+        if let Some(c) = cuts.get_mut(line) {
+            *c = lead.chars().take(min).map(char::len_utf8).sum();
+        }
+    }
+    Ok(cuts)
+}
+
 /// Splits the text into literal runs (after each newline), interpolations and directives, and
 /// applies the strip markers to the adjacent literal pieces.
 fn pieces(src: &str) -> Result<Vec<Piece>, TemplateError> {
@@ -485,6 +527,15 @@ mod tests {
                 "T\"e\\n\""
             ]
         );
+    }
+
+    #[test]
+    fn flush_heredocs_cut_what_terraform_cuts() {
+        assert_eq!(flush_cuts("    a\n      b\n\n  \n\tc\n").unwrap(), [1, 1, 0, 0, 1]);
+        // `${~` empties the line's first piece: it counts no indentation, so nothing is cut.
+        assert_eq!(flush_cuts("    a\n    ${~ x}\n    b\n").unwrap(), [0, 0, 0]);
+        // The line after `~}` is joined to its predecessor and keeps its indentation.
+        assert_eq!(flush_cuts("    a ${x ~}\n      b\n    c\n").unwrap(), [4, 0, 4]);
     }
 
     #[test]

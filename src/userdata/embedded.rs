@@ -1,7 +1,9 @@
 //! User data embedded in infrastructure code, so `lint` checks it where it is written:
-//! - Terraform heredocs in `.tf` files. `<<EOT` keeps the body as written; `<<-EOT` strips the
-//!   smallest indentation of its lines (Terraform language docs, "Strings and Templates"). The
-//!   closing marker stands alone on its line.
+//! - Terraform heredocs in `.tf` files. `<<EOT` keeps the body as written; `<<-EOT` cuts the
+//!   smallest indentation from the lines that start a line once strip markers are applied, the
+//!   rule hclsyntax implements (`template::terraform::flush_cuts`; the documentation's "smallest
+//!   indentation of its lines" is not what terraform does around `~` and `${`). The closing
+//!   marker stands alone on its line.
 //! - CloudFormation `UserData` block scalars in YAML templates (`UserData: Fn::Base64: !Sub |`,
 //!   `UserData: !Base64 |`): YAML strips the content indentation of a block scalar.
 //! - CloudFormation JSON templates: `"UserData"` as `Fn::Base64` of a string, of `Fn::Sub` (a
@@ -99,13 +101,13 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-/// Joins `lines` (host lines from 0-based `first`), removing `strip` leading columns from each (blank
-/// lines may be shorter), and records where each kept byte came from.
-fn dedent(starts: &LineIndex, first: usize, lines: &[&str], strip: usize) -> (String, Vec<usize>) {
+/// Joins `lines` (host lines from 0-based `first`), removing `cut(k)` leading bytes from line
+/// `k` (never more than its indentation), and records where each kept byte came from.
+fn dedent(starts: &LineIndex, first: usize, lines: &[&str], cut: &dyn Fn(usize) -> usize) -> (String, Vec<usize>) {
     let mut out = String::new();
     let mut offsets = Vec::new();
     for (k, l) in lines.iter().enumerate() {
-        let cut = strip.min(indent_of(l));
+        let cut = cut(k).min(indent_of(l));
         let kept = l.get(cut..).unwrap_or("");
         let at = starts.line_start(first + k + 1) + cut;
         out.push_str(kept);
@@ -142,12 +144,19 @@ fn terraform(text: &str) -> Vec<Embedded> {
             .to_owned();
         let Some(len) = lines[i..].iter().position(|l| l.trim() == id) else { continue };
         let body = &lines[i..i + len];
-        let indent = if strip {
-            body.iter().filter(|l| !l.trim().is_empty()).map(|l| indent_of(l)).min().unwrap_or(0)
+        // `<<-` cuts what terraform's flush rule says, which depends on where template
+        // sequences and strip markers sit; a body the template reader refuses falls back to the
+        // smallest indentation of its non-blank lines.
+        let raw: String = body.iter().map(|l| format!("{l}\n")).collect();
+        let cuts: Vec<usize> = if strip {
+            crate::template::terraform::flush_cuts(&raw).unwrap_or_else(|_| {
+                let least = body.iter().filter(|l| !l.trim().is_empty()).map(|l| indent_of(l)).min().unwrap_or(0);
+                vec![least; body.len()]
+            })
         } else {
-            0
+            Vec::new()
         };
-        let (piece, offsets) = dedent(&starts, i, body, indent);
+        let (piece, offsets) = dedent(&starts, i, body, &|k| cuts.get(k).copied().unwrap_or(0));
         if looks_like_user_data(&label, &piece) {
             out.push(Embedded { text: piece, line: i, offsets, label, target: None });
         }
@@ -187,7 +196,7 @@ fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -
             .iter()
             .position(|l| !l.trim().is_empty() && indent_of(l) < content_indent)
             .unwrap_or(lines.len() - first);
-        let (piece, offsets) = dedent(&starts, first, &lines[first..first + len], content_indent);
+        let (piece, offsets) = dedent(&starts, first, &lines[first..first + len], &|_| content_indent);
         let label = key.trim_end_matches(':');
         if looks_like_user_data(label, &piece) {
             out.push(Embedded { text: piece, line: first, offsets, label: label.into(), target });

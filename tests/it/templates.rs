@@ -273,3 +273,36 @@ fn every_convert_output_from_a_terraform_template_renders_with_terraform() {
     let o = differential(&outputs, true);
     println!("terraform rendered {} convert outputs in {} renderings", o.templates, o.renderings);
 }
+
+/// The heredoc bodies of `fixtures/templates/terraform/heredocs.tf` as terraform evaluates them
+/// against their extraction (`userdata::embedded`, `<<-` indentation stripped) and rendering.
+#[test]
+fn terraform_heredocs_are_extracted_and_rendered_as_terraform_evaluates_them() {
+    if !terraform_available() {
+        eprintln!("terraform is not on this machine: the heredoc differential test is skipped");
+        return;
+    }
+    let tf = std::fs::read_to_string(root().join("fixtures/templates/terraform/heredocs.tf")).unwrap();
+    let pieces = eks_userdata::userdata::embedded::extract("heredocs.tf", &tf).unwrap();
+    let labels: Vec<String> = pieces.iter().map(|p| p.label.clone()).collect();
+    assert!(labels.len() == 6 && labels.iter().all(|l| l.starts_with("user_data")), "{labels:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), &tf).unwrap();
+    let exprs: Vec<String> = labels.iter().map(|l| format!("local.{l}")).collect();
+    let theirs = console(dir.path(), &exprs).unwrap();
+    struct Locals;
+    impl Values for Locals {
+        fn value(&self, _: usize, expr: &str) -> String {
+            if expr == "local.name" { "X".into() } else { format!("<{expr}>") }
+        }
+        fn item(&self, _: usize, index: usize) -> String {
+            index.to_string()
+        }
+    }
+    for (p, theirs) in pieces.iter().zip(&theirs) {
+        let t = terraform::parse(&p.text).unwrap();
+        // The fixture's conditions are all the literal `true`.
+        let c = Choices { ifs: vec![true; t.ifs], fors: vec![0; t.fors] };
+        assert_eq!(render::render(&t, &c, &Locals).text, *theirs, "{}", p.label);
+    }
+}
