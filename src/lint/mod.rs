@@ -8,6 +8,7 @@ pub mod fix;
 pub mod registry;
 pub mod rules;
 pub mod suppress;
+mod template;
 pub mod walk;
 
 pub use registry::{RULES, Rule, find_rule};
@@ -162,6 +163,11 @@ impl<'a> Context<'a> {
 
 /// Lints one input.
 pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
+    template::lint_renderings(source, opts).unwrap_or_else(|| lint_text(source, opts))
+}
+
+/// Lints the text as it is (a Terraform template's renderings each come through here).
+fn lint_text(source: &Source, opts: &LintOptions) -> FileReport {
     lint_with_envelope(source, opts).1
 }
 

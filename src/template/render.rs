@@ -82,10 +82,75 @@ impl Rendered {
         self.text.push_str(&t.text);
     }
 
+    /// Bytes `from..to` of a literal piece, anchored to where they came from.
+    fn text_range(&mut self, t: &Text, from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        let base = self.text.len();
+        self.anchors.push((base, text_origin(t, from), true));
+        for &(o, s) in t.anchors.iter().filter(|(o, _)| *o > from && *o < to) {
+            self.anchors.push((base + o - from, s, true));
+        }
+        self.text.push_str(t.text.get(from..to).unwrap_or_default());
+    }
+
     fn value(&mut self, at: usize, v: &str) {
         self.anchors.push((self.text.len(), at, false));
         self.text.push_str(v);
     }
+}
+
+/// The template with its directives and strip markers applied the way `choices` says, and
+/// everything else kept as written: interpolations stay `${ … }` (without their strip markers)
+/// and escapes stay `$${`/`%%{`. What is left is a template without branches, which readers of
+/// template text (lint's placeholder handling) read as before, byte for byte from the original.
+pub fn resolve_directives(t: &Template, choices: &Choices, src: &str) -> Rendered {
+    let mut out = Rendered::default();
+    resolve(&t.nodes, choices, src, &mut out);
+    out
+}
+
+fn resolve(nodes: &[Node], choices: &Choices, src: &str, out: &mut Rendered) {
+    for n in nodes {
+        match n {
+            Node::Text(t) => {
+                let mut from = 0;
+                for &e in &t.escapes {
+                    out.text_range(t, from, e);
+                    // The escape's first character, then the `${` it stands for.
+                    let origin = text_origin(t, e);
+                    out.anchors.push((out.text.len(), origin.saturating_sub(1), true));
+                    out.text.push_str(t.text.get(e..e + 1).unwrap_or_default());
+                    from = e;
+                }
+                out.text_range(t, from, t.text.len());
+            }
+            Node::Interp { expr_span, span, .. } => {
+                out.anchors.push((out.text.len(), span.0, false));
+                out.text.push_str("${");
+                out.anchors.push((out.text.len(), expr_span.0, true));
+                out.text.push_str(src.get(expr_span.0..expr_span.1).unwrap_or_default());
+                out.anchors.push((out.text.len(), span.1.saturating_sub(1), true));
+                out.text.push('}');
+            }
+            Node::If { id, then, otherwise, .. } => {
+                let branch = if choices.ifs.get(*id).copied().unwrap_or(false) { then } else { otherwise };
+                resolve(branch, choices, src, out);
+            }
+            Node::For { id, body, .. } => {
+                for _ in 0..choices.fors.get(*id).copied().unwrap_or(0) {
+                    resolve(body, choices, src, out);
+                }
+            }
+        }
+    }
+}
+
+/// The template offset of byte `at` of a literal piece.
+fn text_origin(t: &Text, at: usize) -> usize {
+    let i = t.anchors.partition_point(|a| a.0 <= at);
+    i.checked_sub(1).and_then(|i| t.anchors.get(i)).map_or(0, |&(o, s)| s + (at - o))
 }
 
 /// Renders `t` the way `choices` says, with `values` for interpolations.
@@ -208,6 +273,21 @@ mod tests {
         assert_eq!(r.origin(10), 22);
         assert_eq!(&src[r.origin(12)..r.origin(12) + 4], "${f}");
         assert_eq!(r.origin(r.text.len() - 3), src.len() - 3);
+    }
+
+    #[test]
+    fn resolving_directives_keeps_interpolations_and_escapes_as_written() {
+        let src = "a %{ if x ~}\n  ${ f(\"}\") ~}  \n%{ else }no%{ endif }$${HOME} %%{ y }\n";
+        let t = parse(src).unwrap();
+        let on = resolve_directives(&t, &Choices { ifs: vec![true], fors: vec![] }, src);
+        assert_eq!(on.text, "a   ${f(\"}\")}$${HOME} %%{ y }\n");
+        let at = |needle: &str| on.origin(on.text.find(needle).unwrap());
+        assert_eq!(at("f("), src.find("f(").unwrap());
+        assert_eq!(at("$${"), src.find("$${").unwrap());
+        assert_eq!(at("{HOME"), src.find("{HOME").unwrap());
+        assert_eq!(at("%%{"), src.find("%%{").unwrap());
+        let off = resolve_directives(&t, &Choices { ifs: vec![false], fors: vec![] }, src);
+        assert_eq!(off.text, "a no$${HOME} %%{ y }\n");
     }
 
     #[test]

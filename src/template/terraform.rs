@@ -33,6 +33,8 @@ pub struct Text {
     pub text: String,
     /// `(offset in text, offset in the template)` at the start of each run copied verbatim.
     pub anchors: Vec<(usize, usize)>,
+    /// Offsets in `text` of each `${` or `%{` that an escape (`$${`, `%%{`) produced.
+    pub escapes: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,7 @@ fn pieces(src: &str) -> Result<Vec<Piece>, TemplateError> {
             // `$${` is a literal `${`.
             push_run(&mut lit, &mut lit_start, i, src);
             lit.anchors.push((lit.text.len(), i + 1));
+            lit.escapes.push(lit.text.len());
             lit.text.push(c as char);
             lit.text.push('{');
             i += 3;
@@ -226,6 +229,7 @@ fn trim_end(t: &mut Text) {
     let keep = t.text.trim_end().len();
     t.text.truncate(keep);
     t.anchors.retain(|(o, _)| *o < keep || (*o == 0 && keep == 0));
+    t.escapes.retain(|o| *o < keep);
 }
 
 fn trim_start(t: &mut Text) {
@@ -234,6 +238,7 @@ fn trim_start(t: &mut Text) {
         return;
     }
     t.text.drain(..cut);
+    t.escapes = t.escapes.iter().filter(|o| **o >= cut).map(|o| o - cut).collect();
     let mut anchors = Vec::with_capacity(t.anchors.len());
     for (i, &(o, s)) in t.anchors.iter().enumerate() {
         let next = t.anchors.get(i + 1).map_or(usize::MAX, |a| a.0);
@@ -243,6 +248,11 @@ fn trim_start(t: &mut Text) {
         anchors.push(if o < cut { (0, s + (cut - o)) } else { (o - cut, s) });
     }
     t.anchors = anchors;
+}
+
+/// The offset of the `}` closing the interpolation or directive whose `${`/`%{` is at `open`.
+pub fn sequence_end(src: &str, open: usize) -> Option<usize> {
+    closing(src, open + 2)
 }
 
 /// The offset of the `}` that closes a sequence whose inside starts at `from`: braces nest, and
