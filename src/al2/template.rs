@@ -320,9 +320,49 @@ impl Prepared {
 /// which value checks already treat as template text. Spans into the result are spans into
 /// `text`. Other syntaxes come back unchanged (their `${…}` is already valid YAML).
 pub fn mask_for_yaml(text: &str) -> std::borrow::Cow<'_, str> {
-    if detect(text) != Syntax::Terraform || !text.contains("%{") {
+    if detect(text) != Syntax::Terraform {
         return std::borrow::Cow::Borrowed(text);
     }
+    let directives = if text.contains("%{") { std::borrow::Cow::Owned(mask_directives(text)) } else { text.into() };
+    mask_interpolation_quotes(directives)
+}
+
+/// An interpolation renders to one value wherever it sits, but the quotes of the expression
+/// inside it (`"${join(",", labels)}"`) would end a YAML quoted scalar early: inside `${…}`,
+/// quotes and backslashes become `_` (same length, so spans stay true).
+fn mask_interpolation_quotes(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while let Some(at) = text.get(i..).and_then(|r| r.find("${")).map(|p| p + i) {
+        let escaped = at > 0 && b.get(at - 1) == Some(&b'$');
+        let end = crate::template::terraform::sequence_end(&text, at);
+        match end {
+            Some(end) if !escaped => {
+                if b.get(at + 2..end).is_some_and(|inner| inner.iter().any(|c| matches!(c, b'"' | b'\'' | b'\\'))) {
+                    ranges.push((at + 2, end));
+                }
+                i = end + 1;
+            }
+            _ => i = at + 2,
+        }
+    }
+    if ranges.is_empty() {
+        return text;
+    }
+    let mut bytes = text.into_owned().into_bytes();
+    for (s, e) in ranges {
+        for c in bytes.get_mut(s..e).into_iter().flatten() {
+            if matches!(*c, b'"' | b'\'' | b'\\') {
+                *c = b'_';
+            }
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII, so the text is still UTF-8.
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn mask_directives(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
@@ -358,7 +398,7 @@ pub fn mask_for_yaml(text: &str) -> std::borrow::Cow<'_, str> {
         out.push_str(&masked);
         out.push_str(&line[body.len()..]);
     }
-    std::borrow::Cow::Owned(out)
+    out
 }
 
 /// A literal placeholder someone forgot to fill in (`XXXX`, `<cluster-name>`, `my-cluster`,

@@ -306,3 +306,28 @@ fn terraform_heredocs_are_extracted_and_rendered_as_terraform_evaluates_them() {
         assert_eq!(render::render(&t, &c, &Locals).text, *theirs, "{}", p.label);
     }
 }
+
+/// `lint` reads a Terraform template over its renderings: a strip marker that leaves the part
+/// headers' blank line in place is no error, and a field that exists only in one branch is
+/// missing in the renderings of the other, which the finding names.
+#[test]
+fn lint_reads_a_template_over_its_renderings() {
+    use eks_userdata::lint::{LintOptions, lint};
+    let read = |name: &str| {
+        let bytes = std::fs::read(root().join("fixtures/templates/terraform").join(name)).unwrap();
+        lint(&eks_userdata::Source::new(name, bytes), &LintOptions::default())
+    };
+    // Quotes inside `${ … }` within a YAML quoted scalar are the expression's, not YAML's.
+    for name in ["part-header-strip.tftpl", "yaml-positions.tftpl"] {
+        let clean = read(name);
+        assert!(clean.findings.is_empty(), "{name}: {:#?}", clean.findings);
+    }
+    let branches = read("branches.tftpl");
+    let codes: Vec<&str> = branches.findings.iter().map(|f| f.diagnostic.code).collect();
+    assert_eq!(codes, ["NC207"], "{:#?}", branches.findings);
+    let m = &branches.findings[0].diagnostic.message;
+    assert!(m.contains("template: in 4 of 8 renderings") && m.contains("`custom_ami` false"), "{m}");
+    // The finding sits on the template's own `cluster:` line (17).
+    assert_eq!(branches.findings[0].source_line.as_deref(), Some("  cluster:"));
+    assert_eq!(branches.findings[0].location.as_ref().map(|l| l.line), Some(17));
+}

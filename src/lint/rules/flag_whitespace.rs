@@ -18,8 +18,10 @@ space cannot be passed at all.\n\nFix: one `--flag=value` per item, no quotes, n
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (di, _, flag, span) in super::flags::items(cx) {
-        let quoted = flag.contains(['"', '\'']);
-        if !flag.trim().contains(char::is_whitespace) && !quoted {
+        // Spaces and quotes inside a template's `${ … }` are its expression, not the value.
+        let bare = without_interpolations(flag);
+        let quoted = bare.contains(['"', '\'']);
+        if !bare.trim().contains(char::is_whitespace) && !quoted {
             continue;
         }
         let what = if quoted {
@@ -38,6 +40,24 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The text with each `${ … }` removed.
+fn without_interpolations(flag: &str) -> String {
+    let mut out = String::with_capacity(flag.len());
+    let mut i = 0;
+    while let Some(at) = flag.get(i..).and_then(|r| r.find("${")).map(|p| p + i) {
+        out.push_str(flag.get(i..at).unwrap_or_default());
+        match crate::template::terraform::sequence_end(flag, at) {
+            Some(end) => i = end + 1,
+            None => {
+                i = at;
+                break;
+            }
+        }
+    }
+    out.push_str(flag.get(i..).unwrap_or_default());
+    out
+}
+
 /// `--flag value` as `--flag=value`: systemd splits the item into exactly these two arguments,
 /// so joining them changes nothing. Quotes or more words are left for the user.
 fn joined(flag: &str) -> Option<String> {
@@ -49,6 +69,12 @@ fn joined(flag: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn interpolations_are_not_the_value() {
+        assert_eq!(super::without_interpolations("--node-labels=${join(\",\", l)} x${a}"), "--node-labels= x");
+        assert_eq!(super::without_interpolations("--a=${unclosed"), "--a=${unclosed");
+    }
+
     #[test]
     fn joins_only_a_plain_flag_and_value() {
         assert_eq!(super::joined("--max-pods 58").as_deref(), Some("--max-pods=58"));
