@@ -29,6 +29,12 @@ impl Choices {
             }
             _ => {}
         });
+        let mut seen = Vec::new();
+        parts.retain(|p| {
+            let fresh = !seen.contains(p);
+            seen.push(p.clone());
+            fresh
+        });
         parts.join(", ")
     }
 }
@@ -204,19 +210,53 @@ pub struct Combinations {
 /// Items a `for` loop is rendered with: none, one and two.
 pub const LOOP_SIZES: [usize; 3] = [0, 1, 2];
 
+/// Branch points that repeat a condition (`%{ if enable_x }` twice) or loop over the same
+/// collection take the same way in every rendering, as terraform evaluates the same expression
+/// to the same value: the ways through are over the distinct expressions.
+fn groups(t: &Template) -> (Vec<usize>, usize, Vec<usize>, usize) {
+    let (mut ifs, mut fors) = (vec![0; t.ifs], vec![0; t.fors]);
+    let (mut conds, mut colls): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let group = |seen: &mut Vec<String>, text: &str| match seen.iter().position(|c| c == text) {
+        Some(g) => g,
+        None => {
+            seen.push(text.to_string());
+            seen.len() - 1
+        }
+    };
+    visit(&t.nodes, &mut |n| match n {
+        Node::If { id, cond, .. } => {
+            if let Some(slot) = ifs.get_mut(*id) {
+                *slot = group(&mut conds, cond);
+            }
+        }
+        Node::For { id, collection, .. } => {
+            if let Some(slot) = fors.get_mut(*id) {
+                *slot = group(&mut colls, collection);
+            }
+        }
+        _ => {}
+    });
+    (ifs, conds.len(), fors, colls.len())
+}
+
 pub fn combinations(t: &Template, bound: usize) -> Combinations {
-    let total = 2u128.saturating_pow(t.ifs as u32).saturating_mul(3u128.saturating_pow(t.fors as u32));
+    let (if_group, conds, for_group, colls) = groups(t);
+    let total = 2u128.saturating_pow(conds as u32).saturating_mul(3u128.saturating_pow(colls as u32));
     let nth = |mut n: u128| {
-        let mut c = Choices::default();
-        for _ in 0..t.ifs {
-            c.ifs.push(n % 2 == 1);
+        let mut on = Vec::with_capacity(conds);
+        for _ in 0..conds {
+            on.push(n % 2 == 1);
             n /= 2;
         }
-        for _ in 0..t.fors {
-            c.fors.push(LOOP_SIZES[(n % 3) as usize]);
+        let mut sizes = Vec::with_capacity(colls);
+        for _ in 0..colls {
+            sizes.push(LOOP_SIZES[(n % 3) as usize]);
             n /= 3;
         }
-        c
+        Choices {
+            ifs: if_group.iter().map(|g| on.get(*g).copied().unwrap_or(false)).collect(),
+            fors: for_group.iter().map(|g| sizes.get(*g).copied().unwrap_or(0)).collect(),
+        }
     };
     if total <= bound as u128 {
         return Combinations { choices: (0..total).map(nth).collect(), total, sampled: false };
@@ -228,7 +268,9 @@ pub fn combinations(t: &Template, bound: usize) -> Combinations {
         Choices { ifs: vec![true; t.ifs], fors: vec![2; t.fors] },
     ];
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    while choices.len() < bound.max(3) {
+    let mut tries = 0;
+    while choices.len() < bound.max(3) && tries < bound * 64 {
+        tries += 1;
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
@@ -288,6 +330,15 @@ mod tests {
         assert_eq!(at("%%{"), src.find("%%{").unwrap());
         let off = resolve_directives(&t, &Choices { ifs: vec![false], fors: vec![] }, src);
         assert_eq!(off.text, "a no$${HOME} %%{ y }\n");
+    }
+
+    #[test]
+    fn a_repeated_condition_takes_the_same_way_everywhere() {
+        let t = parse("%{ if x }a%{ endif }%{ if y }b%{ endif }%{ if x }c%{ endif }%{ for i in l }${i}%{ endfor }%{ for j in l }${j}%{ endfor }").unwrap();
+        let all = combinations(&t, 64);
+        assert_eq!(all.total, 12);
+        assert!(all.choices.iter().all(|c| c.ifs[0] == c.ifs[2] && c.fors[0] == c.fors[1]));
+        assert_eq!(all.choices[1].describe(&t), "`x` true, `y` false, `l` with 0 item(s)");
     }
 
     #[test]
