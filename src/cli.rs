@@ -122,6 +122,14 @@ pub struct LintArgs {
     /// Stop decoding base64/gzip bodies past this many bytes (reported as a finding).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_decoded_bytes: usize,
+    /// A Terraform template variable's value (repeatable): the branches and interpolations it
+    /// decides are linted as rendered.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Terraform template variables from a `.tfvars` or `.tfvars.json` file (repeatable; later
+    /// files and `--var` win).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -179,7 +179,23 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
         rules: settings.rules,
         ami_release: args.ami_release.or(settings.ami_release),
         kubernetes_version: args.kubernetes_version.or(settings.kubernetes_version),
+        template_vars: Default::default(),
     }
+}
+
+/// `--var-file` files in order, then `--var` values: later ones win, as in terraform.
+fn template_vars(vars: &[String], files: &[String]) -> anyhow::Result<eks_userdata::template::vars::Vars> {
+    use eks_userdata::template::vars;
+    let mut out = vars::Vars::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("{f}: cannot read the variables file"))?;
+        out.extend(vars::parse_file(&text).with_context(|| format!("{f}: not a .tfvars or .tfvars.json file"))?);
+    }
+    for v in vars {
+        let (name, value) = vars::parse_var(v).with_context(|| format!("--var {v}"))?;
+        out.insert(name, value);
+    }
+    Ok(out)
 }
 
 fn report_format(f: FormatArg) -> Format {
@@ -485,6 +501,7 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
         Some(p) => Some(config::Config::load(Path::new(p))?),
         None => None,
     };
+    let vars = template_vars(&args.vars, &args.var_files)?;
     let mut discovery = config::Discovery::default();
     let mut reports = Vec::new();
     let mut unreadable = false;
@@ -498,7 +515,7 @@ fn lint_cmd(args: LintArgs) -> anyhow::Result<u8> {
         } else {
             discovery.for_file(file)?.map(|c| c.settings_for(file))
         };
-        let opts = options(&args, settings);
+        let opts = LintOptions { template_vars: vars.clone(), ..options(&args, settings) };
         match Source::read(path, args.max_input_bytes) {
             Ok(source) => {
                 let source = if args.fix { fix_file(path, source, &opts)? } else { source };

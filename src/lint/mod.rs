@@ -31,6 +31,9 @@ pub struct LintOptions {
     pub ami_release: Option<u32>,
     /// The node group's Kubernetes minor version (`29` for 1.29), if known.
     pub kubernetes_version: Option<u32>,
+    /// Values for a Terraform template's variables (`--var`, `--var-file`): what they decide is
+    /// rendered concretely, the rest stays both ways.
+    pub template_vars: crate::template::vars::Vars,
 }
 
 /// The minor version in `1.29` (or `v1.29`, `1.29.3`); only Kubernetes 1.x exists.

@@ -25,15 +25,23 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
         return None;
     }
     let t = terraform::parse(text).ok()?;
-    if t.ifs + t.fors == 0 && !has_strip_marker(text) {
+    if t.ifs + t.fors == 0 && !has_strip_marker(text) && opts.template_vars.is_empty() {
         return None;
     }
     let combos = render::combinations(&t, BOUND);
     let index = LineIndex::new(&source.bytes);
     // Each distinct finding with the renderings (by number) that have it.
     let mut merged: Vec<(Finding, Vec<usize>)> = Vec::new();
+    // Values the user gave can make several ways through render alike: each text is linted once.
+    let mut renderings: Vec<(render::Rendered, usize)> = Vec::new();
     for (k, c) in combos.choices.iter().enumerate() {
-        let r = render::resolve_directives(&t, c, text);
+        let r = render::resolve_with(&t, c, text, &opts.template_vars);
+        if !renderings.iter().any(|(seen, _)| seen.text == r.text) {
+            renderings.push((r, k));
+        }
+    }
+    let all = renderings.len();
+    for (k, (r, _)) in renderings.iter().enumerate() {
         let report = super::lint_text(&Source::new(&source.name, r.text.as_bytes()), opts);
         for mut f in report.findings {
             if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
@@ -54,12 +62,11 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
             }
         }
     }
-    let all = combos.choices.len();
     let findings = merged
         .into_iter()
         .map(|(mut f, seen)| {
             if seen.len() < all {
-                let example = seen.first().and_then(|k| combos.choices.get(*k));
+                let example = seen.first().and_then(|k| renderings.get(*k)).and_then(|(_, c)| combos.choices.get(*c));
                 f.diagnostic.message =
                     format!("{} ({})", f.diagnostic.message, when(&t, example, seen.len(), all, combos.sampled));
             }

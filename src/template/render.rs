@@ -5,6 +5,8 @@
 //! from, a value to its interpolation.
 
 use super::terraform::{Node, Template, Text};
+use super::vars::{Vars, as_text, eval, truth};
+use serde_json::Value;
 
 /// One way through a template's branch points.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -112,12 +114,19 @@ impl Rendered {
 /// and escapes stay `$${`/`%%{`. What is left is a template without branches, which readers of
 /// template text (lint's placeholder handling) read as before, byte for byte from the original.
 pub fn resolve_directives(t: &Template, choices: &Choices, src: &str) -> Rendered {
+    resolve_with(t, choices, src, &Vars::new())
+}
+
+/// [`resolve_directives`] with the values a user gave (`--var`, `--var-file`): a condition,
+/// loop collection or interpolation they decide (`vars::eval`) is rendered as terraform would;
+/// the rest follows `choices` or stays as written.
+pub fn resolve_with(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> Rendered {
     let mut out = Rendered::default();
-    resolve(&t.nodes, choices, src, &mut out);
+    resolve(&t.nodes, choices, src, vars, &mut out);
     out
 }
 
-fn resolve(nodes: &[Node], choices: &Choices, src: &str, out: &mut Rendered) {
+fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut Rendered) {
     for n in nodes {
         match n {
             Node::Text(t) => {
@@ -132,23 +141,47 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, out: &mut Rendered) {
                 }
                 out.text_range(t, from, t.text.len());
             }
-            Node::Interp { expr_span, span, .. } => {
-                out.anchors.push((out.text.len(), span.0, false));
-                out.text.push_str("${");
-                out.anchors.push((out.text.len(), expr_span.0, true));
-                out.text.push_str(src.get(expr_span.0..expr_span.1).unwrap_or_default());
-                out.anchors.push((out.text.len(), span.1.saturating_sub(1), true));
-                out.text.push('}');
-            }
-            Node::If { id, then, otherwise, .. } => {
-                let branch = if choices.ifs.get(*id).copied().unwrap_or(false) { then } else { otherwise };
-                resolve(branch, choices, src, out);
-            }
-            Node::For { id, body, .. } => {
-                for _ in 0..choices.fors.get(*id).copied().unwrap_or(0) {
-                    resolve(body, choices, src, out);
+            Node::Interp { expr, expr_span, span } => match eval(expr, vars).as_ref().and_then(as_text) {
+                Some(v) => out.value(span.0, &v),
+                None => {
+                    out.anchors.push((out.text.len(), span.0, false));
+                    out.text.push_str("${");
+                    out.anchors.push((out.text.len(), expr_span.0, true));
+                    out.text.push_str(src.get(expr_span.0..expr_span.1).unwrap_or_default());
+                    out.anchors.push((out.text.len(), span.1.saturating_sub(1), true));
+                    out.text.push('}');
                 }
+            },
+            Node::If { id, cond, then, otherwise, .. } => {
+                let on = match eval(cond, vars).as_ref().and_then(truth) {
+                    Some(b) => b,
+                    None => choices.ifs.get(*id).copied().unwrap_or(false),
+                };
+                resolve(if on { then } else { otherwise }, choices, src, vars, out);
             }
+            Node::For { id, key, value, collection, body, .. } => match eval(collection, vars) {
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let mut scope = vars.clone();
+                        if let Some(k) = key {
+                            scope.insert(k.clone(), Value::from(i as i64));
+                        }
+                        scope.insert(value.clone(), item.clone());
+                        resolve(body, choices, src, &scope, out);
+                    }
+                }
+                _ => {
+                    // Unknown items: the loop's names hide any outer variable of the same name.
+                    let mut scope = vars.clone();
+                    scope.remove(value);
+                    if let Some(k) = key {
+                        scope.remove(k);
+                    }
+                    for _ in 0..choices.fors.get(*id).copied().unwrap_or(0) {
+                        resolve(body, choices, src, &scope, out);
+                    }
+                }
+            },
         }
     }
 }
@@ -330,6 +363,23 @@ mod tests {
         assert_eq!(at("%%{"), src.find("%%{").unwrap());
         let off = resolve_directives(&t, &Choices { ifs: vec![false], fors: vec![] }, src);
         assert_eq!(off.text, "a no$${HOME} %%{ y }\n");
+    }
+
+    #[test]
+    fn values_the_user_gave_decide_branches_loops_and_interpolations() {
+        let src = "%{ if on ~}\nA=${name} ${unknown}\n%{ endif ~}\n%{ for f in flags }${f},%{ endfor }%{ for x in other }${x};%{ endfor }";
+        let t = parse(src).unwrap();
+        let vars: Vars = [
+            ("on", serde_json::json!(true)),
+            ("name", serde_json::json!("n1")),
+            ("flags", serde_json::json!(["a", "b"])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let r = resolve_with(&t, &Choices { ifs: vec![false], fors: vec![0, 1] }, src, &vars);
+        assert_eq!(r.text, "A=n1 ${unknown}\na,b,${x};");
+        assert_eq!(r.origin(2), src.find("${name}").unwrap());
     }
 
     #[test]

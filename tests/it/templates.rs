@@ -326,8 +326,31 @@ fn lint_reads_a_template_over_its_renderings() {
     let codes: Vec<&str> = branches.findings.iter().map(|f| f.diagnostic.code).collect();
     assert_eq!(codes, ["NC207"], "{:#?}", branches.findings);
     let m = &branches.findings[0].diagnostic.message;
-    assert!(m.contains("template: in 4 of 8 renderings") && m.contains("`custom_ami` false"), "{m}");
+    assert!(m.contains("template: in 2 of 6 renderings") && m.contains("`custom_ami` false"), "{m}");
     // The finding sits on the template's own `cluster:` line (17).
     assert_eq!(branches.findings[0].source_line.as_deref(), Some("  cluster:"));
     assert_eq!(branches.findings[0].location.as_ref().map(|l| l.line), Some(17));
+}
+
+/// `lint --var` / `--var-file`: the values decide the branches they name; a bad file is exit 2.
+#[test]
+fn lint_renders_what_the_given_values_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = dir.path().join("prod.tfvars");
+    std::fs::write(&vars, "# prod\ncustom_ami = true\nipv6 = false\npre = \"\"\ncluster_name = \"prod\"\n").unwrap();
+    let fixture = "fixtures/templates/terraform/branches.tftpl";
+    // The custom-AMI branch has the cluster fields: no finding is left.
+    let out = crate::util::bin().args(["lint", fixture, "--var-file"]).arg(&vars).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // Without it the fields are missing in every rendering: an error that names no condition.
+    let out =
+        crate::util::bin().args(["lint", fixture, "--var", "custom_ami=false", "--format", "json"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("NC207") && !text.contains("template: in"), "{text}");
+    let bad = dir.path().join("bad.tfvars");
+    std::fs::write(&bad, "x = [1\n").unwrap();
+    let out = crate::util::bin().args(["lint", fixture, "--var-file"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tfvars"), "{}", String::from_utf8_lossy(&out.stderr));
 }
