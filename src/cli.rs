@@ -246,6 +246,13 @@ pub struct ConvertArgs {
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,
+    /// A Terraform template variable's value (repeatable): the template is rendered with the
+    /// values first, and must then have one way through (its remaining `${…}` stay placeholders).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Terraform template variables from a `.tfvars` or `.tfvars.json` file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

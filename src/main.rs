@@ -183,6 +183,29 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
     }
 }
 
+/// With `--var`/`--var-file`, the input template rendered with them (named so that report
+/// positions are not taken for the template's), or why it cannot be.
+fn rendered_with_values(args: &ConvertArgs, source: Source) -> anyhow::Result<Result<Source, String>> {
+    if args.vars.is_empty() && args.var_files.is_empty() {
+        return Ok(Ok(source));
+    }
+    let vars = template_vars(&args.vars, &args.var_files)?;
+    let text = String::from_utf8_lossy(&source.bytes).into_owned();
+    Ok(match eks_userdata::template::render::single_rendering(&text, &vars) {
+        Ok(Some(r)) => {
+            Ok(Source::new(format!("{} (rendered with the given values)", source.name), r.text.into_bytes()))
+        }
+        Ok(None) => {
+            Err(format!("{}: --var and --var-file apply to a Terraform template, and this is not one", source.name))
+        }
+        Err(open) => Err(format!(
+            "{}: the given values leave {} undecided; give their variables too (convert writes one way through a template)",
+            source.name,
+            open.join(", ")
+        )),
+    })
+}
+
 /// `--var-file` files in order, then `--var` values: later ones win, as in terraform.
 fn template_vars(vars: &[String], files: &[String]) -> anyhow::Result<eks_userdata::template::vars::Vars> {
     use eks_userdata::template::vars;
@@ -284,6 +307,9 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
         OutputFormatArg::Nodeconfig => emit::Format::NodeConfig,
     };
     if let Some(out_dir) = &args.out_dir {
+        if !args.vars.is_empty() || !args.var_files.is_empty() {
+            anyhow::bail!("--var and --var-file render one template: convert it without --out-dir");
+        }
         return convert_tree(&args, &opts, format, out_dir);
     }
     let path = match args.inputs.as_slice() {
@@ -302,6 +328,13 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<u8> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let source = match rendered_with_values(&args, source)? {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("eks-userdata: error: {why}");
             return Ok(EXIT_ERROR);
         }
     };

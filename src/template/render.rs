@@ -186,6 +186,40 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut 
     }
 }
 
+/// A Terraform template rendered with the values a user gave, when they leave one way through
+/// it: `Ok(None)` when the text is not a Terraform template, `Err` naming the conditions and
+/// loops the values do not decide.
+pub fn single_rendering(text: &str, vars: &Vars) -> Result<Option<Rendered>, Vec<String>> {
+    if crate::al2::template::detect(text) != crate::al2::template::Syntax::Terraform {
+        return Ok(None);
+    }
+    let Ok(t) = super::terraform::parse(text) else { return Ok(None) };
+    let combos = combinations(&t, 256);
+    let mut first: Option<Rendered> = None;
+    for c in &combos.choices {
+        let r = resolve_with(&t, c, text, vars);
+        match &first {
+            None => first = Some(r),
+            Some(f) if f.text == r.text => {}
+            Some(_) => {
+                let mut open = Vec::new();
+                visit(&t.nodes, &mut |n| match n {
+                    Node::If { cond, .. } if eval(cond, vars).as_ref().and_then(truth).is_none() => {
+                        open.push(format!("`{cond}`"))
+                    }
+                    Node::For { collection, .. } if !matches!(eval(collection, vars), Some(Value::Array(_))) => {
+                        open.push(format!("`{collection}` (a loop)"))
+                    }
+                    _ => {}
+                });
+                open.dedup();
+                return Err(open);
+            }
+        }
+    }
+    Ok(first)
+}
+
 /// The template offset of byte `at` of a literal piece.
 fn text_origin(t: &Text, at: usize) -> usize {
     let i = t.anchors.partition_point(|a| a.0 <= at);

@@ -354,3 +354,32 @@ fn lint_renders_what_the_given_values_decide() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tfvars"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `convert --var`: the template is rendered with the values first and must then have one way
+/// through; report lines say they point into the rendering, not the template.
+#[test]
+fn convert_renders_with_the_given_values_or_says_what_is_undecided() {
+    let fixture = "fixtures/templates/terraform/post-bootstrap-strip.tftpl";
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("out.mime");
+    let out = crate::util::bin()
+        .args(["convert", fixture, "--target", "self-managed", "--var", "enable_bootstrap_user_data=true"])
+        .args(["--var", "cluster_name=prod", "--api-server-endpoint", "https://example.eks.amazonaws.com"])
+        .args(["--certificate-authority", CA, "--service-cidr", "10.100.0.0/16", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        report.contains("(rendered with the given values):") && report.contains("`prod` → `spec.cluster.name`"),
+        "{report}"
+    );
+    assert!(!std::fs::read_to_string(&out_file).unwrap_or_default().contains("%{"), "the branch was rendered");
+    let out = crate::util::bin()
+        .args(["convert", "fixtures/templates/terraform/branches.tftpl", "--var", "ipv6=true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`custom_ami`") && err.contains("undecided"), "{err}");
+}
