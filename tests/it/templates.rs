@@ -3,7 +3,9 @@
 //! `templatefile()` and by `template::render`, and the two must be byte-identical. Conditions,
 //! loop collections and interpolations are replaced by generated variables of the same shape
 //! (`__b0`, `__l0`, `__v0`), so terraform takes exactly the branches the renderer is asked to,
-//! while every literal byte, strip marker and escape stays as written.
+//! while every literal byte, strip marker and escape stays as written. The same renderings with
+//! each value being its own `${ expr }` text are compared with what lint reads
+//! (`resolve_directives`).
 
 use crate::util::root;
 use eks_userdata::template::render::{self, Choices, Values};
@@ -42,6 +44,12 @@ struct Generated {
     values: HashMap<usize, usize>,
     /// Loop collection start → loop id.
     loops: HashMap<usize, usize>,
+    /// Variable index → the interpolation's expression.
+    exprs: Vec<String>,
+    /// Loop id → its value variable, and whether it has a key variable.
+    loop_vars: HashMap<usize, (String, bool)>,
+    /// `if` id → its condition.
+    conds: HashMap<usize, String>,
     /// Replacements in the template text: (start, end, new text).
     edits: Vec<(usize, usize, String)>,
 }
@@ -63,16 +71,19 @@ fn generate(nodes: &[Node], scope: &mut Vec<String>, g: &mut Generated) {
                 if !scope.contains(expr) {
                     let k = g.values.len();
                     g.values.insert(expr_span.0, k);
+                    g.exprs.push(expr.clone());
                     g.edits.push((expr_span.0, expr_span.1, format!("__v{k}")));
                 }
             }
-            Node::If { id, cond_span, then, otherwise, .. } => {
+            Node::If { id, cond, cond_span, then, otherwise, .. } => {
+                g.conds.insert(*id, cond.clone());
                 g.edits.push((cond_span.0, cond_span.1, format!("__b{id}")));
                 generate(then, scope, g);
                 generate(otherwise, scope, g);
             }
             Node::For { id, key, value, collection_span, body, .. } => {
                 g.loops.insert(collection_span.0, *id);
+                g.loop_vars.insert(*id, (value.clone(), key.is_some()));
                 g.edits.push((collection_span.0, collection_span.1, format!("__l{id}")));
                 let depth = scope.len();
                 scope.extend(key.iter().cloned());
@@ -112,6 +123,49 @@ fn vars(t: &Template, g: &Generated, c: &Choices) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
+/// An HCL string literal holding `s` as it is.
+fn hcl_str(s: &str) -> String {
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+            .replace('\t', "\\t")
+            .replace("${", "$${")
+            .replace("%{", "%%{")
+    )
+}
+
+/// The same object with each interpolation's value being its own `${ expr }` text (and loop
+/// items `${ name }`): terraform then renders what `resolve_directives` keeps.
+fn placeholder_vars(g: &Generated, c: &Choices) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    // A constant (`"glued"`, `true`) is rendered as its value, as terraform would.
+    let none = eks_userdata::template::vars::Vars::new();
+    let constant = |e: &str| eks_userdata::template::vars::eval(e, &none);
+    for (k, e) in g.exprs.iter().enumerate() {
+        let text = constant(e).as_ref().and_then(eks_userdata::template::vars::as_text).unwrap_or(format!("${{{e}}}"));
+        parts.push(format!("__v{k} = {}", hcl_str(&text)));
+    }
+    for (id, on) in c.ifs.iter().enumerate() {
+        let on = g
+            .conds
+            .get(&id)
+            .and_then(|cond| constant(cond))
+            .as_ref()
+            .and_then(eks_userdata::template::vars::truth)
+            .unwrap_or(*on);
+        parts.push(format!("__b{id} = {on}"));
+    }
+    for (id, n) in c.fors.iter().enumerate() {
+        let name = g.loop_vars.get(&id).map(|(v, _)| v.clone()).unwrap_or_default();
+        let items: Vec<String> = (0..*n).map(|_| hcl_str(&format!("${{{name}}}"))).collect();
+        parts.push(format!("__l{id} = [{}]", items.join(", ")));
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
 /// Renders the expressions with one `terraform console` in `dir` (it prints only the last
 /// expression of piped input, so they go in as one list), JSON-decoded, or the console's error.
 fn console(dir: &Path, exprs: &[String]) -> Result<Vec<String>, String> {
@@ -145,12 +199,14 @@ struct Outcome {
     templates: usize,
     renderings: usize,
     sampled: usize,
+    /// Renderings also compared with directives resolved and interpolations kept.
+    resolved: usize,
 }
 
 /// Renders every template both ways; panics on the first difference, naming the template and
 /// the branches.
 fn differential(paths: &[PathBuf], must_render: bool) -> Outcome {
-    let mut outcome = Outcome { templates: 0, renderings: 0, sampled: 0 };
+    let mut outcome = Outcome { templates: 0, renderings: 0, sampled: 0, resolved: 0 };
     let dir = tempfile::tempdir().unwrap();
     for (n, path) in paths.iter().enumerate() {
         let Ok(src) = std::fs::read_to_string(path) else { continue };
@@ -182,6 +238,29 @@ fn differential(paths: &[PathBuf], must_render: bool) -> Outcome {
                 c.describe(&t)
             );
         }
+        // What lint reads: the directives resolved with interpolations kept. Terraform renders
+        // the same text when each value is its own `${ expr }` (escapes would differ, and a
+        // loop's key renders as a number, so those templates are left out here).
+        let keyed = g.loop_vars.values().any(|(_, key)| *key);
+        if !src.contains("$${") && !src.contains("%%{") && !keyed {
+            let exprs: Vec<String> = combos
+                .choices
+                .iter()
+                .map(|c| format!("templatefile(\"{file}\", {})", placeholder_vars(&g, c)))
+                .collect();
+            let theirs = console(dir.path(), &exprs).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            for (c, theirs) in combos.choices.iter().zip(&theirs) {
+                let ours = render::resolve_directives(&t, c, &src);
+                assert_eq!(
+                    ours.text,
+                    *theirs,
+                    "{}: lint's reading differs from terraform's when {}",
+                    path.display(),
+                    c.describe(&t)
+                );
+            }
+            outcome.resolved += theirs.len();
+        }
         outcome.templates += 1;
         outcome.renderings += rendered.len();
         outcome.sampled += usize::from(combos.sampled);
@@ -200,9 +279,10 @@ fn terraform_renders_every_fixture_template_as_the_reader_does() {
     paths.sort();
     let o = differential(&paths, true);
     assert!(o.templates >= 9, "{} fixture templates", o.templates);
+    assert!(o.resolved >= 15, "{} renderings compared as lint reads them", o.resolved);
     println!(
-        "terraform differential: {} fixture templates, {} renderings ({} sampled)",
-        o.templates, o.renderings, o.sampled
+        "terraform differential: {} fixture templates, {} renderings ({} sampled), {} as lint reads them",
+        o.templates, o.renderings, o.sampled, o.resolved
     );
 }
 
@@ -219,8 +299,8 @@ fn terraform_renders_every_corpus_template_the_reader_accepts_identically() {
     let o = differential(&paths, false);
     assert!(o.templates * 2 >= paths.len(), "only {} of {} corpus templates compared", o.templates, paths.len());
     println!(
-        "terraform differential: {} corpus templates, {} renderings ({} sampled)",
-        o.templates, o.renderings, o.sampled
+        "terraform differential: {} corpus templates, {} renderings ({} sampled), {} as lint reads them",
+        o.templates, o.renderings, o.sampled, o.resolved
     );
 }
 
