@@ -376,13 +376,42 @@ pub fn parse(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
 /// Scripts at least this long are memoised (see `crate::memo`).
 const MEMO_MIN: usize = 256;
 
+thread_local! {
+    static IN_PARSER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs brush-parser, turning a panic inside it into `None`. brush-parser 0.4 unwraps in its
+/// tokenizer on some unterminated `${` (`${<<T\n}` panics there); user data must not crash the
+/// tool, so its panics are caught here and kept off stderr (the hook stays silent only while
+/// this thread is inside the parser; every other panic is reported as before).
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_PARSER.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    IN_PARSER.with(|c| c.set(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    IN_PARSER.with(|c| c.set(false));
+    out
+}
+
 fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
     let prepared = template::prepare(orig, syntax);
     let options = brush_parser::ParserOptions::default();
-    let mut parser = brush_parser::Parser::new(prepared.text.as_bytes(), &options);
     let mut char_to_byte: Vec<usize> = prepared.text.char_indices().map(|(b, _)| b).collect();
     char_to_byte.push(prepared.text.len());
-    let program = parser.parse_program().map_err(|e| {
+    let Some(parsed) = guarded(|| brush_parser::Parser::new(prepared.text.as_bytes(), &options).parse_program()) else {
+        return Err(ParseError {
+            message: "the shell parser (brush-parser) failed on this text; it is read as not parseable".into(),
+            offset: None,
+        });
+    };
+    let program = parsed.map_err(|e| {
         let pos = match &e {
             brush_parser::ParseError::ParsingNear(p) => Some(p.index),
             brush_parser::ParseError::Tokenizing { position: Some(p), .. } => Some(p.index),
@@ -443,6 +472,13 @@ mod tests {
         assert!(s.commands[4].conditional);
         assert_eq!(s.commands[5].branch, ["else of (if [ \"$SPOT\" = true ])"]);
         assert_eq!(s.commands[6].function.as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn a_parser_panic_is_a_parse_error() {
+        // brush-parser 0.4 panics on this text; the tool reads it as not parseable.
+        let e = parse("echo ${<<T\n}\nT\n", Syntax::None).unwrap_err();
+        assert!(e.message.contains("brush-parser"), "{e:?}");
     }
 
     #[test]
