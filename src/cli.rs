@@ -122,12 +122,13 @@ pub struct LintArgs {
     /// Stop decoding base64/gzip bodies past this many bytes (reported as a finding).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_decoded_bytes: usize,
-    /// A Terraform template variable's value (repeatable): the branches and interpolations it
-    /// decides are linted as rendered.
+    /// A Terraform template variable's or CloudFormation parameter's value (repeatable): the
+    /// branches, conditions and interpolations it decides are linted as rendered.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// Terraform template variables from a `.tfvars` or `.tfvars.json` file (repeatable; later
-    /// files and `--var` win).
+    /// Values from a `.tfvars` or `.tfvars.json` file, or CloudFormation parameters (a
+    /// `--parameters` JSON list or a template configuration file) (repeatable; later files and
+    /// `--var` win).
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<String>,
 }
@@ -246,11 +247,13 @@ pub struct ConvertArgs {
     /// Refuse inputs larger than this many bytes (exit 2).
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_input_bytes: usize,
-    /// A Terraform template variable's value (repeatable): the template is rendered with the
-    /// values first, and must then have one way through (its remaining `${…}` stay placeholders).
+    /// A Terraform template variable's or CloudFormation parameter's value (repeatable): the
+    /// template is rendered with the values first, and must then have one way through (its
+    /// remaining `${…}` stay placeholders).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// Terraform template variables from a `.tfvars` or `.tfvars.json` file (repeatable).
+    /// Values from a `.tfvars` or `.tfvars.json` file, or CloudFormation parameters (a
+    /// `--parameters` JSON list or a template configuration file) (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<String>,
 }

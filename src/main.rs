@@ -191,13 +191,18 @@ fn rendered_with_values(args: &ConvertArgs, source: Source) -> anyhow::Result<Re
     }
     let vars = template_vars(&args.vars, &args.var_files)?;
     let text = String::from_utf8_lossy(&source.bytes).into_owned();
-    Ok(match eks_userdata::template::render::single_rendering(&text, &vars) {
-        Ok(Some(r)) => {
-            Ok(Source::new(format!("{} (rendered with the given values)", source.name), r.text.into_bytes()))
+    let rendered = match eks_userdata::template::render::single_rendering(&text, &vars) {
+        Ok(None) => eks_userdata::template::cloudformation::single_rendering(&text, &vars).map(|r| r.map(|s| s.text)),
+        other => other.map(|r| r.map(|r| r.text)),
+    };
+    Ok(match rendered {
+        Ok(Some(text)) => {
+            Ok(Source::new(format!("{} (rendered with the given values)", source.name), text.into_bytes()))
         }
-        Ok(None) => {
-            Err(format!("{}: --var and --var-file apply to a Terraform template, and this is not one", source.name))
-        }
+        Ok(None) => Err(format!(
+            "{}: --var and --var-file apply to a Terraform template or a CloudFormation template's UserData, and this is neither",
+            source.name
+        )),
         Err(open) => Err(format!(
             "{}: the given values leave {} undecided; give their variables too (convert writes one way through a template)",
             source.name,
@@ -212,7 +217,10 @@ fn template_vars(vars: &[String], files: &[String]) -> anyhow::Result<eks_userda
     let mut out = vars::Vars::new();
     for f in files {
         let text = std::fs::read_to_string(f).with_context(|| format!("{f}: cannot read the variables file"))?;
-        out.extend(vars::parse_file(&text).with_context(|| format!("{f}: not a .tfvars or .tfvars.json file"))?);
+        out.extend(
+            vars::parse_file(&text)
+                .with_context(|| format!("{f}: not a .tfvars, .tfvars.json or CloudFormation parameters file"))?,
+        );
     }
     for v in vars {
         let (name, value) = vars::parse_var(v).with_context(|| format!("--var {v}"))?;

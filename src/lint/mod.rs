@@ -193,24 +193,33 @@ pub(crate) fn lint_with_envelope(source: &Source, opts: &LintOptions) -> (Envelo
 /// lines; any other file is user data itself.
 pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
     let Ok(text) = std::str::from_utf8(&source.bytes) else { return lint(source, opts) };
-    let Some(pieces) = crate::userdata::embedded::extract(&source.name, text) else { return lint(source, opts) };
+    let Some(pieces) = crate::userdata::embedded::extract_with(&source.name, text, &opts.template_vars) else {
+        return lint(source, opts);
+    };
     let host = LineIndex::new(&source.bytes);
     let mut findings = Vec::new();
     for piece in pieces {
         let piece_opts = LintOptions { target: piece.target.unwrap_or(opts.target), ..opts.clone() };
-        let report = lint(&Source::new(&source.name, piece.text.as_bytes()), &piece_opts);
-        for mut f in report.findings {
-            if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
-                let at = |b: usize| piece.offsets.get(b).or(piece.offsets.last()).copied().unwrap_or(0);
-                loc.byte_start = at(loc.byte_start);
-                loc.byte_end = at(loc.byte_end).max(loc.byte_start);
-                (loc.line, loc.column) = host.locate(&source.bytes, loc.byte_start);
-                (loc.end_line, loc.end_column) = host.locate(&source.bytes, loc.byte_end);
-                f.source_line = Some(String::from_utf8_lossy(host.line_text(&source.bytes, loc.line)).into_owned());
+        // A CloudFormation value with `Fn::If` has a rendering per way through its conditions.
+        let mut merged = template::Merged::default();
+        for (k, variant) in piece.variants.iter().enumerate() {
+            let report = lint(&Source::new(&source.name, variant.text.as_bytes()), &piece_opts);
+            for mut f in report.findings {
+                if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
+                    let at = |b: usize| variant.offsets.get(b).or(variant.offsets.last()).copied().unwrap_or(0);
+                    loc.byte_start = at(loc.byte_start);
+                    loc.byte_end = at(loc.byte_end).max(loc.byte_start);
+                    (loc.line, loc.column) = host.locate(&source.bytes, loc.byte_start);
+                    (loc.end_line, loc.end_column) = host.locate(&source.bytes, loc.byte_end);
+                    f.source_line = Some(String::from_utf8_lossy(host.line_text(&source.bytes, loc.line)).into_owned());
+                }
+                f.diagnostic.message =
+                    format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);
+                merged.add(k, f);
             }
-            f.diagnostic.message = format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);
-            findings.push(f);
         }
+        let describe = |k: usize| piece.variants.get(k).map(|v| v.when.clone()).unwrap_or_default();
+        findings.extend(merged.finish("CloudFormation", piece.variants.len(), piece.sampled, &describe));
     }
     FileReport { path: source.name.clone(), findings, equivalence: None }
 }

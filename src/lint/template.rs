@@ -10,8 +10,8 @@
 use super::{FileReport, Finding, LintOptions};
 use crate::al2::template::{Syntax, detect};
 use crate::source::{LineIndex, Source};
-use crate::template::render::{self, Choices};
-use crate::template::terraform::{self, Template};
+use crate::template::render;
+use crate::template::terraform;
 
 /// Ways through a template linted at most (all of them when there are fewer; a deterministic
 /// spread otherwise, said in the findings).
@@ -30,8 +30,6 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
     }
     let combos = render::combinations(&t, BOUND);
     let index = LineIndex::new(&source.bytes);
-    // Each distinct finding with the renderings (by number) that have it.
-    let mut merged: Vec<(Finding, Vec<usize>)> = Vec::new();
     // Values the user gave can make several ways through render alike: each text is linted once.
     let mut renderings: Vec<(render::Rendered, usize)> = Vec::new();
     for (k, c) in combos.choices.iter().enumerate() {
@@ -40,7 +38,7 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
             renderings.push((r, k));
         }
     }
-    let all = renderings.len();
+    let mut merged = Merged::default();
     for (k, (r, _)) in renderings.iter().enumerate() {
         let report = super::lint_text(&Source::new(&source.name, r.text.as_bytes()), opts);
         for mut f in report.findings {
@@ -51,42 +49,69 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
                 (loc.end_line, loc.end_column) = index.locate(&source.bytes, loc.byte_end);
                 f.source_line = Some(String::from_utf8_lossy(index.line_text(&source.bytes, loc.line)).into_owned());
             }
-            let same = |g: &Finding| {
-                g.diagnostic.code == f.diagnostic.code
-                    && g.diagnostic.message == f.diagnostic.message
-                    && g.location.as_ref().map(|l| l.byte_start) == f.location.as_ref().map(|l| l.byte_start)
-            };
-            match merged.iter_mut().find(|(g, _)| same(g)) {
-                Some((_, seen)) => seen.push(k),
-                None => merged.push((f, vec![k])),
-            }
+            merged.add(k, f);
         }
     }
-    let findings = merged
-        .into_iter()
-        .map(|(mut f, seen)| {
-            if seen.len() < all {
-                let example = seen.first().and_then(|k| renderings.get(*k)).and_then(|(_, c)| combos.choices.get(*c));
-                f.diagnostic.message =
-                    format!("{} ({})", f.diagnostic.message, when(&t, example, seen.len(), all, combos.sampled));
-            }
-            f
-        })
-        .collect();
+    let describe = |k: usize| {
+        renderings.get(k).and_then(|(_, c)| combos.choices.get(*c)).map(|c| c.describe(&t)).unwrap_or_default()
+    };
+    let findings = merged.finish("template", renderings.len(), combos.sampled, &describe);
     let mut report = FileReport { path: source.name.clone(), findings, equivalence: None };
     report.findings.sort_by(|a, b| super::order(a).cmp(&super::order(b)));
     Some(report)
 }
 
-fn has_strip_marker(text: &str) -> bool {
-    text.contains("${~") || text.contains("%{~") || text.contains("~}")
+/// The findings of a template's renderings, each once (same code, message and template
+/// position), with the renderings (by number) that have it.
+#[derive(Default)]
+pub(super) struct Merged {
+    merged: Vec<(Finding, Vec<usize>)>,
 }
 
-/// Which renderings have a finding, for its message.
-fn when(t: &Template, example: Option<&Choices>, seen: usize, all: usize, sampled: bool) -> String {
-    let of = if sampled { format!("{all} sampled renderings") } else { format!("{all} renderings") };
-    match example {
-        Some(c) => format!("template: in {seen} of {of}, e.g. when {}", c.describe(t)),
-        None => format!("template: in {seen} of {of}"),
+impl Merged {
+    pub(super) fn add(&mut self, rendering: usize, f: Finding) {
+        let same = |g: &Finding| {
+            g.diagnostic.code == f.diagnostic.code
+                && g.diagnostic.message == f.diagnostic.message
+                && g.location.as_ref().map(|l| l.byte_start) == f.location.as_ref().map(|l| l.byte_start)
+        };
+        match self.merged.iter_mut().find(|(g, _)| same(g)) {
+            Some((_, seen)) => {
+                if !seen.contains(&rendering) {
+                    seen.push(rendering)
+                }
+            }
+            None => self.merged.push((f, vec![rendering])),
+        }
     }
+
+    /// The findings; one that only some of the `all` renderings have says in which
+    /// (`describe`: the choices of a rendering by number), under the `engine`'s name.
+    pub(super) fn finish(
+        self,
+        engine: &str,
+        all: usize,
+        sampled: bool,
+        describe: &dyn Fn(usize) -> String,
+    ) -> Vec<Finding> {
+        self.merged
+            .into_iter()
+            .map(|(mut f, seen)| {
+                if seen.len() < all {
+                    let of = if sampled { format!("{all} sampled renderings") } else { format!("{all} renderings") };
+                    let example = seen.first().map(|k| describe(*k)).filter(|d| !d.is_empty());
+                    let when = match example {
+                        Some(d) => format!("{engine}: in {} of {of}, e.g. when {d}", seen.len()),
+                        None => format!("{engine}: in {} of {of}", seen.len()),
+                    };
+                    f.diagnostic.message = format!("{} ({when})", f.diagnostic.message);
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+fn has_strip_marker(text: &str) -> bool {
+    text.contains("${~") || text.contains("%{~") || text.contains("~}")
 }

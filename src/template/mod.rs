@@ -2,6 +2,7 @@
 //! byte span of every piece, and renderings of a template for chosen branches and values, mapped
 //! back to the template's own bytes.
 
+pub mod cloudformation;
 pub mod render;
 pub mod terraform;
 pub mod vars;

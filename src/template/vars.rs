@@ -43,12 +43,22 @@ pub fn parse_var(s: &str) -> Result<(String, Value), VarsError> {
     Ok((name.to_string(), v))
 }
 
-/// A `.tfvars.json` object or a `.tfvars` file (by its content: JSON starts with `{`).
+/// A `.tfvars.json` object, a `.tfvars` file, or CloudFormation parameters, by content: JSON
+/// starts with `{` or `[`. CloudFormation's forms are the `--parameters` list
+/// (`[{"ParameterKey": …, "ParameterValue": …}]`, a `UsePreviousValue` entry says nothing here),
+/// `--parameter-overrides`' `["Key=Value"]`, and a template configuration file
+/// (`{"Parameters": {…}}`, with `Tags` or `StackPolicy` beside it).
 pub fn parse_file(text: &str) -> Result<Vars, VarsError> {
-    if text.trim_start().starts_with('{') {
+    let head = text.trim_start();
+    if head.starts_with('{') || head.starts_with('[') {
         return match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) if is_stack_configuration(&m) => match m.get("Parameters") {
+                Some(Value::Object(p)) => Ok(p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                _ => Err(err("`Parameters` in a template configuration file is an object of names and values")),
+            },
             Ok(Value::Object(m)) => Ok(m.into_iter().collect()),
-            Ok(_) => Err(err("a .tfvars.json file holds one JSON object")),
+            Ok(Value::Array(items)) => cloudformation_parameters(&items),
+            Ok(_) => Err(err("expected a JSON object (.tfvars.json) or list (CloudFormation parameters)")),
             Err(e) => Err(err(format!("not valid JSON: {e}"))),
         };
     }
@@ -67,6 +77,38 @@ pub fn parse_file(text: &str) -> Result<Vars, VarsError> {
         let v = p.value()?;
         out.insert(name, v);
     }
+}
+
+fn is_stack_configuration(m: &serde_json::Map<String, Value>) -> bool {
+    m.contains_key("Parameters") && m.keys().all(|k| ["Parameters", "Tags", "StackPolicy"].contains(&k.as_str()))
+}
+
+fn cloudformation_parameters(items: &[Value]) -> Result<Vars, VarsError> {
+    let mut out = Vars::new();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::String(kv) => {
+                let (k, v) =
+                    kv.split_once('=').ok_or_else(|| err(format!("item {}: `{kv}`: expected Key=Value", i + 1)))?;
+                out.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            Value::Object(m) => {
+                let Some(Value::String(k)) = m.get("ParameterKey") else {
+                    return Err(err(format!("item {}: expected a `ParameterKey` string", i + 1)));
+                };
+                match m.get("ParameterValue") {
+                    Some(Value::String(v)) => {
+                        out.insert(k.clone(), Value::String(v.clone()));
+                    }
+                    // `UsePreviousValue`: the stack's current value, which this file does not hold.
+                    None if m.get("UsePreviousValue") == Some(&Value::Bool(true)) => {}
+                    _ => return Err(err(format!("item {} (`{k}`): expected a `ParameterValue` string", i + 1))),
+                }
+            }
+            _ => return Err(err(format!("item {}: expected a Key=Value string or a ParameterKey object", i + 1))),
+        }
+    }
+    Ok(out)
 }
 
 fn is_ident(s: &str) -> bool {
@@ -419,6 +461,19 @@ mod tests {
         assert_eq!(parse_file("{\"a\": [1]}").unwrap().get("a"), Some(&json!([1])));
         assert_eq!(parse_var("a=b=c").unwrap(), ("a".into(), json!("b=c")));
         assert_eq!(parse_var("l=[\"x\"]").unwrap(), ("l".into(), json!(["x"])));
+        // CloudFormation's three parameter files.
+        let cfn = parse_file(
+            r#"[{"ParameterKey": "A", "ParameterValue": "1"}, {"ParameterKey": "B", "UsePreviousValue": true}]"#,
+        );
+        assert_eq!(cfn.unwrap().into_iter().collect::<Vec<_>>(), vec![("A".into(), json!("1"))]);
+        assert_eq!(parse_file(r#"["A=x=y"]"#).unwrap().get("A"), Some(&json!("x=y")));
+        let conf = parse_file(r#"{"Parameters": {"A": "1"}, "Tags": {"t": "v"}}"#).unwrap();
+        assert_eq!(conf.into_iter().collect::<Vec<_>>(), vec![("A".into(), json!("1"))]);
+        assert!(
+            parse_file(r#"[{"ParameterKey": "A"}]"#).is_err()
+                && parse_file(r#"["A"]"#).is_err()
+                && parse_file("3").is_err()
+        );
         assert!(parse_file("a = \n").is_err() && parse_var("noequals").is_err() && parse_file("x = [1").is_err());
     }
 

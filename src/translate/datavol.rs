@@ -11,7 +11,9 @@
 //! * is idempotent: a second run (or a reboot) finds it mounted and does nothing.
 //!
 //! This is shell that runs as root on a node, so it is tested for real on a loop device in a
-//! private mount namespace (`tests/it/datavol.rs`).
+//! private mount namespace (`tests/it/datavol.rs`). It is written without `${`, `%{` or `%`, so
+//! it reads the same inside a Terraform template, a CloudFormation `Fn::Sub` or a Go format
+//! string, whichever holds the user data it joins (issue #14).
 
 /// What to mount where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +70,7 @@ find_device() {{
     vol-*)
       # On Nitro instances an EBS volume is an NVMe device whose serial is the volume id.
       local link
-      for link in /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_"${{DEVICE/-/}}"*; do
+      for link in /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_"$(echo "$DEVICE" | tr -d -)"*; do
         if [ -b "$link" ]; then readlink -f "$link"; return 0; fi
       done
       ;;
@@ -83,12 +85,12 @@ for _ in $(seq "$WAIT_SECONDS"); do
   sleep 1
 done
 if [ -z "$dev" ]; then
-  log "device $DEVICE did not appear within ${{WAIT_SECONDS}}s; not mounting $TARGET"
+  log "device $DEVICE did not appear within $WAIT_SECONDS seconds; not mounting $TARGET"
   exit 1
 fi
 
 signatures=$(blkid -p -o export "$dev" 2>/dev/null || true)
-fs=$(printf '%s\n' "$signatures" | sed -n 's/^TYPE=//p')
+fs=$(echo "$signatures" | sed -n 's/^TYPE=//p')
 if [ -z "$signatures" ]; then
   log "formatting blank $dev as $FSTYPE"
   mkfs -t "$FSTYPE" "$dev" >/dev/null
@@ -216,5 +218,22 @@ mod tests {
         assert_eq!(doc.value["runcmd"][0].as_str().unwrap(), bind_snippet(&v));
         assert_eq!(doc.value["fs_setup"][0]["overwrite"], serde_json::json!(false));
         crate::al2::shell::parse(&bind_snippet(&v), crate::al2::template::Syntax::None).unwrap();
+    }
+
+    /// What convert writes of its own joins user data that may be a Terraform template, a
+    /// CloudFormation `Fn::Sub` or a Go format string: none of it may read as their syntax.
+    #[test]
+    fn generated_text_has_no_template_syntax() {
+        let v = DataVolume::new("vol-0123", "/var/lib/containerd");
+        let hook = crate::translate::boothook::script(
+            "labels: []\n",
+            &crate::translate::boothook::HookSource::Path("/usr/local/bin/eks-userdata-boot".into()),
+        );
+        let consts = [super::super::lifecycle::STATUS_CHECK, super::super::lifecycle::MARK_CALL];
+        for text in [script(&v), cloud_config(&v), hook].iter().map(String::as_str).chain(consts) {
+            for bad in ["${", "%{", "%"] {
+                assert!(!text.contains(bad), "`{bad}` in {text}");
+            }
+        }
     }
 }

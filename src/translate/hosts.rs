@@ -111,114 +111,26 @@ pub(super) fn eksctl(text: &str) -> Option<Hosted> {
     })
 }
 
-/// CloudFormation's intrinsic functions, evaluated as far as they can be before deployment.
-/// `Fn::If [condition, then, else]` (or what `!If` leaves, a three-item list): the `then` value,
-/// with a note, since the condition is the stack's to decide.
-fn condition_value(name: &str, v: &Value, depth: u8, notes: &mut Vec<String>) -> Option<String> {
-    let items = match v {
-        Value::Object(m) if m.len() == 1 => m.get("Fn::If")?.as_array()?,
-        Value::Array(a) => a,
-        _ => return None,
-    };
-    let [Value::String(cond), then, _] = items.as_slice() else { return None };
-    notes.push(format!(
-        "`${{{name}}}` is `Fn::If [{cond}, …]`: read with the branch the stack takes when {cond} is true; if it can be false, convert that case too"
-    ));
-    intrinsic_noting(then, depth + 1, notes)
-}
-
-fn intrinsic_noting(v: &Value, depth: u8, notes: &mut Vec<String>) -> Option<String> {
-    if depth > 16 {
-        return None;
-    }
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        // `[template, variables]`: the long form of `Fn::Sub`, and what `!Sub` leaves.
-        Value::Array(a) => match a.as_slice() {
-            [Value::String(t), Value::Object(vars)] => {
-                let mut t = t.clone();
-                for (k, val) in vars {
-                    let value = match val {
-                        Value::String(s) => Some(s.clone()),
-                        other => condition_value(k, other, depth, notes)
-                            .or_else(|| intrinsic_noting(other, depth + 1, notes)),
-                    };
-                    if let Some(s) = value {
-                        // A substituted script fragment ends in a newline; the template's own
-                        // line break follows the placeholder.
-                        let s = if s.ends_with('\n') && t.contains(&format!("${{{k}}}\n")) {
-                            s.trim_end_matches('\n').to_string()
-                        } else {
-                            s
-                        };
-                        t = t.replace(&format!("${{{k}}}"), &s);
-                    }
-                }
-                Some(t)
-            }
-            _ => None,
-        },
-        Value::Object(m) if m.len() == 1 => {
-            let (k, inner) = m.iter().next()?;
-            match k.as_str() {
-                "Fn::Base64" | "Fn::Sub" => intrinsic_noting(inner, depth + 1, notes),
-                "Fn::Join" => {
-                    let [Value::String(delim), Value::Array(items)] = inner.as_array()?.as_slice() else { return None };
-                    let parts: Vec<String> =
-                        items.iter().map(|i| intrinsic_noting(i, depth + 1, notes)).collect::<Option<_>>()?;
-                    Some(parts.join(delim))
-                }
-                "Ref" => Some(format!("${{{}}}", inner.as_str()?)),
-                "Fn::GetAtt" => match inner {
-                    Value::Array(a) => {
-                        Some(format!("${{{}}}", a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(".")))
-                    }
-                    Value::String(s) => Some(format!("${{{s}}}")),
-                    _ => None,
-                },
-                // A condition or an import is only decided at deployment.
-                other => Some(format!("${{{}}}", other.trim_start_matches("Fn::"))),
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The first `UserData` value in a CloudFormation document or fragment, with its pointer.
-fn find_user_data(v: &Value, path: &str, depth: u8) -> Option<(String, Value)> {
-    if depth > 12 {
-        return None;
-    }
-    match v {
-        Value::Object(m) => {
-            if let Some(u) = m.get("UserData") {
-                return Some((format!("{path}/UserData"), u.clone()));
-            }
-            m.iter().find_map(|(k, c)| {
-                find_user_data(c, &format!("{path}/{}", crate::nodeconfig::yaml::escape(k)), depth + 1)
-            })
-        }
-        Value::Array(a) => a.iter().enumerate().find_map(|(i, c)| find_user_data(c, &format!("{path}/{i}"), depth + 1)),
-        _ => None,
-    }
-}
-
-/// A CloudFormation `UserData` in YAML or JSON.
+/// A CloudFormation `UserData` in YAML or JSON, built as CloudFormation builds it
+/// (`template::cloudformation`): `Ref`/`Fn::GetAtt` and pseudo-parameters stay `${…}`
+/// placeholders, and each `Fn::If` is read with its condition true, noted (CV449), since the
+/// stack decides it.
 pub(super) fn cloudformation(text: &str) -> Option<Hosted> {
     if !text.contains("UserData") {
         return None;
     }
-    let doc = crate::nodeconfig::yaml::parse(text).ok()?;
-    let (pointer, value) = find_user_data(&doc.value, "", 0)?;
-    let mut conditions = Vec::new();
-    let script = intrinsic_noting(&value, 0, &mut conditions)?;
-    let anchor = at(&doc, &pointer).unwrap_or(0);
+    let stack = crate::template::cloudformation::read(text, &Default::default())?;
+    let (pointer, value) = stack.user_data_at().into_iter().next()?;
+    let (script, open) = stack.conditions_true(value)?;
+    let anchor = script.offsets.first().copied().unwrap_or_else(|| value.start());
     let notes = vec![format!(
-        "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` stay `${{…}}` placeholders) and the result is read as the user data"
+        "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` and pseudo-parameters stay `${{…}}` placeholders) and the result is read as the user data"
     )];
-    Some(Hosted { script, anchor, notes, conditions, target: None, cloudformation: true })
+    let conditions = open
+        .iter()
+        .map(|c| format!("`Fn::If [{c}, …]`: read with the branch the stack takes when {c} is true; if it can be false, convert that case too (or give the stack's parameters with --var-file)"))
+        .collect();
+    Some(Hosted { script: script.text, anchor, notes, conditions, target: None, cloudformation: true })
 }
 
 /// Terraform code rather than user data.

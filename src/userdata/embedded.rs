@@ -19,40 +19,74 @@
 //! Each piece keeps, for every byte, where it sits in the host file, so findings point at the
 //! host's lines and columns, through indentation that was stripped and escapes that were decoded.
 
-use super::json_spans::{self, Node, Str};
 use crate::source::LineIndex;
+use crate::template::vars::Vars;
 
 /// One piece of user data inside a host file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Embedded {
-    /// The user data as the template engine will see it (indentation stripped).
-    pub text: String,
+    /// The ways the piece renders: one, or one per way through a CloudFormation value's
+    /// `Fn::If` conditions (a spread of them when `sampled`).
+    pub variants: Vec<Variant>,
+    pub sampled: bool,
     /// 0-based host line of the piece's first line.
     pub line: usize,
-    /// Host byte offset of each byte of `text`, and one past its end.
-    pub offsets: Vec<usize>,
     /// What holds it: the Terraform attribute, `UserData` or `userData`.
     pub label: String,
     /// Who consumes it, when the host says (an EC2NodeClass: Karpenter).
     pub target: Option<crate::target::Target>,
 }
 
+/// One rendering of an embedded piece.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The user data as the template engine will see it (indentation stripped).
+    pub text: String,
+    /// Host byte offset of each byte of `text`, and one past its end.
+    pub offsets: Vec<usize>,
+    /// The conditions this rendering took (`` `IsSpot` true ``), empty when there is one way.
+    pub when: String,
+}
+
+impl Embedded {
+    fn single(
+        text: String,
+        offsets: Vec<usize>,
+        line: usize,
+        label: String,
+        target: Option<crate::target::Target>,
+    ) -> Self {
+        Embedded { variants: vec![Variant { text, offsets, when: String::new() }], sampled: false, line, label, target }
+    }
+
+    /// The first rendering's text.
+    pub fn text(&self) -> &str {
+        self.variants.first().map_or("", |v| v.text.as_str())
+    }
+}
+
 /// The pieces of user data in a host file, or `None` when the file is not a Terraform or
 /// CloudFormation file (it is then user data itself).
 pub fn extract(name: &str, text: &str) -> Option<Vec<Embedded>> {
+    extract_with(name, text, &Vars::new())
+}
+
+/// [`extract`] with parameter values for CloudFormation templates (`--var`, `--var-file`): the
+/// conditions and references they decide are rendered.
+pub fn extract_with(name: &str, text: &str, params: &Vars) -> Option<Vec<Embedded>> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tf") {
         return Some(terraform(text));
     }
     let cfn_markers = text.contains("AWSTemplateFormatVersion") || text.contains("\"AWS::");
     if [".json", ".template"].iter().any(|e| lower.ends_with(e)) && text.trim_start().starts_with('{') && cfn_markers {
-        return Some(cfn_json(text));
+        return Some(cloudformation(text, params).unwrap_or_default());
     }
     let yamlish = [".yaml", ".yml", ".template"].iter().any(|e| lower.ends_with(e));
     if yamlish
         && (text.contains("AWSTemplateFormatVersion") || (text.contains("Resources:") && text.contains("Type: AWS::")))
     {
-        return Some(block_scalars(text, "UserData:", None));
+        return Some(cloudformation(text, params).unwrap_or_else(|| block_scalars(text, "UserData:", None)));
     }
     if yamlish && text.lines().any(|l| l.trim() == "kind: EC2NodeClass") {
         return Some(block_scalars(text, "userData:", Some(crate::target::Target::Karpenter)));
@@ -158,7 +192,7 @@ fn terraform(text: &str) -> Vec<Embedded> {
         };
         let (piece, offsets) = dedent(&starts, i, body, &|k| cuts.get(k).copied().unwrap_or(0));
         if looks_like_user_data(&label, &piece) {
-            out.push(Embedded { text: piece, line: i, offsets, label, target: None });
+            out.push(Embedded::single(piece, offsets, i, label, None));
         }
         i += len + 1;
     }
@@ -199,94 +233,41 @@ fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -
         let (piece, offsets) = dedent(&starts, first, &lines[first..first + len], &|_| content_indent);
         let label = key.trim_end_matches(':');
         if looks_like_user_data(label, &piece) {
-            out.push(Embedded { text: piece, line: first, offsets, label: label.into(), target });
+            out.push(Embedded::single(piece, offsets, first, label.into(), target));
         }
         i = first + len;
     }
     out
 }
 
-fn cfn_json(text: &str) -> Vec<Embedded> {
-    let mut out = Vec::new();
-    let Some(root) = json_spans::parse(text) else { return out };
+/// Ways through a value's `Fn::If` conditions linted at most.
+const BOUND: usize = 16;
+
+/// Every `UserData` value of a CloudFormation template (JSON, or YAML in long or short form),
+/// rendered the way CloudFormation builds it (`template::cloudformation`), or `None` when the
+/// template cannot be read.
+fn cloudformation(text: &str, params: &Vars) -> Option<Vec<Embedded>> {
+    let stack = crate::template::cloudformation::read(text, params)?;
     let starts = LineIndex::new(text.as_bytes());
-    let mut stack = vec![&root];
-    while let Some(node) = stack.pop() {
-        match node {
-            Node::Obj(members, _) => {
-                for (k, v) in members.iter().rev() {
-                    match (k.as_str(), intrinsic(v, 0)) {
-                        ("UserData", Some(piece)) if looks_like_user_data("UserData", &piece.text) => {
-                            let first = piece.offsets.first().copied().unwrap_or(0);
-                            let line = starts.locate(text.as_bytes(), first).0 - 1;
-                            out.push(Embedded {
-                                text: piece.text,
-                                line,
-                                offsets: piece.offsets,
-                                label: "UserData".into(),
-                                target: None,
-                            });
-                        }
-                        _ => stack.push(v),
-                    }
-                }
+    let mut out = Vec::new();
+    for value in stack.user_data() {
+        let Some(r) = stack.renderings(value, BOUND) else { continue };
+        let mut variants: Vec<Variant> = Vec::new();
+        for v in r.list {
+            if !variants.iter().any(|seen| seen.text == v.text.text) {
+                let when = v.describe();
+                variants.push(Variant { text: v.text.text, offsets: v.text.offsets, when });
             }
-            Node::Arr(items, _) => stack.extend(items.iter().rev()),
-            _ => {}
         }
-    }
-    out.sort_by_key(|e| e.offsets.first().copied());
-    out
-}
-
-/// The text CloudFormation builds from a `UserData` value, with other functions opaque.
-fn intrinsic(node: &Node, depth: usize) -> Option<Str> {
-    if depth > json_spans::MAX_DEPTH {
-        return None;
-    }
-    let Node::Obj(members, at) = node else {
-        return match node {
-            Node::Str(s) => Some(s.clone()),
-            _ => None,
-        };
-    };
-    let [(name, arg)] = members.as_slice() else { return None };
-    match (name.as_str(), arg) {
-        ("Fn::Base64", v) => intrinsic(v, depth + 1),
-        ("Fn::Sub", Node::Str(s)) => Some(s.clone()),
-        ("Fn::Sub", Node::Arr(items, _)) => match items.first() {
-            Some(Node::Str(s)) => Some(s.clone()),
-            _ => None,
-        },
-        ("Fn::Join", Node::Arr(args, _)) => {
-            let [Node::Str(delim), Node::Arr(parts, _)] = args.as_slice() else { return None };
-            let mut out = Str { text: String::new(), offsets: vec![*at] };
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    out.push(delim);
-                }
-                match intrinsic(p, depth + 1) {
-                    Some(s) => out.push(&s),
-                    None => out.push_at(&opaque(p), p.start()),
-                }
-            }
-            Some(out)
+        if !variants.iter().any(|v| looks_like_user_data("UserData", &v.text)) {
+            continue;
         }
-        _ => None,
+        let first = variants.first().and_then(|v| v.offsets.first().copied()).unwrap_or(0);
+        let line = starts.locate(text.as_bytes(), first).0.saturating_sub(1);
+        out.push(Embedded { variants, sampled: r.sampled, line, label: "UserData".into(), target: None });
     }
-}
-
-/// `${Name}` for `{"Ref": "Name"}`, `${Fn::GetAtt}` for other functions: a value only
-/// CloudFormation knows, which lint treats as opaque.
-fn opaque(node: &Node) -> String {
-    match node {
-        Node::Obj(m, _) => match m.as_slice() {
-            [(k, Node::Str(s))] if k == "Ref" => format!("${{{}}}", s.text),
-            [(k, _)] => format!("${{{k}}}"),
-            _ => "${value}".into(),
-        },
-        _ => "${value}".into(),
-    }
+    out.sort_by_key(|e| e.variants.first().and_then(|v| v.offsets.first().copied()));
+    Some(out)
 }
 
 #[cfg(test)]
@@ -298,7 +279,7 @@ mod tests {
         let tf = "resource \"aws_launch_template\" \"x\" {\n  user_data = base64encode(<<-EOT\n    MIME-Version: 1.0\n      indented\n    EOT\n  )\n  policy = <<EOF\n{\"Version\": \"2012-10-17\"}\nEOF\n}\n";
         let got = extract("main.tf", tf).unwrap();
         assert_eq!(got.len(), 1, "the IAM policy heredoc is not user data");
-        assert_eq!(got[0].text, "MIME-Version: 1.0\n  indented\n");
+        assert_eq!(got[0].text(), "MIME-Version: 1.0\n  indented\n");
         assert_eq!((got[0].line, got[0].label.as_str(), got[0].target), (2, "user_data", None));
         assert_placed(tf, &got[0]);
     }
@@ -308,7 +289,7 @@ mod tests {
         let cfn = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  LT:\n    Type: AWS::EC2::LaunchTemplate\n    Properties:\n      LaunchTemplateData:\n        UserData:\n          Fn::Base64: !Sub |\n            #!/bin/bash\n            /etc/eks/bootstrap.sh ${ClusterName}\n\n            echo done\n        ImageId: ami-1\n";
         let got = extract("stack.yaml", cfn).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].text, "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName}\n\necho done\n");
+        assert_eq!(got[0].text(), "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName}\n\necho done\n");
         assert_eq!(got[0].line, 8);
         assert_placed(cfn, &got[0]);
     }
@@ -320,12 +301,13 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!((got[0].line, got[0].target), (8, Some(crate::target::Target::Karpenter)));
         assert_placed(m, &got[0]);
-        assert_eq!(got[0].text, "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n");
+        assert_eq!(got[0].text(), "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n");
     }
 
     /// Every byte of the piece sits where the host has the same byte (newlines, which dedent
     /// and escapes rewrite, excepted).
     fn assert_placed(host: &str, e: &Embedded) {
+        let e = &e.variants[0];
         assert_eq!(e.offsets.len(), e.text.len() + 1);
         for (i, b) in e.text.bytes().enumerate().filter(|(_, b)| *b != b'\n') {
             assert_eq!(host.as_bytes()[e.offsets[i]], b, "byte {i} of {:?}", e.text);
@@ -356,17 +338,17 @@ mod tests {
         let got = extract("stack.json", cfn).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(
-            got[0].text,
+            got[0].text(),
             "#!/bin/bash\n/etc/eks/bootstrap.sh ${ClusterName} --kubelet-extra-args '--max-pods=58'\n"
         );
         assert_eq!(got[0].line, 7);
-        assert_eq!(&cfn[got[0].offsets[12]..got[0].offsets[12] + 4], "/etc");
+        assert_eq!(&cfn[got[0].variants[0].offsets[12]..got[0].variants[0].offsets[12] + 4], "/etc");
         assert_eq!(
-            &cfn[got[0].offsets[34]..got[0].offsets[34] + 6],
+            &cfn[got[0].variants[0].offsets[34]..got[0].variants[0].offsets[34] + 6],
             "{\"Ref\"",
             "an opaque value points at its function"
         );
-        assert!(got[1].text.starts_with("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"));
+        assert!(got[1].text().starts_with("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"));
         assert_eq!(got[1].line, 14);
         assert_eq!(
             extract("stack.json", "{\"AWSTemplateFormatVersion\": ["),

@@ -380,7 +380,7 @@ fn terraform_heredocs_are_extracted_and_rendered_as_terraform_evaluates_them() {
         }
     }
     for (p, theirs) in pieces.iter().zip(&theirs) {
-        let t = terraform::parse(&p.text).unwrap();
+        let t = terraform::parse(p.text()).unwrap();
         // The fixture's conditions are all the literal `true`.
         let c = Choices { ifs: vec![true; t.ifs], fors: vec![0; t.fors] };
         assert_eq!(render::render(&t, &c, &Locals).text, *theirs, "{}", p.label);
