@@ -5,6 +5,7 @@
 mod bad_input;
 mod boot;
 mod cli;
+mod cloudformation;
 mod convert;
 mod datavol;
 mod formats;
