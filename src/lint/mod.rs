@@ -166,7 +166,9 @@ impl<'a> Context<'a> {
 
 /// Lints one input.
 pub fn lint(source: &Source, opts: &LintOptions) -> FileReport {
-    template::lint_renderings(source, opts).unwrap_or_else(|| lint_text(source, opts))
+    template::lint_renderings(source, opts)
+        .or_else(|| template::lint_go_format(source, opts))
+        .unwrap_or_else(|| lint_text(source, opts))
 }
 
 /// Lints the text as it is (a Terraform template's renderings each come through here).
@@ -205,14 +207,8 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
         for (k, variant) in piece.variants.iter().enumerate() {
             let report = lint(&Source::new(&source.name, variant.text.as_bytes()), &piece_opts);
             for mut f in report.findings {
-                if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
-                    let at = |b: usize| variant.offsets.get(b).or(variant.offsets.last()).copied().unwrap_or(0);
-                    loc.byte_start = at(loc.byte_start);
-                    loc.byte_end = at(loc.byte_end).max(loc.byte_start);
-                    (loc.line, loc.column) = host.locate(&source.bytes, loc.byte_start);
-                    (loc.end_line, loc.end_column) = host.locate(&source.bytes, loc.byte_end);
-                    f.source_line = Some(String::from_utf8_lossy(host.line_text(&source.bytes, loc.line)).into_owned());
-                }
+                let at = |b: usize| variant.offsets.get(b).or(variant.offsets.last()).copied().unwrap_or(0);
+                template::relocate(&mut f, &at, &source.bytes, &host);
                 f.diagnostic.message =
                     format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);
                 merged.add(k, f);

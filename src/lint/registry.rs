@@ -33,6 +33,7 @@ pub static RULES: &[Rule] = rules![
     near_size_limit,
     cloud_config_as_nodeconfig,
     crlf_script,
+    template_engine_mix,
     yaml_syntax,
     not_a_mapping,
     api_version,

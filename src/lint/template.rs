@@ -42,13 +42,7 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
     for (k, (r, _)) in renderings.iter().enumerate() {
         let report = super::lint_text(&Source::new(&source.name, r.text.as_bytes()), opts);
         for mut f in report.findings {
-            if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
-                loc.byte_start = r.origin(loc.byte_start);
-                loc.byte_end = r.origin(loc.byte_end).max(loc.byte_start);
-                (loc.line, loc.column) = index.locate(&source.bytes, loc.byte_start);
-                (loc.end_line, loc.end_column) = index.locate(&source.bytes, loc.byte_end);
-                f.source_line = Some(String::from_utf8_lossy(index.line_text(&source.bytes, loc.line)).into_owned());
-            }
+            relocate(&mut f, &|b| r.origin(b), &source.bytes, &index);
             merged.add(k, f);
         }
     }
@@ -59,6 +53,18 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
     let mut report = FileReport { path: source.name.clone(), findings, equivalence: None };
     report.findings.sort_by(|a, b| super::order(a).cmp(&super::order(b)));
     Some(report)
+}
+
+/// Places a finding on a rendering back on the template (`host`), through `origin` (a rendering
+/// offset to a template offset). Findings inside a decoded layer keep their place.
+pub(super) fn relocate(f: &mut Finding, origin: &dyn Fn(usize) -> usize, host: &[u8], index: &LineIndex) {
+    if let Some(loc) = f.location.as_mut().filter(|l| l.within.is_none()) {
+        loc.byte_start = origin(loc.byte_start);
+        loc.byte_end = origin(loc.byte_end).max(loc.byte_start);
+        (loc.line, loc.column) = index.locate(host, loc.byte_start);
+        (loc.end_line, loc.end_column) = index.locate(host, loc.byte_end);
+        f.source_line = Some(String::from_utf8_lossy(index.line_text(host, loc.line)).into_owned());
+    }
 }
 
 /// The findings of a template's renderings, each once (same code, message and template
@@ -110,6 +116,24 @@ impl Merged {
             })
             .collect()
     }
+}
+
+/// Lints a Go format string (`template::gofmt`) as Sprintf renders it, its verbs placeholders,
+/// or `None` when the text is not one.
+pub(super) fn lint_go_format(source: &Source, opts: &LintOptions) -> Option<FileReport> {
+    let text = std::str::from_utf8(&source.bytes).ok()?;
+    if detect(text) != Syntax::None || !crate::template::gofmt::is_format_string(text) {
+        return None;
+    }
+    let r = crate::template::gofmt::reading(text);
+    let index = LineIndex::new(&source.bytes);
+    let mut report = super::lint_text(&Source::new(&source.name, r.text.as_bytes()), opts);
+    let at = |b: usize| r.offsets.get(b).or(r.offsets.last()).copied().unwrap_or(0);
+    for f in &mut report.findings {
+        relocate(f, &at, &source.bytes, &index);
+    }
+    report.path = source.name.clone();
+    Some(report)
 }
 
 fn has_strip_marker(text: &str) -> bool {

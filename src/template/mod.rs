@@ -3,6 +3,7 @@
 //! back to the template's own bytes.
 
 pub mod cloudformation;
+pub mod gofmt;
 pub mod render;
 pub mod terraform;
 pub mod vars;

@@ -459,7 +459,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     cluster::fill(&mut nc, opts, &mut entries);
     typed::check(&mut nc, &mut entries);
     let target = opts.target;
-    let yaml = crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default();
+    let yaml = int_verbs_bare(crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default());
     if nc.spec != Default::default() || target.user_data_supplies_cluster() {
         out.push(OutPart::new(crate::userdata::NODECONFIG_MEDIA_TYPE, yaml.into_bytes()));
     }
@@ -501,6 +501,28 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
         e
     });
     Plan { nodeconfig: nc, parts: out, entries, data_volumes, al2 }
+}
+
+/// A Go `%d` verb kept as a value (`--max-pods=%d` in a `fmt.Sprintf` template) renders to an
+/// integer, so it is written bare (`maxPods: %d`): the YAML writer quotes it, since `%` cannot
+/// start a plain scalar, and `"30"` after rendering is a string nodeadm refuses for an integer
+/// field. The output is a format string like its input, read after Sprintf.
+fn int_verbs_bare(yaml: String) -> String {
+    if !yaml.contains("%") {
+        return yaml;
+    }
+    let bare = |line: &str| -> Option<String> {
+        let (head, value) = line.split_once(": ")?;
+        let inner = value.strip_prefix(['"', '\''])?.strip_suffix(['"', '\''])?;
+        let digits = inner.strip_prefix('%')?.strip_suffix('d')?;
+        digits.bytes().all(|b| b.is_ascii_digit()).then(|| format!("{head}: {inner}"))
+    };
+    yaml.split_inclusive('\n')
+        .map(|l| match bare(l.trim_end_matches('\n')) {
+            Some(b) => format!("{b}{}", if l.ends_with('\n') { "\n" } else { "" }),
+            None => l.to_string(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

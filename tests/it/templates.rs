@@ -29,7 +29,8 @@ fn templates_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let p = e.path();
-        if p.is_dir() {
+        // Templates terraform refuses on purpose (`wrong_engine_syntax_is_an_error_terraform_agrees_with`).
+        if p.is_dir() && !p.ends_with("wrong-engine") {
             templates_under(&p, out);
         } else if p.extension().is_some_and(|x| x == "tpl" || x == "tftpl") {
             out.push(p);
@@ -462,4 +463,47 @@ fn convert_renders_with_the_given_values_or_says_what_is_undecided() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`custom_ami`") && err.contains("undecided"), "{err}");
+}
+
+/// CloudFormation's `${AWS::Region}` in a Terraform template: terraform refuses to render it, and
+/// lint says so on the template's own line (UD119) rather than passing it on.
+#[test]
+fn wrong_engine_syntax_is_an_error_terraform_agrees_with() {
+    let fixture = "fixtures/templates/wrong-engine/pseudo-parameter.tftpl";
+    let out = crate::util::bin().args(["lint", fixture, "--format", "concise"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("pseudo-parameter.tftpl:4:82: UD119 [error]"), "{text}");
+    if !terraform_available() {
+        eprintln!("terraform is not on this machine: its refusal of the wrong-engine fixture is not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(fixture), dir.path().join("t.tftpl")).unwrap();
+    let rendered = console(dir.path(), &["templatefile(\"t.tftpl\", { cluster_name = \"c\" })".to_string()]);
+    let err = rendered.expect_err("terraform rendered a template with ${AWS::Region}");
+    assert!(err.contains("Function selector must be followed by an open parenthesis"), "{err}");
+}
+
+/// Go format strings (`fmt.Sprintf` fixtures): a verb where a YAML value starts is a value the
+/// program fills in, not a YAML error, and `%%` is a literal `%`.
+#[test]
+fn go_format_strings_are_read_as_sprintf_renders_them() {
+    let out = crate::util::bin().args(["lint", "fixtures/templates/go/nodeconfig.gofmt.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = crate::util::bin()
+        .args(["lint", "--format", "concise", "fixtures/templates/go/bootstrap.gofmt.sh"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bootstrap.gofmt.sh:3:1: AL301 [error]"), "{text}");
+    // convert keeps the verbs as the values they are, and the script's `%%` as written.
+    let out = crate::util::bin()
+        .args(["convert", "--target", "mng", "fixtures/templates/go/bootstrap.gofmt.sh"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("maxPods: %d") && stdout.contains("printf 'joined at %%s\\n'"), "{stdout}");
+    assert_eq!(stdout.matches('%').count(), 3, "no `%` of convert's own: {stdout}");
 }

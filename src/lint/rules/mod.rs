@@ -46,6 +46,7 @@ pub mod removed_feature_gate;
 pub mod restricted_label;
 pub mod sandbox_image;
 pub mod state_wipe;
+pub mod template_engine_mix;
 pub mod too_large;
 pub mod unconditional_mkfs;
 pub mod unknown_field;
