@@ -21,11 +21,12 @@ const BOUND: usize = 16;
 /// directives or strip markers (then the text is linted as it is).
 pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<FileReport> {
     let text = std::str::from_utf8(&source.bytes).ok()?;
-    if detect(text) != Syntax::Terraform {
+    let syntax = detect(text);
+    if syntax != Syntax::Terraform && (syntax == Syntax::Go || !terraform::is_template(&source.name, text)) {
         return None;
     }
     let t = terraform::parse(text).ok()?;
-    if t.ifs + t.fors == 0 && !has_strip_marker(text) && opts.template_vars.is_empty() {
+    if t.ifs + t.fors == 0 && !has_strip_marker(text) && opts.template_vars.is_empty() && !has_flow_item(text) {
         return None;
     }
     let combos = render::combinations(&t, BOUND);
@@ -33,7 +34,7 @@ pub(super) fn lint_renderings(source: &Source, opts: &LintOptions) -> Option<Fil
     // Values the user gave can make several ways through render alike: each text is linted once.
     let mut renderings: Vec<(render::Rendered, usize)> = Vec::new();
     for (k, c) in combos.choices.iter().enumerate() {
-        let r = render::resolve_with(&t, c, text, &opts.template_vars);
+        let r = render::lint_reading(&t, c, text, &opts.template_vars);
         if !renderings.iter().any(|(seen, _)| seen.text == r.text) {
             renderings.push((r, k));
         }
@@ -134,6 +135,12 @@ pub(super) fn lint_go_format(source: &Source, opts: &LintOptions) -> Option<File
     }
     report.path = source.name.clone();
     Some(report)
+}
+
+/// An interpolation that may be a YAML flow sequence's item (`[${x}]`, `, ${x}]`), which lint
+/// reads quoted (`render::lint_reading`).
+fn has_flow_item(text: &str) -> bool {
+    text.contains("[${") || text.contains(", ${") || text.contains(",${")
 }
 
 fn has_strip_marker(text: &str) -> bool {

@@ -102,7 +102,7 @@ impl Stack {
                 choices.insert((*name).clone(), on);
                 when.push(((*name).clone(), on));
             }
-            match self.text(value, &choices, 0)? {
+            match self.text(value, &Env { choices, sub_body: false }, 0)? {
                 Out::Text(text) => list.push(Rendering { text, when }),
                 Out::NoValue => list.push(Rendering { text: Str::default(), when }),
             }
@@ -123,14 +123,15 @@ impl Stack {
         }
     }
 
-    /// `value` with every condition true (the reading `convert` takes when nothing decides them).
+    /// `value` as an `Fn::Sub` body (what `convert` reads and writes back), with the conditions
+    /// the user's values leave open taken true, and those conditions.
     pub fn conditions_true(&self, value: &Node) -> Option<(Str, Vec<String>)> {
         let mut names = Vec::new();
         conditions_used(value, 0, &mut names);
         let choices: BTreeMap<String, bool> =
             names.iter().map(|n| (n.clone(), self.condition(n, 0).unwrap_or(true))).collect();
         let open = names.into_iter().filter(|n| self.condition(n, 0).is_none()).collect();
-        match self.text(value, &choices, 0)? {
+        match self.text(value, &Env { choices, sub_body: true }, 0)? {
             Out::Text(t) => Some((t, open)),
             Out::NoValue => Some((Str::default(), open)),
         }
@@ -190,12 +191,13 @@ impl Stack {
         super::vars::as_text(self.params.get(name)?)
     }
 
-    fn text(&self, node: &Node, choices: &BTreeMap<String, bool>, depth: usize) -> Option<Out> {
+    fn text(&self, node: &Node, env: &Env, depth: usize) -> Option<Out> {
         if depth > MAX_DEPTH {
             return None;
         }
         let Node::Obj(m, at) = node else {
             return match node {
+                Node::Str(s) if env.sub_body => Some(Out::Text(escape_literal(s))),
                 Node::Str(s) => Some(Out::Text(s.clone())),
                 _ => Some(Out::Text(placeholder("value", node.start()))),
             };
@@ -203,11 +205,11 @@ impl Stack {
         let [(f, arg)] = m.as_slice() else { return None };
         let at = *at;
         Some(match (f.as_str(), arg) {
-            ("Fn::Base64", v) => self.text(v, choices, depth + 1)?,
-            ("Fn::Sub", Node::Str(s)) => Out::Text(self.sub(s, &[], choices, depth)?),
+            ("Fn::Base64", v) => self.text(v, env, depth + 1)?,
+            ("Fn::Sub", Node::Str(s)) => Out::Text(self.sub(s, &[], env, depth)?),
             ("Fn::Sub", Node::Arr(items, _)) => match items.as_slice() {
-                [Node::Str(s)] => Out::Text(self.sub(s, &[], choices, depth)?),
-                [Node::Str(s), Node::Obj(vars, _)] => Out::Text(self.sub(s, vars, choices, depth)?),
+                [Node::Str(s)] => Out::Text(self.sub(s, &[], env, depth)?),
+                [Node::Str(s), Node::Obj(vars, _)] => Out::Text(self.sub(s, vars, env, depth)?),
                 _ => return None,
             },
             ("Fn::Join", Node::Arr(args, _)) => {
@@ -216,7 +218,7 @@ impl Stack {
                 let mut out = Str { text: String::new(), offsets: vec![at] };
                 let mut first = true;
                 for item in items {
-                    if let Out::Text(s) = self.text(item, choices, depth + 1)? {
+                    if let Out::Text(s) = self.text(item, env, depth + 1)? {
                         if !first {
                             out.push(delim);
                         }
@@ -228,12 +230,12 @@ impl Stack {
             }
             ("Fn::If", Node::Arr(args, _)) => {
                 let [Node::Str(cond), then, otherwise] = args.as_slice() else { return None };
-                let on = choices.get(&cond.text).copied().unwrap_or(true);
-                self.text(if on { then } else { otherwise }, choices, depth + 1)?
+                let on = env.choices.get(&cond.text).copied().unwrap_or(true);
+                self.text(if on { then } else { otherwise }, env, depth + 1)?
             }
             ("Ref", Node::Str(name)) if name.text == "AWS::NoValue" => Out::NoValue,
             ("Ref", Node::Str(name)) => Out::Text(match self.param(&name.text) {
-                Some(v) => at_one(&v, at),
+                Some(v) => value_text(&v, at, env),
                 None => placeholder(&name.text, at),
             }),
             ("Fn::GetAtt", Node::Arr(parts, _)) => {
@@ -252,7 +254,7 @@ impl Stack {
     }
 
     /// `Fn::Sub`: `${Name}` from the variable map, the user's parameters, or kept.
-    fn sub(&self, s: &Str, vars: &[(String, Node)], choices: &BTreeMap<String, bool>, depth: usize) -> Option<Str> {
+    fn sub(&self, s: &Str, vars: &[(String, Node)], env: &Env, depth: usize) -> Option<Str> {
         let t = &s.text;
         let mut out = Str { text: String::new(), offsets: vec![s.offsets.first().copied().unwrap_or(0)] };
         let mut i = 0;
@@ -264,7 +266,9 @@ impl Stack {
                 break;
             };
             let inner = t.get(open + 2..close).unwrap_or_default();
-            if let Some(literal) = inner.strip_prefix('!') {
+            if inner.starts_with('!') && env.sub_body {
+                out.push(&slice(s, open, close + 1));
+            } else if let Some(literal) = inner.strip_prefix('!') {
                 // `${!Literal}` is the text `${Literal}`: the `!` is dropped.
                 out.push(&slice(s, open, open + 2));
                 out.push(&slice(s, open + 3, open + 3 + literal.len() + 1));
@@ -273,12 +277,12 @@ impl Stack {
                 let at = s.offsets.get(open).copied().unwrap_or(0);
                 match vars.iter().find(|(k, _)| k == name) {
                     Some((_, v)) => {
-                        if let Out::Text(value) = self.text(v, choices, depth + 1)? {
+                        if let Out::Text(value) = self.text(v, env, depth + 1)? {
                             out.push(&value);
                         }
                     }
                     None => match self.param(name) {
-                        Some(v) => out.push(&at_one(&v, at)),
+                        Some(v) => out.push(&value_text(&v, at, env)),
                         None => out.push(&slice(s, open, close + 1)),
                     },
                 }
@@ -290,18 +294,28 @@ impl Stack {
     }
 }
 
-/// The first `UserData` of a CloudFormation template rendered with the user's parameter values
-/// (what `convert --var-file` converts): `Ok(None)` when the text is not such a template, `Err`
-/// naming the conditions the values leave open.
+/// The first `UserData` of a CloudFormation template as an `Fn::Sub` body with the user's
+/// parameter values filled in (what `convert --var-file` converts): `Ok(None)` when the text is
+/// not such a template, `Err` naming the conditions the values leave open.
 pub fn single_rendering(text: &str, params: &Vars) -> Result<Option<Str>, Vec<String>> {
     if !text.contains("UserData") {
         return Ok(None);
     }
     let Some(stack) = read(text, params) else { return Ok(None) };
-    match stack.user_data().first() {
-        Some(value) => stack.decided(value),
+    let Some(value) = stack.user_data().into_iter().next() else { return Ok(None) };
+    match stack.conditions_true(value) {
+        Some((body, open)) if open.is_empty() => Ok(Some(body)),
+        Some((_, open)) => Err(open.into_iter().map(|c| format!("`{c}`")).collect()),
         None => Ok(None),
     }
+}
+
+/// How a value is read: the conditions' values, and whether as CloudFormation renders it (lint)
+/// or as an `Fn::Sub` body that renders to that (convert, whose output goes back into one).
+struct Env {
+    choices: BTreeMap<String, bool>,
+    /// `${!Literal}` kept, literal `${` written `${!`, so the text is a valid `Fn::Sub` string.
+    sub_body: bool,
 }
 
 enum Out {
@@ -323,6 +337,31 @@ fn slice(s: &Str, from: usize, to: usize) -> Str {
 /// A value the user gave, every byte placed at the reference it replaces.
 fn at_one(v: &str, at: usize) -> Str {
     Str { text: v.to_string(), offsets: vec![at; v.len() + 1] }
+}
+
+/// A parameter's value at the reference it replaces, escaped in an `Fn::Sub` body.
+fn value_text(v: &str, at: usize, env: &Env) -> Str {
+    let s = at_one(v, at);
+    if env.sub_body { escape_literal(&s) } else { s }
+}
+
+/// Literal text written into an `Fn::Sub` body: each `${` becomes `${!`, which `Fn::Sub` renders
+/// back as `${` (the `!` sits at the brace's offset).
+fn escape_literal(s: &Str) -> Str {
+    if !s.text.contains("${") {
+        return s.clone();
+    }
+    let mut out = Str { text: String::new(), offsets: vec![s.offsets.first().copied().unwrap_or(0)] };
+    let mut i = 0;
+    while let Some(rel) = s.text.get(i..).and_then(|r| r.find("${")) {
+        let open = i + rel;
+        out.push(&slice(s, i, open + 2));
+        let brace = s.offsets.get(open + 1).copied().unwrap_or(0);
+        out.push(&at_one("!", brace));
+        i = open + 2;
+    }
+    out.push(&slice(s, i, s.text.len()));
+    out
 }
 
 /// `${name}` for a value only the stack knows, placed at its function.
@@ -563,6 +602,16 @@ mod tests {
         assert_eq!(&t[at("/etc")..at("/etc") + 4], "/etc");
         assert_eq!(&t[at("${AWS")..at("${AWS") + 6], "${AWS:");
         assert_eq!(&t[at("{HOME")..at("{HOME") + 6], "{!HOME", "the literal's brace is its own");
+        // As an `Fn::Sub` body (convert's reading), the literal stays escaped.
+        let (body, open) = stack.conditions_true(stack.user_data()[0]).unwrap();
+        assert!(open.is_empty());
+        assert_eq!(body.text, "#!/bin/bash\n/etc/eks/bootstrap.sh ${Cluster} ${Role.Arn} ${AWS::StackName} ${!HOME}\n");
+        // A literal `${` outside `Fn::Sub` (a join's string) is escaped to stay literal there.
+        let j = "UserData: !Join ['', ['echo ${HOME} ', !Ref Name, !If [C, ' x', !Ref AWS::NoValue]]]\n";
+        let stack = read(j, &Vars::new()).unwrap();
+        let (body, open) = stack.conditions_true(stack.user_data()[0]).unwrap();
+        assert_eq!((body.text.as_str(), open), ("echo ${!HOME} ${Name} x", vec!["C".to_string()]));
+        assert_eq!(body.offsets.len(), body.text.len() + 1);
     }
 
     #[test]

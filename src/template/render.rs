@@ -122,11 +122,31 @@ pub fn resolve_directives(t: &Template, choices: &Choices, src: &str) -> Rendere
 /// the rest follows `choices` or stays as written.
 pub fn resolve_with(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> Rendered {
     let mut out = Rendered::default();
-    resolve(&t.nodes, choices, src, vars, &mut out);
+    resolve(&t.nodes, choices, src, vars, false, &mut out);
     out
 }
 
-fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut Rendered) {
+/// [`resolve_with`] as lint reads it: an interpolation that is an item of a YAML flow sequence
+/// (`clusterDNS: [${dns_ip}]`) renders to one item, but its braces would end the sequence for a
+/// YAML parser, so it is read quoted (`["${dns_ip}"]`), a scalar of unknown value.
+pub fn lint_reading(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> Rendered {
+    let mut out = Rendered::default();
+    resolve(&t.nodes, choices, src, vars, true, &mut out);
+    out
+}
+
+/// Whether an interpolation at `span` is an item of a YAML flow sequence written as a value
+/// (`key: [a, ${x}]`, `- [${x}]`): `[` or `,` before it on the line, `,` or `]` after it.
+fn flow_item(out: &str, src: &str, span: (usize, usize)) -> bool {
+    let line = out.rsplit('\n').next().unwrap_or(out);
+    let before = line.trim_end_matches([' ', '\t']);
+    let after = src.get(span.1..).unwrap_or_default().trim_start_matches([' ', '\t']);
+    (before.ends_with('[') || before.ends_with(','))
+        && (after.starts_with(',') || after.starts_with(']'))
+        && (line.contains(": [") || line.trim_start().starts_with("- ["))
+}
+
+fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool, out: &mut Rendered) {
     for n in nodes {
         match n {
             Node::Text(t) => {
@@ -144,12 +164,19 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut 
             Node::Interp { expr, expr_span, span } => match eval(expr, vars).as_ref().and_then(as_text) {
                 Some(v) => out.value(span.0, &v),
                 None => {
+                    let quoted = flow && flow_item(&out.text, src, *span);
                     out.anchors.push((out.text.len(), span.0, false));
+                    if quoted {
+                        out.text.push('"');
+                    }
                     out.text.push_str("${");
                     out.anchors.push((out.text.len(), expr_span.0, true));
                     out.text.push_str(src.get(expr_span.0..expr_span.1).unwrap_or_default());
                     out.anchors.push((out.text.len(), span.1.saturating_sub(1), true));
                     out.text.push('}');
+                    if quoted {
+                        out.text.push('"');
+                    }
                 }
             },
             Node::If { id, cond, then, otherwise, .. } => {
@@ -157,7 +184,7 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut 
                     Some(b) => b,
                     None => choices.ifs.get(*id).copied().unwrap_or(false),
                 };
-                resolve(if on { then } else { otherwise }, choices, src, vars, out);
+                resolve(if on { then } else { otherwise }, choices, src, vars, flow, out);
             }
             Node::For { id, key, value, collection, body, .. } => match eval(collection, vars) {
                 Some(Value::Array(items)) => {
@@ -167,7 +194,7 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut 
                             scope.insert(k.clone(), Value::from(i as i64));
                         }
                         scope.insert(value.clone(), item.clone());
-                        resolve(body, choices, src, &scope, out);
+                        resolve(body, choices, src, &scope, flow, out);
                     }
                 }
                 _ => {
@@ -178,7 +205,7 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, out: &mut 
                         scope.remove(k);
                     }
                     for _ in 0..choices.fors.get(*id).copied().unwrap_or(0) {
-                        resolve(body, choices, src, &scope, out);
+                        resolve(body, choices, src, &scope, flow, out);
                     }
                 }
             },

@@ -467,6 +467,41 @@ fn for_header(src: &str, inner: (usize, usize)) -> Option<(Option<String>, Strin
     Some((key, value, trimmed(src, (inner.0 + offset_in_text, inner.1))))
 }
 
+/// `${ … }` interpolations (not `$${` escapes): the offset of `$` and the text inside.
+pub fn interpolations(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.match_indices("${").filter_map(move |(i, _)| {
+        if i > 0 && text.as_bytes().get(i - 1) == Some(&b'$') {
+            return None;
+        }
+        let rest = text.get(i + 2..)?;
+        let close = rest.find(['}', '\n'])?;
+        rest.get(..close).filter(|_| rest.as_bytes().get(close) == Some(&b'}')).map(|inner| (i, inner))
+    })
+}
+
+/// Whether a text is a Terraform template: its name says so (`.tftpl`, a `.tf` heredoc) or it has
+/// what only Terraform writes: `%{` directives, `$${`/`%%{` escapes, or an interpolation holding a
+/// snake_case name, `var.`/`local.`, a call or an operator. CloudFormation names (parameters,
+/// resources, `Fn::Sub` variables) are alphanumeric, so `${cluster_name}` is never one of its.
+pub fn is_template(name: &str, text: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tftpl") || lower.ends_with(".tf") {
+        return true;
+    }
+    let directive = text.match_indices("%{").any(|(i, _)| i == 0 || text.as_bytes().get(i - 1) != Some(&b'%'));
+    directive
+        || text.contains("$${")
+        || text.contains("%%{")
+        || interpolations(text).any(|(_, inner)| {
+            let t = inner.trim_matches(|c: char| c == '~' || c.is_whitespace());
+            !t.contains("::")
+                && (t.starts_with("var.")
+                    || t.starts_with("local.")
+                    || t.contains(['(', ' ', '"', '?'])
+                    || (t.contains('_') && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,7 +124,7 @@ pub(super) fn cloudformation(text: &str) -> Option<Hosted> {
     let (script, open) = stack.conditions_true(value)?;
     let anchor = script.offsets.first().copied().unwrap_or_else(|| value.start());
     let notes = vec![format!(
-        "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` and pseudo-parameters stay `${{…}}` placeholders) and the result is read as the user data"
+        "a CloudFormation `UserData` ({pointer}): its intrinsic functions are evaluated (`Ref`/`Fn::GetAtt` and pseudo-parameters stay `${{…}}` references) and the result is read as the user data; the output is an `Fn::Sub` body (literal `${{` written `${{!`): use it as `UserData: Fn::Base64: !Sub |`"
     )];
     let conditions = open
         .iter()

@@ -148,7 +148,7 @@ fn refuses_a_volume_with_a_partition_table_and_a_missing_device() {
     let (s, _) = setup(dir.path(), "/dev/eks-userdata-no-such-device");
     let (code, _, err) = in_namespace(&format!("bash {s}"));
     assert_eq!(code, 1);
-    assert!(err.contains("did not appear within 3s"), "{err}");
+    assert!(err.contains("did not appear within 3 seconds"), "{err}");
 }
 
 #[test]

@@ -2,10 +2,7 @@
 //! template Terraform renders. Terraform reads `A::B` as a provider-function selector and stops
 //! with "Missing open parenthesis; Function selector must be followed by an open parenthesis"
 //! (confirmed with `terraform` 1.x `templatefile()`), so the launch template is never created.
-//! A template is Terraform's when its name says so (`.tftpl`, a `.tf` heredoc) or its text has
-//! what only Terraform writes: `%{` directives, `$${`/`%%{` escapes, or an interpolation holding
-//! a snake_case name, `var.`/`local.`, a call or an operator. CloudFormation names (parameters,
-//! resources, `Fn::Sub` variables) are alphanumeric, so `${cluster_name}` is never one of its.
+//! Which texts are Terraform templates: `template::terraform::is_template`.
 
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -28,10 +25,10 @@ text is meant literally (a script that fills it in itself), escape it as `$${AWS
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Ok(text) = std::str::from_utf8(&cx.env.payload) else { return };
-    if !text.contains("::") || !is_terraform(&cx.source.name, text) {
+    if !text.contains("::") || !crate::template::terraform::is_template(&cx.source.name, text) {
         return;
     }
-    for (start, inner) in interpolations(text) {
+    for (start, inner) in crate::template::terraform::interpolations(text) {
         if !is_selector(inner) {
             continue;
         }
@@ -51,41 +48,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `${ … }` interpolations (not `$${` escapes): the offset of `$` and the text inside.
-fn interpolations(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.match_indices("${").filter_map(move |(i, _)| {
-        if i > 0 && text.as_bytes().get(i - 1) == Some(&b'$') {
-            return None;
-        }
-        let rest = text.get(i + 2..)?;
-        let close = rest.find(['}', '\n'])?;
-        rest.get(..close).filter(|_| rest.as_bytes().get(close) == Some(&b'}')).map(|inner| (i, inner))
-    })
-}
-
 /// `AWS::Region`, `A::B::C`: names joined by `::`, with no call after them.
 fn is_selector(inner: &str) -> bool {
     let t = inner.trim_matches(|c: char| c == '~' || c.is_whitespace());
     t.contains("::") && t.split("::").all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-}
-
-fn is_terraform(name: &str, text: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".tftpl") || lower.ends_with(".tf") {
-        return true;
-    }
-    let directive = text.match_indices("%{").any(|(i, _)| i == 0 || text.as_bytes().get(i - 1) != Some(&b'%'));
-    directive
-        || text.contains("$${")
-        || text.contains("%%{")
-        || interpolations(text).any(|(_, inner)| {
-            let t = inner.trim_matches(|c: char| c == '~' || c.is_whitespace());
-            !t.contains("::")
-                && (t.starts_with("var.")
-                    || t.starts_with("local.")
-                    || t.contains(['(', ' ', '"', '?'])
-                    || (t.contains('_') && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')))
-        })
 }
 
 #[cfg(test)]
@@ -95,12 +61,17 @@ mod tests {
     #[test]
     fn finds_selectors_only_in_terraform_templates() {
         let tf = "#!/bin/bash\n/etc/eks/bootstrap.sh ${cluster_name} --kubelet-extra-args '--node-labels=r=${AWS::Region}'\n";
-        assert!(is_terraform("user-data.sh", tf));
-        assert!(!is_terraform("stack.yaml", "echo ${AWS::Region} ${ClusterName}\n"));
-        assert!(is_terraform("t.tftpl", "echo ${AWS::Region}\n"));
-        let found: Vec<&str> = interpolations(tf).map(|(_, i)| i).filter(|i| is_selector(i)).collect();
+        assert!(crate::template::terraform::is_template("user-data.sh", tf));
+        assert!(!crate::template::terraform::is_template("stack.yaml", "echo ${AWS::Region} ${ClusterName}\n"));
+        assert!(crate::template::terraform::is_template("t.tftpl", "echo ${AWS::Region}\n"));
+        let found: Vec<&str> =
+            crate::template::terraform::interpolations(tf).map(|(_, i)| i).filter(|i| is_selector(i)).collect();
         assert_eq!(found, ["AWS::Region"]);
         assert!(!is_selector("provider::aws::arn_parse(x)") && !is_selector("var.x"));
-        assert_eq!(interpolations("$${AWS::Region} ${a").count(), 0, "an escape and an unclosed one");
+        assert_eq!(
+            crate::template::terraform::interpolations("$${AWS::Region} ${a").count(),
+            0,
+            "an escape and an unclosed one"
+        );
     }
 }
