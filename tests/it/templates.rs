@@ -507,3 +507,40 @@ fn go_format_strings_are_read_as_sprintf_renders_them() {
     assert!(stdout.contains("maxPods: %d") && stdout.contains("printf 'joined at %%s\\n'"), "{stdout}");
     assert_eq!(stdout.matches('%').count(), 3, "no `%` of convert's own: {stdout}");
 }
+
+/// `convert` commutes with rendering: the converted template rendered with values equals the
+/// conversion of the template rendered with the same values (terraform renders both), here for a
+/// template whose conversion adds a part of convert's own (the data-volume script). Where the
+/// two differ elsewhere, the template's conversion says why (CV438: arguments only a rendering
+/// shows).
+#[test]
+fn converting_then_rendering_equals_rendering_then_converting() {
+    if !terraform_available() {
+        eprintln!("terraform is not on this machine: the convert/render commutation test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("fixtures/templates/terraform/data-volume.tftpl");
+    std::fs::copy(&fixture, dir.path().join("t.tftpl")).unwrap();
+    let convert = |input: &Path, output: &Path, template: &str| {
+        let run = crate::util::bin()
+            .args(["convert", "--target", "self-managed", "--template", template])
+            .args(["--api-server-endpoint", "https://example.eks.amazonaws.com", "--certificate-authority", CA])
+            .args(["--service-cidr", "10.100.0.0/16"])
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .output()
+            .unwrap();
+        assert!(output.exists(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    let values = "{ cluster_name = \"prod\", node_labels = \"team=a,tier=web\" }";
+    let rendered = console(dir.path(), &[format!("templatefile(\"t.tftpl\", {values})")]).unwrap();
+    std::fs::write(dir.path().join("rendered.txt"), &rendered[0]).unwrap();
+    convert(&dir.path().join("t.tftpl"), &dir.path().join("converted.tftpl"), "terraform");
+    convert(&dir.path().join("rendered.txt"), &dir.path().join("rendered-converted.txt"), "none");
+    let then_rendered = console(dir.path(), &[format!("templatefile(\"converted.tftpl\", {values})")]).unwrap();
+    let expected = std::fs::read_to_string(dir.path().join("rendered-converted.txt")).unwrap();
+    assert_eq!(then_rendered[0], expected);
+    assert!(expected.contains("name: prod") && expected.contains("Data volume for /var/lib/containerd"));
+}
