@@ -10,7 +10,7 @@
 use crate::util::root;
 use eks_userdata::template::render::{self, Choices, Values};
 use eks_userdata::template::terraform::{self, Node, Template};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -202,12 +202,14 @@ struct Outcome {
     sampled: usize,
     /// Renderings also compared with directives resolved and interpolations kept.
     resolved: usize,
+    /// Templates of those whose renderings have lint findings (compared with the template's).
+    with_findings: usize,
 }
 
 /// Renders every template both ways; panics on the first difference, naming the template and
 /// the branches.
 fn differential(paths: &[PathBuf], must_render: bool) -> Outcome {
-    let mut outcome = Outcome { templates: 0, renderings: 0, sampled: 0, resolved: 0 };
+    let mut outcome = Outcome { templates: 0, renderings: 0, sampled: 0, resolved: 0, with_findings: 0 };
     let dir = tempfile::tempdir().unwrap();
     for (n, path) in paths.iter().enumerate() {
         let Ok(src) = std::fs::read_to_string(path) else { continue };
@@ -260,6 +262,27 @@ fn differential(paths: &[PathBuf], must_render: bool) -> Outcome {
                     c.describe(&t)
                 );
             }
+            // lint's findings on the template are exactly those of terraform's renderings.
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let findings = |text: &str| -> BTreeSet<(String, String)> {
+                let opts = eks_userdata::lint::LintOptions::default();
+                let r = eks_userdata::lint::lint(&eks_userdata::Source::new(&name, text.as_bytes().to_vec()), &opts);
+                r.findings
+                    .iter()
+                    .map(|f| {
+                        let m = &f.diagnostic.message;
+                        (f.diagnostic.code.to_string(), m.split(" (template: in ").next().unwrap_or(m).to_string())
+                    })
+                    .collect()
+            };
+            let of_renderings: BTreeSet<_> = theirs.iter().flat_map(|r| findings(r)).collect();
+            assert_eq!(
+                findings(&src),
+                of_renderings,
+                "{}: lint's findings differ from its renderings'",
+                path.display()
+            );
+            outcome.with_findings += usize::from(!of_renderings.is_empty());
             outcome.resolved += theirs.len();
         }
         outcome.templates += 1;
@@ -281,9 +304,10 @@ fn terraform_renders_every_fixture_template_as_the_reader_does() {
     let o = differential(&paths, true);
     assert!(o.templates >= 9, "{} fixture templates", o.templates);
     assert!(o.resolved >= 15, "{} renderings compared as lint reads them", o.resolved);
+    assert!(o.with_findings >= 3, "{} templates with findings compared", o.with_findings);
     println!(
-        "terraform differential: {} fixture templates, {} renderings ({} sampled), {} as lint reads them",
-        o.templates, o.renderings, o.sampled, o.resolved
+        "terraform differential: {} fixture templates, {} renderings ({} sampled), {} as lint reads them, lint findings compared on {} templates that have some",
+        o.templates, o.renderings, o.sampled, o.resolved, o.with_findings
     );
 }
 
@@ -300,8 +324,8 @@ fn terraform_renders_every_corpus_template_the_reader_accepts_identically() {
     let o = differential(&paths, false);
     assert!(o.templates * 2 >= paths.len(), "only {} of {} corpus templates compared", o.templates, paths.len());
     println!(
-        "terraform differential: {} corpus templates, {} renderings ({} sampled), {} as lint reads them",
-        o.templates, o.renderings, o.sampled, o.resolved
+        "terraform differential: {} corpus templates, {} renderings ({} sampled), {} as lint reads them, lint findings compared on {} templates that have some",
+        o.templates, o.renderings, o.sampled, o.resolved, o.with_findings
     );
 }
 
