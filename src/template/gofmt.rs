@@ -28,7 +28,7 @@ pub fn is_format_string(text: &str) -> bool {
 }
 
 /// `(offset, length)` of each verb in a line or text (`%%` is not one).
-fn verbs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+pub fn verbs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {

