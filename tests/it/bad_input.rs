@@ -145,3 +145,20 @@ fn binary_snippets_do_not_reach_the_terminal() {
     no_panic(&out);
     assert!(!out.stdout.contains(&0x1b), "escape sequences are replaced in snippets");
 }
+
+/// Issue #15's eight-line NodeConfig: a folded block scalar item in `kubelet.flags` once made
+/// the flag-move fix slice past its line (exit 101). It lints, and `--fix` leaves it parseable.
+#[test]
+fn folded_flag_item_does_not_crash_lint_or_fix() {
+    let text = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags:\n      - >-\n        --max-pods=20\n      - --v=2\n";
+    let out = crate::util::bin().args(["lint", "--target", "mng", "-"]).write_stdin(text).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NC210"));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("nodeconfig.yaml");
+    std::fs::write(&f, text).unwrap();
+    let out = crate::util::bin().args(["lint", "--target", "mng", "--fix"]).arg(&f).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    let fixed = std::fs::read_to_string(&f).unwrap();
+    assert!(fixed.contains("--max-pods=20") || fixed.contains("maxPods: 20"), "{fixed}");
+}

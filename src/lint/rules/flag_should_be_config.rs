@@ -105,8 +105,8 @@ fn exact(doc: &Doc, pointer: &str) -> Option<NodeSpan> {
 
 /// (start of the line holding `at`, start of the next line).
 fn line_of(text: &str, at: usize) -> (usize, usize) {
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+    let start = text.get(..at).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+    let end = text.get(at..).and_then(|r| r.find('\n')).map_or(text.len(), |i| at + i + 1);
     (start, end)
 }
 
@@ -123,7 +123,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
     let part = doc.part.index;
     let edit = |s: usize, e: usize, replacement: String| Edit {
         span: Span::part(part, s, e),
-        expect: text[s..e].to_string(),
+        expect: text.get(s..e).unwrap_or_default().to_string(),
         replacement,
     };
 
@@ -151,8 +151,9 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
     for (i, _) in moves {
         let v = exact(doc, &format!("/spec/kubelet/flags/{i}"))?.value;
         let (ls, le) = line_of(text, v.0);
-        let rest = text[v.1..le].trim_end_matches(['\n', '\r']);
-        if text[ls..v.0].trim() != "-" || !rest.trim().is_empty() || text[v.0..v.1].contains('\n') {
+        // A block scalar item (`- >-` with the flag on the next line) spans lines: no line move.
+        let rest = text.get(v.1..le)?.trim_end_matches(['\n', '\r']);
+        if text.get(ls..v.0)?.trim() != "-" || !rest.trim().is_empty() || text.get(v.0..v.1)?.contains('\n') {
             return None;
         }
         item_lines.push((ls, le));
@@ -162,10 +163,10 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
         // Every item moves: the `flags:` key goes too, if nothing else sits in its lines.
         let key = exact(doc, "/spec/kubelet/flags")?.key?;
         let (ks, ke) = line_of(text, key.0);
-        let after = text[key.1..ke].trim();
+        let after = text.get(key.1..ke)?.trim();
         let last = item_lines.iter().map(|l| l.1).max()?;
-        let lines = text[ks..last].lines().filter(|l| !l.trim().is_empty()).count();
-        if !is_indent(&text[ks..key.0]) || after != ":" || lines != 1 + item_lines.len() {
+        let lines = text.get(ks..last)?.lines().filter(|l| !l.trim().is_empty()).count();
+        if !is_indent(text.get(ks..key.0)?) || after != ":" || lines != 1 + item_lines.len() {
             return None;
         }
         edits.push(edit(ks, last, String::new()));
@@ -179,7 +180,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
             let first = c.keys().next()?;
             let key = exact(doc, &format!("/spec/kubelet/config/{}", escape(first)))?.key?;
             let (ls, _) = line_of(text, key.0);
-            (ls, text[ls..key.0].to_string(), String::new())
+            (ls, text.get(ls..key.0)?.to_string(), String::new())
         }
         None => {
             let kubelet = doc.value()?.pointer("/spec/kubelet")?.as_object()?;
@@ -188,7 +189,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
             let own = exact(doc, "/spec/kubelet")?.key?;
             let (ls, _) = line_of(text, key.0);
             let (os, _) = line_of(text, own.0);
-            let indent = &text[ls..key.0];
+            let indent = text.get(ls..key.0)?;
             let step = indent.len().checked_sub(own.0 - os).filter(|s| *s > 0)?;
             (ls, format!("{indent}{}", " ".repeat(step)), format!("{indent}config:{nl}"))
         }
