@@ -34,6 +34,7 @@ pub static RULES: &[Rule] = rules![
     cloud_config_as_nodeconfig,
     crlf_script,
     template_engine_mix,
+    no_parts,
     yaml_syntax,
     not_a_mapping,
     api_version,

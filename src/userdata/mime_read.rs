@@ -88,11 +88,33 @@ pub fn header_block(buf: &[u8], start: usize, end: usize, part_level: bool) -> H
             Some(c) if is_field_name(&line[..c]) => {
                 let name = String::from_utf8_lossy(&line[..c]).into_owned();
                 if part_level && !is_mime_header(&name) {
-                    return HeaderBlock {
-                        headers,
-                        body_start: ls,
-                        end: BlockEnd::SuspectHeader { start: ls, end: le },
-                    };
+                    // Go's reader takes it as a header and reads on to the blank line, past the
+                    // part's end if need be (it knows no part ends while reading headers); a line
+                    // on the way that is no header line, such as the next delimiter, fails the
+                    // whole read (`malformed MIME header`): the missing blank line is fatal.
+                    let fails = lines(buf, next, buf.len())
+                        .take_while(|(s, e, _)| e > s)
+                        .filter_map(|(s, e, _)| buf.get(s..e))
+                        .any(|l| {
+                            let folded = l.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+                            let field = l
+                                .iter()
+                                .position(|b| *b == b':')
+                                .is_some_and(|c| is_field_name(l.get(..c).unwrap_or_default()));
+                            !folded && !field
+                        });
+                    if fails {
+                        return HeaderBlock {
+                            headers,
+                            body_start: ls,
+                            end: BlockEnd::NotAHeader { start: ls, end: le },
+                        };
+                    }
+                    // Otherwise the lines up to the blank line are headers to Go, and the body
+                    // nodeadm decodes starts after it.
+                    let body_start =
+                        lines(buf, ls, end).find(|(s, e, _)| e == s).map_or(end.min(buf.len()), |(_, _, n)| n);
+                    return HeaderBlock { headers, body_start, end: BlockEnd::SuspectHeader { start: ls, end: le } };
                 }
                 let value = String::from_utf8_lossy(&line[c + 1..]).trim().to_string();
                 headers.push(Header { name, value, start: ls, end: le });
@@ -119,6 +141,9 @@ pub struct MultipartScan {
     pub close: Option<(usize, usize)>,
     /// Non-blank content after the close delimiter `(start, end)`.
     pub epilogue: Option<(usize, usize)>,
+    /// No close delimiter, but the input ends the way Go's reader takes as the end of the parts:
+    /// inside the header block of a part that has just begun (see [`ends_in_headers`]).
+    pub open_end: bool,
 }
 
 enum Delim {
@@ -136,6 +161,8 @@ fn delimiter(line: &[u8], boundary: &[u8]) -> Option<Delim> {
 pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> MultipartScan {
     let mut scan = MultipartScan::default();
     let mut current: Option<usize> = None;
+    // Whether the last delimiter line ended in a line break.
+    let mut open_newline = false;
     // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
     let part_end = |delim_start: usize| {
         let mut e = delim_start;
@@ -154,7 +181,10 @@ pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> Multipar
                 scan.parts.push(RawPart { start, end: part_end(ls).max(start) });
             }
             match kind {
-                Delim::Open => current = Some(next),
+                Delim::Open => {
+                    current = Some(next);
+                    open_newline = next > le;
+                }
                 Delim::Close => {
                     scan.close = Some((ls, le));
                     let rest = &buf[next.min(buf.len())..];
@@ -167,9 +197,36 @@ pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> Multipar
         }
     }
     if let Some(start) = current {
-        scan.parts.push(RawPart { start, end: buf.len().max(start) });
+        if open_newline && ends_in_headers(buf.get(start..).unwrap_or_default()) {
+            scan.open_end = true;
+        } else {
+            scan.parts.push(RawPart { start, end: buf.len().max(start) });
+        }
     }
     scan
+}
+
+/// Whether `rest`, all that follows the last delimiter line, is an unfinished header block: Go's
+/// `multipart.Reader.NextPart` reads a part's headers with `net/textproto`, which returns a bare
+/// `io.EOF` when the input ends before the blank line, and nodeadm takes a bare `io.EOF` as the
+/// end of the parts. Nothing, or header lines only (each with a colon, continuations after the
+/// first), ends cleanly; a blank line (a body that never meets a delimiter), a line without a
+/// colon or a leading continuation is an error to Go (checked against Go in
+/// `tests/it/nodeadm_mime.rs`).
+fn ends_in_headers(rest: &[u8]) -> bool {
+    let lines: Vec<&[u8]> = rest.split(|b| *b == b'\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            // The split's empty tail after a final line break is no blank line.
+            return i + 1 == lines.len();
+        }
+        let folded = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if (folded && i == 0) || (!folded && !line.contains(&b':')) {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -210,6 +267,28 @@ mod tests {
         assert!(s.close.is_some());
         let (es, ee) = s.epilogue.unwrap();
         assert_eq!(&buf[es..ee], b"trailing junk\n");
+    }
+
+    #[test]
+    fn an_unfinished_header_block_after_the_last_delimiter_is_the_end() {
+        let head = b"--B\nA: 1\n\none\n--B\n".to_vec();
+        for (tail, clean) in [
+            (&b""[..], true),
+            (b"Content-Type: text/plain\n", true),
+            (b"Content-Type: text/plain", true),
+            (b"A: 1\n folded\n", true),
+            (b"\n", false),
+            (b"A: 1\n\nbody", false),
+            (b"junk\n", false),
+            (b" folded\n", false),
+        ] {
+            let buf = [head.as_slice(), tail].concat();
+            let s = scan_multipart(&buf, 0, "B");
+            assert_eq!((s.open_end, s.parts.len()), (clean, if clean { 1 } else { 2 }), "{tail:?}");
+        }
+        // A delimiter line the input ends inside (no line break) is an error to Go.
+        let s = scan_multipart(b"--B\nA: 1\n\none\n--B", 0, "B");
+        assert!(!s.open_end);
     }
 
     #[test]

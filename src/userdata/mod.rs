@@ -182,6 +182,14 @@ pub enum Defect {
         part: usize,
         span: Span,
     },
+    /// A multipart body whose only delimiter is the close delimiter: no parts at all (a template
+    /// branch that renders none). `fatal`: Go's reader fails on it (`multipart: NextPart: EOF`),
+    /// which it does when that line ends in a bare LF; otherwise nodeadm fails a step later,
+    /// finding no NodeConfig.
+    NoParts {
+        fatal: bool,
+        span: Span,
+    },
     /// A Content-Type that Go's `mime.ParseMediaType` rejects (`part: None` = top level).
     MalformedContentType {
         part: Option<usize>,
@@ -322,12 +330,20 @@ impl Envelope {
             return;
         };
         let scan = mime_read::scan_multipart(&payload, top.body_start, &boundary);
-        if scan.close.is_none() {
+        if scan.close.is_none() && !scan.open_end {
             self.defects.push(Defect::MissingCloseDelimiter {
                 boundary: boundary.clone(),
                 delimiter_seen: scan.first_delimiter.is_some(),
                 span: Span::payload(payload.len(), payload.len()),
             });
+        }
+        if scan.parts.is_empty()
+            && let Some((ls, le)) = scan.close
+        {
+            // Go's reader expects CRLF line ends until a delimiter line shows LF; with no part
+            // before it, an LF close delimiter is not seen as one and the input ends in error.
+            let lf = payload.get(le) == Some(&b'\n');
+            self.defects.push(Defect::NoParts { fatal: lf, span: Span::payload(ls, le) });
         }
         if let Some((s, e)) = scan.epilogue {
             self.defects.push(Defect::Epilogue { span: Span::payload(s, e) });

@@ -12,6 +12,7 @@ mod formats;
 mod karpenter;
 mod lint;
 mod mime;
+mod nodeadm_mime;
 mod precommit;
 #[cfg(feature = "aws")]
 mod push;

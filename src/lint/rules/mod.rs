@@ -36,6 +36,7 @@ pub mod near_size_limit;
 pub mod nested_multipart;
 pub mod newer_than_ami;
 pub mod no_nodeconfig;
+pub mod no_parts;
 pub mod nodeadm_owned_flag;
 pub mod nodeconfig_wrong_content_type;
 pub mod not_a_mapping;

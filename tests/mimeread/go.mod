@@ -1,0 +1,3 @@
+module eks-userdata/tests/mimeread
+
+go 1.21
