@@ -98,6 +98,7 @@ fn is_assignment(word: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -443,6 +443,7 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

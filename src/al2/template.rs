@@ -473,6 +473,7 @@ pub fn has_printf_verb(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

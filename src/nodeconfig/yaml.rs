@@ -117,6 +117,7 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr:
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -377,6 +377,7 @@ pub fn combinations(t: &Template, bound: usize) -> Combinations {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::super::terraform::parse;
     use super::*;

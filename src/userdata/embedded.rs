@@ -276,6 +276,7 @@ fn cloudformation(text: &str, params: &Vars) -> Option<Vec<Embedded>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -206,6 +206,7 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 
