@@ -119,9 +119,9 @@ impl Config {
 
     pub fn parse(name: &str, text: &str, path: &Path) -> Result<Config, ConfigError> {
         let invalid = |span: std::ops::Range<usize>, message: String| {
-            let upto = &text[..span.start.min(text.len())];
-            let line = upto.matches('\n').count() + 1;
-            let column = upto.len() - upto.rfind('\n').map_or(0, |i| i + 1) + 1;
+            let upto = text.as_bytes().get(..span.start.min(text.len())).unwrap_or_default();
+            let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = upto.len() - upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
             ConfigError::Invalid { path: name.to_owned(), line, column, message }
         };
         let raw: Raw = toml::from_str(text).map_err(|e| invalid(e.span().unwrap_or(0..0), e.message().to_owned()))?;
@@ -260,11 +260,12 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     // Iterative wildcard matching with one backtrack point: linear in practice, never exponential.
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+    while let Some(&tc) = t.get(ti) {
+        let pc = p.get(pi).copied();
+        if pc.is_some_and(|c| c == '?' || c == tc) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pc == Some('*') {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -276,7 +277,7 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p.iter().skip(pi).all(|c| *c == '*')
 }
 
 /// `*` and `?` within one path segment, `**` across segments (gitignore-style).
@@ -284,7 +285,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     fn segs(pat: &[&str], txt: &[&str]) -> bool {
         match pat.split_first() {
             None => txt.is_empty(),
-            Some((&"**", rest)) => (0..=txt.len()).any(|i| segs(rest, &txt[i..])),
+            Some((&"**", rest)) => (0..=txt.len()).filter_map(|i| txt.get(i..)).any(|t| segs(rest, t)),
             Some((p, rest)) => txt.split_first().is_some_and(|(t, trest)| wildcard(p, t) && segs(rest, trest)),
         }
     }

@@ -7,6 +7,10 @@
 //! ([`diagnostic::Diagnostic`]) → renderers ([`report`]). The library never prints and never
 //! exits; `main.rs` picks exit codes.
 
+// Issue #15, "No panic, ever": user text is sliced at computed offsets only through checked access
+// (`str::get`, `slice::get`). Tests are exempt (clippy.toml, and an allow on test modules).
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 pub mod al2;
 #[cfg(feature = "aws")]
 pub mod aws;

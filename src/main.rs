@@ -1,6 +1,9 @@
 //! The `eks-userdata` binary: parse the command line, call the library, render, pick the exit
 //! code (0 done; 1 findings at or above `--fail-on`; 2 could not run). Nothing else lives here.
 
+// Issue #15: no indexing or slicing that can panic (see lib.rs).
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 #[cfg(feature = "aws")]
 mod aws_cmd;
 mod cli;

@@ -94,8 +94,8 @@ impl LineIndex {
     pub fn locate(&self, bytes: &[u8], offset: usize) -> (usize, usize) {
         let offset = offset.min(bytes.len());
         let line = self.starts.partition_point(|s| *s <= offset).max(1);
-        let start = self.starts[line - 1];
-        let before = &bytes[start..offset];
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let before = bytes.get(start..offset).unwrap_or_default();
         // Valid UTF-8 (nearly always) is counted in place; otherwise as the lossy text shows it.
         let chars = match std::str::from_utf8(before) {
             Ok(s) => s.chars().count(),
@@ -109,7 +109,7 @@ impl LineIndex {
     pub fn line_text<'a>(&self, bytes: &'a [u8], line: usize) -> &'a [u8] {
         let Some(&start) = self.starts.get(line.wrapping_sub(1)) else { return b"" };
         let end = self.starts.get(line).map_or(bytes.len(), |e| e - 1);
-        let text = &bytes[start.min(bytes.len())..end.max(start).min(bytes.len())];
+        let text = bytes.get(start.min(bytes.len())..end.max(start).min(bytes.len())).unwrap_or_default();
         text.strip_suffix(b"\r").unwrap_or(text)
     }
 

@@ -15,14 +15,16 @@ fn distance_chars(a: &[char], b: &[char], prev: &mut Vec<usize>, cur: &mut Vec<u
     prev.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
         cur.clear();
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        let mut left = i + 1;
+        cur.push(left);
+        for (cb, (diagonal, up)) in b.iter().zip(prev.iter().zip(prev.iter().skip(1))) {
+            left = (diagonal + usize::from(ca != cb)).min(up + 1).min(left + 1);
+            cur.push(left);
         }
         std::mem::swap(prev, cur);
     }
-    prev[b.len()]
+    // The last row has `b.len() + 1` cells; without one nothing is close.
+    prev.get(b.len()).copied().unwrap_or(usize::MAX)
 }
 
 /// The closest candidate, if it is close enough to be what the user meant. A case-only

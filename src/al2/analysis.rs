@@ -51,6 +51,21 @@ pub enum DiskOp {
     Copy { command: usize, from: String },
 }
 
+impl DiskOp {
+    /// The index of the command that does it.
+    pub fn command(&self) -> usize {
+        match self {
+            DiskOp::Mkfs { command, .. }
+            | DiskOp::Mount { command, .. }
+            | DiskOp::Fstab { command, .. }
+            | DiskOp::Wipe { command, .. }
+            | DiskOp::SetupLocalDisks { command, .. }
+            | DiskOp::Raid { command, .. }
+            | DiskOp::Copy { command, .. } => *command,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub script: Script,
@@ -91,8 +106,7 @@ fn disk_op(idx: usize, cmd: &Command, args: &[String]) -> Option<DiskOp> {
         // Skip option values (`-o x`, `-t xfs`).
         let mut words = Vec::new();
         let mut i = 1;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             if a == "-o" || a == "-t" || a == "-L" || a == "-U" {
                 i += 2;
                 continue;
@@ -147,8 +161,8 @@ fn disk_op(idx: usize, cmd: &Command, args: &[String]) -> Option<DiskOp> {
 fn command_word(cmd: &Command) -> Option<(usize, bool)> {
     let mut sudo_keeps_env = true;
     let mut i = 0;
-    while i < cmd.words.len() {
-        let w = cmd.words[i].parsed.trim_matches(|c| c == '"' || c == '\'');
+    while let Some(word) = cmd.words.get(i) {
+        let w = word.parsed.trim_matches(|c| c == '"' || c == '\'');
         if WRAPPERS.contains(&w) {
             if w == "sudo" {
                 sudo_keeps_env = false;
@@ -335,8 +349,15 @@ pub fn analyze(script: Script) -> Analysis {
         let piped_input = if cmd.piped { last_output.take() } else { None };
         last_output = None;
         if let Some((word, _)) = command_word(cmd) {
-            let name =
-                cmd.words[word].parsed.trim_matches(['"', '\'']).rsplit('/').next().unwrap_or_default().to_string();
+            let name = cmd
+                .words
+                .get(word)
+                .map_or("", |w| w.parsed.as_str())
+                .trim_matches(['"', '\''])
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let writes = cmd.redirects.iter().any(|r| matches!(r, Redirect::Write { .. }));
             let interesting = writes
                 || matches!(
@@ -364,8 +385,10 @@ pub fn analyze(script: Script) -> Analysis {
                 // empty in cloud-init's environment.
                 let mut file_env = env.clone();
                 file_env.unset_empty = true;
-                let argv: Vec<super::words::Value> = cmd.words[word..]
+                let argv: Vec<super::words::Value> = cmd
+                    .words
                     .iter()
+                    .skip(word)
                     .flat_map(|w| {
                         words::expand_fields(&w.parsed, &file_env, &script.prepared).into_iter().map(|f| f.value)
                     })
@@ -405,11 +428,13 @@ pub fn analyze(script: Script) -> Analysis {
             }
         }
         let Some((word, keeps_env)) = command_word(cmd) else { continue };
-        if !is_bootstrap_word(&cmd.words[word].parsed) {
+        if !cmd.words.get(word).is_some_and(|w| is_bootstrap_word(&w.parsed)) {
             continue;
         }
-        let args: Vec<bootstrap::Input> = cmd.words[word + 1..]
+        let args: Vec<bootstrap::Input> = cmd
+            .words
             .iter()
+            .skip(word + 1)
             .flat_map(|w| {
                 words::expand_fields(&w.parsed, &env, &script.prepared).into_iter().map(|f| bootstrap::Input {
                     value: f.value,
@@ -428,7 +453,7 @@ pub fn analyze(script: Script) -> Analysis {
             call_env.push((name.clone(), expand(&w.parsed, &env), w.span));
         }
         // `env A=b bootstrap.sh`, `sudo A=b bootstrap.sh`
-        for w in &cmd.words[..word] {
+        for w in cmd.words.iter().take(word) {
             if let Some((name, value)) = w.parsed.split_once('=') {
                 call_env.push((name.to_string(), expand(value, &env), w.span));
             }
@@ -449,7 +474,7 @@ pub fn analyze(script: Script) -> Analysis {
     let after_bootstrap = match first_call {
         Some(first) => (first + 1..script.commands.len())
             .filter(|i| !invocations.iter().any(|inv| inv.command == *i))
-            .filter(|i| !matches!(script.commands[*i].name(), Some("exit")))
+            .filter(|i| !matches!(script.commands.get(*i).and_then(|c| c.name()), Some("exit")))
             .collect(),
         None => Vec::new(),
     };

@@ -52,12 +52,12 @@ fn errexit_stop(text: &str, script: Script, syntax: Syntax) -> (Script, Vec<Note
             break;
         }
     }
-    let Some(i) = stop else { return (script, Vec::new()) };
+    let Some(failing) = stop.and_then(|i| script.commands.get(i)) else { return (script, Vec::new()) };
     // The failing command did nothing: what ran ends at the start of its line.
-    let start = script.commands[i].span.0.min(text.len());
-    let offset = text[..start].rfind('\n').map_or(0, |n| n + 1);
-    let name = script.commands[i].name().unwrap_or_default().to_string();
-    match shell::parse(&text[..offset], syntax) {
+    let start = failing.span.0.min(text.len());
+    let offset = text.get(..start).and_then(|head| head.rfind('\n')).map_or(0, |n| n + 1);
+    let name = failing.name().unwrap_or_default().to_string();
+    match shell::parse(text.get(..offset).unwrap_or_default(), syntax) {
         Ok(cut) => (
             cut,
             vec![Note::Stopped {
@@ -107,9 +107,9 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<(Script, Vec<Note>), ParseErr
     let mut tries = 0;
     let mut end = limit;
     while tries < MAX_TRIES {
-        let Some(nl) = text[..end].rfind('\n') else { break };
+        let Some(nl) = text.get(..end).and_then(|head| head.rfind('\n')) else { break };
         tries += 1;
-        let candidate = &text[..=nl];
+        let candidate = text.get(..=nl).unwrap_or_default();
         if let Ok(s) = shell::parse(candidate, syntax) {
             return Ok((s, vec![Note::Stopped { offset: nl + 1, message: err.message.clone() }]));
         }

@@ -173,8 +173,7 @@ pub fn parse_args(args: &[Input], env: &[(String, Value, (usize, usize))]) -> Ca
     let mut call = Call::default();
     let mut positionals: Vec<Arg> = Vec::new();
     let mut i = 0;
-    while i < args.len() {
-        let Input { value: v, span, split } = &args[i];
+    while let Some(Input { value: v, span, split }) = args.get(i) {
         let split = *split;
         i += 1;
         let text = v.text();

@@ -46,15 +46,16 @@ pub fn boot_time_words(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = String::new();
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'$' && i + 1 < b.len() && matches!(b[i + 1], b'(' | b'{') {
-            let (open, close) = if b[i + 1] == b'(' { (b'(', b')') } else { (b'{', b'}') };
+    while let Some(&c) = b.get(i) {
+        let next = b.get(i + 1).copied();
+        if c == b'$' && matches!(next, Some(b'(' | b'{')) {
+            let (open, close) = if next == Some(b'(') { (b'(', b')') } else { (b'{', b'}') };
             let mut depth = 0usize;
             let mut j = i + 1;
-            while j < b.len() {
-                if b[j] == open {
+            while let Some(&d) = b.get(j) {
+                if d == open {
                     depth += 1;
-                } else if b[j] == close {
+                } else if d == close {
                     depth -= 1;
                     if depth == 0 {
                         break;
@@ -66,23 +67,23 @@ pub fn boot_time_words(text: &str) -> String {
             i = j + 1;
             continue;
         }
-        if b[i] == b'$' && i + 1 < b.len() && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == b'_') {
+        if c == b'$' && next.is_some_and(|n| n.is_ascii_alphabetic() || n == b'_') {
             let mut j = i + 1;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            while b.get(j).is_some_and(|d| d.is_ascii_alphanumeric() || *d == b'_') {
                 j += 1;
             }
             out.push_str(BOOT_TIME);
             i = j;
             continue;
         }
-        if b[i] == b'`' {
-            let j = text[i + 1..].find('`').map_or(b.len(), |k| i + 1 + k);
+        if c == b'`' {
+            let j = text.get(i + 1..).and_then(|r| r.find('`')).map_or(b.len(), |k| i + 1 + k);
             out.push_str(BOOT_TIME);
             i = j + 1;
             continue;
         }
-        let ch_len = text[i..].chars().next().map_or(1, char::len_utf8);
-        out.push_str(&text[i..i + ch_len]);
+        let ch_len = text.get(i..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+        out.push_str(text.get(i..i + ch_len).unwrap_or_default());
         i += ch_len;
     }
     out

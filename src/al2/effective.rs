@@ -172,8 +172,7 @@ pub fn user_kubelet_args(node: &Node) -> UserArgs {
     svc.environment.remove("KUBELET_ARGS");
     let argv = svc.exec_start.last().map(|l| systemd::expand_command(l, &svc.environment)).unwrap_or_default();
     let mut i = 1;
-    while i < argv.len() {
-        let a = &argv[i];
+    while let Some(a) = argv.get(i) {
         if UNIT_FLAGS.contains(&a.as_str()) {
             i += 2;
             continue;

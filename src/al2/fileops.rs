@@ -143,8 +143,7 @@ fn jq(argv: &[Value]) -> Option<Source> {
     let mut vars = Vec::new();
     let mut plain = Vec::new();
     let mut i = 1;
-    while i < argv.len() {
-        let a = argv[i].text();
+    while let Some(a) = argv.get(i).map(|v| v.text()) {
         match a {
             "--arg" | "--argjson" => {
                 let (n, v) = (argv.get(i + 1)?, argv.get(i + 2)?);
@@ -176,17 +175,16 @@ fn boot_time_vars(filter: &str, vars: &[(String, String, bool)]) -> String {
     let marker = format!("\"{}\"", super::bootstrap_effects::BOOT_TIME);
     let mut out = String::new();
     let mut rest = filter;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
+    while let Some((head, after)) = rest.split_once('$') {
+        out.push_str(head);
         let (name, len) = match after.strip_prefix('{') {
-            Some(b) => match b.find('}') {
-                Some(e) => (&b[..e], e + 2),
+            Some(b) => match b.split_once('}') {
+                Some((name, _)) => (name, name.len() + 2),
                 None => ("", 0),
             },
             None => {
                 let e = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-                (&after[..e], e)
+                (after.get(..e).unwrap_or_default(), e)
             }
         };
         if name.is_empty() || vars.iter().any(|(n, _, _)| n == name) {
@@ -194,7 +192,7 @@ fn boot_time_vars(filter: &str, vars: &[(String, String, bool)]) -> String {
             rest = after;
         } else {
             out.push_str(&marker);
-            rest = &after[len..];
+            rest = after.get(len..).unwrap_or_default();
         }
     }
     out.push_str(rest);
@@ -317,13 +315,13 @@ pub fn ops(
 fn skip_option_values<'a>(args: &[&'a str], with_value: &[&str]) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut i = 0;
-    while i < args.len() {
-        if with_value.contains(&args[i]) {
+    while let Some(&arg) = args.get(i) {
+        if with_value.contains(&arg) {
             i += 2;
             continue;
         }
-        if !args[i].starts_with('-') {
-            out.push(args[i]);
+        if !arg.starts_with('-') {
+            out.push(arg);
         }
         i += 1;
     }

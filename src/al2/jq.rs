@@ -14,13 +14,12 @@ pub fn find(command: &str) -> Option<String> {
     if !FILES.iter().any(|f| command.contains(f)) {
         return None;
     }
-    let at = command.find("jq ")? + 3;
-    let rest = command[at..].trim_start();
+    let (_, rest) = command.split_once("jq ")?;
+    let rest = rest.trim_start();
     let rest = rest.trim_start_matches(|c: char| c == '-' || c.is_ascii_alphabetic()).trim_start();
     let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
-    let body = &rest[1..];
-    let end = body.find(quote)?;
-    Some(body[..end].to_string())
+    let (filter, _) = rest.get(1..)?.split_once(quote)?;
+    Some(filter.to_string())
 }
 
 /// `.a.b = 1 | .c = "x"` → `[("a.b", 1), ("c", "x")]`; an error says what is not a plain
@@ -37,7 +36,8 @@ pub fn assignments(filter: &str) -> Result<Vec<(String, Value)>, String> {
         if !path.starts_with('.') || path.len() < 2 {
             return Err(format!("`{path}` is not a `.key` path"));
         }
-        let keys: Vec<String> = path[1..].split('.').map(|k| k.trim_matches('"').to_string()).collect();
+        let keys: Vec<String> =
+            path.get(1..).unwrap_or_default().split('.').map(|k| k.trim_matches('"').to_string()).collect();
         if keys.iter().any(|k| k.is_empty() || k.contains(['[', ']', '(', ')', ' '])) {
             return Err(format!("`{path}` is not a plain `.key.key` path"));
         }
@@ -180,13 +180,13 @@ fn split_pipes(s: &str) -> Vec<&str> {
             '{' | '[' if !quoted => depth += 1,
             '}' | ']' if !quoted => depth -= 1,
             '|' if !quoted && depth == 0 => {
-                out.push(&s[start..i]);
+                out.push(s.get(start..i).unwrap_or_default());
                 start = i + 1;
             }
             _ => {}
         }
     }
-    out.push(&s[start..]);
+    out.push(s.get(start..).unwrap_or_default());
     out
 }
 

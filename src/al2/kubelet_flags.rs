@@ -209,10 +209,10 @@ fn go_duration_ok(s: &str) -> bool {
         if num_end == 0 {
             return false;
         }
-        rest = &rest[num_end..];
-        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"].iter().find(|u| rest.starts_with(**u));
-        let Some(u) = unit else { return false };
-        rest = &rest[u.len()..];
+        let Some(after_number) = rest.get(num_end..) else { return false };
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"].iter().find_map(|u| after_number.strip_prefix(u));
+        let Some(after_unit) = unit else { return false };
+        rest = after_unit;
         any = true;
     }
     any
@@ -366,8 +366,7 @@ pub fn translate(args: &str) -> Vec<Translated> {
     let words = split_args(args);
     let mut out = Vec::new();
     let mut i = 0;
-    while i < words.len() {
-        let (word, start, end) = &words[i];
+    while let Some((word, start, end)) = words.get(i) {
         i += 1;
         let Some(body) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).filter(|b| !b.is_empty()) else {
             out.push(Translated {
@@ -429,7 +428,7 @@ pub fn apply(config: &mut IndexMap<String, Value>, path: &str, value: Value, rep
         return;
     }
     let mut node = config.entry(first.to_string()).or_insert_with(|| Value::Object(Map::new()));
-    for seg in &rest[..rest.len() - 1] {
+    for seg in rest.iter().take(rest.len().saturating_sub(1)) {
         if !node.is_object() {
             *node = Value::Object(Map::new());
         }

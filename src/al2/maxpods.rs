@@ -19,13 +19,13 @@ pub struct Calculator {
 /// Parses the calculator's options out of a command line (or a `$(…)` text containing one).
 pub fn parse(text: &str) -> Option<Calculator> {
     let at = text.find("max-pods-calculator.sh")?;
-    let rest = &text[at..];
+    let rest = text.get(at..)?;
     let rest = rest.split([')', '`', ';', '|', '\n']).next().unwrap_or(rest);
     let words: Vec<&str> = rest.split_whitespace().collect();
     let mut c = Calculator::default();
     let mut i = 0;
-    while i < words.len() {
-        match words[i] {
+    while let Some(&word) = words.get(i) {
+        match word {
             "--cni-custom-networking-enabled" => c.custom_networking = true,
             "--cni-prefix-delegation-enabled" => c.prefix_delegation = true,
             "--show-max-allowed" | "--show-max-allowed%{" => c.uncapped = true,
@@ -33,7 +33,9 @@ pub fn parse(text: &str) -> Option<Calculator> {
                 c.max_eni = words.get(i + 1).and_then(|n| n.trim_matches(['"', '\'']).parse().ok());
                 i += 1;
             }
-            w if w.starts_with("--cni-max-eni=") => c.max_eni = w["--cni-max-eni=".len()..].parse().ok(),
+            w if w.starts_with("--cni-max-eni=") => {
+                c.max_eni = w.strip_prefix("--cni-max-eni=").and_then(|n| n.parse().ok())
+            }
             _ => {}
         }
         i += 1;

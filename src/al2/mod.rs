@@ -40,9 +40,9 @@ pub fn find_bootstrap_calls(script: &str) -> Vec<(usize, usize)> {
         let mut i = 0;
         while i <= bytes.len() {
             let at_end = i == bytes.len();
-            let sep = !at_end && matches!(bytes[i], b';' | b'&' | b'|' | b'(' | b'`' | b'{');
+            let sep = !at_end && matches!(bytes.get(i), Some(b';' | b'&' | b'|' | b'(' | b'`' | b'{'));
             if at_end || sep {
-                if let Some((s, e)) = command_word(&code[seg_start..i]) {
+                if let Some((s, e)) = code.get(seg_start..i).and_then(command_word) {
                     out.push((line_start + seg_start + s, line_start + seg_start + e));
                 }
                 seg_start = i + 1;
@@ -61,7 +61,7 @@ fn strip_comment(line: &str) -> &str {
         match c {
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
-            '#' if prev_space && !single && !double => return &line[..i],
+            '#' if prev_space && !single && !double => return line.get(..i).unwrap_or_default(),
             _ => {}
         }
         prev_space = c.is_whitespace();
@@ -98,6 +98,7 @@ fn is_assignment(word: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

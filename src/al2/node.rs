@@ -158,8 +158,7 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
     };
     let ran_before = node.run.is_some();
     let mut ops = a.file_ops.iter().peekable();
-    for idx in 0..a.script.commands.len() {
-        let cmd = &a.script.commands[idx];
+    for (idx, cmd) in a.script.commands.iter().enumerate() {
         let conditional = !cmd.unconditional();
         if let Some((_, words)) = a.tests.iter().find(|(i, _)| *i == idx)
             && let Some(v) = file_test(&node.fs, words)
@@ -296,18 +295,20 @@ fn replay_part(node: &mut Node, part: usize, a: &Analysis, facts: &Facts, contai
                 if unit == "kubelet" {
                     node.latent.retain(|w| {
                         !matches!(
-                            paths::kind(&writes[*w].op.path),
-                            paths::Kind::KubeletConfig | paths::Kind::KubeletDropIn | paths::Kind::KubeletUnit
+                            writes.get(*w).map(|w| paths::kind(&w.op.path)),
+                            Some(paths::Kind::KubeletConfig | paths::Kind::KubeletDropIn | paths::Kind::KubeletUnit)
                         )
                     });
                 }
                 if unit == "containerd" {
                     node.latent.retain(|w| {
                         !matches!(
-                            paths::kind(&writes[*w].op.path),
-                            paths::Kind::ContainerdConfig
-                                | paths::Kind::ContainerdImport
-                                | paths::Kind::ContainerdDropIn
+                            writes.get(*w).map(|w| paths::kind(&w.op.path)),
+                            Some(
+                                paths::Kind::ContainerdConfig
+                                    | paths::Kind::ContainerdImport
+                                    | paths::Kind::ContainerdDropIn
+                            )
                         )
                     });
                 }

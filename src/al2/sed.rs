@@ -33,8 +33,7 @@ pub fn parse_command_line(args: &[String]) -> Result<Invocation, SedError> {
     let mut plain: Vec<String> = Vec::new();
     let mut i = 0;
     let mut options_done = false;
-    while i < args.len() {
-        let a = &args[i];
+    while let Some(a) = args.get(i) {
         i += 1;
         if options_done || !a.starts_with('-') || a == "-" {
             plain.push(a.clone());
@@ -62,10 +61,10 @@ pub fn parse_command_line(args: &[String]) -> Result<Invocation, SedError> {
             }
             continue;
         }
-        let chars: Vec<char> = a[1..].chars().collect();
+        let chars: Vec<char> = a.chars().skip(1).collect();
         let mut k = 0;
-        while k < chars.len() {
-            match chars[k] {
+        while let Some(&flag) = chars.get(k) {
+            match flag {
                 // getopt: everything after `i` in the same word is the backup suffix.
                 'i' => {
                     inv.in_place = true;
@@ -73,9 +72,9 @@ pub fn parse_command_line(args: &[String]) -> Result<Invocation, SedError> {
                 }
                 'E' | 'r' => inv.extended = true,
                 'n' => inv.quiet = true,
-                's' | 'u' | 'z' if chars[k] != 'z' => {}
+                's' | 'u' | 'z' if flag != 'z' => {}
                 'e' => {
-                    let rest: String = chars[k + 1..].iter().collect();
+                    let rest: String = chars.iter().skip(k + 1).collect();
                     if rest.is_empty() {
                         match args.get(i) {
                             Some(s) => {
@@ -148,8 +147,7 @@ pub fn translate_regex(re: &str, extended: bool) -> String {
     let mut out = String::new();
     let mut i = 0;
     let mut at_start = true;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         i += 1;
         match c {
             '[' => {
@@ -160,17 +158,18 @@ pub fn translate_regex(re: &str, extended: bool) -> String {
                     out.push('^');
                     i += 1;
                 }
-                while i < chars.len() {
-                    let d = chars[i];
+                while let Some(&d) = chars.get(i) {
                     i += 1;
                     if d == ']' && !first {
                         break;
                     }
                     if d == '[' && chars.get(i) == Some(&':') {
-                        let close =
-                            (i..chars.len().saturating_sub(1)).find(|&j| chars[j] == ':' && chars[j + 1] == ']');
+                        let close = chars
+                            .get(i..)
+                            .and_then(|r| r.windows(2).position(|w| matches!(w, [':', ']'])))
+                            .map(|p| i + p);
                         if let Some(j) = close {
-                            out.extend(&chars[i - 1..j + 2]);
+                            out.extend(chars.get(i - 1..j + 2).unwrap_or_default());
                             i = j + 2;
                             first = false;
                             continue;
@@ -222,7 +221,7 @@ pub fn translate_regex(re: &str, extended: bool) -> String {
             }
             '*' if at_start && !extended => out.push_str("\\*"),
             '^' if !at_start && !extended => out.push_str("\\^"),
-            '$' if !extended && i < chars.len() && !(chars[i] == '\\' && chars.get(i + 1) == Some(&')')) => {
+            '$' if !extended && i < chars.len() && !(chars.get(i) == Some(&'\\') && chars.get(i + 1) == Some(&')')) => {
                 out.push_str("\\$")
             }
             '.' | '*' | '^' | '$' | '(' | ')' | '{' | '}' | '|' | '+' | '?' => out.push(c),
@@ -311,7 +310,7 @@ impl Reader<'_> {
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.i += 1;
         }
-        (self.i > start).then(|| self.chars[start..self.i].iter().collect::<String>().parse().ok()).flatten()
+        (self.i > start).then(|| self.chars.get(start..self.i)?.iter().collect::<String>().parse().ok()).flatten()
     }
     fn address(&mut self) -> Result<Option<Addr>, SedError> {
         match self.peek() {
@@ -489,7 +488,7 @@ fn substitute(line: &str, re: &Regex, rep: &[Piece], global: bool, nth: usize) -
         if k + 1 < nth || (!global && k + 1 > nth) {
             continue;
         }
-        out.push_str(&line[last..m.start()]);
+        out.push_str(line.get(last..m.start()).unwrap_or_default());
         for p in rep {
             match p {
                 Piece::Lit(s) => out.push_str(s),
@@ -499,7 +498,7 @@ fn substitute(line: &str, re: &Regex, rep: &[Piece], global: bool, nth: usize) -
         }
         last = m.end();
     }
-    out.push_str(&line[last..]);
+    out.push_str(line.get(last..).unwrap_or_default());
     out
 }
 
@@ -517,18 +516,18 @@ impl Program {
             let mut space = raw.strip_suffix('\n').unwrap_or(raw).to_string();
             let mut after: Vec<String> = Vec::new();
             let mut deleted = false;
-            for (ci, c) in self.commands.iter().enumerate() {
+            for (c, in_range) in self.commands.iter().zip(active.iter_mut()) {
                 let hit = match (&c.from, &c.to) {
                     (None, _) => true,
                     (Some(f), None) => matches(f, &space, n, last),
                     (Some(f), Some(t)) => {
-                        if active[ci] {
+                        if *in_range {
                             if matches(t, &space, n, last) || matches!(t, Addr::Line(k) if *k <= n) {
-                                active[ci] = false;
+                                *in_range = false;
                             }
                             true
                         } else if matches(f, &space, n, last) {
-                            active[ci] = !matches!(t, Addr::Line(k) if *k <= n);
+                            *in_range = !matches!(t, Addr::Line(k) if *k <= n);
                             true
                         } else {
                             false
@@ -548,7 +547,7 @@ impl Program {
                         out.push('\n');
                     }
                     Cmd::Change(t) => {
-                        if !active[ci] {
+                        if !*in_range {
                             out.push_str(t);
                             out.push('\n');
                         }

@@ -123,7 +123,7 @@ impl Walker<'_> {
         let mut span = w.loc.as_ref().map_or((0, 0), |l| self.span(l));
         // After a line continuation the parser's location starts at the continuation.
         while span.0 < span.1 {
-            let rest = &self.orig[span.0..span.1];
+            let rest = self.orig.get(span.0..span.1).unwrap_or_default();
             if rest.starts_with("\\\n") {
                 span.0 += 2;
             } else if rest.starts_with([' ', '\t', '\n']) {
@@ -132,7 +132,10 @@ impl Walker<'_> {
                 break;
             }
         }
-        let raw = if span.1 > span.0 { self.orig[span.0..span.1].to_string() } else { self.prepared.restore(&w.value) };
+        let raw = match self.orig.get(span.0..span.1) {
+            Some(raw) if span.1 > span.0 => raw.to_string(),
+            _ => self.prepared.restore(&w.value),
+        };
         Word { raw, parsed: w.value.clone(), span }
     }
 
@@ -143,7 +146,7 @@ impl Walker<'_> {
             .and_then(|i| ast::SourceLocation::location(&i.0))
             .map(|l| {
                 let (s, e) = self.span(&l);
-                self.orig[s..e.max(s)].to_string()
+                self.orig.get(s..e.max(s)).unwrap_or_default().to_string()
             })
             .unwrap_or_default();
         let text: String = text.lines().next().unwrap_or_default().chars().take(80).collect();
@@ -302,9 +305,8 @@ impl Walker<'_> {
         }
         // A placeholder no-op standing for a directive alone on its line is not a command.
         let is_directive_stub = cmd.name() == Some(":")
-            && cmd.words.len() == 2
-            && cmd.words[1].parsed.starts_with(template::MARK)
-            && self.prepared.tokens.iter().any(|t| t.directive.is_some() && t.text == cmd.words[1].raw);
+            && matches!(cmd.words.as_slice(), [_, stub] if stub.parsed.starts_with(template::MARK)
+                && self.prepared.tokens.iter().any(|t| t.directive.is_some() && t.text == stub.raw));
         if !is_directive_stub {
             self.out.push(cmd);
         }
@@ -441,6 +443,7 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

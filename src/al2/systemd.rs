@@ -39,8 +39,8 @@ pub fn parse(text: &str) -> Vec<Entry> {
         if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
             continue;
         }
-        if t.starts_with('[') && t.ends_with(']') {
-            section = t[1..t.len() - 1].to_string();
+        if let Some(name) = t.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            section = name.to_string();
             continue;
         }
         let Some((k, v)) = t.split_once('=') else { continue };

@@ -36,23 +36,22 @@ impl fmt::Display for Syntax {
 /// or a `${lower_case}` placeholder in single quotes, which a shell would never expand.
 pub fn detect(text: &str) -> Syntax {
     let quoted_placeholder = text.match_indices("'${").any(|(i, _)| {
-        let rest = &text[i + 3..];
-        rest.find('}')
-            .is_some_and(|e| rest[..e].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        let rest = text.get(i + 3..).unwrap_or_default();
+        rest.split_once('}')
+            .is_some_and(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
     });
     // CloudFormation parameters are CamelCase (`${ClusterName}`); shell variables are usually
     // UPPER_CASE and Terraform variables snake_case.
     let camel_placeholder = text.match_indices("${").any(|(i, _)| {
-        let rest = &text[i + 2..];
-        rest.find('}').is_some_and(|e| {
-            let name = &rest[..e];
+        let rest = text.get(i + 2..).unwrap_or_default();
+        rest.split_once('}').is_some_and(|(name, _)| {
             name.starts_with(|c: char| c.is_ascii_uppercase())
                 && name.chars().any(|c| c.is_ascii_lowercase())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
         })
     });
     let go_action = text.match_indices("{{").any(|(i, _)| {
-        let rest = text[i + 2..].trim_start_matches('-').trim_start();
+        let rest = text.get(i + 2..).unwrap_or_default().trim_start_matches('-').trim_start();
         rest.starts_with('.')
             || ["if ", "end", "range ", "else", "with ", "template "].iter().any(|k| rest.starts_with(k))
     });
@@ -100,10 +99,7 @@ impl Remap {
     /// Maps an offset in the parsed text to the original text.
     pub fn to_orig(&self, p: usize) -> usize {
         let i = self.regions.partition_point(|r| r.parse.0 <= p);
-        if i == 0 {
-            return p;
-        }
-        let r = self.regions[i - 1];
+        let Some(r) = i.checked_sub(1).and_then(|last| self.regions.get(last)) else { return p };
         if p < r.parse.1 { r.orig.0 } else { r.orig.1 + (p - r.parse.1) }
     }
 }
@@ -138,8 +134,8 @@ fn closing(text: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0;
     let mut i = open;
     let mut quote = false;
-    while i < text.len() {
-        match text[i] {
+    while let Some(&c) = text.get(i) {
+        match c {
             b'"' => quote = !quote,
             b'\\' if quote => i += 1,
             b'{' if !quote => depth += 1,
@@ -174,7 +170,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
                 replacement: String,
                 token: Option<Token>,
                 copied: &mut usize| {
-        out.text.push_str(&orig[*copied..start]);
+        out.text.push_str(orig.get(*copied..start).unwrap_or_default());
         let ps = out.text.len();
         out.text.push_str(&replacement);
         out.remap.regions.push(Region { parse: (ps, out.text.len()), orig: (start, end) });
@@ -184,7 +180,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         *copied = end;
     };
     while i < b.len() {
-        let rest = &b[i..];
+        let rest = b.get(i..).unwrap_or_default();
         let escape = match syntax {
             Syntax::Terraform => rest.starts_with(b"$${") || rest.starts_with(b"%%{"),
             Syntax::CloudFormation => rest.starts_with(b"${!"),
@@ -193,7 +189,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         if escape {
             // The rendered text has a literal `${`/`%{`; the shell sees that.
             let (replacement, len) = match syntax {
-                Syntax::Terraform => (if rest[0] == b'$' { "${" } else { "%{" }, 3),
+                Syntax::Terraform => (if rest.first() == Some(&b'$') { "${" } else { "%{" }, 3),
                 _ => ("${", 3),
             };
             push(&mut out, i, i + len, replacement.to_string(), None, &mut copied);
@@ -204,11 +200,15 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         // command, like a Terraform directive.
         if syntax == Syntax::Go
             && rest.starts_with(b"{{")
-            && let Some(close) = orig[i + 2..].find("}}").filter(|c| !orig[i + 2..i + 2 + c].contains('\n'))
+            && let Some(close) = orig
+                .get(i + 2..)
+                .and_then(|r| r.split_once("}}"))
+                .filter(|(action, _)| !action.contains('\n'))
+                .map(|(action, _)| action.len())
         {
             let end = i + 2 + close + 2;
-            let text = &orig[i..end];
-            let inner = text[2..text.len() - 2].trim_matches('-').trim();
+            let text = orig.get(i..end).unwrap_or_default();
+            let inner = text.get(2..close + 2).unwrap_or_default().trim_matches('-').trim();
             let kind = if inner.starts_with("if ") || inner.starts_with("range ") || inner.starts_with("with ") {
                 Some(DirectiveKind::If)
             } else if inner.starts_with("else") {
@@ -221,8 +221,7 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
             let directive = kind.is_some();
             let n = out.tokens.len();
             let word = format!("{MARK}{n}X");
-            let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
-            let alone = directive && orig[line_start..i].trim().is_empty();
+            let alone = directive && line_before(orig, i).trim().is_empty();
             let replacement = if alone {
                 format!(": {word}")
             } else if directive {
@@ -238,19 +237,20 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         let opens = (syntax != Syntax::Go && rest.starts_with(b"${"))
             || (syntax == Syntax::Terraform && rest.starts_with(b"%{"));
         if opens && let Some(end) = closing(b, i + 1) {
-            let text = &orig[i..end];
-            let directive = (rest[0] == b'%').then(|| directive_kind(&text[2..text.len() - 1])).flatten();
+            let text = orig.get(i..end).unwrap_or_default();
+            let percent = rest.first() == Some(&b'%');
+            let directive =
+                percent.then(|| text.get(2..).and_then(|t| t.strip_suffix('}')).and_then(directive_kind)).flatten();
             let n = out.tokens.len();
             let token = Token { text: text.to_string(), start: i, directive };
             let word = format!("{MARK}{n}X");
             // A directive alone on its line becomes a no-op command, so the script still parses.
-            let line_start = orig[..i].rfind('\n').map_or(0, |p| p + 1);
-            let alone = rest[0] == b'%' && orig[line_start..i].trim().is_empty();
+            let alone = percent && line_before(orig, i).trim().is_empty();
             // A directive inside a line (`name%{ if x } --flag%{ endif }`) is read as if its
             // condition held: it disappears, and what it guards stays.
             let replacement = if alone {
                 format!(": {word}")
-            } else if rest[0] == b'%' {
+            } else if percent {
                 String::new()
             } else {
                 word
@@ -261,8 +261,14 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
         }
         i += 1;
     }
-    out.text.push_str(&orig[copied..]);
+    out.text.push_str(orig.get(copied..).unwrap_or_default());
     out
+}
+
+/// The text from the start of `at`'s line up to `at`.
+fn line_before(text: &str, at: usize) -> &str {
+    let head = text.get(..at).unwrap_or_default();
+    head.rsplit_once('\n').map_or(head, |(_, line)| line)
 }
 
 impl Prepared {
@@ -273,17 +279,14 @@ impl Prepared {
         }
         let mut out = String::with_capacity(s.len());
         let mut rest = s;
-        while let Some(pos) = rest.find(MARK) {
-            out.push_str(&rest[..pos]);
-            let after = &rest[pos + MARK.len()..];
+        while let Some((before, after)) = rest.split_once(MARK) {
+            out.push_str(before);
             let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
-            match (
-                after[..digits].parse::<usize>().ok().and_then(|n| self.tokens.get(n)),
-                after[digits..].starts_with('X'),
-            ) {
-                (Some(t), true) => {
+            let (number, tail) = after.split_at_checked(digits).unwrap_or((after, ""));
+            match (number.parse::<usize>().ok().and_then(|n| self.tokens.get(n)), tail.strip_prefix('X')) {
+                (Some(t), Some(tail)) => {
                     out.push_str(&t.text);
-                    rest = &after[digits + 1..];
+                    rest = tail;
                 }
                 _ => {
                     out.push_str(MARK);
@@ -369,23 +372,24 @@ fn mask_directives(text: &str) -> String {
         let mut masked = String::with_capacity(line.len());
         let mut rest = body;
         let mut only_directives = true;
-        while let Some(i) = rest.find("%{") {
+        while let Some((head, tail)) = rest.split_once("%{") {
             // `%%{` is Terraform's escape for a literal `%{`.
-            if rest[..i].ends_with('%') {
-                masked.push_str(&rest[..i + 2]);
-                rest = &rest[i + 2..];
+            if head.ends_with('%') {
+                masked.push_str(head);
+                masked.push_str("%{");
+                rest = tail;
                 only_directives = false;
                 continue;
             }
-            let Some(len) = rest[i..].find('}').map(|e| e + 1) else { break };
-            if !rest[..i].trim().is_empty() {
+            let Some((inner, after)) = tail.split_once('}') else { break };
+            if !head.trim().is_empty() {
                 only_directives = false;
             }
-            masked.push_str(&rest[..i]);
+            masked.push_str(head);
             masked.push_str("${");
-            masked.push_str(&" ".repeat(len - 3));
+            masked.push_str(&" ".repeat(inner.len()));
             masked.push('}');
-            rest = &rest[i + len..];
+            rest = after;
         }
         if !rest.trim().is_empty() {
             only_directives = false;
@@ -393,10 +397,10 @@ fn mask_directives(text: &str) -> String {
         masked.push_str(rest);
         if only_directives && body.contains("%{") {
             let indent = body.len() - body.trim_start().len();
-            masked = format!("{}#{}", &body[..indent], " ".repeat(body.len() - indent - 1));
+            masked = format!("{}#{}", body.get(..indent).unwrap_or_default(), " ".repeat(body.len() - indent - 1));
         }
         out.push_str(&masked);
-        out.push_str(&line[body.len()..]);
+        out.push_str(line.get(body.len()..).unwrap_or_default());
     }
     out
 }
@@ -418,15 +422,16 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
         "TBD",
         "FIXME",
     ];
-    if let Some(i) = s.find("XXXX") {
-        let end = s[i..].find(|c| c != 'X').map_or(s.len(), |e| i + e);
-        return Some(&s[i..end]);
+    if let Some(xs) = s.find("XXXX").and_then(|i| s.get(i..)) {
+        let end = xs.find(|c| c != 'X').unwrap_or(xs.len());
+        return xs.get(..end);
     }
-    if let (Some(a), Some(b)) = (s.find('<'), s.rfind('>')) {
-        let inner = &s[a + 1..b.max(a + 1)];
-        if b > a + 1 && inner.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.')) {
-            return Some(&s[a..=b]);
-        }
+    if let (Some(a), Some(b)) = (s.find('<'), s.rfind('>'))
+        && b > a + 1
+        && let Some(inner) = s.get(a + 1..b)
+        && inner.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.'))
+    {
+        return s.get(a..=b);
     }
     let segments: Vec<&str> = s.split(['.', '/', ':']).collect();
     WORDS.iter().find(|w| segments.contains(w)).copied()
@@ -441,8 +446,8 @@ pub fn placeholders(s: &str) -> Vec<String> {
         let escaped = start > 0 && s.as_bytes().get(start - 1) == Some(&b'$');
         match s.get(start..).and_then(|r| r.find('}')) {
             Some(end) => {
-                if !escaped {
-                    out.push(s[start..start + end + 1].to_string());
+                if !escaped && let Some(placeholder) = s.get(start..=start + end) {
+                    out.push(placeholder.to_string());
                 }
                 at = start + end + 1;
             }
@@ -464,10 +469,11 @@ pub fn has_placeholder(s: &str) -> bool {
 /// fill user data with `fmt.Sprintf`.
 pub fn has_printf_verb(s: &str) -> bool {
     let b = s.as_bytes();
-    b.windows(2).any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'v' | b'q'))
+    b.windows(2).any(|w| matches!(w, [b'%', b's' | b'd' | b'v' | b'q']))
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

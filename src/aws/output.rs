@@ -153,7 +153,11 @@ fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
         let text: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(k, c)| if k == last { c.to_string() } else { format!("{c:<w$}", w = width[k]) })
+            .map(
+                |(k, c)| {
+                    if k == last { c.to_string() } else { format!("{c:<w$}", w = width.get(k).copied().unwrap_or(0)) }
+                },
+            )
             .collect();
         let _ = writeln!(out, "{}", text.join("  ").trim_end());
     };

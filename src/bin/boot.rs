@@ -9,6 +9,9 @@
 //!
 //! usage: eks-userdata-boot [--spec FILE] [--root DIR] [--imds URL] [--timeout-ms N] [--vcpus N]
 
+// Issue #15: no indexing or slicing that can panic (see lib.rs).
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use eks_userdata::boot::{compute, dropin, imds, spec, volume};
 use std::path::PathBuf;
 use std::process::ExitCode;

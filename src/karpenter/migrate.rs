@@ -29,12 +29,12 @@ fn documents(text: &str) -> Vec<(usize, &str)> {
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") {
-            out.push((start, &text[start..at]));
+            out.push((start, text.get(start..at).unwrap_or_default()));
             start = at + line.len();
         }
         at += line.len();
     }
-    out.push((start, &text[start..]));
+    out.push((start, text.get(start..).unwrap_or_default()));
     out
 }
 

@@ -48,7 +48,7 @@ pub fn parse_kubernetes_version(s: &str) -> Option<u32> {
 /// (`amazon-eks-node-al2023-x86_64-standard-1.33-v20251007`).
 pub fn parse_ami_release(s: &str) -> Option<u32> {
     let at = s.rfind('v')?;
-    let digits = &s[at + 1..];
+    let digits = s.get(at + 1..)?;
     (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) && digits.starts_with("20"))
         .then(|| digits.parse().ok())?
 }

@@ -74,6 +74,7 @@ pub fn find_rule(key: &str) -> Option<&'static Rule> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
     use std::collections::HashSet;

@@ -19,8 +19,9 @@ struct Directive {
 /// The directive in one line, if the line has a `#` comment carrying one.
 fn directive(line: &[u8]) -> Option<Directive> {
     let line = std::str::from_utf8(line).ok()?;
-    let comment = &line[line.find('#')? + 1..];
-    let rest = comment[comment.find(MARKER)? + MARKER.len()..].trim_start();
+    let (_, comment) = line.split_once('#')?;
+    let (_, rest) = comment.split_once(MARKER)?;
+    let rest = rest.trim_start();
     let (file, list) = if let Some(l) = rest.strip_prefix("ignore-file=") {
         (true, l)
     } else {
@@ -41,15 +42,16 @@ fn matches(codes: &[String], d: &Diagnostic) -> bool {
 /// The line holding `offset` and the one before it.
 fn lines_at(buf: &[u8], offset: usize) -> [&[u8]; 2] {
     let offset = offset.min(buf.len());
-    let start = buf[..offset].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let end = buf[offset..].iter().position(|b| *b == b'\n').map_or(buf.len(), |i| offset + i);
-    let prev = if start == 0 {
-        &buf[0..0]
-    } else {
-        let p = buf[..start - 1].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        &buf[p..start - 1]
+    let start = buf.get(..offset).and_then(|h| h.iter().rposition(|b| *b == b'\n')).map_or(0, |i| i + 1);
+    let end = buf.get(offset..).and_then(|t| t.iter().position(|b| *b == b'\n')).map_or(buf.len(), |i| offset + i);
+    let prev = match start.checked_sub(1) {
+        None => &[][..],
+        Some(nl) => {
+            let p = buf.get(..nl).and_then(|h| h.iter().rposition(|b| *b == b'\n')).map_or(0, |i| i + 1);
+            buf.get(p..nl).unwrap_or_default()
+        }
     };
-    [&buf[start..end], prev]
+    [buf.get(start..end).unwrap_or_default(), prev]
 }
 
 /// Drops the diagnostics a directive silences.

@@ -71,12 +71,12 @@ fn serde_saphyr_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 fn strip_location_prefix(s: &str) -> String {
     let mut s = s.strip_prefix("error: ").unwrap_or(s);
     if s.starts_with("line ")
-        && let Some(i) = s.find(": ")
+        && let Some((_, rest)) = s.split_once(": ")
     {
-        s = &s[i + 2..];
+        s = rest;
     }
-    if let Some(i) = s.find(" at line ") {
-        s = &s[..i];
+    if let Some((head, _)) = s.split_once(" at line ") {
+        s = head;
     }
     if s.starts_with("alias replay limit exceeded") {
         return "aliases expand to more than 100000 nodes (a YAML alias bomb); refused".into();
@@ -117,6 +117,7 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr:
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
     use serde_json::json;

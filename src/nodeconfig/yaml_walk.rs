@@ -44,7 +44,7 @@ impl SpanIndex {
             if p.is_empty() {
                 return None;
             }
-            p = &p[..p.rfind('/').unwrap_or(0)];
+            p = p.rsplit_once('/').map_or("", |(parent, _)| parent);
         }
     }
 }

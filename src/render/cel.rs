@@ -42,13 +42,13 @@ type R<T> = Result<T, String>;
 
 impl Parser<'_> {
     fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+        while self.s.get(self.i).is_some_and(|c| c.is_ascii_whitespace()) {
             self.i += 1;
         }
     }
     fn eat(&mut self, tok: &str) -> bool {
         self.ws();
-        if self.s[self.i..].starts_with(tok.as_bytes()) {
+        if self.s.get(self.i..).is_some_and(|rest| rest.starts_with(tok.as_bytes())) {
             self.i += tok.len();
             true
         } else {
@@ -195,10 +195,10 @@ impl Parser<'_> {
             return Ok(v);
         }
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_') {
+        while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
             self.i += 1;
         }
-        let word = std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default();
+        let word = std::str::from_utf8(self.s.get(start..self.i).unwrap_or_default()).unwrap_or_default();
         if word.is_empty() {
             return Err(match self.s.get(self.i) {
                 Some(c) => format!("unexpected `{}`", *c as char),
@@ -227,7 +227,7 @@ pub fn evaluate(expr: &str, vars: &Vars) -> Result<i64, String> {
     let v = p.expr()?;
     p.ws();
     if p.i < p.s.len() {
-        return Err(format!("unexpected `{}`", String::from_utf8_lossy(&p.s[p.i..])));
+        return Err(format!("unexpected `{}`", String::from_utf8_lossy(p.s.get(p.i..).unwrap_or_default())));
     }
     match v {
         Val::Int(n) if n > 0 && n <= i64::from(i32::MAX) => Ok(n),

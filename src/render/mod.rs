@@ -350,7 +350,7 @@ fn ami_checks(release: &str, trace: &Trace, spec: &Map<String, Value>, has_drop_
     for (_, e) in since::too_new(&doc, r) {
         // A field counts when the user data set it (not when a default filled it in); a value
         // is checked in the merged result.
-        let dotted = e.pointer.trim_end_matches("/*")[1..].replace('/', ".");
+        let dotted = e.pointer.trim_end_matches("/*").get(1..).unwrap_or_default().replace('/', ".");
         if e.value.is_none() && !trace.sets.iter().any(|(p, _)| p.starts_with(&dotted)) {
             continue;
         }
@@ -440,14 +440,15 @@ fn base_kubelet(spec: &Map<String, Value>, opts: &Options, notes: &mut Vec<Note>
         None => json!("(from the node's vCPU count; pass --vcpus)"),
     };
     let (major, minor) = version(opts);
-    let mut gates = json!({"RotateKubeletServerCertificate": true});
+    let mut gates = Map::new();
+    gates.insert("RotateKubeletServerCertificate".into(), json!(true));
     if (major, minor) >= (1, 33) {
-        gates["DynamicResourceAllocation"] = json!(true);
+        gates.insert("DynamicResourceAllocation".into(), json!(true));
     }
     if (major, minor) >= (1, 34) {
-        gates["MutableCSINodeAllocatableCount"] = json!(true);
+        gates.insert("MutableCSINodeAllocatableCount".into(), json!(true));
     }
-    let mut base = json!({
+    let Value::Object(mut base) = json!({
         "kind": "KubeletConfiguration",
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "address": "0.0.0.0",
@@ -463,7 +464,7 @@ fn base_kubelet(spec: &Map<String, Value>, opts: &Options, notes: &mut Vec<Note>
         "clusterDomain": "cluster.local",
         "containerRuntimeEndpoint": "unix:///run/containerd/containerd.sock",
         "evictionHard": {"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%"},
-        "featureGates": gates,
+        "featureGates": Value::Object(gates),
         "hairpinMode": "hairpin-veth",
         "kubeReserved": {"cpu": cpu, "ephemeral-storage": "1Gi", "memory": memory},
         "kubeReservedCgroup": "/runtime",
@@ -481,19 +482,18 @@ fn base_kubelet(spec: &Map<String, Value>, opts: &Options, notes: &mut Vec<Note>
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
             "TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_256_GCM_SHA384"
         ]
-    });
+    }) else {
+        return (Map::new(), mp_from);
+    };
     if (major, minor) >= (1, 34) {
-        base["shutdownGracePeriod"] = json!("2m30s");
-        base["shutdownGracePeriodCriticalPods"] = json!("30s");
+        base.insert("shutdownGracePeriod".into(), json!("2m30s"));
+        base.insert("shutdownGracePeriodCriticalPods".into(), json!("30s"));
     }
     if (1, 22) <= (major, minor) && (major, minor) < (1, 27) {
-        base["kubeAPIQPS"] = json!(10);
-        base["kubeAPIBurst"] = json!(20);
+        base.insert("kubeAPIQPS".into(), json!(10));
+        base.insert("kubeAPIBurst".into(), json!(20));
     }
-    match base {
-        Value::Object(m) => (m, mp_from),
-        _ => (Map::new(), mp_from),
-    }
+    (base, mp_from)
 }
 
 fn sorted(v: Value) -> Value {

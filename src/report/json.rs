@@ -69,8 +69,10 @@ pub fn value(reports: &[FileReport]) -> Value {
                 "path": r.path,
                 "findings": r.findings.iter().map(finding).collect::<Vec<_>>(),
             });
-            if let Some(e) = &r.equivalence {
-                f["equivalence"] = equivalence(e);
+            if let Some(e) = &r.equivalence
+                && let Some(fields) = f.as_object_mut()
+            {
+                fields.insert("equivalence".into(), equivalence(e));
             }
             f
         }).collect::<Vec<_>>(),

@@ -40,13 +40,18 @@ pub fn value(reports: &[FileReport], rules: &[&RuleMeta]) -> Value {
                 text.push_str(&format!(" (help: {h})"));
             }
             let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": r.path.trim_start_matches("./")}}});
-            if let Some(l) = f.location.as_ref().filter(|l| l.within.is_none()) {
-                loc["physicalLocation"]["region"] = json!({
-                    "startLine": l.line,
-                    "startColumn": l.column,
-                    "endLine": l.end_line,
-                    "endColumn": l.end_column.max(if l.end_line == l.line { l.column + 1 } else { 1 }),
-                });
+            if let Some(l) = f.location.as_ref().filter(|l| l.within.is_none())
+                && let Some(physical) = loc.get_mut("physicalLocation").and_then(|p| p.as_object_mut())
+            {
+                physical.insert(
+                    "region".into(),
+                    json!({
+                        "startLine": l.line,
+                        "startColumn": l.column,
+                        "endLine": l.end_line,
+                        "endColumn": l.end_column.max(if l.end_line == l.line { l.column + 1 } else { 1 }),
+                    }),
+                );
             }
             let mut result = json!({
                 "ruleId": d.code,
@@ -54,8 +59,10 @@ pub fn value(reports: &[FileReport], rules: &[&RuleMeta]) -> Value {
                 "message": {"text": text},
                 "locations": [loc],
             });
-            if let Some(i) = rules.iter().position(|m| m.code == d.code) {
-                result["ruleIndex"] = json!(i);
+            if let Some(i) = rules.iter().position(|m| m.code == d.code)
+                && let Some(fields) = result.as_object_mut()
+            {
+                fields.insert("ruleIndex".into(), json!(i));
             }
             results.push(result);
         }

@@ -550,6 +550,7 @@ fn scalar_str(text: &str, value: &str, style: ScalarStyle, at: usize, end: usize
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -32,8 +32,8 @@ pub fn verbs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < b.len() {
-            if b[i] != b'%' {
+        while let Some(&c) = b.get(i) {
+            if c != b'%' {
                 i += 1;
                 continue;
             }

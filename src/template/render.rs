@@ -344,7 +344,7 @@ pub fn combinations(t: &Template, bound: usize) -> Combinations {
         }
         let mut sizes = Vec::with_capacity(colls);
         for _ in 0..colls {
-            sizes.push(LOOP_SIZES[(n % 3) as usize]);
+            sizes.push(LOOP_SIZES.get((n % 3) as usize).copied().unwrap_or_default());
             n /= 3;
         }
         Choices {
@@ -377,6 +377,7 @@ pub fn combinations(t: &Template, bound: usize) -> Combinations {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::super::terraform::parse;
     use super::*;

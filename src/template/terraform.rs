@@ -112,7 +112,7 @@ pub fn flush_cuts(body: &str) -> Result<Vec<usize>, TemplateError> {
             match p {
                 Piece::Text(t) if t.text.trim_start().is_empty() && t.text.ends_with('\n') => {}
                 Piece::Text(t) => {
-                    let lead = &t.text[..t.text.len() - t.text.trim_start().len()];
+                    let lead = t.text.get(..t.text.len() - t.text.trim_start().len()).unwrap_or_default();
                     min = min.min(lead.chars().count());
                     if let Some(&(_, at)) = t.anchors.first() {
                         starts.push((line_of(at), lead));
@@ -156,8 +156,7 @@ fn pieces(src: &str) -> Result<Vec<Piece>, TemplateError> {
         }
         out.push(Piece::Text(t));
     };
-    while i < b.len() {
-        let c = b[i];
+    while let Some(&c) = b.get(i) {
         let escape = (c == b'$' || c == b'%') && b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&b'{');
         if escape {
             // `$${` is a literal `${`.
@@ -180,7 +179,7 @@ fn pieces(src: &str) -> Result<Vec<Piece>, TemplateError> {
             let inner_start = i + 2 + usize::from(left);
             let close = closing(src, inner_start)
                 .ok_or_else(|| TemplateError { message: format!("`{}{{` is never closed", c as char), offset: i })?;
-            let right = close > inner_start && b[close - 1] == b'~';
+            let right = close > inner_start && b.get(close - 1) == Some(&b'~');
             let inner_end = if right { close - 1 } else { close };
             let span = (i, close + 1);
             out.push(if c == b'$' {
@@ -261,8 +260,8 @@ fn closing(src: &str, from: usize) -> Option<usize> {
     let b = src.as_bytes();
     let mut depth = 0usize;
     let mut i = from;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'{' => depth += 1,
             b'}' if depth == 0 => return Some(i),
             b'}' => depth -= 1,
@@ -283,11 +282,11 @@ fn closing(src: &str, from: usize) -> Option<usize> {
 fn end_of_string(src: &str, from: usize) -> Option<usize> {
     let b = src.as_bytes();
     let mut i = from;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' => i += 1,
             b'"' => return Some(i),
-            b'$' | b'%' if b.get(i + 1) == Some(&b[i]) && b.get(i + 2) == Some(&b'{') => i += 2,
+            b'$' | b'%' if b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&b'{') => i += 2,
             b'$' | b'%' if b.get(i + 1) == Some(&b'{') => i = closing(src, i + 2)?,
             b'\n' => return None,
             _ => {}
@@ -302,7 +301,7 @@ fn end_of_heredoc(src: &str, from: usize) -> Option<usize> {
     let rest = src.get(from..)?;
     let rest_trim = rest.strip_prefix('-').unwrap_or(rest);
     let tag: String = rest_trim.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    if tag.is_empty() || !rest_trim[tag.len()..].starts_with('\n') {
+    if tag.is_empty() || !rest_trim.get(tag.len()..).is_some_and(|r| r.starts_with('\n')) {
         return None;
     }
     let body_start = from + (rest.len() - rest_trim.len()) + tag.len() + 1;
@@ -456,7 +455,7 @@ fn for_header(src: &str, inner: (usize, usize)) -> Option<(Option<String>, Strin
     let text = src.get(inner.0..inner.1)?;
     let after_for = text.trim_start().strip_prefix("for")?;
     let in_at = after_for.find(" in ")?;
-    let names: Vec<&str> = after_for[..in_at].split(',').map(str::trim).collect();
+    let names: Vec<&str> = after_for.get(..in_at)?.split(',').map(str::trim).collect();
     let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     let (key, value) = match names.as_slice() {
         [v] if ident(v) => (None, v.to_string()),

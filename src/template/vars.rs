@@ -277,8 +277,7 @@ fn tokens(s: &str) -> Option<Vec<Tok>> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
+    while let Some(&c) = b.get(i) {
         if c.is_ascii_whitespace() {
             i += 1;
             continue;
@@ -316,7 +315,7 @@ fn tokens(s: &str) -> Option<Vec<Tok>> {
             i += 2;
             continue;
         }
-        let one = ["!", "<", ">", "(", ")"].into_iter().find(|o| o.as_bytes()[0] == c)?;
+        let one = ["!", "<", ">", "(", ")"].into_iter().find(|o| o.as_bytes().first() == Some(&c))?;
         out.push(Tok::Op(one));
         i += 1;
     }

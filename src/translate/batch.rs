@@ -89,8 +89,10 @@ pub fn run(files: &[(PathBuf, PathBuf)], b: &BatchOptions) -> Vec<Item> {
                     let Some((input, rel)) = files.get(i) else { break };
                     let output = b.out_dir.join(rel);
                     let result = one(input, &output, b);
-                    if let Ok(mut r) = results.lock() {
-                        r[i] = Some(Item { input: input.clone(), output, result });
+                    if let Ok(mut r) = results.lock()
+                        && let Some(slot) = r.get_mut(i)
+                    {
+                        *slot = Some(Item { input: input.clone(), output, result });
                     }
                 }
             });

@@ -186,7 +186,8 @@ pub fn split(
         for (list, when) in [(ta, first_value), (tb, second_value)] {
             for t in list.and_then(Value::as_array).into_iter().flatten() {
                 let mut t = t.clone();
-                t["when"] = json!({ "lifecycle": when });
+                // A taint that is not a mapping cannot carry `when`: no split.
+                t.as_object_mut()?.insert("when".into(), json!({ "lifecycle": when }));
                 taints.push(t);
             }
         }

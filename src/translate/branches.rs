@@ -34,7 +34,8 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
                 if n == 1
                     && a.invocations.len() == 2
                     && let Some(source) = &cx.opts.boot_hook
-                    && let (Some(cond), Some(other)) = (a.invocations[0].branch.first(), inv.branch.first())
+                    && let (Some(cond), Some(other)) =
+                        (a.invocations.first().and_then(|i| i.branch.first()), inv.branch.first())
                     && other.starts_with("else")
                     && let Some(value) = boothook::lifecycle_condition(cond, &cx.text)
                     && let Some((common, spec)) = boothook::split(first, &this, &value) =>
@@ -61,7 +62,7 @@ pub(super) fn combine(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, out: &mut
                 } else {
                     format!("in `{}`", inv.branch.join(" › "))
                 };
-                let first_where = a.invocations[0].branch.join(" › ");
+                let first_where = a.invocations.first().map(|i| i.branch.join(" › ")).unwrap_or_default();
                 cx.push(
                     &codes::BRANCHES,
                     pi,

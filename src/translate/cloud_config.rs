@@ -81,6 +81,7 @@ pub(super) fn translate_cloud_config(
         }
         let pointer = format!("/{key}/{i}");
         let Some((_, ns)) = doc.spans.lookup(&pointer).filter(|(p, _)| *p == pointer) else { continue };
+        let (Some(before), Some(after)) = (text.get(..ns.value.0), text.get(ns.value.1..)) else { continue };
         let mut sub = Ctx::new(cx.opts, cx.part).anchored(ns.value.0);
         let mut discard = Vec::new();
         let script = format!("{line}\n");
@@ -89,8 +90,8 @@ pub(super) fn translate_cloud_config(
         cx.entries.extend(sub.entries.into_iter().filter(|d| d.code != codes::SCRIPT_KEPT.code));
         cx.data_volumes.append(&mut sub.data_volumes);
         // Remove the item's whole line(s): from the start of its line to the end of its value.
-        let start = text[..ns.value.0].rfind('\n').map_or(0, |p| p + 1);
-        let end = text[ns.value.1..].find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
+        let start = before.rfind('\n').map_or(0, |p| p + 1);
+        let end = after.find('\n').map_or(text.len(), |p| ns.value.1 + p + 1);
         removed.push((start, end));
         cx.push(
             &codes::SCRIPT_KEPT,
@@ -105,11 +106,11 @@ pub(super) fn translate_cloud_config(
     let mut last = 0;
     for (s_, e) in removed {
         if s_ >= last {
-            body.push_str(&text[last..s_]);
+            body.push_str(text.get(last..s_).unwrap_or_default());
             last = e;
         }
     }
-    body.push_str(&text[last..]);
+    body.push_str(text.get(last..).unwrap_or_default());
     out.push(OutPart { headers, body: body.into_bytes() });
 }
 

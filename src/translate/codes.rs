@@ -509,6 +509,7 @@ pub static ALL: &[&RuleMeta] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -20,7 +20,7 @@ pub(super) fn convert(text: &str) -> Option<Converted> {
     if !text.contains("\r\n") {
         return None;
     }
-    let first = text.find('\n').is_some_and(|i| i > 0 && text.as_bytes()[i - 1] == b'\r');
+    let first = text.find('\n').is_some_and(|i| i > 0 && text.as_bytes().get(i - 1) == Some(&b'\r'));
     let mut out = String::with_capacity(text.len());
     let mut crs = Vec::new();
     let mut lines = Vec::new();

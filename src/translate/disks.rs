@@ -21,16 +21,20 @@ pub(super) fn disks(
     use crate::al2::analysis::{DiskOp, STATE_DIRS};
     let mut replaced = Vec::new();
     let text = cx.text.clone();
-    let line_of = |c: usize| text[..a.script.commands[c].span.0.min(text.len())].matches('\n').count() + 1;
+    let line_of = |c: usize| {
+        let at = a.script.commands.get(c).map_or(0, |cmd| cmd.span.0);
+        text.bytes().take(at).filter(|&b| b == b'\n').count() + 1
+    };
     for op in &a.disk_ops {
+        let Some(cmd) = a.script.commands.get(op.command()) else { continue };
         match op {
-            DiskOp::Mount { command, device, target }
+            DiskOp::Mount { device, target, .. }
                 if STATE_DIRS.contains(&target.as_str()) && !is_instance_store(device) && !static_device(device) =>
             {
                 cx.push(
                     &codes::RUNTIME_VALUE,
                     pi,
-                    a.script.commands[*command].span,
+                    cmd.span,
                     format!("`{device}` is mounted over {target}, but the device is only known at boot, so no safe data-volume script replaces it; kept (on AL2023 this hides the cached pause image)"),
                     Some("give the device as a fixed path or an EBS volume id, or copy the directory's contents onto the volume before mounting".into()),
                 );
@@ -80,7 +84,7 @@ pub(super) fn disks(
                 cx.push(
                     &codes::DATA_VOLUME,
                     pi,
-                    a.script.commands[*command].span,
+                    cmd.span,
                     format!(
                         "the setup of {device} for {target} ({}) is replaced by a safe data-volume script part{docker}",
                         lines.join(", ")
@@ -98,19 +102,19 @@ pub(super) fn disks(
                 if !replaced.contains(command) && !is_instance_store(device) && !in_loop(a, *command, device) =>
             {
                 let state_mount = a.disk_ops.iter().any(|o| matches!(o, DiskOp::Mount { device: d, target, .. } if d == device && STATE_DIRS.contains(&target.as_str())));
-                let guarded = !a.script.commands[*command].unconditional();
+                let guarded = !cmd.unconditional();
                 if !state_mount && !guarded {
                     cx.push(
                         &codes::UNSAFE_MKFS,
                         pi,
-                        a.script.commands[*command].span,
+                        cmd.span,
                         format!("`mkfs` on {device} runs without checking for an existing filesystem; kept"),
                         None,
                     );
                 }
             }
             DiskOp::SetupLocalDisks { command, mode, dir, options } => {
-                let span = a.script.commands[*command].span;
+                let span = cmd.span;
                 let strategy = match mode.as_str() {
                     "raid0" => Some(LocalStorageStrategy::Raid0),
                     "raid10" => Some(LocalStorageStrategy::Raid10),
@@ -157,7 +161,7 @@ pub(super) fn disks(
                 }
             }
             DiskOp::Raid { command, device, level } => {
-                let span = a.script.commands[*command].span;
+                let span = cmd.span;
                 let for_state = a.disk_ops.iter().any(|o| match o {
                     DiskOp::Mount { device: d, target, .. } => d == device && STATE_DIRS.contains(&target.as_str()),
                     DiskOp::Fstab { line, .. } => {
@@ -205,7 +209,7 @@ pub(super) fn disks(
                 cx.push(
                     &codes::LOCAL_DISK_SCRIPT,
                     pi,
-                    a.script.commands[*command].span,
+                    cmd.span,
                     format!("a loop formats every disk it finds ({device}) and mounts each for the workload; kept (localStorage strategy Mount mounts each instance-store disk at <mountPath>/1..N)"),
                     None,
                 );
@@ -216,7 +220,7 @@ pub(super) fn disks(
                 cx.push(
                     &codes::WIPE_STATE,
                     pi,
-                    a.script.commands[*command].span,
+                    cmd.span,
                     format!("`rm -rf {path}` would delete the AMI's cached pause image and node state; removed"),
                     None,
                 );
@@ -232,7 +236,8 @@ pub(super) fn disks(
 
 /// A `mkfs` of a device found at run time inside a `for` loop: a per-disk format loop.
 pub(super) fn in_loop(a: &analysis::Analysis, command: usize, device: &str) -> bool {
-    device.contains('$') && a.script.commands[command].branch.iter().any(|b| b.starts_with("for "))
+    device.contains('$')
+        && a.script.commands.get(command).is_some_and(|c| c.branch.iter().any(|b| b.starts_with("for ")))
 }
 
 /// A device path known before boot (no shell expansion left in it).
@@ -244,7 +249,7 @@ pub(super) fn static_device(device: &str) -> bool {
 /// `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123…`.
 pub(super) fn volume_id(device: &str) -> Option<String> {
     let at = device.find("Amazon_Elastic_Block_Store_vol")? + "Amazon_Elastic_Block_Store_".len();
-    let id: String = device[at + 3..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let id: String = device.get(at + 3..)?.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
     (!id.is_empty()).then(|| format!("vol-{id}"))
 }
 

@@ -87,7 +87,7 @@ pub(super) fn eksctl(text: &str) -> Option<Hosted> {
     )];
     if with.len() > 1 {
         let others: Vec<&str> =
-            with[1..].iter().map(|(_, _, _, g)| g.get("name").and_then(Value::as_str).unwrap_or("?")).collect();
+            with.iter().skip(1).map(|(_, _, _, g)| g.get("name").and_then(Value::as_str).unwrap_or("?")).collect();
         notes.push(format!("the file has more node groups with commands ({}); convert each on its own, this output is for `{name}` only", others.join(", ")));
     }
     let custom_ami = g.get("ami").is_some_and(|a| a.as_str().is_some_and(|s| s.starts_with("ami-")));

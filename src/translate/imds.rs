@@ -18,13 +18,12 @@ fn calls(text: &str) -> Vec<(usize, usize, bool)> {
     let mut out = Vec::new();
     for (at, _) in text.match_indices(HOST) {
         // The command this URL belongs to: back to the nearest command boundary.
-        let before = &text[..at];
+        let Some((before, after)) = text.split_at_checked(at) else { continue };
         let start = before.rfind(['\n', ';', '|', '&', '(', '`']).map_or(0, |i| i + 1);
-        let after = &text[at..];
         let end = at + after.find(['\n', ';', '|', '&', ')', '`']).unwrap_or(after.len());
-        let cmd = &text[start..end];
+        let Some(cmd) = text.get(start..end) else { continue };
         let word_at = cmd.find(|c: char| !c.is_whitespace()).unwrap_or(0);
-        let rest = &cmd[word_at..];
+        let rest = cmd.get(word_at..).unwrap_or_default();
         let name = rest.split_whitespace().next().unwrap_or_default();
         let base = name.trim_start_matches("sudo ").rsplit('/').next().unwrap_or(name);
         if !matches!(base, "curl" | "wget") || cmd.contains("metadata-token") || cmd.contains("/api/token") {
@@ -34,10 +33,11 @@ fn calls(text: &str) -> Vec<(usize, usize, bool)> {
             continue;
         }
         // Quote state at the command word: inside single quotes or a template it is not plain.
-        let line_start = text[..start + word_at].rfind('\n').map_or(0, |i| i + 1);
+        let head = text.get(..start + word_at).unwrap_or_default();
+        let lead = head.rsplit_once('\n').map_or(head, |(_, line)| line);
         let (mut single, mut double) = (false, false);
         let mut esc = false;
-        for c in text[line_start..start + word_at].chars() {
+        for c in lead.chars() {
             match c {
                 _ if esc => esc = false,
                 '\\' => esc = true,
@@ -46,7 +46,7 @@ fn calls(text: &str) -> Vec<(usize, usize, bool)> {
                 _ => {}
             }
         }
-        let plain = base == "curl" && !single && !text[line_start..start + word_at].contains("${");
+        let plain = base == "curl" && !single && !lead.contains("${");
         let pos = start + word_at;
         if !out.iter().any(|(p, _, _)| *p == pos) {
             out.push((pos, name.len(), plain));
@@ -62,7 +62,8 @@ pub(super) fn rewrite(cx: &mut Ctx, pi: usize, text: &str, removed: &[(usize, us
         if removed.iter().any(|(s, e)| *s <= pos && pos < *e) {
             continue;
         }
-        let line = text[pos..].lines().next().unwrap_or_default().chars().take(70).collect::<String>();
+        let line =
+            text.get(pos..).unwrap_or_default().lines().next().unwrap_or_default().chars().take(70).collect::<String>();
         if plain {
             cuts.push(Cut { start: pos + len, end: pos + len, why: "", with: TOKEN, heredoc: false, comment: false });
             cx.push(

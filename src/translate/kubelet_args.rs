@@ -20,21 +20,21 @@ pub(super) fn take_calculator(
     args: &str,
     calculators: &[(String, maxpods::Calculator)],
 ) -> (String, Option<maxpods::Calculator>) {
-    if let Some(start) = args.find("--max-pods") {
-        let after = &args[start + "--max-pods".len()..];
+    if let Some((head, after)) = args.split_once("--max-pods") {
         let value = after.trim_start_matches(['=', ' ']);
         let skipped = after.len() - value.len();
         if value.starts_with("$(") && value.contains("max-pods-calculator.sh") {
             let end = value.find(')').map_or(value.len(), |e| e + 1);
-            let calc = maxpods::parse(&value[..end]);
-            let rest = format!("{}{}", &args[..start], &value[end..]);
+            let (call, tail) = value.split_at_checked(end).unwrap_or((value, ""));
+            let calc = maxpods::parse(call);
+            let rest = format!("{head}{tail}");
             return (rest, calc);
         }
         let name = value.trim_start_matches(['"', '\'']).trim_start_matches('$').trim_start_matches('{');
         let name_end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
-        if let Some((_, calc)) = calculators.iter().find(|(v, _)| v == &name[..name_end]) {
+        if let Some((_, calc)) = calculators.iter().find(|(v, _)| name.get(..name_end) == Some(v.as_str())) {
             let token_end = value.find(char::is_whitespace).unwrap_or(value.len());
-            let rest = format!("{}{}", &args[..start], &value[token_end..]);
+            let rest = format!("{head}{}", value.get(token_end..).unwrap_or_default());
             let _ = skipped;
             return (rest, Some(calc.clone()));
         }
@@ -67,7 +67,7 @@ pub(super) fn omitted_by(target: Target, what: &str) -> Option<&'static str> {
 /// before it).
 fn double_quoted(text: &str, span: (usize, usize), word: &str) -> bool {
     text.get(span.0..span.1)
-        .and_then(|raw| raw.find(word).map(|i| raw[..i].matches('"').count() % 2 == 1))
+        .and_then(|raw| raw.split_once(word).map(|(head, _)| head.matches('"').count() % 2 == 1))
         .unwrap_or(false)
 }
 
@@ -139,7 +139,10 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             };
             let span = match find(search_from).or_else(|| find(a.span.0)) {
                 Some(start) => {
-                    let len = cx.text[start..a.span.1]
+                    let len = cx
+                        .text
+                        .get(start..a.span.1)
+                        .unwrap_or_default()
                         .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
                         .unwrap_or(a.span.1 - start);
                     search_from = start + len;
@@ -285,8 +288,10 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, call: &Call, nc: &mut NodeConfig) {
             added.sort_by_key(key);
         }
         if let Some((why, text)) = runtime_note {
-            let some = cx.entries[before..]
+            let some = cx
+                .entries
                 .iter()
+                .skip(before)
                 .any(|d| d.code == codes::TRANSLATED.code || d.code == codes::KEPT_FLAG.code);
             let rest = if some {
                 "the parts with no boot-time value are translated (see the entries below), the rest needs review"

@@ -36,10 +36,9 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
     let mut removed = Vec::new();
     let ami = fs::ami_kubelet_config();
     let final_kcj = json(node.fs.content(fs::KCJ));
-    let kcj_writes: Vec<usize> =
-        (0..node.writes.len()).filter(|i| paths::kind(&node.writes[*i].op.path) == Kind::KubeletConfig).collect();
-    for (n, &wi) in kcj_writes.iter().enumerate() {
-        let w = &node.writes[wi];
+    let kcj_writes: Vec<_> =
+        node.writes.iter().enumerate().filter(|(_, w)| paths::kind(&w.op.path) == Kind::KubeletConfig).collect();
+    for (n, &(wi, w)) in kcj_writes.iter().enumerate() {
         if w.part != pi {
             continue;
         }
@@ -56,8 +55,7 @@ pub(super) fn apply(cx: &mut Ctx, pi: usize, node: &Node, nc: &mut NodeConfig) -
             continue;
         }
         // The file as this edit found it.
-        let prev_write =
-            kcj_writes[..n].iter().rev().map(|i| &node.writes[*i]).find(|p| p.before_call == w.before_call);
+        let prev_write = kcj_writes.iter().take(n).rev().map(|(_, p)| *p).find(|p| p.before_call == w.before_call);
         let prev = match (prev_write, w.before_call) {
             (Some(p), _) => json(Some(&p.result)),
             (None, true) => json(Some(&Content::Known(ami.clone()))),

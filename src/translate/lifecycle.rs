@@ -23,22 +23,28 @@ pub(super) const MARK_CALL: &str = "mkdir -p /run/eks-userdata && touch /run/eks
 /// Where the movable tail after the first top-level bootstrap.sh call starts: the line after the
 /// call, when everything after it is plain top-level commands and something is left to move.
 pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: &[usize]) -> Option<(usize, usize)> {
-    let first = a.invocations.first().filter(|i| a.script.commands[i.command].runs_when_rendered())?;
+    let first = a.invocations.first()?;
+    let call = a.script.commands.get(first.command).filter(|c| c.runs_when_rendered())?;
     if a.invocations.len() > 1 {
         return None;
     }
-    let left = a.after_bootstrap.iter().any(|i| !trivial(&a.script.commands[*i]) && !replaced.contains(i));
+    let left = a
+        .after_bootstrap
+        .iter()
+        .any(|i| a.script.commands.get(*i).is_some_and(|c| !trivial(c)) && !replaced.contains(i));
     if !left {
         return None;
     }
     let end = first.span.1.min(text.len());
-    let tail = text[end..].find('\n').map(|i| end + i + 1)?;
+    let tail = text.get(end..)?.find('\n').map(|i| end + i + 1)?;
     // A call inside a template `%{ if }`: the tail ends where its branch does; the directive
     // that closes it stays in place so the template keeps its shape.
-    let stop = if a.script.commands[first.command].branch.is_empty() { text.len() } else { branch_end(text, tail) };
+    let stop = if call.branch.is_empty() { text.len() } else { branch_end(text, tail) };
     // Later commands start in the tail, or are the call's own `|| exit 1` on its line.
-    a.script.commands[first.command + 1..]
+    a.script
+        .commands
         .iter()
+        .skip(first.command + 1)
         .all(|c| (c.span.0 >= tail || c.conditional) && c.span.0 < stop)
         .then_some((tail, stop))
 }
@@ -48,7 +54,7 @@ pub(super) fn post_bootstrap_tail(text: &str, a: &analysis::Analysis, replaced: 
 fn branch_end(text: &str, from: usize) -> usize {
     let mut depth = 0usize;
     let mut at = from;
-    for line in text[from..].split_inclusive('\n') {
+    for line in text.get(from..).unwrap_or_default().split_inclusive('\n') {
         let l = line.trim_start();
         if let Some(d) = l.strip_prefix("%{").map(|r| r.trim_start_matches('~').trim_start()) {
             if d.starts_with("if ") || d.starts_with("for ") {
@@ -68,7 +74,7 @@ fn branch_end(text: &str, from: usize) -> usize {
 }
 
 /// Shell options in effect where the call ran: the shebang's and top-level `set` before it.
-fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
+fn options(text: &str, a: &analysis::Analysis, first: usize) -> (String, bool) {
     let mut opts = String::new();
     let mut errexit = false;
     if let Some(line) = text.lines().next().filter(|l| l.starts_with("#!")) {
@@ -79,8 +85,7 @@ fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
             }
         }
     }
-    let first = a.invocations[0].command;
-    for c in &a.script.commands[..first] {
+    for c in a.script.commands.iter().take(first) {
         if c.runs_when_rendered() && c.name() == Some("set") {
             for w in c.words.iter().skip(1) {
                 let w = w.parsed.as_str();
@@ -97,12 +102,12 @@ fn options(text: &str, a: &analysis::Analysis) -> (String, bool) {
         }
     }
     // `bootstrap.sh … || exit 1` stops the script when the join fails, like `set -e`.
-    let call = &a.script.commands[first];
     let exits = a
         .script
         .commands
-        .get(first + 1)
-        .is_some_and(|n| n.conditional && n.name() == Some("exit") && n.span.0 < call.span.1 + 40);
+        .get(first)
+        .zip(a.script.commands.get(first + 1))
+        .is_some_and(|(call, n)| n.conditional && n.name() == Some("exit") && n.span.0 < call.span.1 + 40);
     (opts, errexit || exits)
 }
 
@@ -120,7 +125,7 @@ pub(super) fn reads_status(tail: &str) -> bool {
 /// The text of each top-level function defined before command `first`.
 fn functions_before(text: &str, a: &analysis::Analysis, first: usize) -> String {
     let mut names: Vec<&str> = Vec::new();
-    for c in &a.script.commands[..first] {
+    for c in a.script.commands.iter().take(first) {
         if let Some(f) = c.function.as_deref().filter(|f| !names.contains(f)) {
             names.push(f);
         }
@@ -128,7 +133,7 @@ fn functions_before(text: &str, a: &analysis::Analysis, first: usize) -> String 
     let mut out = String::new();
     for name in names {
         let body: Vec<&crate::al2::shell::Command> =
-            a.script.commands[..first].iter().filter(|c| c.function.as_deref() == Some(name)).collect();
+            a.script.commands.iter().take(first).filter(|c| c.function.as_deref() == Some(name)).collect();
         let (Some(lo), Some(hi)) = (body.iter().map(|c| c.span.0).min(), body.iter().map(|c| c.span.1).max()) else {
             continue;
         };
@@ -136,34 +141,43 @@ fn functions_before(text: &str, a: &analysis::Analysis, first: usize) -> String 
         let Some(start) = head.rfind(&format!("{name}()")).or_else(|| head.rfind(&format!("function {name}"))) else {
             continue;
         };
-        let start = head[..start].rfind('\n').map_or(0, |i| i + 1);
+        let start = head.get(..start).unwrap_or_default().rfind('\n').map_or(0, |i| i + 1);
         let Some(close) = text.get(hi..).and_then(|t| t.find('}')).map(|i| hi + i) else { continue };
-        let end = text[close..].find('\n').map_or(text.len(), |i| close + i);
-        out.push_str(&text[start..end]);
+        let end = text.get(close..).and_then(|t| t.find('\n')).map_or(text.len(), |i| close + i);
+        out.push_str(text.get(start..end).unwrap_or_default());
         out.push('\n');
     }
     out
+}
+
+/// The whole lines a span lies on, without the last newline.
+fn lines_of(text: &str, (start, end): (usize, usize)) -> Option<&str> {
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text.get(end..)?.find('\n').map_or(text.len(), |i| end + i);
+    text.get(line_start..line_end)
 }
 
 /// The shell that installs the moved commands as a oneshot unit after nodeadm-run; it goes at
 /// the top of the script. The unit is started with `--no-block`: this script runs in
 /// cloud-final, which nodeadm-run waits for.
 pub(super) fn install_unit(text: &str, a: &analysis::Analysis, tail: &str) -> (String, bool) {
-    let first = a.invocations[0].command;
-    let (opts, errexit) = options(text, a);
+    // Callers have found the call; without one nothing comes before it.
+    let first = a.invocations.first().map_or(0, |i| i.command);
+    let (opts, errexit) = options(text, a, first);
     // Variables and shell options set before the call, so the moved commands see them.
     let mut prelude = String::new();
     if !opts.is_empty() {
         prelude.push_str(&format!("set -{opts}\n"));
     }
-    for c in &a.script.commands[..first] {
+    for c in a.script.commands.iter().take(first) {
         // `source FILE` sets variables too (`set -a; source /etc/environment` exports proxies).
         let keeps = c.runs_when_rendered()
             && (c.words.is_empty() || matches!(c.name(), Some("export" | "set" | "source" | ".")));
-        if keeps && c.span.1 > c.span.0 {
-            let line_start = text[..c.span.0].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[c.span.1..].find('\n').map_or(text.len(), |i| c.span.1 + i);
-            prelude.push_str(&super::imds::tokened(&text[line_start..line_end]));
+        if keeps
+            && c.span.1 > c.span.0
+            && let Some(lines) = lines_of(text, c.span)
+        {
+            prelude.push_str(&super::imds::tokened(lines));
             prelude.push('\n');
         }
     }

@@ -40,8 +40,7 @@ pub(super) fn heredoc_end(text: &str, span: (usize, usize)) -> Option<usize> {
     // Redirections carry no span: look at the rest of the command's last line too.
     let line_end = text.get(span.1..)?.find('\n').map_or(text.len(), |i| span.1 + i);
     let cmd = text.get(span.0..line_end)?;
-    let at = cmd.match_indices("<<").map(|(i, _)| i).find(|i| !cmd[i + 2..].starts_with('<'))?;
-    let rest = &cmd[at + 2..];
+    let rest = cmd.match_indices("<<").filter_map(|(i, _)| cmd.get(i + 2..)).find(|r| !r.starts_with('<'))?;
     let strip_tabs = rest.starts_with('-');
     let rest = rest.trim_start_matches('-').trim_start();
     let delim: String = rest
@@ -54,8 +53,8 @@ pub(super) fn heredoc_end(text: &str, span: (usize, usize)) -> Option<usize> {
     }
     let mut pos = line_end + 1;
     while pos < text.len() {
-        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        let line = &text[pos..line_end];
+        let line_end = text.get(pos..).and_then(|r| r.find('\n')).map_or(text.len(), |i| pos + i);
+        let line = text.get(pos..line_end).unwrap_or_default();
         let line = if strip_tabs { line.trim_start_matches('\t') } else { line };
         if line.trim_end_matches('\r') == delim {
             return Some((line_end + 1).min(text.len()));
@@ -80,7 +79,7 @@ pub(super) fn residual(text: &str, cuts: &[Cut]) -> String {
             continue;
         }
         let heredoc = if c.heredoc { heredoc_end(text, (s, e)) } else { None };
-        let line_rest = text[e..].split('\n').next().unwrap_or_default();
+        let line_rest = text.get(e..).unwrap_or_default().split('\n').next().unwrap_or_default();
         let only_redirects = c.comment
             && !line_rest.trim().is_empty()
             && !line_rest.contains([';', '&', '|', '#', '\\'])
@@ -88,9 +87,10 @@ pub(super) fn residual(text: &str, cuts: &[Cut]) -> String {
         if only_redirects {
             e += line_rest.len();
         }
-        out.push_str(&text[last..s]);
+        out.push_str(text.get(last..s).unwrap_or_default());
         out.push_str(c.with);
-        let ends_line = only_redirects || text[e..].split('\n').next().unwrap_or_default().trim().is_empty();
+        let ends_line = only_redirects
+            || text.get(e..).unwrap_or_default().split('\n').next().unwrap_or_default().trim().is_empty();
         if ends_line && c.comment {
             out.push_str("  # eks-userdata: ");
             out.push_str(c.why);
@@ -98,13 +98,13 @@ pub(super) fn residual(text: &str, cuts: &[Cut]) -> String {
         last = e;
         if let Some(h) = heredoc.filter(|_| ends_line && c.comment) {
             // Keep the line break that ends the command's line; drop the body.
-            let nl = text[e..].find('\n').map_or(text.len(), |i| e + i);
-            out.push_str(&text[e..nl]);
+            let nl = text.get(e..).and_then(|r| r.find('\n')).map_or(text.len(), |i| e + i);
+            out.push_str(text.get(e..nl).unwrap_or_default());
             out.push('\n');
             last = h.max(nl);
         }
     }
-    out.push_str(&text[last.min(text.len())..]);
+    out.push_str(text.get(last..).unwrap_or_default());
     out
 }
 

@@ -67,7 +67,8 @@ fn call_chained(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, text: &str) {
         if matches!(next.name(), Some("exit")) {
             continue;
         }
-        let between = text.get(a.script.commands[inv.command].span.1..next.span.0).unwrap_or_default();
+        let between =
+            a.script.commands.get(inv.command).and_then(|c| text.get(c.span.1..next.span.0)).unwrap_or_default();
         let line = words_of(next);
         let msg = if between.contains("||") {
             format!(
@@ -124,7 +125,7 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
             && matches!(verb.as_str(), "restart" | "start" | "stop" | "reload-or-restart" | "try-restart")
             && !out.iter().any(|(c, _)| c == idx)
         {
-            let span = a.script.commands[*idx].span;
+            let Some(span) = a.script.commands.get(*idx).map(|c| c.span) else { continue };
             let before = a.invocations.first().is_none_or(|i| i.command > *idx);
             // For a managed node group or Karpenter, their own bootstrap.sh call followed this
             // user data on AL2 and configured the kubelet after it.
@@ -184,7 +185,7 @@ fn bash_notes(cx: &mut Ctx, pi: usize, text: &str, notes: &[bash::Note]) {
     for n in notes {
         match n {
             bash::Note::Stopped { offset, message } => {
-                let line = text[..(*offset).min(text.len())].matches('\n').count() + 1;
+                let line = text.bytes().take(*offset).filter(|&b| b == b'\n').count() + 1;
                 let rest = text.get(*offset..).unwrap_or_default();
                 let call_lost = !crate::al2::find_bootstrap_calls(rest).is_empty();
                 let msg = format!(
@@ -272,10 +273,10 @@ pub(super) fn translate_script(
     // The call as the node really ran it (patched bootstrap.sh, kubelet drop-ins).
     let mut removed: Vec<(usize, &'static str)> = Vec::new();
     if let Some(node) = node
-        && let Some(k) = a.invocations.iter().position(|i| node.run.as_ref().is_some_and(|r| r.command == i.command))
+        && let Some(inv) = a.invocations.iter_mut().find(|i| node.run.as_ref().is_some_and(|r| r.command == i.command))
     {
-        let (call, patches) = super::patches::effective_call(cx, pi, node, &a.invocations[k]);
-        a.invocations[k].call = call;
+        let (call, patches) = super::patches::effective_call(cx, pi, node, inv);
+        inv.call = call;
         removed.extend(patches.into_iter().map(|c| (c, PATCH_CUT)));
     }
     cx.calculators = a
@@ -299,8 +300,7 @@ pub(super) fn translate_script(
         .map(|fw| (fw.path.clone(), fw.command, fw.content.text().to_string()))
         .collect();
     if node.is_none() {
-        for idx in &a.patches {
-            let cmd = &a.script.commands[*idx];
+        for cmd in a.patches.iter().filter_map(|idx| a.script.commands.get(*idx)) {
             cx.push(
                 &codes::PATCHED,
                 pi,
@@ -331,7 +331,7 @@ pub(super) fn translate_script(
         if patch_sourced.iter().any(|p| p == path) {
             continue;
         }
-        let cmd = &a.script.commands[*idx];
+        let Some(cmd) = a.script.commands.get(*idx) else { continue };
         cx.push(
             &codes::ENV_FILE,
             pi,
@@ -433,14 +433,14 @@ pub(super) fn translate_script(
     let call = a.invocations.first().map(|i| i.command);
     let mut cuts: Vec<Cut> = replaced
         .iter()
-        .map(|(c, why)| {
-            let mut cut = Cut::command(&a.script.commands[*c], cx.shift, why);
+        .filter_map(|(c, why)| {
+            let mut cut = Cut::command(a.script.commands.get(*c)?, cx.shift, why);
             if moved.is_some() && Some(*c) == call {
                 cut.with = MARK_CALL;
                 cut.why =
                     "bootstrap.sh call, replaced by the NodeConfig part (the report says how each argument went); the marker lets the moved commands run";
             }
-            cut
+            Some(cut)
         })
         .collect();
     if cx.shift == 0 {
@@ -449,24 +449,31 @@ pub(super) fn translate_script(
     }
     if cx.shift == 0 && (meaningful || (a.invocations.is_empty() && ids.is_empty())) {
         let mut body = residual(text, &cuts);
-        if let Some((tail_start, tail_end)) = moved {
+        if let Some((tail_start, tail_end)) = moved
+            && let (Some(moving), Some(before), Some(after)) =
+                (text.get(tail_start..tail_end), text.get(..tail_start), text.get(tail_end..))
+        {
             let head: Vec<Cut> = cuts.iter().copied().filter(|c| c.end <= tail_start).collect();
             let tail: Vec<Cut> = cuts
                 .iter()
                 .filter(|c| c.start >= tail_start && c.end <= tail_end)
                 .map(|c| Cut { start: c.start - tail_start, end: c.end - tail_start, ..*c })
                 .collect();
-            let tail_text = residual(&text[tail_start..tail_end], &tail);
+            let tail_text = residual(moving, &tail);
             let (install, errexit) = install_unit(text, &a, &tail_text);
-            body = residual(&text[..tail_start], &head);
+            body = residual(before, &head);
             // What closes the call's template branch stays where it was.
-            body.push_str(&text[tail_end..]);
+            body.push_str(after);
             // The install block goes first, after the shebang.
             let at = if body.starts_with("#!") { body.find('\n').map_or(body.len(), |i| i + 1) } else { 0 };
             body.insert_str(at, &install);
             cx.entries
                 .retain(|d| !(d.code == codes::AFTER_BOOTSTRAP.code && d.message.contains("with kubelet running")));
-            let n = a.after_bootstrap.iter().filter(|i| !trivial(&a.script.commands[**i]) && !ids.contains(i)).count();
+            let n = a
+                .after_bootstrap
+                .iter()
+                .filter(|i| a.script.commands.get(**i).is_some_and(|c| !trivial(c)) && !ids.contains(i))
+                .count();
             let status = if reads_status(&tail_text) {
                 " `$?` after the call now reads nodeadm-run's result, as it read bootstrap.sh's on AL2."
             } else {
@@ -535,7 +542,7 @@ fn after_bootstrap(cx: &mut Ctx, pi: usize, a: &analysis::Analysis, replaced: &[
         .after_bootstrap
         .iter()
         .filter(|i| !replaced.contains(i))
-        .map(|i| &a.script.commands[*i])
+        .filter_map(|i| a.script.commands.get(*i))
         .filter(|c| !trivial(c))
         .collect();
     let Some(first) = later.first() else { return };

@@ -115,12 +115,13 @@ pub(super) fn check(nc: &mut NodeConfig, entries: &mut Vec<Diagnostic>) {
                     && d.message.contains(&format!("{g}="))
             });
             let (span, part) = match said {
-                Some(i) if !entries[i].message.contains(',') => {
+                Some(i) if entries.get(i).is_some_and(|d| !d.message.contains(',')) => {
                     let d = entries.remove(i);
                     (d.span.unwrap_or(Span::payload(0, 0)), d.part)
                 }
-                Some(i) => (entries[i].span.unwrap_or(Span::payload(0, 0)), entries[i].part),
-                None => (Span::payload(0, 0), None),
+                _ => said
+                    .and_then(|i| entries.get(i))
+                    .map_or((Span::payload(0, 0), None), |d| (d.span.unwrap_or(Span::payload(0, 0)), d.part)),
             };
             let mut d = Diagnostic::new(
                     &codes::DROPPED,

@@ -83,14 +83,13 @@ pub fn gunzip(data: &[u8], cap: usize) -> Result<Vec<u8>, GunzipError> {
 pub fn quoted_printable(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut i = 0;
-    while i < data.len() {
-        let b = data[i];
+    while let Some(&b) = data.get(i) {
         if b != b'=' {
             out.push(b);
             i += 1;
             continue;
         }
-        let rest = &data[i + 1..];
+        let rest = data.get(i + 1..).unwrap_or_default();
         if rest.starts_with(b"\r\n") {
             i += 3;
         } else if rest.starts_with(b"\n") {

@@ -157,11 +157,10 @@ fn terraform(text: &str) -> Vec<Embedded> {
     let starts = LineIndex::new(text.as_bytes());
     let mut out = Vec::new();
     let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
+    while let Some(&line) = lines.get(i) {
         i += 1;
         let Some(at) = line.rfind("<<") else { continue };
-        let marker = &line[at + 2..];
+        let marker = line.get(at + 2..).unwrap_or_default();
         let (strip, id) = match marker.strip_prefix('-') {
             Some(id) => (true, id.trim_end()),
             None => (false, marker.trim_end()),
@@ -169,15 +168,18 @@ fn terraform(text: &str) -> Vec<Embedded> {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
-        let label = line[..at]
+        let label = line
+            .get(..at)
+            .unwrap_or_default()
             .split('=')
             .next()
             .unwrap_or_default()
             .trim()
             .trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_')
             .to_owned();
-        let Some(len) = lines[i..].iter().position(|l| l.trim() == id) else { continue };
-        let body = &lines[i..i + len];
+        let rest = lines.get(i..).unwrap_or_default();
+        let Some(len) = rest.iter().position(|l| l.trim() == id) else { continue };
+        let body = rest.get(..len).unwrap_or_default();
         // `<<-` cuts what terraform's flush rule says, which depends on where template
         // sequences and strip markers sit; a body the template reader refuses falls back to the
         // smallest indentation of its non-blank lines.
@@ -207,30 +209,33 @@ fn block_scalars(text: &str, key: &str, target: Option<crate::target::Target>) -
     while i < lines.len() {
         let start = i;
         i += 1;
-        if !lines[start].trim_start().starts_with(key) {
+        if !lines.get(start).is_some_and(|l| l.trim_start().starts_with(key)) {
             continue;
         }
         // The block scalar indicator is on the `UserData:` line or within the next few lines
         // (`Fn::Base64: !Sub |`, or `!Sub` with a list: `- |`).
         let Some(open) = (start..lines.len().min(start + 4)).find(|&j| {
-            let t = lines[j].trim_end();
-            t.ends_with('|') || t.ends_with("|-") || t.ends_with("|+")
+            lines.get(j).is_some_and(|l| {
+                let t = l.trim_end();
+                t.ends_with('|') || t.ends_with("|-") || t.ends_with("|+")
+            })
         }) else {
             continue;
         };
-        let open_indent = indent_of(lines[open]);
+        let open_indent = lines.get(open).map_or(0, |l| indent_of(l));
         let first = open + 1;
-        let Some(content_indent) = lines[first..].iter().find(|l| !l.trim().is_empty()).map(|l| indent_of(l)) else {
+        let following = lines.get(first..).unwrap_or_default();
+        let Some(content_indent) = following.iter().find(|l| !l.trim().is_empty()).map(|l| indent_of(l)) else {
             continue;
         };
         if content_indent <= open_indent {
             continue;
         }
-        let len = lines[first..]
+        let len = following
             .iter()
             .position(|l| !l.trim().is_empty() && indent_of(l) < content_indent)
             .unwrap_or(lines.len() - first);
-        let (piece, offsets) = dedent(&starts, first, &lines[first..first + len], &|_| content_indent);
+        let (piece, offsets) = dedent(&starts, first, following.get(..len).unwrap_or_default(), &|_| content_indent);
         let label = key.trim_end_matches(':');
         if looks_like_user_data(label, &piece) {
             out.push(Embedded::single(piece, offsets, first, label.into(), target));
@@ -271,6 +276,7 @@ fn cloudformation(text: &str, params: &Vars) -> Option<Vec<Embedded>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -123,8 +123,9 @@ impl Parser<'_> {
             }
             b'"' => Some(Node::Str(self.string()?)),
             _ => {
-                let len = self.b[at..].iter().take_while(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c)).count();
-                let word = &self.b[at..at + len];
+                let rest = self.b.get(at..).unwrap_or_default();
+                let len = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || b"+-.".contains(c)).count();
+                let word = rest.get(..len).unwrap_or_default();
                 let number = word.first().is_some_and(|c| c.is_ascii_digit() || *c == b'-');
                 if len == 0 || !(number || matches!(word, b"true" | b"false" | b"null")) {
                     return None;
@@ -193,8 +194,9 @@ impl Parser<'_> {
                 c if c < 0x20 => return None,
                 _ => {
                     // Copy a run of plain bytes (UTF-8 stays whole: the input is a &str).
-                    let len = self.b[at..].iter().take_while(|c| **c != b'"' && **c != b'\\' && **c >= 0x20).count();
-                    out.text.push_str(std::str::from_utf8(&self.b[at..at + len]).ok()?);
+                    let rest = self.b.get(at..).unwrap_or_default();
+                    let len = rest.iter().take_while(|c| **c != b'"' && **c != b'\\' && **c >= 0x20).count();
+                    out.text.push_str(std::str::from_utf8(rest.get(..len).unwrap_or_default()).ok()?);
                     out.offsets.extend(at..at + len);
                     self.i += len;
                 }
@@ -204,6 +206,7 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

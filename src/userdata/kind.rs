@@ -60,7 +60,7 @@ impl PartKind {
 
     /// cloud-init's first-line detection.
     pub fn from_content(body: &[u8]) -> Option<PartKind> {
-        let starts = |p: &[u8]| body.len() >= p.len() && body[..p.len()].eq_ignore_ascii_case(p);
+        let starts = |p: &[u8]| body.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p));
         Some(if starts(b"#include") {
             PartKind::Include
         } else if starts(b"#!") {

@@ -26,7 +26,7 @@ fn quoted(s: &str) -> Option<&str> {
             '\\' => {
                 chars.next();
             }
-            '"' => return Some(&s[i + 1..]),
+            '"' => return s.get(i + 1..),
             _ => {}
         }
     }

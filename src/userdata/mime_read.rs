@@ -54,14 +54,17 @@ pub fn lines(buf: &[u8], start: usize, end: usize) -> impl Iterator<Item = (usiz
             return None;
         }
         let line_start = pos;
-        let nl = buf[pos..end].iter().position(|b| *b == b'\n');
+        let nl = buf.get(pos..end).and_then(|l| l.iter().position(|b| *b == b'\n'));
         let (content_end, next) = match nl {
             Some(i) => (pos + i, pos + i + 1),
             None => (end, end),
         };
         pos = next;
-        let content_end =
-            if content_end > line_start && buf[content_end - 1] == b'\r' { content_end - 1 } else { content_end };
+        let content_end = if content_end > line_start && buf.get(content_end - 1) == Some(&b'\r') {
+            content_end - 1
+        } else {
+            content_end
+        };
         Some((line_start, content_end, next))
     })
 }
@@ -70,11 +73,11 @@ pub fn lines(buf: &[u8], start: usize, end: usize) -> impl Iterator<Item = (usiz
 pub fn header_block(buf: &[u8], start: usize, end: usize, part_level: bool) -> HeaderBlock {
     let mut headers: Vec<Header> = Vec::new();
     for (ls, le, next) in lines(buf, start, end) {
-        let line = &buf[ls..le];
+        let line = buf.get(ls..le).unwrap_or_default();
         if line.is_empty() {
             return HeaderBlock { headers, body_start: next, end: BlockEnd::BlankLine };
         }
-        if (line[0] == b' ' || line[0] == b'\t') && !headers.is_empty() {
+        if matches!(line.first(), Some(b' ' | b'\t')) && !headers.is_empty() {
             if let Some(h) = headers.last_mut() {
                 let cont = String::from_utf8_lossy(line);
                 h.value.push(' ');
@@ -83,10 +86,10 @@ pub fn header_block(buf: &[u8], start: usize, end: usize, part_level: bool) -> H
             }
             continue;
         }
-        let colon = line.iter().position(|b| *b == b':');
-        match colon {
-            Some(c) if is_field_name(&line[..c]) => {
-                let name = String::from_utf8_lossy(&line[..c]).into_owned();
+        let mut field = line.splitn(2, |b| *b == b':');
+        match (field.next(), field.next()) {
+            (Some(name), Some(value)) if is_field_name(name) => {
+                let name = String::from_utf8_lossy(name).into_owned();
                 if part_level && !is_mime_header(&name) {
                     // Go's reader takes it as a header and reads on to the blank line, past the
                     // part's end if need be (it knows no part ends while reading headers); a line
@@ -116,7 +119,7 @@ pub fn header_block(buf: &[u8], start: usize, end: usize, part_level: bool) -> H
                         lines(buf, ls, end).find(|(s, e, _)| e == s).map_or(end.min(buf.len()), |(_, _, n)| n);
                     return HeaderBlock { headers, body_start, end: BlockEnd::SuspectHeader { start: ls, end: le } };
                 }
-                let value = String::from_utf8_lossy(&line[c + 1..]).trim().to_string();
+                let value = String::from_utf8_lossy(value).trim().to_string();
                 headers.push(Header { name, value, start: ls, end: le });
             }
             _ => return HeaderBlock { headers, body_start: ls, end: BlockEnd::NotAHeader { start: ls, end: le } },
@@ -166,16 +169,16 @@ pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> Multipar
     // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
     let part_end = |delim_start: usize| {
         let mut e = delim_start;
-        if e > 0 && buf[e - 1] == b'\n' {
+        if e > 0 && buf.get(e - 1) == Some(&b'\n') {
             e -= 1;
-            if e > 0 && buf[e - 1] == b'\r' {
+            if e > 0 && buf.get(e - 1) == Some(&b'\r') {
                 e -= 1;
             }
         }
         e
     };
     for (ls, le, next) in lines(buf, body_start, buf.len()) {
-        if let Some(kind) = delimiter(&buf[ls..le], boundary.as_bytes()) {
+        if let Some(kind) = buf.get(ls..le).and_then(|line| delimiter(line, boundary.as_bytes())) {
             scan.first_delimiter.get_or_insert(ls);
             if let Some(start) = current.take() {
                 scan.parts.push(RawPart { start, end: part_end(ls).max(start) });
@@ -187,7 +190,7 @@ pub fn scan_multipart(buf: &[u8], body_start: usize, boundary: &str) -> Multipar
                 }
                 Delim::Close => {
                     scan.close = Some((ls, le));
-                    let rest = &buf[next.min(buf.len())..];
+                    let rest = buf.get(next..).unwrap_or_default();
                     if let Some(first) = rest.iter().position(|b| !b.is_ascii_whitespace()) {
                         scan.epilogue = Some((next + first, buf.len()));
                     }

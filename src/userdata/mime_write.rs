@@ -62,12 +62,12 @@ pub fn parts_of(env: &Envelope) -> Vec<OutPart> {
 fn lf(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 1);
     let mut i = 0;
-    while i < body.len() {
-        if body[i] == b'\r' && body.get(i + 1) == Some(&b'\n') {
+    while let Some(&b) = body.get(i) {
+        if b == b'\r' && body.get(i + 1) == Some(&b'\n') {
             i += 1;
             continue;
         }
-        out.push(body[i]);
+        out.push(b);
         i += 1;
     }
     // A final line ending in a backslash stays without a newline: one would join the

@@ -115,7 +115,7 @@ pub struct Part {
 
 impl Part {
     pub fn raw_body<'a>(&self, payload: &'a [u8]) -> &'a [u8] {
-        &payload[self.body_start.min(self.end)..self.end]
+        payload.get(self.body_start.min(self.end)..self.end).unwrap_or_default()
     }
     pub fn media(&self) -> Option<&str> {
         self.content_type.as_ref().map(|c| c.media.as_str())
@@ -494,7 +494,7 @@ fn declares_mime(block: &HeaderBlock) -> bool {
 /// (a leading blank line or comment): nodeadm will not see a MIME message.
 fn find_late_mime(payload: &[u8]) -> Option<usize> {
     mime_read::lines(payload, 0, payload.len()).take(10).find_map(|(ls, le, _)| {
-        let line = String::from_utf8_lossy(&payload[ls..le]).to_ascii_lowercase();
+        let line = String::from_utf8_lossy(payload.get(ls..le).unwrap_or_default()).to_ascii_lowercase();
         (line.starts_with("mime-version:") || (line.starts_with("content-type:") && line.contains("multipart/")))
             .then_some(ls)
     })

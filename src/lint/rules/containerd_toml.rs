@@ -28,7 +28,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Err(e) = text.parse::<toml::Table>() else { continue };
         // The TOML line at fault, inside the block scalar.
         let at = e.span().map_or(0, |s| s.start).min(text.len());
-        let line_no = text[..at].matches('\n').count();
+        let line_no = text.bytes().take(at).filter(|&b| b == b'\n').count();
         let line = text.lines().nth(line_no).unwrap_or_default().trim();
         let span = doc.span_within("/spec/containerd/config", line);
         out.push(

@@ -46,7 +46,7 @@ fn keys(flag: &str) -> Vec<(String, &str)> {
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<String, (String, &str)> = HashMap::new();
     for (di, _, flag, span) in super::flags::items(cx) {
-        let doc = &cx.docs[di];
+        let Some(doc) = cx.docs.get(di) else { continue };
         for (key, entry) in keys(flag) {
             if let Some((there, first)) = seen.get(&key) {
                 let what = if *first == entry {

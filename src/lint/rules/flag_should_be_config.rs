@@ -76,7 +76,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             if let Outcome::Config { path, value } = t.outcome {
-                let doc = &cx.docs[di];
+                let Some(doc) = cx.docs.get(di) else { continue };
                 let mut d = Diagnostic::new(
                     &META,
                     format!("`{}` is a kubelet config field: use spec.kubelet.config.{path}", t.text),
@@ -117,7 +117,7 @@ fn is_indent(s: &str) -> bool {
 /// The edits that move `moves` (item index → config settings) out of `flags` into `config`,
 /// or `None` when the document's shape does not allow a faithful line move.
 fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<Vec<Edit>> {
-    let doc = &cx.docs[di];
+    let doc = cx.docs.get(di)?;
     let text = doc.text.ok()?;
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let part = doc.part.index;

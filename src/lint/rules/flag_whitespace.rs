@@ -18,6 +18,7 @@ space cannot be passed at all.\n\nFix: one `--flag=value` per item, no quotes, n
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (di, _, flag, span) in super::flags::items(cx) {
+        let Some(doc) = cx.docs.get(di) else { continue };
         // Spaces and quotes inside a template's `${ … }` are its expression, not the value.
         let bare = without_interpolations(flag);
         let quoted = bare.contains(['"', '\'']);
@@ -32,7 +33,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(&META, format!("`{flag}` {what}"))
             .with_help("write one `--flag=value` per item, without quotes")
             .with_span(span)
-            .with_part(cx.part_index(cx.docs[di].part));
+            .with_part(cx.part_index(doc.part));
         if let Some(joined) = joined(flag) {
             d = d.with_fix(span, flag, joined);
         }

@@ -21,7 +21,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     #[cfg(feature = "schema")]
     for (i, f) in &cx.schema {
         let crate::nodeconfig::schema::FindingKind::InvalidValue { suggestion } = &f.kind else { continue };
-        let doc = &cx.docs[*i];
+        let Some(doc) = cx.docs.get(*i) else { continue };
         // Template text (`${endpoint}`, `%s`) is checked once rendered, not here; a literal
         // placeholder (`<ca>`) has its own finding (NC217).
         if doc.value().and_then(|v| v.pointer(&f.pointer)).and_then(|v| v.as_str()).is_some_and(|v| {

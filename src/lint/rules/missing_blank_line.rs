@@ -24,7 +24,10 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             None => "the top-level MIME headers".into(),
         };
         let line = String::from_utf8_lossy(
-            &cx.env.payload[span.start.min(cx.env.payload.len())..span.end.min(cx.env.payload.len())],
+            cx.env
+                .payload
+                .get(span.start.min(cx.env.payload.len())..span.end.min(cx.env.payload.len()))
+                .unwrap_or_default(),
         )
         .into_owned();
         let shown: String = line.chars().take(50).collect();

@@ -41,7 +41,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let decodable: Vec<&Doc> = cx.docs.iter().filter(|d| d.value().is_some_and(Value::is_object)).collect();
     let Some(last) = decodable.last() else { return };
     let missing: Vec<(&str, &str)> = FIELDS.into_iter().filter(|(f, _)| merged(&cx.docs, f).is_none()).collect();
-    let Some((_, nodeadm_says)) = missing.first() else { return };
+    let Some((first_missing, nodeadm_says)) = missing.first() else { return };
     let names: Vec<String> = missing.iter().map(|(f, _)| format!("`{f}`")).collect();
     let span = last.span_of("/spec/cluster", true).or_else(|| last.span_of("/spec", true)).unwrap_or(Span::part(
         last.part.index,
@@ -59,6 +59,6 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             ))
             .with_span(span)
             .with_part(cx.part_index(last.part))
-            .with_pointer(format!("/spec/cluster/{}", missing[0].0)),
+            .with_pointer(format!("/spec/cluster/{first_missing}")),
     );
 }

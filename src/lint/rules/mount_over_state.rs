@@ -31,7 +31,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             if copied {
                 continue;
             }
-            let (s, e) = a.script.commands[*command].span;
+            let Some((s, e)) = a.script.commands.get(*command).map(|c| c.span) else { continue };
             out.push(
                 Diagnostic::new(&META, format!("{device} is mounted over {target} without copying what is there first; the cached pause image is hidden and pods will not start"))
                     .with_help(format!("copy first: mount the new filesystem elsewhere, `cp -a {target}/. <there>/`, then mount it on {target}"))

@@ -21,6 +21,7 @@ remove the flag.",
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (di, _, flag, span) in super::flags::items(cx) {
+        let Some(doc) = cx.docs.get(di) else { continue };
         for t in kubelet_flags::translate(flag) {
             let why = match t.outcome {
                 Outcome::Dropped(DropReason::NodeadmOwned) => {
@@ -35,7 +36,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(&META, format!("`{}`: {why}", t.text))
                     .with_help("remove it from spec.kubelet.flags")
                     .with_span(span)
-                    .with_part(cx.part_index(cx.docs[di].part)),
+                    .with_part(cx.part_index(doc.part)),
             );
         }
     }

@@ -39,7 +39,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     &META,
                     format!(
                         "`{word}` in {} looks like a placeholder that was never filled in",
-                        &pointer[1..].replace('/', ".")
+                        pointer.get(1..).unwrap_or_default().replace('/', ".")
                     ),
                 )
                 .with_help("put the real value here, or a template variable")

@@ -22,6 +22,7 @@ own domain (`example.com/role`), or set it from the control plane.",
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (di, _, flag, span) in super::flags::items(cx) {
         let Some(labels) = flag.strip_prefix("--node-labels=") else { continue };
+        let Some(doc) = cx.docs.get(di) else { continue };
         for kv in labels.split(',') {
             let key = kv.split('=').next().unwrap_or_default();
             if crate::nodeconfig::labels::kubelet_may_set(key) {
@@ -36,7 +37,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 )
                 .with_help("use your own domain, e.g. `example.com/role`")
                 .with_span(span)
-                .with_part(cx.part_index(cx.docs[di].part)),
+                .with_part(cx.part_index(doc.part)),
             );
         }
     }

@@ -23,7 +23,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             if !(path.starts_with("/var/lib/containerd") || path.starts_with("/var/lib/kubelet")) {
                 continue;
             }
-            let (s, e) = a.script.commands[*command].span;
+            let Some((s, e)) = a.script.commands.get(*command).map(|c| c.span) else { continue };
             out.push(
                 Diagnostic::new(
                     &META,

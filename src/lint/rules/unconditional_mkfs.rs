@@ -19,7 +19,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (part, a) in &cx.scripts {
         for op in &a.disk_ops {
             let DiskOp::Mkfs { command, device, .. } = op else { continue };
-            let cmd = &a.script.commands[*command];
+            let Some(cmd) = a.script.commands.get(*command) else { continue };
             if !cmd.unconditional() {
                 continue;
             }

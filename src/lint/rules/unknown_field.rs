@@ -21,7 +21,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     #[cfg(feature = "schema")]
     for (i, f) in &cx.schema {
         let crate::nodeconfig::schema::FindingKind::UnknownField { suggestion, .. } = &f.kind else { continue };
-        let doc = &cx.docs[*i];
+        let Some(doc) = cx.docs.get(*i) else { continue };
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`? nodeadm silently drops unknown fields"),
             None => {
