@@ -35,29 +35,37 @@ impl fmt::Display for Syntax {
 /// Guesses the syntax: Terraform's escapes and directives, CloudFormation's pseudo parameters,
 /// or a `${lower_case}` placeholder in single quotes, which a shell would never expand.
 pub fn detect(text: &str) -> Syntax {
-    let quoted_placeholder = text.match_indices("'${").any(|(i, _)| {
-        let rest = text.get(i + 3..).unwrap_or_default();
-        rest.split_once('}')
-            .is_some_and(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
-    });
+    // Every sign below holds a `$`, a `%` or `{{`; most user data has none of them, and those
+    // three single searches are much cheaper than the ones below.
+    let (dollar, percent) = (text.contains('$'), text.contains('%'));
+    if !dollar && !percent && !text.contains("{{") {
+        return Syntax::None;
+    }
+    let quoted_placeholder = dollar
+        && text.match_indices("'${").any(|(i, _)| {
+            let rest = text.get(i + 3..).unwrap_or_default();
+            rest.split_once('}')
+                .is_some_and(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        });
     // CloudFormation parameters are CamelCase (`${ClusterName}`); shell variables are usually
     // UPPER_CASE and Terraform variables snake_case.
-    let camel_placeholder = text.match_indices("${").any(|(i, _)| {
-        let rest = text.get(i + 2..).unwrap_or_default();
-        rest.split_once('}').is_some_and(|(name, _)| {
-            name.starts_with(|c: char| c.is_ascii_uppercase())
-                && name.chars().any(|c| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
-        })
-    });
+    let camel_placeholder = dollar
+        && text.match_indices("${").any(|(i, _)| {
+            let rest = text.get(i + 2..).unwrap_or_default();
+            rest.split_once('}').is_some_and(|(name, _)| {
+                name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name.chars().any(|c| c.is_ascii_lowercase())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
+            })
+        });
     let go_action = text.match_indices("{{").any(|(i, _)| {
         let rest = text.get(i + 2..).unwrap_or_default().trim_start_matches('-').trim_start();
         rest.starts_with('.')
             || ["if ", "end", "range ", "else", "with ", "template "].iter().any(|k| rest.starts_with(k))
     });
-    if text.contains("%{") || text.contains("$${") || text.contains("%%{") || quoted_placeholder {
+    if (percent && text.contains("%{")) || (dollar && text.contains("$${")) || quoted_placeholder {
         Syntax::Terraform
-    } else if text.contains("${AWS::") || text.contains("${!") || camel_placeholder {
+    } else if dollar && (text.contains("${AWS::") || text.contains("${!") || camel_placeholder) {
         Syntax::CloudFormation
     } else if go_action && text.contains("}}") {
         Syntax::Go

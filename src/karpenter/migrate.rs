@@ -11,6 +11,7 @@ use super::codes;
 use super::nodeclass::{self, problems};
 use super::validate::KarpenterVersion;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::nodeconfig::pointer::Pointer as _;
 use crate::source::Source;
 use serde_json::{Map, Value, json};
 
@@ -100,16 +101,15 @@ pub fn migrate(name: &str, text: &str, version: KarpenterVersion) -> Migrated {
 }
 
 fn alias(v: &Value) -> Option<&str> {
-    v.pointer("/spec/amiSelectorTerms")?.as_array()?.iter().find_map(|t| t.get("alias")?.as_str())
+    v.at("/spec/amiSelectorTerms")?.as_array()?.iter().find_map(|t| t.get("alias")?.as_str())
 }
 
 fn is_al2(v: &Value) -> bool {
-    alias(v).is_some_and(|a| a.starts_with("al2@"))
-        || v.pointer("/spec/amiFamily").and_then(Value::as_str) == Some("AL2")
+    alias(v).is_some_and(|a| a.starts_with("al2@")) || v.at("/spec/amiFamily").and_then(Value::as_str) == Some("AL2")
 }
 
 fn migrate_one(file: &str, v: &mut Value, version: KarpenterVersion, entries: &mut Vec<Diagnostic>) {
-    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_string();
+    let name = v.at("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_string();
     let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) else { return };
     if let Some(terms) = spec.get_mut("amiSelectorTerms").and_then(Value::as_array_mut) {
         for t in terms {

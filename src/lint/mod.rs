@@ -118,7 +118,7 @@ impl<'a> Context<'a> {
             .map(|part| {
                 let text = std::str::from_utf8(&part.body).map_err(|e| e.valid_up_to());
                 // Terraform directives become comments of the same length, so spans stay true.
-                let yaml = text.ok().map(|t| yaml::parse(&crate::al2::template::mask_for_yaml(t)));
+                let yaml = text.ok().map(|t| yaml::parse_indexed(&crate::al2::template::mask_for_yaml(t)));
                 Doc { part, text, yaml }
             })
             .collect();

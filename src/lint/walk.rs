@@ -2,6 +2,7 @@
 //! the key the YAML span index is looked up by.
 
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// Leaves (scalars) under `v`, in document order, with pointers prefixed by `prefix`.
 pub fn leaves<'v>(v: &'v Value, prefix: &str) -> Vec<(String, &'v Value)> {
@@ -10,7 +11,7 @@ pub fn leaves<'v>(v: &'v Value, prefix: &str) -> Vec<(String, &'v Value)> {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = pointer.len();
-                    pointer.push_str(&format!("/{i}"));
+                    let _ = write!(pointer, "/{i}");
                     go(item, pointer, out);
                     pointer.truncate(len);
                 }
@@ -19,7 +20,7 @@ pub fn leaves<'v>(v: &'v Value, prefix: &str) -> Vec<(String, &'v Value)> {
                 for (k, item) in map {
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    crate::nodeconfig::pointer::push_escaped(pointer, k);
                     go(item, pointer, out);
                     pointer.truncate(len);
                 }

@@ -3,6 +3,7 @@
 
 pub mod labels;
 pub mod merge;
+pub mod pointer;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod since;

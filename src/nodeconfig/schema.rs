@@ -5,6 +5,7 @@
 //! becomes a [`SchemaFinding`] with a JSON Pointer and, for misspelt keys and enum values, a
 //! did-you-mean.
 
+use crate::nodeconfig::pointer::Pointer as _;
 use crate::suggest::did_you_mean;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -68,7 +69,7 @@ pub fn dotted(pointer: &str) -> String {
 fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     for _ in 0..8 {
         match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-            Some(ptr) => node = root.pointer(ptr).unwrap_or(node),
+            Some(ptr) => node = root.at(ptr).unwrap_or(node),
             None => break,
         }
     }

@@ -1,6 +1,7 @@
 //! The AMI release that introduced each NodeConfig field and value (docs §1.2, "Since", from
 //! nodeadm's git history; drop-ins docs §2.3). One table for `lint` (NC220) and `render`.
 
+use crate::nodeconfig::pointer::Pointer as _;
 use serde_json::Value;
 
 pub struct Since {
@@ -46,11 +47,11 @@ pub fn too_new(doc: &Value, release: u32) -> Vec<(String, &'static Since)> {
     for e in TABLE.iter().filter(|e| release < e.release) {
         let found: Vec<(String, &Value)> = match e.pointer.strip_suffix("/*") {
             Some(list) => doc
-                .pointer(list)
+                .at(list)
                 .and_then(Value::as_array)
                 .map(|items| items.iter().enumerate().map(|(i, x)| (format!("{list}/{i}"), x)).collect())
                 .unwrap_or_default(),
-            None => doc.pointer(e.pointer).map(|x| vec![(e.pointer.to_owned(), x)]).unwrap_or_default(),
+            None => doc.at(e.pointer).map(|x| vec![(e.pointer.to_owned(), x)]).unwrap_or_default(),
         };
         for (p, x) in found {
             if e.value.is_none_or(|want| x.as_str() == Some(want)) {

@@ -36,23 +36,34 @@ fn options() -> serde_saphyr::Options {
     opts
 }
 
-/// Parses YAML (or JSON) the way nodeadm reads a NodeConfig part.
-pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
-    thread_local! {
-        static MEMO: std::cell::RefCell<crate::memo::Memo<String, Result<YamlDoc, YamlError>>> = Default::default();
-    }
-    crate::memo::get_or(&MEMO, text.to_string(), |t| parse_uncached(t))
+thread_local! {
+    static MEMO: std::cell::RefCell<crate::memo::Memo<String, Result<YamlDoc, YamlError>>> = Default::default();
 }
 
-fn parse_uncached(text: &str) -> Result<YamlDoc, YamlError> {
-    let walk = super::yaml_walk::walk(text);
+/// Parses YAML (or JSON) the way nodeadm reads a NodeConfig part. Spans are found on first use.
+pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
+    crate::memo::get_or(&MEMO, text.to_string(), |t| parse_uncached(t, false))
+}
+
+/// [`parse`] for a reader that will ask where values sit (lint): the spans are found in the
+/// same pass over the text as the value.
+pub fn parse_indexed(text: &str) -> Result<YamlDoc, YamlError> {
+    crate::memo::get_or(&MEMO, text.to_string(), |t| parse_uncached(t, true))
+}
+
+fn parse_uncached(text: &str, indexed: bool) -> Result<YamlDoc, YamlError> {
+    let (walk, spans) = if indexed {
+        super::yaml_walk::walk_indexed(text)
+    } else {
+        (super::yaml_walk::walk(text), SpanIndex::of(text))
+    };
     if let Some(value) = walk.value {
-        return Ok(YamlDoc { value, spans: SpanIndex::of(text), extra_documents: Vec::new() });
+        return Ok(YamlDoc { value, spans, extra_documents: Vec::new() });
     }
     let docs = serde_saphyr_documents(text)?;
     let extra_documents =
         docs.iter().zip(walk.starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
-    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans: SpanIndex::of(text), extra_documents })
+    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans, extra_documents })
 }
 
 /// Every document as serde-saphyr reads it: the judge for whatever the one-pass reading of

@@ -11,8 +11,12 @@
 
 use serde_json::{Map, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+/// Spans by pointer. foldhash rather than SipHash: the index is built for every linted document
+/// and hashing was a twentieth of lint's time; still seeded per process, so keys chosen to
+/// collide cannot make a lookup slow, and never iterated, so output order does not depend on it.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a value (and the key naming it) sits in the YAML text, as byte offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +55,9 @@ impl SpanIndex {
 
 /// JSON Pointer escaping (RFC 6901).
 pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(segment.len());
+    super::pointer::push_escaped(&mut out, segment);
+    out
 }
 
 /// Deeper nesting or more nodes than a NodeConfig has are left to serde-saphyr's budgets.
@@ -261,6 +267,20 @@ pub struct Walk {
 
 /// Reads the documents' start offsets, and the first document's value while certain.
 pub fn walk(text: &str) -> Walk {
+    walk_with(text, None)
+}
+
+/// [`walk`], and the span index built in the same pass (lint asks for spans on nearly every
+/// document; building them lazily would parse the text a second time).
+pub fn walk_indexed(text: &str) -> (Walk, SpanIndex) {
+    let mut indexer = Indexer::default();
+    let walk = walk_with(text, Some(&mut indexer));
+    let map = OnceLock::new();
+    let _ = map.set(indexer.idx);
+    (walk, SpanIndex { text: text.into(), map: Arc::new(map) })
+}
+
+fn walk_with(text: &str, mut indexer: Option<&mut Indexer>) -> Walk {
     let mut starts = Vec::new();
     let mut value = Builder::default();
     for ev in Parser::new_from_str(text) {
@@ -268,6 +288,9 @@ pub fn walk(text: &str) -> Walk {
             value.give_up();
             break;
         };
+        if let Some(ix) = indexer.as_deref_mut() {
+            ix.event(&event, &span);
+        }
         value.event(&event, starts.len());
         if let Event::DocumentStart(..) = event {
             starts.push(span.start.byte_offset().unwrap_or(0));
@@ -279,13 +302,28 @@ pub fn walk(text: &str) -> Walk {
 
 /// Walks the first document's events, recording where each value and its key sit.
 fn index(text: &str) -> HashMap<String, NodeSpan> {
-    let mut idx = HashMap::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut docs = 0;
-    let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
+    let mut indexer = Indexer::default();
     for ev in Parser::new_from_str(text) {
         let Ok((event, span)) = ev else { break };
+        indexer.event(&event, &span);
+    }
+    indexer.idx
+}
+
+/// The span index built one event at a time, so that `walk_indexed` can build it in the same
+/// pass as the value.
+#[derive(Default)]
+struct Indexer {
+    idx: HashMap<String, NodeSpan>,
+    stack: Vec<Frame>,
+    docs: usize,
+}
+
+impl Indexer {
+    fn event(&mut self, event: &Event<'_>, span: &serde_saphyr::granit_parser::Span) {
+        let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
         let (s, e) = (byte(&span.start), byte(&span.end));
+        let (idx, stack) = (&mut self.idx, &mut self.stack);
         if let Some(Frame::Skip { depth }) = stack.last_mut() {
             match event {
                 Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
@@ -300,31 +338,37 @@ fn index(text: &str) -> HashMap<String, NodeSpan> {
                 }
                 _ => {}
             }
-            continue;
+            return;
         }
         match event {
-            Event::DocumentStart(..) => docs += 1,
-            Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) if docs <= 1 => {
+            Event::DocumentStart(..) => self.docs += 1,
+            Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..)
+                if self.docs <= 1 =>
+            {
                 let opens = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
                 // Key position in a mapping?
                 if let Some(Frame::Map { key, .. }) = stack.last_mut()
                     && key.is_none()
                 {
-                    match &event {
+                    match event {
                         Event::Scalar(v, ..) => *key = Some((v.to_string(), (s, e))),
                         Event::Alias(..) => *key = Some(("*".into(), (s, e))),
                         _ => stack.push(Frame::Skip { depth: 1 }),
                     }
-                    continue;
+                    return;
                 }
                 let (pointer, key_span) = match stack.last_mut() {
                     None => (String::new(), None),
                     Some(Frame::Map { pointer, key, .. }) => {
-                        let (k, ks) = key.clone().unwrap_or_default();
-                        (format!("{pointer}/{}", escape(&k)), Some(ks))
+                        let (k, ks) = key.as_ref().map_or(("", (0, 0)), |(k, ks)| (k.as_str(), *ks));
+                        let mut p = String::with_capacity(pointer.len() + k.len() + 1);
+                        p.push_str(pointer);
+                        p.push('/');
+                        super::pointer::push_escaped(&mut p, k);
+                        (p, Some(ks))
                     }
                     Some(Frame::Seq { pointer, next, .. }) => (format!("{pointer}/{next}"), None),
-                    Some(Frame::Skip { .. }) => continue,
+                    Some(Frame::Skip { .. }) => return,
                 };
                 if opens {
                     stack.push(if matches!(event, Event::MappingStart(..)) {
@@ -335,21 +379,20 @@ fn index(text: &str) -> HashMap<String, NodeSpan> {
                     idx.insert(pointer, NodeSpan { key: key_span, value: (s, s) });
                 } else {
                     idx.insert(pointer, NodeSpan { key: key_span, value: (s, e) });
-                    advance(&mut stack);
+                    advance(stack);
                 }
             }
-            Event::MappingEnd | Event::SequenceEnd if docs <= 1 => {
+            Event::MappingEnd | Event::SequenceEnd if self.docs <= 1 => {
                 if let Some(Frame::Map { pointer, start, .. } | Frame::Seq { pointer, start, .. }) = stack.pop()
                     && let Some(n) = idx.get_mut(&pointer)
                 {
                     n.value = (start, e.max(start));
                 }
-                advance(&mut stack);
+                advance(stack);
             }
             _ => {}
         }
     }
-    idx
 }
 
 fn advance(stack: &mut [Frame]) {
@@ -588,6 +631,9 @@ mod tests {
             }
             for b in bodies {
                 texts += 1;
+                // The index built in the value's pass is the one built on its own.
+                let (_, spans) = walk_indexed(&b);
+                assert_eq!(spans.map.get(), Some(&index(&b)), "{}", f.display());
                 if judge(&b).is_some() {
                     certain += usize::from(agrees(&b));
                 }

@@ -18,7 +18,7 @@ pub struct Reading {
 /// `=` or a space, outside `printf`/`date` lines, whose own `%` are shell), and it is no other
 /// engine's template.
 pub fn is_format_string(text: &str) -> bool {
-    if text.contains("%{") || text.contains("${AWS::") || text.contains("{{") {
+    if !text.contains('%') || text.contains("%{") || text.contains("${AWS::") || text.contains("{{") {
         return false;
     }
     text.lines().filter(|l| !l.contains("printf") && !l.contains("date ")).any(|line| {

@@ -5,6 +5,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 use base64::Engine as _;
 
 pub const META: RuleMeta = RuleMeta {
@@ -54,8 +55,7 @@ fn problem(decoded: &[u8]) -> Option<String> {
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
-        let Some(ca) =
-            doc.value().and_then(|v| v.pointer("/spec/cluster/certificateAuthority")).and_then(|v| v.as_str())
+        let Some(ca) = doc.value().and_then(|v| v.at("/spec/cluster/certificateAuthority")).and_then(|v| v.as_str())
         else {
             continue;
         };

@@ -5,6 +5,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 use std::net::IpAddr;
 
 pub const META: RuleMeta = RuleMeta {
@@ -56,15 +57,14 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let Some((cidr_text, cidr)) = cx
         .docs
         .iter()
-        .filter_map(|d| d.value()?.pointer("/spec/cluster/cidr")?.as_str())
+        .filter_map(|d| d.value()?.at("/spec/cluster/cidr")?.as_str())
         .rfind(|s| !s.is_empty())
         .and_then(|s| Some((s, parse_cidr(s)?)))
     else {
         return;
     };
     for doc in &cx.docs {
-        let Some(list) =
-            doc.value().and_then(|v| v.pointer("/spec/kubelet/config/clusterDNS")).and_then(|v| v.as_array())
+        let Some(list) = doc.value().and_then(|v| v.at("/spec/kubelet/config/clusterDNS")).and_then(|v| v.as_array())
         else {
             continue;
         };

@@ -10,6 +10,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC221",
@@ -42,7 +43,7 @@ const LAST_CONTAINERD_1_7: u32 = 29;
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let old_ami = cx.kubernetes_version.filter(|m| *m <= LAST_CONTAINERD_1_7);
     for doc in &cx.docs {
-        let Some(text) = doc.value().and_then(|v| v.pointer("/spec/containerd/config")).and_then(|v| v.as_str()) else {
+        let Some(text) = doc.value().and_then(|v| v.at("/spec/containerd/config")).and_then(|v| v.as_str()) else {
             continue;
         };
         let Ok(table) = text.parse::<toml::Table>() else { continue };

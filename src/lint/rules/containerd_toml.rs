@@ -4,6 +4,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC222",
@@ -19,7 +20,7 @@ at the line the finding names; `eks-userdata render` shows the merged result.",
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
-        let Some(text) = doc.value().and_then(|v| v.pointer("/spec/containerd/config")).and_then(|v| v.as_str()) else {
+        let Some(text) = doc.value().and_then(|v| v.at("/spec/containerd/config")).and_then(|v| v.as_str()) else {
             continue;
         };
         if crate::al2::template::has_placeholder(text) {

@@ -8,6 +8,7 @@
 //! order would decide), and the YAML is block style, so lines can be moved without re-emitting
 //! the user's document.
 
+use crate::nodeconfig::pointer::Pointer as _;
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -138,7 +139,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
     // A key some NodeConfig already sets: the flag overrode it; after a move merge order would.
     let set_elsewhere = cx.docs.iter().any(|d| {
         d.value()
-            .and_then(|v| v.pointer("/spec/kubelet/config"))
+            .and_then(|v| v.at("/spec/kubelet/config"))
             .and_then(Value::as_object)
             .is_some_and(|c| config.keys().any(|k| c.contains_key(k)))
     });
@@ -174,7 +175,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
         edits.extend(item_lines.iter().map(|&(s, e)| edit(s, e, String::new())));
     }
 
-    let existing = doc.value().and_then(|v| v.pointer("/spec/kubelet/config"));
+    let existing = doc.value().and_then(|v| v.at("/spec/kubelet/config"));
     let (at, indent, header) = match existing {
         Some(Value::Object(c)) if !c.is_empty() => {
             let first = c.keys().next()?;
@@ -183,7 +184,7 @@ fn move_edits(cx: &Context, di: usize, moves: &[Move], total: usize) -> Option<V
             (ls, text.get(ls..key.0)?.to_string(), String::new())
         }
         None => {
-            let kubelet = doc.value()?.pointer("/spec/kubelet")?.as_object()?;
+            let kubelet = doc.value()?.at("/spec/kubelet")?.as_object()?;
             let first = kubelet.keys().next()?;
             let key = exact(doc, &format!("/spec/kubelet/{}", escape(first)))?.key?;
             let own = exact(doc, "/spec/kubelet")?.key?;

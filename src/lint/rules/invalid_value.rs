@@ -2,6 +2,7 @@ use crate::diagnostic::RuleMeta;
 #[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC206",
@@ -24,7 +25,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(doc) = cx.docs.get(*i) else { continue };
         // Template text (`${endpoint}`, `%s`) is checked once rendered, not here; a literal
         // placeholder (`<ca>`) has its own finding (NC217).
-        if doc.value().and_then(|v| v.pointer(&f.pointer)).and_then(|v| v.as_str()).is_some_and(|v| {
+        if doc.value().and_then(|v| v.at(&f.pointer)).and_then(|v| v.as_str()).is_some_and(|v| {
             crate::al2::template::has_placeholder(v) || crate::al2::template::literal_placeholder(v).is_some()
         }) {
             continue;

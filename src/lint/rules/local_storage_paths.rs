@@ -1,6 +1,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {
@@ -16,18 +17,15 @@ systemd unit ordered `After=nodeadm-run.service`, or from a DaemonSet.",
 };
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let strategy = cx
-        .docs
-        .iter()
-        .filter_map(|d| d.value()?.pointer("/spec/instance/localStorage/strategy"))
-        .rfind(|v| v.is_string());
+    let strategy =
+        cx.docs.iter().filter_map(|d| d.value()?.at("/spec/instance/localStorage/strategy")).rfind(|v| v.is_string());
     if strategy.is_none() {
         return;
     }
     let mount_path = cx
         .docs
         .iter()
-        .filter_map(|d| d.value()?.pointer("/spec/instance/localStorage/mountPath").and_then(Value::as_str))
+        .filter_map(|d| d.value()?.at("/spec/instance/localStorage/mountPath").and_then(Value::as_str))
         .rfind(|s| !s.is_empty())
         .unwrap_or("/mnt/k8s-disks")
         .trim_end_matches('/')

@@ -6,6 +6,7 @@ use crate::al2::maxpods;
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, Doc};
+use crate::nodeconfig::pointer::Pointer as _;
 use crate::target::Target;
 
 pub const META: RuleMeta = RuleMeta {
@@ -52,7 +53,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     };
     for doc in &cx.docs {
         let Some(v) = doc.value() else { continue };
-        let fixed = v.pointer("/spec/kubelet/config/maxPods").and_then(|m| match m {
+        let fixed = v.at("/spec/kubelet/config/maxPods").and_then(|m| match m {
             serde_json::Value::Number(n) => n.as_u64(),
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
@@ -112,7 +113,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 
 fn has_expression(doc: &Doc) -> bool {
     doc.value()
-        .and_then(|v| v.pointer("/spec/kubelet/maxPodsExpression"))
+        .and_then(|v| v.at("/spec/kubelet/maxPodsExpression"))
         .and_then(|e| e.as_str())
         .is_some_and(|e| !e.trim().is_empty())
 }

@@ -1,6 +1,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::lint::{Context, Doc};
+use crate::nodeconfig::pointer::Pointer as _;
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {
@@ -30,7 +31,7 @@ const FIELDS: [(&str, &str); 4] = [
 /// The merged value of `spec.cluster.<field>`: later non-empty wins, as nodeadm merges.
 pub fn merged<'a>(docs: &'a [Doc<'a>], field: &str) -> Option<&'a Value> {
     docs.iter()
-        .filter_map(|d| d.value()?.pointer(&format!("/spec/cluster/{field}")))
+        .filter_map(|d| d.value()?.at(&format!("/spec/cluster/{field}")))
         .rfind(|v| !matches!(v, Value::Null | Value::Bool(false)) && v.as_str() != Some(""))
 }
 

@@ -7,6 +7,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 use crate::nodeconfig::since;
 
 pub const META: RuleMeta = RuleMeta {
@@ -29,7 +30,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
         let Some(v) = doc.value() else { continue };
         let mut hits: Vec<(String, String, u32)> = Vec::new();
-        if ami < since::GA && v.pointer("/spec").is_some() {
+        if ami < since::GA && v.at("/spec").is_some() {
             hits.push(("/spec".into(), "NodeConfig (nodeadm)".into(), since::GA));
         }
         hits.extend(since::too_new(v, ami).into_iter().map(|(p, e)| (p, e.what.to_owned(), e.release)));

@@ -2,6 +2,7 @@ use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
 use crate::lint::rules::missing_cluster_field::merged;
+use crate::nodeconfig::pointer::Pointer as _;
 use serde_json::Value;
 
 pub const META: RuleMeta = RuleMeta {
@@ -24,7 +25,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .docs
         .iter()
         .rev()
-        .find(|d| d.value().and_then(|v| v.pointer("/spec/cluster/enableOutpost")) == Some(&Value::Bool(true)))
+        .find(|d| d.value().and_then(|v| v.at("/spec/cluster/enableOutpost")) == Some(&Value::Bool(true)))
     else {
         return;
     };

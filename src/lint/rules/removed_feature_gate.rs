@@ -6,6 +6,7 @@ use crate::al2::feature_gates;
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC224",
@@ -25,7 +26,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let minor = cx.kubernetes_version.unwrap_or(feature_gates::AL2023_MIN_MINOR);
     for doc in &cx.docs {
         let Some(gates) =
-            doc.value().and_then(|v| v.pointer("/spec/kubelet/config/featureGates")).and_then(|v| v.as_object())
+            doc.value().and_then(|v| v.at("/spec/kubelet/config/featureGates")).and_then(|v| v.as_object())
         else {
             continue;
         };

@@ -4,6 +4,7 @@
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
     code: "NC216",
@@ -21,7 +22,7 @@ starts (awslabs/amazon-eks-ami#2066, #2710).\n\nFix: remove the override. If a v
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for doc in &cx.docs {
-        let Some(toml) = doc.value().and_then(|v| v.pointer("/spec/containerd/config")).and_then(|v| v.as_str()) else {
+        let Some(toml) = doc.value().and_then(|v| v.at("/spec/containerd/config")).and_then(|v| v.as_str()) else {
             continue;
         };
         let mut in_pinned = false;
