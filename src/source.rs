@@ -4,6 +4,20 @@
 use std::io::Read;
 use std::path::Path;
 
+/// The bytes as text with every byte where it was: each byte that is not UTF-8 becomes one `_`
+/// (`String::from_utf8_lossy` writes a 3-byte U+FFFD, which moves every later span).
+pub fn text_keeping_offsets(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('_', chunk.invalid().len()));
+    }
+    out.into()
+}
+
 /// The largest input read, in bytes. EC2 caps user data at 16 KiB; templates and base64 copies
 /// are larger, so the cap is generous but bounded: nothing past it is ever held in memory.
 pub const DEFAULT_MAX_INPUT: usize = 1024 * 1024;
@@ -121,6 +135,15 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_keeps_every_byte_offset() {
+        let bytes = b"ab\xeb\xebcd\xe2\x82";
+        let text = text_keeping_offsets(bytes);
+        assert_eq!(text.len(), bytes.len());
+        assert_eq!(text, "ab__cd__");
+        assert!(matches!(text_keeping_offsets("é".as_bytes()), std::borrow::Cow::Borrowed("é")));
+    }
 
     #[test]
     fn locates_lines_and_unicode_columns() {

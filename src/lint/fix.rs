@@ -1,8 +1,10 @@
 //! `lint --fix`: applies the rewrites rules attach to findings (`Diagnostic::fix`), like ruff's
 //! safe fixes. A fix lands only where the user's file holds the bytes it is about: the span must
 //! map to the input itself (not into base64 or gzip), those bytes must still read the expected
-//! text, and fixes never overlap (the first by position wins; a second pass is not needed
-//! because no fix creates another).
+//! text, and fixes never overlap (the first by position wins). A fix can make another possible
+//! (the blank line UD102 adds turns header lines back into a NodeConfig body, whose
+//! `apiVersion` NC203 then fixes; a fix that lost an overlap gets its turn), so passes repeat
+//! until nothing changes, as ruff does, up to a bound: re-running `--fix` changes nothing.
 
 use crate::lint::{LintOptions, lint_with_envelope};
 use crate::source::Source;
@@ -17,6 +19,9 @@ pub struct Fixed {
     pub applied: Vec<&'static str>,
 }
 
+/// Passes at most: each fixes every finding it can, so a chain longer than this is not expected.
+const MAX_PASSES: usize = 8;
+
 /// The fixed bytes, or `None` when no fix applies.
 pub fn fix(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     // Terraform and CloudFormation hosts are reported, not rewritten: their pieces are dedented
@@ -24,6 +29,27 @@ pub fn fix(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     if std::str::from_utf8(&source.bytes).is_ok_and(|t| crate::userdata::embedded::extract(&source.name, t).is_some()) {
         return None;
     }
+    let mut done: Option<Fixed> = None;
+    for _ in 0..MAX_PASSES {
+        let current = done.as_ref().map_or_else(|| source.clone(), |d| Source::new(&source.name, d.bytes.clone()));
+        let Some(pass) = fix_once(&current, opts) else { break };
+        // A pass that gives back the bytes it was given is no progress (edits that cancel out).
+        if pass.bytes == current.bytes {
+            break;
+        }
+        done = Some(match done {
+            Some(mut d) => {
+                d.applied.extend(pass.applied);
+                Fixed { bytes: pass.bytes, applied: d.applied }
+            }
+            None => pass,
+        });
+    }
+    done
+}
+
+/// One pass: every fix that lands on the input's own bytes and overlaps no earlier one.
+fn fix_once(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     let (env, report) = lint_with_envelope(source, opts);
     if !env.encoding.is_identity() {
         return None;
@@ -86,6 +112,19 @@ mod tests {
         assert_eq!(fixed.applied, ["NC203", "NC218", "NC218"]);
         let out = String::from_utf8(fixed.bytes).unwrap();
         assert_eq!(out, text.replace("v1alpha\n", "v1alpha1\n").replace("off", "false").replace("Yes", "true"));
+        assert_eq!(fix(&Source::new("a", out), &opts), None);
+    }
+
+    #[test]
+    fn a_fix_that_reveals_another_is_followed_through() {
+        // Found by the `fix` fuzz target: the blank line UD102 adds makes the NodeConfig a body,
+        // whose misspelt apiVersion NC203 fixes only on the next pass; one `--fix` does both.
+        let text = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\napiVersion: node.eks.aws/v2alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: c\n\n--//--\n";
+        let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
+        let fixed = fix(&Source::new("a", text), &opts).unwrap();
+        assert_eq!(fixed.applied, ["UD102", "NC203"]);
+        let out = String::from_utf8(fixed.bytes).unwrap();
+        assert_eq!(out, text.replace("node.eks.aws\napi", "node.eks.aws\n\napi").replace("v2alpha1", "v1alpha1"));
         assert_eq!(fix(&Source::new("a", out), &opts), None);
     }
 

@@ -59,6 +59,7 @@ pub static RULES: &[Rule] = rules![
     containerd_toml,
     max_pods_without_expression,
     removed_feature_gate,
+    cluster_dns_not_ip,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,
@@ -66,6 +67,7 @@ pub static RULES: &[Rule] = rules![
     local_storage_paths,
     al2_environment,
     al2_only_command,
+    before_join,
 ];
 
 /// A rule by code (`NC205`) or name (`unknown-field`), case-insensitively.

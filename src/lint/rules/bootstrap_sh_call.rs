@@ -22,7 +22,9 @@ pub fn calls(env: &crate::userdata::Envelope) -> Vec<(&crate::userdata::Part, (u
         .iter()
         .filter(|p| is_script(p.kind) || p.kind == crate::userdata::PartKind::CloudConfig)
         .flat_map(|p| {
-            crate::al2::find_bootstrap_calls(&String::from_utf8_lossy(&p.body)).into_iter().map(move |c| (p, c))
+            crate::al2::find_bootstrap_calls(&crate::source::text_keeping_offsets(&p.body))
+                .into_iter()
+                .map(move |c| (p, c))
         })
         .collect()
 }
@@ -35,5 +37,24 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 .with_span(Span::part(part.index, s, e))
                 .with_part(cx.part_index(part)),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{LintOptions, lint};
+    use crate::source::Source;
+
+    #[test]
+    fn spans_after_bytes_that_are_not_utf8_stay_on_the_call() {
+        // Found by the `lint` fuzz target: a lossy reading (3-byte U+FFFD per bad byte) placed
+        // the call past the end of the file.
+        let mut bytes = b"#!/bin/bash\necho ".to_vec();
+        bytes.extend([0xeb; 40]);
+        bytes.extend(b"\n/etc/eks/bootstrap.sh prod\n");
+        let report = lint(&Source::new("u.sh", bytes.clone()), &LintOptions::default());
+        let call = report.findings.iter().find(|f| f.diagnostic.code == "AL301").unwrap();
+        let loc = call.location.as_ref().unwrap();
+        assert_eq!(bytes.get(loc.byte_start..loc.byte_end), Some(&b"/etc/eks/bootstrap.sh"[..]));
     }
 }

@@ -69,7 +69,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         };
         for (i, item) in list.iter().enumerate() {
-            let Some(ip) = item.as_str().and_then(|s| s.trim().parse::<IpAddr>().ok()) else { continue };
+            // An entry the kubelet cannot read is skipped (NC225), so it has no place to be wrong.
+            let Some(ip) = item.as_str().and_then(super::cluster_dns_not_ip::kubelet_ip) else { continue };
             if contains(cidr, ip) || link_local(ip) {
                 continue;
             }

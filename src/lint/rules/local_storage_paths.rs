@@ -31,7 +31,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .trim_end_matches('/')
         .to_string();
     for (part, a) in &cx.scripts {
-        let text = String::from_utf8_lossy(&part.body);
+        let text = crate::source::text_keeping_offsets(&part.body);
         for cmd in &a.script.commands {
             let (s, e) = cmd.span;
             let uses = cmd.words.iter().any(|w| w.parsed.contains(mount_path.as_str()))

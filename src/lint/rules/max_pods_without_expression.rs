@@ -23,7 +23,7 @@ computes `kubeReserved.memory` from the instance's ENI value (11 × max pods + 2
 a small instance running 110 pods reserves memory for 17 of them and the kubelet can be starved. \
 `spec.kubelet.maxPodsExpression` (AMI release v20251007 or later) computes max pods per instance \
 type, and nodeadm computes kube-reserved from its result (docs §5.2).\n\nThe rule fires on a \
-fixed `maxPods` of 110 or more (the values prefix-delegation setups use; 110 is also the \
+fixed `maxPods` (or a `--max-pods` kubelet flag) of 110 or more (the values prefix-delegation setups use; 110 is also the \
 calculator's cap) and on a script that calls `max-pods-calculator.sh` or sets \
 `ENABLE_PREFIX_DELEGATION` in AL2023 user data, when no part sets `maxPodsExpression`. It does \
 not fire for Karpenter, which computes max pods and kube-reserved itself and appends them \
@@ -66,6 +66,19 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                     .with_part(cx.part_index(doc.part)),
             );
         }
+    }
+    // The same fixed number as a kubelet flag: nodeadm passes the flag after its own config, so
+    // the kubelet runs that many pods, and kubeReserved is still the ENI value's.
+    for (di, _, flag, span) in super::flags::items(cx) {
+        let value = flag.trim().strip_prefix("--max-pods=").and_then(|v| v.trim().parse::<u64>().ok());
+        let Some(n) = value.filter(|n| *n >= PD_THRESHOLD) else { continue };
+        let Some(doc) = cx.docs.get(di) else { continue };
+        out.push(
+            Diagnostic::new(&META, format!("`--max-pods={n}` is fixed for every instance type, and nodeadm still computes kubeReserved from the instance's ENI max pods"))
+                .with_help(help.clone())
+                .with_span(span)
+                .with_part(cx.part_index(doc.part)),
+        );
     }
     for (part, analysis) in &cx.scripts {
         // A script that still calls bootstrap.sh is AL2 user data: AL301 and `convert` cover it.

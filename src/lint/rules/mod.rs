@@ -4,9 +4,11 @@
 pub mod al2_environment;
 pub mod al2_only_command;
 pub mod api_version;
+pub mod before_join;
 pub mod bootstrap_sh_call;
 pub mod ca_not_pem;
 pub mod cloud_config_as_nodeconfig;
+pub mod cluster_dns_not_ip;
 pub mod cluster_dns_outside_cidr;
 pub mod containerd_schema;
 pub mod containerd_toml;
