@@ -178,6 +178,7 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
     let settings = settings.unwrap_or_default();
     LintOptions {
         target: args.target.map(target).or(settings.target).unwrap_or_default(),
+        target_given: args.target.is_some() || settings.target.is_some(),
         limits: Limits { max_decoded: args.max_decoded_bytes },
         rules: settings.rules,
         ami_release: args.ami_release.or(settings.ami_release),

@@ -24,6 +24,9 @@ use crate::userdata::{Envelope, Limits, Part, PartKind};
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     pub target: Target,
+    /// `target` came from `--target` or `.eks-userdata.toml`, not the default: what a host file
+    /// implies (`userdata::consumer`) does not override it.
+    pub target_given: bool,
     pub limits: Limits,
     /// Codes turned off or re-graded (from `.eks-userdata.toml`).
     pub rules: crate::config::RuleSettings,
@@ -201,7 +204,19 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
     let host = LineIndex::new(&source.bytes);
     let mut findings = Vec::new();
     for piece in pieces {
-        let piece_opts = LintOptions { target: piece.target.unwrap_or(opts.target), ..opts.clone() };
+        let (target, inferred) = match (piece.target, &piece.inferred) {
+            (Some(t), _) => (t, None),
+            (None, Some((t, why))) if !opts.target_given && *t != opts.target => (*t, Some(why.as_str())),
+            _ => (opts.target, None),
+        };
+        let piece_opts = LintOptions { target, ..opts.clone() };
+        // Every finding says when the target was inferred, since it decides what is required.
+        let context = match inferred {
+            Some(why) => {
+                format!("in {} at line {}, linted as --target {target} because {why}", piece.label, piece.line + 1)
+            }
+            None => format!("in {} at line {}", piece.label, piece.line + 1),
+        };
         // A CloudFormation value with `Fn::If` has a rendering per way through its conditions.
         let mut merged = template::Merged::default();
         for (k, variant) in piece.variants.iter().enumerate() {
@@ -209,8 +224,7 @@ pub fn lint_file(source: &Source, opts: &LintOptions) -> FileReport {
             for mut f in report.findings {
                 let at = |b: usize| variant.offsets.get(b).or(variant.offsets.last()).copied().unwrap_or(0);
                 template::relocate(&mut f, &at, &source.bytes, &host);
-                f.diagnostic.message =
-                    format!("{} (in {} at line {})", f.diagnostic.message, piece.label, piece.line + 1);
+                f.diagnostic.message = format!("{} ({context})", f.diagnostic.message);
                 merged.add(k, f);
             }
         }

@@ -60,6 +60,7 @@ pub static RULES: &[Rule] = rules![
     max_pods_without_expression,
     removed_feature_gate,
     cluster_dns_not_ip,
+    unknown_feature_gate,
     bootstrap_sh_call,
     state_wipe,
     unconditional_mkfs,

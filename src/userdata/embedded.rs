@@ -33,8 +33,11 @@ pub struct Embedded {
     pub line: usize,
     /// What holds it: the Terraform attribute, `UserData` or `userData`.
     pub label: String,
-    /// Who consumes it, when the host says (an EC2NodeClass: Karpenter).
+    /// Who consumes it, when the host says (an EC2NodeClass: Karpenter), whatever `--target` is.
     pub target: Option<crate::target::Target>,
+    /// Who the rest of the file implies consumes it, and why (`userdata::consumer`): used when
+    /// `--target` is not given.
+    pub inferred: Option<(crate::target::Target, String)>,
 }
 
 /// One rendering of an embedded piece.
@@ -56,7 +59,14 @@ impl Embedded {
         label: String,
         target: Option<crate::target::Target>,
     ) -> Self {
-        Embedded { variants: vec![Variant { text, offsets, when: String::new() }], sampled: false, line, label, target }
+        Embedded {
+            variants: vec![Variant { text, offsets, when: String::new() }],
+            sampled: false,
+            line,
+            label,
+            target,
+            inferred: None,
+        }
     }
 
     /// The first rendering's text.
@@ -194,7 +204,9 @@ fn terraform(text: &str) -> Vec<Embedded> {
         };
         let (piece, offsets) = dedent(&starts, i, body, &|k| cuts.get(k).copied().unwrap_or(0));
         if looks_like_user_data(&label, &piece) {
-            out.push(Embedded::single(piece, offsets, i, label, None));
+            let mut e = Embedded::single(piece, offsets, i, label, None);
+            e.inferred = super::consumer::terraform(text, i);
+            out.push(e);
         }
         i += len + 1;
     }
@@ -269,7 +281,14 @@ fn cloudformation(text: &str, params: &Vars) -> Option<Vec<Embedded>> {
         }
         let first = variants.first().and_then(|v| v.offsets.first().copied()).unwrap_or(0);
         let line = starts.locate(text.as_bytes(), first).0.saturating_sub(1);
-        out.push(Embedded { variants, sampled: r.sampled, line, label: "UserData".into(), target: None });
+        out.push(Embedded {
+            variants,
+            sampled: r.sampled,
+            line,
+            label: "UserData".into(),
+            target: None,
+            inferred: None,
+        });
     }
     out.sort_by_key(|e| e.variants.first().and_then(|v| v.offsets.first().copied()));
     Some(out)

@@ -58,24 +58,56 @@ impl PartKind {
         })
     }
 
-    /// cloud-init's first-line detection.
+    /// cloud-init's first-line detection (`handlers.type_from_starts_with`): leading
+    /// whitespace is skipped (Python's `str.lstrip`) and case is ignored; the longest prefix
+    /// wins. Bytes that are not UTF-8 do not stop it: the parts it types are `text/*`, which
+    /// cloud-init decodes with `surrogateescape` (`util.fully_decoded_payload`).
     pub fn from_content(body: &[u8]) -> Option<PartKind> {
-        let starts = |p: &[u8]| body.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p));
-        Some(if starts(b"#include") {
+        Self::typed_by_content(body, true)
+    }
+
+    /// [`PartKind::from_content`] for a part of a MIME document. Python's `email` hands
+    /// cloud-init a part body without a transfer encoding through `raw-unicode-escape`, so a
+    /// non-ASCII character is no longer whitespace there (U+00A0 becomes a lone byte, U+2028
+    /// the text `\u2028`): only ASCII whitespace is skipped.
+    fn from_mime_content(body: &[u8]) -> Option<PartKind> {
+        Self::typed_by_content(body, false)
+    }
+
+    fn typed_by_content(body: &[u8], unicode_whitespace: bool) -> Option<PartKind> {
+        let text = String::from_utf8_lossy(body);
+        // Python's `isspace` is Unicode White_Space plus the four ASCII separators.
+        let space =
+            |c: char| (unicode_whitespace || c.is_ascii()) && (c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c));
+        let text = text.trim_start_matches(space);
+        let starts = |p: &str| text.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p));
+        Some(if starts("#include") {
             PartKind::Include
-        } else if starts(b"#!") {
+        } else if starts("#!") || starts("text/x-shellscript-per-") {
             PartKind::ShellScript
-        } else if starts(b"#cloud-config") {
+        } else if starts("#cloud-config") {
             PartKind::CloudConfig
-        } else if starts(b"#cloud-boothook") {
+        } else if starts("#cloud-boothook") {
             PartKind::Boothook
-        } else if starts(b"#part-handler") {
+        } else if starts("#part-handler") {
             PartKind::PartHandler
-        } else if starts(b"## template: jinja") {
+        } else if starts("## template: jinja") {
             PartKind::JinjaTemplate
         } else {
             return None;
         })
+    }
+
+    /// The kind of a part with media type `media` (lower-cased) and `body`, as cloud-init
+    /// settles it: `text/plain` and no type are typed by content, and so is `text/x-shellscript`
+    /// (cloud-init re-types one whose body starts `#cloud-config`, since a script must start
+    /// `#!`; `user_data.py` `_process_msg`); every other type stands.
+    pub fn of_part(media: Option<&str>, body: &[u8]) -> PartKind {
+        match media.map(|m| (m, PartKind::from_media_type(m))) {
+            Some(("text/x-shellscript", _)) => PartKind::from_mime_content(body).unwrap_or(PartKind::ShellScript),
+            Some((_, Some(kind))) => kind,
+            _ => PartKind::from_mime_content(body).unwrap_or(PartKind::Other),
+        }
     }
 }
 
@@ -107,5 +139,24 @@ mod tests {
         assert!(looks_like_nodeconfig(b"---\napiVersion: node.eks.aws/v1alpha1\n"));
         assert!(looks_like_nodeconfig(b"{\"kind\": \"NodeConfig\"}"));
         assert!(!looks_like_nodeconfig(b"#!/bin/bash\necho hi\n"));
+    }
+
+    #[test]
+    fn types_parts_as_cloud_init_settles_them() {
+        // Each case checked against cloud-init's UserDataProcessor (tests/it/cloudinit.rs runs
+        // the real one over many more).
+        assert_eq!(PartKind::from_content(b"  \n\t#!/bin/bash\n"), Some(PartKind::ShellScript));
+        assert_eq!(PartKind::from_content(b"\x1c#cloud-config\n"), Some(PartKind::CloudConfig));
+        assert_eq!(PartKind::from_content(b"#!/bin/bash\n\xff\n"), Some(PartKind::ShellScript));
+        assert_eq!(PartKind::from_content(b"\xff#!/bin/bash\n"), None);
+        assert_eq!(PartKind::from_content(b"#INCLUDE-once\nhttp://x\n"), Some(PartKind::Include));
+        assert_eq!(PartKind::of_part(Some("text/x-shellscript"), b"#cloud-config\n"), PartKind::CloudConfig);
+        assert_eq!(PartKind::of_part(Some("text/x-shellscript"), b"echo no shebang\n"), PartKind::ShellScript);
+        assert_eq!(PartKind::of_part(Some("text/x-shellscript-per-boot"), b"#cloud-config\n"), PartKind::ShellScript);
+        assert_eq!(PartKind::of_part(Some("text/cloud-config"), b"#!/bin/bash\n"), PartKind::CloudConfig);
+        assert_eq!(PartKind::of_part(None, b"#cloud-boothook\n"), PartKind::Boothook);
+        assert_eq!(PartKind::of_part(Some("text/plain"), b"hello\n"), PartKind::Other);
+        assert_eq!(PartKind::from_content("\u{a0}#!/bin/sh\n".as_bytes()), Some(PartKind::ShellScript));
+        assert_eq!(PartKind::of_part(None, "\u{a0}#!/bin/sh\n".as_bytes()), PartKind::Other, "mangled in MIME");
     }
 }

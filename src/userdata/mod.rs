@@ -9,6 +9,7 @@
 //! on as leniently as possible, so one run reports every problem. Every header, part and body
 //! keeps its byte offset so findings point into the user's own file.
 
+pub mod consumer;
 pub mod decode;
 pub mod embedded;
 pub mod json_spans;
@@ -438,7 +439,7 @@ impl Envelope {
                 }
             }
         }
-        part.kind = media_kind.or_else(|| PartKind::from_content(&body)).unwrap_or(PartKind::Other);
+        part.kind = PartKind::of_part(part.media(), &body);
         part.body = body;
     }
 

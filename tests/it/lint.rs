@@ -170,6 +170,33 @@ fn terraform_and_cloudformation_hosts_are_linted_in_place() {
 }
 
 #[test]
+fn the_target_a_terraform_host_implies_is_used_unless_one_is_given() {
+    // The launch template is an aws_eks_node_group's: EKS appends the cluster section, so its
+    // partial NodeConfig has no NC207 unless --target self-managed is said outright.
+    let path = "fixtures/hosts/eks-managed-node-group.tf";
+    let bytes = std::fs::read(root().join(path)).unwrap();
+    let lint_as = |given: bool| {
+        let opts = LintOptions { target: Target::SelfManaged, target_given: given, ..Default::default() };
+        eks_userdata::lint::lint_file(&Source::new(path, bytes.clone()), &opts)
+    };
+    let inferred = lint_as(false);
+    assert!(!inferred.findings.is_empty());
+    assert!(inferred.findings.iter().all(|f| f.diagnostic.code != "NC207"));
+    for f in &inferred.findings {
+        assert!(
+            f.diagnostic.message.ends_with(
+                "linted as --target mng because aws_eks_node_group.workers uses aws_launch_template.workers)"
+            ),
+            "{}",
+            f.diagnostic.message
+        );
+    }
+    let told = lint_as(true);
+    assert!(told.findings.iter().any(|f| f.diagnostic.code == "NC207"));
+    assert!(told.findings.iter().all(|f| !f.diagnostic.message.contains("linted as")));
+}
+
+#[test]
 fn fixable_codes_match_the_fixes() {
     // Every code that produced a fix on a fixture is listed as fixable, and every listed code
     // produced one: docs/rules.md's `--fix` column cannot drift from the rules.

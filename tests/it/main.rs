@@ -6,6 +6,7 @@ mod bad_input;
 mod boot;
 mod cli;
 mod cloudformation;
+mod cloudinit;
 mod convert;
 mod datavol;
 mod formats;

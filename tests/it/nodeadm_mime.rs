@@ -5,7 +5,7 @@
 //! document, whether nodeadm fails, and the media type of each part and the decoded body of each
 //! NodeConfig part. Deliberate differences are listed in `docs/architecture.md`.
 
-use crate::util::{go_available, go_build, root};
+use crate::util::{files_under, go_available, go_build, root};
 use eks_userdata::userdata::{Defect, Envelope, Limits, PartKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,18 +94,6 @@ pub fn go_read(exe: &Path, files: &[PathBuf]) -> Vec<Seen> {
     }
     assert_eq!(out.len(), files.len());
     out
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else if p.is_file() && !p.to_string_lossy().contains("/snapshots/") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

@@ -42,3 +42,16 @@ pub fn go_build(program: &str, dir: &Path) -> PathBuf {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     exe
 }
+
+/// Every file under `dir`, recursively, snapshots left out.
+pub fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if p.is_file() && !p.to_string_lossy().contains("/snapshots/") {
+            out.push(p);
+        }
+    }
+}

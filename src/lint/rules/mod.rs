@@ -52,6 +52,7 @@ pub mod state_wipe;
 pub mod template_engine_mix;
 pub mod too_large;
 pub mod unconditional_mkfs;
+pub mod unknown_feature_gate;
 pub mod unknown_field;
 pub mod wrong_kind;
 pub mod yaml11_boolean;
