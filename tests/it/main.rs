@@ -15,6 +15,7 @@ mod lint;
 mod mime;
 mod nodeadm_mime;
 mod precommit;
+mod properties;
 #[cfg(feature = "aws")]
 mod push;
 mod render;
