@@ -35,6 +35,7 @@ pub static RULES: &[Rule] = rules![
     crlf_script,
     template_engine_mix,
     no_parts,
+    script_without_shebang,
     yaml_syntax,
     not_a_mapping,
     api_version,

@@ -48,6 +48,7 @@ pub mod placeholder;
 pub mod removed_feature_gate;
 pub mod restricted_label;
 pub mod sandbox_image;
+pub mod script_without_shebang;
 pub mod state_wipe;
 pub mod template_engine_mix;
 pub mod too_large;
