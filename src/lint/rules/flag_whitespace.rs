@@ -1,8 +1,9 @@
-//! NC212: `kubelet.flags` reach the kubelet through `NODEADM_KUBELET_ARGS="…"` in an
-//! environment file and systemd's word splitting (`nodeconfig::kubelet_args`, docs §6.2). An
-//! item is reported when the kubelet would not get what the item says: whitespace splits it,
-//! and a double quote ends the file's own quoting, so the flags after it run together. Quotes
-//! alone are fine: systemd removes them (Karpenter writes its one label flag quoted).
+//! NC212: `kubelet.flags` reach the kubelet through `NODEADM_KUBELET_ARGS` in an environment
+//! file and systemd's word splitting (`nodeconfig::kubelet_args`, docs §6.2). An item is
+//! reported when the kubelet would not get what the item says: unquoted whitespace splits it,
+//! an unclosed quote runs on into the flags after it, a backslash is dropped, and on AMIs before
+//! v20240729 (which wrapped the value in double quotes) a `"` ended that wrapping. Balanced
+//! quotes are fine: systemd removes them (Karpenter writes its label flag quoted).
 
 use crate::diagnostic::RuleMeta;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -13,18 +14,19 @@ pub const META: RuleMeta = RuleMeta {
     code: "NC212",
     name: "flag-with-whitespace",
     severity: Severity::Warning,
-    summary: "a kubelet.flags item does not reach the kubelet as written (whitespace, or a double quote before other flags)",
+    summary: "a kubelet.flags item does not reach the kubelet as written (whitespace, an unclosed quote, a backslash)",
     explanation: "nodeadm appends `spec.kubelet.flags` to its own flags, joins them with spaces and \
-writes `NODEADM_KUBELET_ARGS=\"<flags>\"` into `/etc/eks/kubelet/environment`, escaping nothing; \
+writes `NODEADM_KUBELET_ARGS=<flags>` into `/etc/eks/kubelet/environment`, escaping nothing; \
 `kubelet.service` runs `/usr/bin/kubelet $NODEADM_KUBELET_ARGS`, which systemd splits into words \
 at whitespace, pairing and removing quotes (docs §6.2; systemd `env-file.c`, `replace_env_argv`). \
-So:\n\n- an item with a space becomes two arguments (`--max-pods 58` happens to work, a value with a \
-space does not);\n- an item's `\"` ends the file's own double quotes, and the flags after it \
-reach the kubelet run together as one argument (`--node-labels=\"a=b\"` followed by \
-`--v=2` gives the kubelet `--node-labels=a=b --v=2`, a label value it refuses);\n- quotes \
-by themselves are removed, so `--node-labels=\"a=b\"` as the last flag (as Karpenter writes it) \
-is fine and not reported.\n\nFix: one `--flag=value` per item, without double quotes; a value \
-that must hold a space can be single-quoted (`--flag='a b'`).",
+So:\n\n- an item with an unquoted space becomes two arguments (`--max-pods 58` happens to work, \
+`--node-labels=a=b c=d` does not);\n- an unclosed quote runs on into the flags after it, which \
+reach the kubelet as one argument;\n- a backslash is dropped;\n- balanced quotes are removed, so \
+`--node-labels=\"a=b\"` (as Karpenter writes it) is fine and not reported, and a quoted value may \
+hold a space.\n\nAMIs before v20240729 wrapped the value in double quotes \
+(awslabs/amazon-eks-ami#1880): there a flag's own `\"` ended that wrapping and the flags after \
+it ran together; with `--ami-release` older than that the rule checks that behaviour.\n\nFix: one \
+`--flag=value` per item, quotes balanced, no backslashes.",
 };
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -36,7 +38,8 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         let texts: Vec<&str> = bare.iter().map(String::as_str).collect();
         let per_item: Vec<Vec<String>> = texts.iter().map(|t| kubelet_args::intended(&[t])).collect();
         let intended: Vec<&String> = per_item.iter().flatten().collect();
-        let received = kubelet_args::received(&texts);
+        let wrapped = cx.ami_release.is_some_and(|r| r < kubelet_args::UNWRAPPED_SINCE);
+        let received = kubelet_args::received(&texts, wrapped);
         // The first word the kubelet gets differently, and the item it belongs to.
         let first = intended.iter().zip(&received).position(|(a, b)| *a != b);
         let differs = first.or_else(|| (intended.len() != received.len()).then(|| intended.len().min(received.len())));
@@ -52,20 +55,31 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         });
         for (k, (_, _, flag, span)) in mine.iter().enumerate() {
             let words = per_item.get(k).map_or(0, Vec::len);
-            let d = if culprit == Some(k) {
-                let got = differs
-                    .and_then(|w| received.get(w))
-                    .map_or_else(|| "nothing for it".to_string(), |w| format!("`{w}`"));
+            let text = texts.get(k).copied().unwrap_or_default();
+            let d = if culprit == Some(k) || text.contains('\\') {
+                let got = match differs.and_then(|w| received.get(w)).filter(|_| culprit == Some(k)) {
+                    Some(w) => format!("`{w}`"),
+                    None => format!("`{}`", kubelet_args::received(&[text], wrapped).join(" ")),
+                };
+                let why = if text.contains('\\') {
+                    "systemd drops a backslash"
+                } else if wrapped && text.contains('"') {
+                    "nodeadm before v20240729 wrote all flags inside one pair of double quotes, which this item's `\"` ends"
+                } else if text.matches('"').count() % 2 == 1 || text.matches('\'').count() % 2 == 1 {
+                    "its unclosed quote runs on into the flags after it"
+                } else {
+                    "systemd splits and unquotes the joined flags"
+                };
                 let mut d = Diagnostic::new(
                     &META,
-                    format!("`{flag}` does not reach the kubelet as written: it gets {got} (nodeadm writes all flags inside one pair of double quotes, which this item's `\"` ends)"),
+                    format!("`{flag}` does not reach the kubelet as written: it gets {got} ({why})"),
                 )
-                .with_help("drop the double quotes (systemd removes them anyway); single-quote a value that must hold a space")
+                .with_help("one `--flag=value` per item, with balanced quotes and no backslash")
                 .with_span(*span)
                 .with_part(cx.part_index(doc.part));
                 let unquoted = flag.replace('"', "");
                 let same = kubelet_args::intended(&[&unquoted]) == per_item.get(k).cloned().unwrap_or_default();
-                if !flag.contains("${") && same && !unquoted.contains('\'') {
+                if wrapped && !flag.contains("${") && same && !unquoted.contains(['\'', '\\']) {
                     d = d.with_fix(*span, *flag, unquoted);
                 }
                 d
@@ -118,6 +132,34 @@ fn joined(flag: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::lint::{LintOptions, lint};
+    use crate::{Source, Target};
+
+    fn nc212(flags: &[&str], ami_release: Option<u32>) -> Vec<String> {
+        let items: String = flags.iter().map(|f| format!("      - '{f}'\n")).collect();
+        let text =
+            format!("apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags:\n{items}");
+        let opts = LintOptions { target: Target::Karpenter, ami_release, ..Default::default() };
+        lint(&Source::new("f.yaml", text), &opts)
+            .findings
+            .into_iter()
+            .filter(|f| f.diagnostic.code == "NC212")
+            .map(|f| f.diagnostic.message)
+            .collect()
+    }
+
+    #[test]
+    fn balanced_quotes_are_fine_and_an_unclosed_one_is_not() {
+        // Karpenter's e2e user data: two quoted flags; the kubelet gets both, unquoted.
+        let quoted = ["--node-labels=\"testing/cluster=unspecified\"", "--register-with-taints=\"k=v:NoExecute\""];
+        assert!(nc212(&quoted, None).is_empty());
+        assert!(nc212(&quoted, Some(20250101)).is_empty());
+        // Before v20240729 nodeadm wrapped the value in double quotes: they ran together.
+        let old = nc212(&quoted, Some(20240601));
+        assert!(old.len() == 1 && old[0].contains("before v20240729"), "{old:?}");
+        let unclosed = nc212(&["--a=\"x", "--v=2"], None);
+        assert!(unclosed.len() == 1 && unclosed[0].contains("`--a=x --v=2`"), "{unclosed:?}");
+    }
     #[test]
     fn interpolations_are_not_the_value() {
         assert_eq!(super::without_interpolations("--node-labels=${join(\",\", l)} x${a}"), "--node-labels= x");
