@@ -36,6 +36,7 @@ pub static RULES: &[Rule] = rules![
     template_engine_mix,
     no_parts,
     script_without_shebang,
+    terraform_reference,
     yaml_syntax,
     not_a_mapping,
     api_version,

@@ -51,6 +51,7 @@ pub mod sandbox_image;
 pub mod script_without_shebang;
 pub mod state_wipe;
 pub mod template_engine_mix;
+pub mod terraform_reference;
 pub mod too_large;
 pub mod unconditional_mkfs;
 pub mod unknown_feature_gate;
