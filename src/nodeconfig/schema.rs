@@ -202,6 +202,10 @@ pub fn validate(doc: &Value) -> Result<Vec<SchemaFinding>, SchemaError> {
                     kind: FindingKind::InvalidValue { suggestion },
                 });
             }
+            // Go's JSON decoder (nodeadm, and the kubelet reading its drop-in) takes `null` for
+            // any field without error and leaves the field unset: `featureGates:` with nothing
+            // after it is no wrong type.
+            jsonschema::error::ValidationErrorKind::Type { .. } if err.instance().is_null() => {}
             jsonschema::error::ValidationErrorKind::Type { .. } => out.push(SchemaFinding {
                 message: format!(
                     "`{}` must be {}, not {}",
@@ -243,6 +247,16 @@ mod tests {
         let k: Value = serde_json::from_str(KUBELET_SCHEMA).unwrap();
         jsonschema::draft202012::new(&k).unwrap();
         assert!(compiled().is_ok());
+    }
+
+    #[test]
+    fn null_is_no_wrong_type_as_for_go() {
+        // `featureGates:` and `flags:` with nothing after them: Go leaves the fields unset.
+        let doc = json!({"apiVersion": "node.eks.aws/v1alpha1", "kind": "NodeConfig", "spec": {
+            "featureGates": null, "kubelet": {"flags": null, "config": {"maxPods": null}}}});
+        assert_eq!(check(doc), vec![]);
+        let doc = json!({"apiVersion": "node.eks.aws/v1alpha1", "kind": "NodeConfig", "spec": {"featureGates": "yes"}});
+        assert_eq!(check(doc).len(), 1, "a string is still the wrong type");
     }
 
     #[test]
