@@ -122,7 +122,7 @@ pub fn resolve_directives(t: &Template, choices: &Choices, src: &str) -> Rendere
 /// the rest follows `choices` or stays as written.
 pub fn resolve_with(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> Rendered {
     let mut out = Rendered::default();
-    resolve(&t.nodes, choices, src, vars, false, &mut out);
+    resolve(&t.nodes, choices, src, vars, false, &[], &mut out);
     out
 }
 
@@ -131,7 +131,7 @@ pub fn resolve_with(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> 
 /// YAML parser, so it is read quoted (`["${dns_ip}"]`), a scalar of unknown value.
 pub fn lint_reading(t: &Template, choices: &Choices, src: &str, vars: &Vars) -> Rendered {
     let mut out = Rendered::default();
-    resolve(&t.nodes, choices, src, vars, true, &mut out);
+    resolve(&t.nodes, choices, src, vars, true, &[], &mut out);
     out
 }
 
@@ -146,7 +146,19 @@ fn flow_item(out: &str, src: &str, span: (usize, usize)) -> bool {
         && (line.contains(": [") || line.trim_start().starts_with("- ["))
 }
 
-fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool, out: &mut Rendered) {
+/// `lint` (the lint reading) also gets `marks`: the names an unknown `%{ for }` binds, with the
+/// iteration number. The same placeholder in every iteration would repeat a YAML key
+/// (`${name}: true` twice) where terraform renders distinct ones, so from the second iteration
+/// on the placeholder gets that many spaces before its `}`: still an unknown value, a distinct one.
+fn resolve(
+    nodes: &[Node],
+    choices: &Choices,
+    src: &str,
+    vars: &Vars,
+    flow: bool,
+    marks: &[(String, usize)],
+    out: &mut Rendered,
+) {
     for n in nodes {
         match n {
             Node::Text(t) => {
@@ -172,6 +184,9 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool
                     out.text.push_str("${");
                     out.anchors.push((out.text.len(), expr_span.0, true));
                     out.text.push_str(src.get(expr_span.0..expr_span.1).unwrap_or_default());
+                    let root: String = expr.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let iteration = marks.iter().rev().find(|(name, _)| *name == root).map_or(0, |(_, i)| *i);
+                    out.text.extend(std::iter::repeat_n(' ', iteration));
                     out.anchors.push((out.text.len(), span.1.saturating_sub(1), true));
                     out.text.push('}');
                     if quoted {
@@ -184,7 +199,7 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool
                     Some(b) => b,
                     None => choices.ifs.get(*id).copied().unwrap_or(false),
                 };
-                resolve(if on { then } else { otherwise }, choices, src, vars, flow, out);
+                resolve(if on { then } else { otherwise }, choices, src, vars, flow, marks, out);
             }
             Node::For { id, key, value, collection, body, .. } => match eval(collection, vars) {
                 Some(Value::Array(items)) => {
@@ -194,7 +209,7 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool
                             scope.insert(k.clone(), Value::from(i as i64));
                         }
                         scope.insert(value.clone(), item.clone());
-                        resolve(body, choices, src, &scope, flow, out);
+                        resolve(body, choices, src, &scope, flow, marks, out);
                     }
                 }
                 _ => {
@@ -204,8 +219,13 @@ fn resolve(nodes: &[Node], choices: &Choices, src: &str, vars: &Vars, flow: bool
                     if let Some(k) = key {
                         scope.remove(k);
                     }
-                    for _ in 0..choices.fors.get(*id).copied().unwrap_or(0) {
-                        resolve(body, choices, src, &scope, flow, out);
+                    for i in 0..choices.fors.get(*id).copied().unwrap_or(0) {
+                        let mut inner = marks.to_vec();
+                        if flow {
+                            inner.push((value.clone(), i));
+                            inner.extend(key.iter().map(|k| (k.clone(), i)));
+                        }
+                        resolve(body, choices, src, &scope, flow, &inner, out);
                     }
                 }
             },
@@ -410,6 +430,22 @@ mod tests {
         assert_eq!(r.origin(10), 22);
         assert_eq!(&src[r.origin(12)..r.origin(12) + 4], "${f}");
         assert_eq!(r.origin(r.text.len() - 3), src.len() - 3);
+    }
+
+    #[test]
+    fn lint_reads_each_iteration_of_an_unknown_loop_as_a_distinct_value() {
+        // Found by a second reader on real user data: `${name}: true` twice was a duplicate key.
+        let src = "gates:\n%{ for name, on in gates ~}\n  ${name}: ${on}\n%{ endfor ~}\nx: ${other}\n";
+        let t = parse(src).unwrap();
+        let two = Choices { ifs: vec![], fors: vec![2] };
+        let r = lint_reading(&t, &two, src, &Vars::new());
+        assert_eq!(r.text, "gates:\n  ${name}: ${on}\n  ${name }: ${on }\nx: ${other}\n");
+        assert_eq!(r.origin(r.text.find("${name }").unwrap()), src.find("${name}").unwrap());
+        // terraform's own rendering (the differential's) is untouched.
+        assert_eq!(
+            resolve_with(&t, &two, src, &Vars::new()).text,
+            "gates:\n  ${name}: ${on}\n  ${name}: ${on}\nx: ${other}\n"
+        );
     }
 
     #[test]
