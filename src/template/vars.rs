@@ -315,7 +315,7 @@ fn tokens(s: &str) -> Option<Vec<Tok>> {
             i += 2;
             continue;
         }
-        let one = ["!", "<", ">", "(", ")"].into_iter().find(|o| o.as_bytes().first() == Some(&c))?;
+        let one = ["!", "<", ">", "(", ")", ","].into_iter().find(|o| o.as_bytes().first() == Some(&c))?;
         out.push(Tok::Op(one));
         i += 1;
     }
@@ -394,6 +394,21 @@ impl Eval<'_> {
                     .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
                     .map_or(Value::Number(n), |f| Value::from(f as i64))
             }),
+            // `try(a, b, …)` is `a` when `a` evaluates; an argument that fails in terraform is
+            // an unknown one here, so a `try` is known only through its first argument.
+            Tok::Ident(id) if id == "try" && self.op("(") => {
+                let v = self.or()?;
+                let mut depth = 1usize;
+                while depth > 0 {
+                    match self.t.get(self.i)? {
+                        Tok::Op("(") => depth += 1,
+                        Tok::Op(")") => depth -= 1,
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+                Some(v)
+            }
             Tok::Ident(id) if id == "true" => Some(Value::Bool(true)),
             Tok::Ident(id) if id == "false" => Some(Value::Bool(false)),
             Tok::Ident(id) if id == "length" && self.op("(") => {
@@ -491,7 +506,19 @@ mod tests {
         let given: Vars = [("on".to_string(), json!("false")), ("n".to_string(), json!("4"))].into_iter().collect();
         assert_eq!(eval("!on && n > 3", &given), Some(json!(true)));
         assert_eq!(truth(&json!("true")), Some(true));
-        for unknown in ["missing", "upper(name)", "on ? 1 : 2", "\"${name}\"", "name[0]", "length(missing) > 0"] {
+        // `try` through its first argument (a second reader's real template used it).
+        assert_eq!(eval("try(length(l), 0) > 0", &vars), Some(json!(true)));
+        assert_eq!(eval("try(length(pre), 0) > 0 && on", &vars), Some(json!(false)));
+        for unknown in [
+            "missing",
+            "upper(name)",
+            "on ? 1 : 2",
+            "\"${name}\"",
+            "name[0]",
+            "length(missing) > 0",
+            "try(length(missing), 0) > 0",
+            "f(a, b)",
+        ] {
             assert_eq!(eval(unknown, &vars), None, "{unknown}");
         }
     }
