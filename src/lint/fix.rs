@@ -54,11 +54,18 @@ fn fix_once(source: &Source, opts: &LintOptions) -> Option<Fixed> {
     if !env.encoding.is_identity() {
         return None;
     }
+    // In a Terraform template with `%{ }` directives the MIME structure differs between
+    // renderings (a delimiter inside `%{ if }`), so a structural fix right for the text as
+    // written can break a rendering (found by the `fix` fuzz target: a close delimiter added
+    // where one branch has no part left). Such fixes are left to the user; the rest apply.
+    let structural_unsafe = std::str::from_utf8(&source.bytes)
+        .is_ok_and(|t| t.contains("%{") && crate::template::terraform::is_template(&source.name, t));
     // Each fix's edits, mapped to the input and checked against it; a fix with one edit that
     // does not land is dropped whole.
     let mut fixes: Vec<(Vec<Placed>, &'static str)> = report
         .findings
         .iter()
+        .filter(|f| !(structural_unsafe && f.diagnostic.code.starts_with("UD")))
         .filter_map(|f| {
             let fix = f.diagnostic.fix.as_ref()?;
             let edits = fix
@@ -126,6 +133,16 @@ mod tests {
         let out = String::from_utf8(fixed.bytes).unwrap();
         assert_eq!(out, text.replace("node.eks.aws\napi", "node.eks.aws\n\napi").replace("v2alpha1", "v1alpha1"));
         assert_eq!(fix(&Source::new("a", out), &opts), None);
+    }
+
+    #[test]
+    fn a_template_with_directives_gets_no_structural_fix() {
+        // Found by the `fix` fuzz target: the only delimiter sits inside `%{ if }`, so adding
+        // a close delimiter would leave one rendering with nothing but `--//--`.
+        let text = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n%{ if on ~}\n--//\nContent-Type: text/x-shellscript\n\n#!/bin/bash\n%{ endif ~}\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      serializeImagePulls: off\n";
+        let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };
+        let fixed = fix(&Source::new("user-data.tftpl", text), &opts);
+        assert!(fixed.as_ref().is_none_or(|f| f.applied.iter().all(|c| !c.starts_with("UD"))), "{fixed:?}");
     }
 
     #[test]
