@@ -27,7 +27,7 @@ code!(
     "kept-kubelet-flag",
     Info,
     "a kubelet flag stays a flag",
-    "The kubelet flag has no KubeletConfiguration field (`--node-labels`, `--cert-dir`, …) so it is kept in `spec.kubelet.flags`, unquoted (nodeadm passes flags verbatim; quotes would reach the kubelet literally, docs §6.2).\n\nFix: nothing to do."
+    "The kubelet flag has no KubeletConfiguration field (`--node-labels`, `--cert-dir`, …) so it is kept in `spec.kubelet.flags`, unquoted (nodeadm passes flags verbatim, and systemd splits them at whitespace and removes their quotes, docs §6.2).\n\nFix: nothing to do."
 );
 code!(
     DROPPED,
@@ -156,7 +156,7 @@ code!(
     "template-arguments",
     Warning,
     "a template placeholder stands for arguments",
-    "A placeholder such as `${bootstrap_extra_args}` or `--kubelet-extra-args '${kubelet_extra_args}'` is filled in when the template is rendered, so what it holds cannot be translated here. Kubelet arguments from a placeholder are kept in `spec.kubelet.flags` as the placeholder text (nodeadm splits flags at whitespace, so a rendered string of flags works, but quotes in it would reach the kubelet literally); bootstrap.sh arguments from a placeholder are lost on AL2023.\n\nFix: render the template and convert the result, or move the variable's content into NodeConfig fields in the Terraform/CloudFormation code."
+    "A placeholder such as `${bootstrap_extra_args}` or `--kubelet-extra-args '${kubelet_extra_args}'` is filled in when the template is rendered, so what it holds cannot be translated here. Kubelet arguments from a placeholder are kept in `spec.kubelet.flags` as the placeholder text (systemd splits the flags nodeadm passes at whitespace and removes balanced quotes, so a rendered string of flags works; an unclosed quote or a backslash in it does not); bootstrap.sh arguments from a placeholder are lost on AL2023.\n\nFix: render the template and convert the result, or move the variable's content into NodeConfig fields in the Terraform/CloudFormation code."
 );
 code!(
     NOTHING_TO_WRITE,
