@@ -402,8 +402,39 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     out
 }
 
+/// Parentheses nested deeper than this are not handed to brush: its PEG parser backtracks
+/// exponentially through nested arithmetic (`((((…`), and one 1.4 KB input took minutes (found
+/// by the `convert` fuzz target). Real scripts nest a few levels.
+const MAX_PAREN_DEPTH: usize = 16;
+
+/// The byte offset where parentheses first nest deeper than [`MAX_PAREN_DEPTH`], if they do.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_PAREN_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
     let prepared = template::prepare(orig, syntax);
+    if let Some(at) = too_deep(&prepared.text) {
+        // The commands before the line it starts on can still be read (`bash::parse`).
+        let line = prepared.text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |n| n + 1);
+        return Err(ParseError {
+            message: format!("parentheses nest more than {MAX_PAREN_DEPTH} levels deep; this is not read as shell"),
+            offset: Some(prepared.remap.to_orig(line)),
+        });
+    }
     let options = brush_parser::ParserOptions::default();
     let mut char_to_byte: Vec<usize> = prepared.text.char_indices().map(|(b, _)| b).collect();
     char_to_byte.push(prepared.text.len());
@@ -482,6 +513,18 @@ mod tests {
         // brush-parser 0.4 panics on this text; the tool reads it as not parseable.
         let e = parse("echo ${<<T\n}\nT\n", Syntax::None).unwrap_err();
         assert!(e.message.contains("brush-parser"), "{e:?}");
+    }
+
+    #[test]
+    fn deep_parentheses_are_refused_before_the_parser_backtracks() {
+        // Found by the `convert` fuzz target: brush took minutes on nested arithmetic.
+        let text = format!("echo before\n{}\necho after\n", "(".repeat(40));
+        let e = parse(&text, Syntax::None).unwrap_err();
+        assert!(e.message.contains("nest more than"), "{e:?}");
+        assert_eq!(e.offset, Some("echo before\n".len()));
+        let (script, _) = crate::al2::bash::parse(&text, Syntax::None).unwrap();
+        assert_eq!(script.commands.len(), 1, "the command before it is still read");
+        assert!(parse("x=$(( (1 + (2 * (3))) ))\n", Syntax::None).is_ok());
     }
 
     #[test]

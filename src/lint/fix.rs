@@ -146,6 +146,15 @@ mod tests {
     }
 
     #[test]
+    fn every_carriage_return_before_a_line_feed_goes_at_once() {
+        // Found by the `fix` fuzz target: `\r\r\n` took one pass per `\r`.
+        let text = "#!/bin/bash\r\r\r\necho hi\r\n";
+        let fixed = fix(&Source::new("a.sh", text), &LintOptions::default()).unwrap();
+        assert_eq!(fixed.applied, ["UD118"]);
+        assert_eq!(fixed.bytes, b"#!/bin/bash\necho hi\n");
+    }
+
+    #[test]
     fn mime_repair_keeps_crlf_line_endings() {
         let text = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"//\"\r\n\r\n--//\r\nContent-Type: text/x-shellscript\r\n#!/bin/bash\r\necho hi\r\n";
         let opts = LintOptions { target: crate::Target::Mng, ..Default::default() };

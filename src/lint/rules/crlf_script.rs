@@ -25,9 +25,19 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for part in cx.env.parts.iter().filter(|p| is_script(p.kind)) {
         let crs: Vec<usize> = part.body.windows(2).enumerate().filter(|(_, w)| *w == b"\r\n").map(|(i, _)| i).collect();
         let Some(&first) = crs.first() else { continue };
+        // Every `\r` before the line feed goes (`\r\r\n` from a file converted twice), so one
+        // `--fix` leaves none (the `fix` fuzz target found one pass per `\r` otherwise).
         let edits = crs
             .iter()
-            .map(|&i| Edit { span: Span::part(part.index, i, i + 1), expect: "\r".into(), replacement: String::new() })
+            .map(|&i| {
+                let run = part.body.get(..=i).map_or(1, |b| b.iter().rev().take_while(|c| **c == b'\r').count());
+                let start = i + 1 - run;
+                Edit {
+                    span: Span::part(part.index, start, i + 1),
+                    expect: "\r".repeat(run),
+                    replacement: String::new(),
+                }
+            })
             .collect();
         out.push(
             Diagnostic::new(
