@@ -16,7 +16,6 @@ use std::io::Write;
 use std::time::Instant;
 
 const FILES: usize = 1000;
-const PASSES: usize = 3;
 
 struct Rng(u64);
 impl Rng {
@@ -101,10 +100,12 @@ fn main() {
     // Three passes: this VM's speed drifts by a quarter within minutes, so each pass is printed
     // and the latencies are over all of them (`valgrind --tool=cachegrind` gives a stable
     // instruction count when two builds must be compared).
-    let mut lat = Vec::with_capacity(FILES * PASSES);
+    // `CONVERT_BENCH_PASSES=1` for an instruction count under valgrind.
+    let passes: usize = std::env::var("CONVERT_BENCH_PASSES").ok().and_then(|p| p.parse().ok()).unwrap_or(3);
+    let mut lat = Vec::with_capacity(FILES * passes);
     let (mut entries, mut out_bytes) = (0, 0);
     let start = Instant::now();
-    for pass in 1..=PASSES {
+    for pass in 1..=passes {
         let t0 = Instant::now();
         for f in &files {
             let t = Instant::now();
@@ -118,9 +119,9 @@ fn main() {
     }
     let total = start.elapsed();
     println!(
-        "convert, in-process, 1 thread: {PASSES} × {FILES} files ({bytes} bytes in, {} bytes out, {} report entries per pass) in {:.1} ms",
-        out_bytes / PASSES,
-        entries / PASSES,
+        "convert, in-process, 1 thread: {passes} × {FILES} files ({bytes} bytes in, {} bytes out, {} report entries per pass) in {:.1} ms",
+        out_bytes / passes,
+        entries / passes,
         total.as_secs_f64() * 1e3
     );
     common::print_latency("file", &mut lat, total);

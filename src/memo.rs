@@ -52,6 +52,15 @@ pub fn get_or<K: PartialEq, V: Clone>(
     v
 }
 
+/// serde_json's reading of a JSON text (`None` when it is not JSON). kubelet-config.json is read
+/// several times per conversion, nearly always as the AMI wrote it.
+pub fn json(text: &str) -> Option<serde_json::Value> {
+    thread_local! {
+        static MEMO: Slot<String, Option<serde_json::Value>> = Default::default();
+    }
+    get_or(&MEMO, text.to_string(), |t| serde_json::from_str(t).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

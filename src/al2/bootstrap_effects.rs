@@ -162,8 +162,8 @@ pub fn apply(fs: &mut Fs, command: usize, call: &Call, facts: &Facts) -> Run {
     let mut kcj_keys: Vec<&'static str> = Vec::new();
     // kubelet-config.json, edited key by key as bootstrap.sh's jq calls do.
     if let Some(kcj) = fs.content(fs::KCJ).and_then(Content::known).map(str::to_string) {
-        match serde_json::from_str::<serde_json::Value>(&kcj) {
-            Ok(serde_json::Value::Object(mut m)) => {
+        match crate::memo::json(&kcj) {
+            Some(serde_json::Value::Object(mut m)) => {
                 let dns = cluster_dns(&vars, facts);
                 m.insert("clusterDNS".into(), json!(dns));
                 m.insert(

@@ -197,7 +197,7 @@ pub fn of(node: &Node) -> Effective {
     let (svc, argv) = service(fs, fs::KUBELET_UNIT, fs::KUBELET_DROP_INS);
     let config = match fs.content(fs::KCJ) {
         Some(Content::Known(t)) => {
-            let c = serde_json::from_str(t).unwrap_or(serde_json::Value::Null);
+            let c = crate::memo::json(t).unwrap_or(serde_json::Value::Null);
             if c.is_null() {
                 e.fails = Some("kubelet-config.json is not valid JSON, so the kubelet does not start".into());
             }

@@ -21,6 +21,7 @@ pub mod node;
 pub mod paths;
 pub mod sed;
 pub mod shell;
+mod shell_plain;
 pub mod systemd;
 pub mod template;
 pub mod words;

@@ -291,25 +291,7 @@ impl Walker<'_> {
         if cmd.span.0 == usize::MAX {
             cmd.span = (0, 0);
         }
-        // Template directives around the command are branches too.
-        let directives: Vec<String> = self
-            .prepared
-            .enclosing_directives(cmd.span.0)
-            .iter()
-            .map(|t| format!("template {}", t.text.trim()))
-            .collect();
-        if !directives.is_empty() {
-            let mut b = directives;
-            b.append(&mut cmd.branch);
-            cmd.branch = b;
-        }
-        // A placeholder no-op standing for a directive alone on its line is not a command.
-        let is_directive_stub = cmd.name() == Some(":")
-            && matches!(cmd.words.as_slice(), [_, stub] if stub.parsed.starts_with(template::MARK)
-                && self.prepared.tokens.iter().any(|t| t.directive.is_some() && t.text == stub.raw));
-        if !is_directive_stub {
-            self.out.push(cmd);
-        }
+        self.out.push(cmd);
     }
 
     fn item(
@@ -359,6 +341,22 @@ impl Walker<'_> {
             ast::CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {}
         }
     }
+}
+
+/// Template directives around a command are branches too; a placeholder no-op standing for a
+/// directive alone on its line is not a command.
+fn with_directives(prepared: &Prepared, mut cmd: Command) -> Option<Command> {
+    let directives: Vec<String> =
+        prepared.enclosing_directives(cmd.span.0).iter().map(|t| format!("template {}", t.text.trim())).collect();
+    if !directives.is_empty() {
+        let mut b = directives;
+        b.append(&mut cmd.branch);
+        cmd.branch = b;
+    }
+    let is_directive_stub = cmd.name() == Some(":")
+        && matches!(cmd.words.as_slice(), [_, stub] if stub.parsed.starts_with(template::MARK)
+            && prepared.tokens.iter().any(|t| t.directive.is_some() && t.text == stub.raw));
+    (!is_directive_stub).then_some(cmd)
 }
 
 /// Parses a script. Template syntax is made opaque first (`syntax` from [`template::detect`]
@@ -435,6 +433,30 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
             offset: Some(prepared.remap.to_orig(line)),
         });
     }
+    if let Some(commands) = super::shell_plain::parse(&prepared, orig) {
+        let commands = commands.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
+        return Ok(Script { commands, prepared });
+    }
+    brush(orig, prepared)
+}
+
+/// Both readings of a text, for the differential test (`tests/it/shell_plain.rs`): the plain
+/// reader's (`None` where it declines) and brush-parser's.
+#[doc(hidden)]
+pub fn readings(orig: &str, syntax: Syntax) -> (Option<Vec<Command>>, Result<Vec<Command>, ParseError>) {
+    let prepared = template::prepare(orig, syntax);
+    let plain = super::shell_plain::parse(&prepared, orig)
+        .map(|cs| cs.into_iter().filter_map(|c| with_directives(&prepared, c)).collect());
+    let brush = if too_deep(&prepared.text).is_some() {
+        Err(ParseError { message: "too deep".into(), offset: None })
+    } else {
+        brush(orig, prepared).map(|s| s.commands)
+    };
+    (plain, brush)
+}
+
+/// The commands of `prepared` as brush-parser reads it.
+pub(super) fn brush(orig: &str, prepared: Prepared) -> Result<Script, ParseError> {
     let options = brush_parser::ParserOptions::default();
     let mut char_to_byte: Vec<usize> = prepared.text.char_indices().map(|(b, _)| b).collect();
     char_to_byte.push(prepared.text.len());
@@ -469,7 +491,7 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
     for cc in &program.complete_commands {
         w.list(cc);
     }
-    let commands = w.out;
+    let commands = w.out.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
     Ok(Script { commands, prepared })
 }
 

@@ -6,7 +6,9 @@
 
 use super::template::{self, Prepared};
 use brush_parser::word::{Parameter, ParameterExpr, WordPiece, WordPieceWithSource};
-use std::collections::HashMap;
+/// foldhash rather than SipHash: a conversion looks up variables some fifty thousand times, and
+/// foldhash is randomly seeded too, so a crafted script cannot force collisions.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -207,6 +209,9 @@ fn pieces(acc: &mut Acc, list: &[WordPieceWithSource], env: &Env, prepared: &Pre
 }
 
 fn accumulate(parsed: &str, env: &Env, prepared: &Prepared) -> Result<Acc, Value> {
+    if let Some(acc) = literal(parsed, prepared) {
+        return Ok(acc);
+    }
     let options = brush_parser::ParserOptions::default();
     let Ok(ps) = brush_parser::word::parse(parsed, &options) else {
         return Err(Value::Runtime { text: prepared.restore(parsed), why: "the word does not parse".into() });
@@ -214,6 +219,23 @@ fn accumulate(parsed: &str, env: &Env, prepared: &Prepared) -> Result<Acc, Value
     let mut acc = Acc::default();
     pieces(&mut acc, &ps, env, prepared, parsed, false);
     Ok(acc)
+}
+
+/// A word with nothing to expand: plain text, or one single- or double-quoted string without
+/// `$`, backslashes or backquotes. Most words are, and brush-parser's word parser costs more
+/// than the rest of their reading; the result is what [`pieces`] makes of its one text piece
+/// (checked against it in the tests).
+fn literal(parsed: &str, prepared: &Prepared) -> Option<Acc> {
+    let special = |b: u8| matches!(b, b'$' | b'\\' | b'`' | b'\'' | b'"');
+    let bytes = parsed.as_bytes();
+    let (inner, quoted) = match bytes {
+        [b'\'', inner @ .., b'\''] if !inner.contains(&b'\'') => (parsed.get(1..parsed.len() - 1)?, true),
+        [b'"', inner @ .., b'"'] if !inner.iter().any(|&b| special(b)) => (parsed.get(1..parsed.len() - 1)?, true),
+        _ if !bytes.iter().any(|&b| special(b) || b == b'~') => (parsed, false),
+        _ => return None,
+    };
+    let template = inner.contains(template::MARK);
+    Some(Acc { text: prepared.restore(inner), template, quoted, ..Acc::default() })
 }
 
 fn classify(text: String, template: bool, runtime: Option<String>) -> Value {
@@ -289,6 +311,51 @@ mod tests {
 
     fn ex(word: &str, env: &Env) -> Value {
         expand(word, env, &prepare("", Syntax::None))
+    }
+
+    #[test]
+    fn literal_words_read_as_brush_parser_pieces_read_them() {
+        let prepared = prepare("echo ${cluster_name} x", Syntax::Terraform);
+        let mark = format!("{}0X", template::MARK);
+        let words = [
+            "plain",
+            "--node-labels=a=b,c=d",
+            "/etc/eks/bootstrap.sh",
+            "a*b?[c]",
+            "{a,b}",
+            "'single $x \\ \"'",
+            "\"double quoted\"",
+            "\"\"",
+            "''",
+            "ümlaut",
+            "a#b",
+            "%s",
+            "'--kubelet-extra-args'",
+            &mark,
+            "\"with {} braces\"",
+            "x=y",
+            "-",
+            "'a'b",
+            "\"a\"b",
+            "~",
+            "~/x",
+            "\"~\"",
+            "a~b",
+        ];
+        let options = brush_parser::ParserOptions::default();
+        for w in words {
+            let Some(fast) = literal(w, &prepared) else { continue };
+            let ps = brush_parser::word::parse(w, &options).unwrap();
+            let mut slow = Acc::default();
+            pieces(&mut slow, &ps, &Env::default(), &prepared, w, false);
+            assert_eq!(
+                (fast.text, fast.template, fast.quoted, fast.runtime, fast.splittable),
+                (slow.text, slow.template, slow.quoted, slow.runtime, slow.splittable),
+                "{w}"
+            );
+        }
+        assert!(literal("$X", &prepared).is_none() && literal("\"$X\"", &prepared).is_none());
+        assert!(literal("a\\ b", &prepared).is_none() && literal("'a'b", &prepared).is_none());
     }
 
     #[test]

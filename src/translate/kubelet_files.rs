@@ -21,8 +21,8 @@ use serde_json::{Map, Value};
 const NODEADM_MAPS: &[&str] = &["evictionHard", "kubeReserved", "featureGates", "authentication", "authorization"];
 
 fn json(c: Option<&Content>) -> Option<Map<String, Value>> {
-    match serde_json::from_str(c?.known()?) {
-        Ok(Value::Object(m)) => Some(m),
+    match crate::memo::json(c?.known()?) {
+        Some(Value::Object(m)) => Some(m),
         _ => None,
     }
 }

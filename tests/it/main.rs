@@ -19,5 +19,6 @@ mod properties;
 #[cfg(feature = "aws")]
 mod push;
 mod render;
+mod shell_plain;
 mod templates;
 mod util;

@@ -5,7 +5,7 @@
 //! document, whether nodeadm fails, and the media type of each part and the decoded body of each
 //! NodeConfig part. Deliberate differences are listed in `docs/architecture.md`.
 
-use crate::util::{files_under, go_available, go_build, root};
+use crate::util::{Rng, files_under, go_available, go_build, root};
 use eks_userdata::userdata::{Defect, Envelope, Limits, PartKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,24 +120,6 @@ fn go_reads_every_fixture_and_corpus_file_as_the_envelope_reader_does() {
     }
     println!("nodeadm MIME differential: {} files, {} differ", files.len(), differ.len());
     assert!(differ.is_empty(), "{}", differ.join("\n"));
-}
-
-/// A small deterministic generator (xorshift), so a failure names a reproducible case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
 }
 
 /// One generated envelope: boundaries quoted or not (and ones `mime.ParseMediaType` refuses),
