@@ -18,6 +18,15 @@ pub fn text_keeping_offsets(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// `String::from_utf8_lossy`, borrowing valid UTF-8 after the standard library's faster
+/// validation (the lossy decoder walks every char; hot paths read mostly valid text).
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The largest input read, in bytes. EC2 caps user data at 16 KiB; templates and base64 copies
 /// are larger, so the cap is generous but bounded: nothing past it is ever held in memory.
 pub const DEFAULT_MAX_INPUT: usize = 1024 * 1024;

@@ -10,13 +10,21 @@ pub const AL2023_MIN_MINOR: u32 = 30;
 
 /// The last Kubernetes minor release (1.x) that still recognises `gate`, if it was removed.
 pub fn last_minor(gate: &str) -> Option<u32> {
-    TABLE
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .skip(1)
-        .filter_map(|l| l.split_once('\t'))
-        .find(|(g, _)| *g == gate)
-        .and_then(|(_, v)| v.trim().parse().ok())
+    table().get(gate).copied()
+}
+
+/// The table, read once: lint and the equivalence check ask about every gate of every node.
+fn table() -> &'static std::collections::BTreeMap<&'static str, u32> {
+    static TABLE_MAP: std::sync::OnceLock<std::collections::BTreeMap<&'static str, u32>> = std::sync::OnceLock::new();
+    TABLE_MAP.get_or_init(|| {
+        TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .skip(1)
+            .filter_map(|l| l.split_once('\t'))
+            .filter_map(|(g, v)| Some((g, v.trim().parse().ok()?)))
+            .collect()
+    })
 }
 
 #[cfg(test)]

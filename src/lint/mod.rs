@@ -296,7 +296,7 @@ fn locate(
     let build = |bytes: &[u8], idx: &LineIndex, s: Span, within: Option<String>| {
         let (line, column) = idx.locate(bytes, s.start);
         let (end_line, end_column) = idx.locate(bytes, s.end);
-        let text = String::from_utf8_lossy(idx.line_text(bytes, line)).into_owned();
+        let text = crate::source::lossy(idx.line_text(bytes, line)).into_owned();
         (
             Some(Location { line, column, end_line, end_column, byte_start: s.start, byte_end: s.end, within }),
             Some(text),

@@ -18,6 +18,8 @@ struct Directive {
 
 /// The directive in one line, if the line has a `#` comment carrying one.
 fn directive(line: &[u8]) -> Option<Directive> {
+    // `convert`'s own comments carry the marker on many lines, never `ignore`.
+    memchr::memmem::find(line, b"ignore")?;
     let line = std::str::from_utf8(line).ok()?;
     let (_, comment) = line.split_once('#')?;
     let (_, rest) = comment.split_once(MARKER)?;

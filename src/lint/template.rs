@@ -64,7 +64,7 @@ pub(super) fn relocate(f: &mut Finding, origin: &dyn Fn(usize) -> usize, host: &
         loc.byte_end = origin(loc.byte_end).max(loc.byte_start);
         (loc.line, loc.column) = index.locate(host, loc.byte_start);
         (loc.end_line, loc.end_column) = index.locate(host, loc.byte_end);
-        f.source_line = Some(String::from_utf8_lossy(index.line_text(host, loc.line)).into_owned());
+        f.source_line = Some(crate::source::lossy(index.line_text(host, loc.line)).into_owned());
     }
 }
 

@@ -238,7 +238,9 @@ struct Doc {
 }
 
 fn decode(text: &str) -> Result<NodeConfig, String> {
-    let y = crate::nodeconfig::yaml::parse(text).map_err(|e| e.message)?;
+    // Indexed: `convert` lints the same document after rendering it, and the spans cost less
+    // in this pass than in a second one (the parse memo hands the lint this reading).
+    let y = crate::nodeconfig::yaml::parse_indexed(text).map_err(|e| e.message)?;
     let api = y.value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     if api != crate::nodeconfig::API_VERSION {
         return Err(format!("apiVersion `{api}` is not {}", crate::nodeconfig::API_VERSION));

@@ -75,7 +75,7 @@ impl PartKind {
     }
 
     fn typed_by_content(body: &[u8], unicode_whitespace: bool) -> Option<PartKind> {
-        let text = String::from_utf8_lossy(body);
+        let text = crate::source::lossy(body);
         // Python's `isspace` is Unicode White_Space plus the four ASCII separators.
         let space =
             |c: char| (unicode_whitespace || c.is_ascii()) && (c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c));
