@@ -172,9 +172,9 @@ pub fn fold(config: &mut IndexMap<String, Value>, args: &[String], node: &mut No
 }
 
 /// The kubelet view of a configuration document and a command line.
-pub fn kubelet(config: &Value, args: &[String], node: &mut Node) {
+pub fn kubelet(config: Value, args: &[String], node: &mut Node) {
     let mut map: IndexMap<String, Value> = match config {
-        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Value::Object(m) => m.into_iter().collect(),
         _ => IndexMap::new(),
     };
     fold(&mut map, args, node);
@@ -266,7 +266,7 @@ mod tests {
     fn flags_fold_into_the_configuration() {
         let mut n = Node::default();
         kubelet(
-            &json!({"maxPods": 29, "kubeReserved": {"cpu": "70m", "memory": "574Mi"}, "evictionHard": {"memory.available": "100Mi"}}),
+            json!({"maxPods": 29, "kubeReserved": {"cpu": "70m", "memory": "574Mi"}, "evictionHard": {"memory.available": "100Mi"}}),
             &[
                 "--max-pods=50".into(),
                 "--kube-reserved=cpu=250m".into(),

@@ -29,6 +29,8 @@ pub mod source;
 pub mod suggest;
 pub mod target;
 pub mod template;
+#[cfg(test)]
+mod testing;
 pub mod userdata;
 
 pub use diagnostic::{Diagnostic, Severity};

@@ -219,7 +219,7 @@ pub fn of(node: &Node) -> Effective {
         Some(_) if node.kubelet_started.is_none() => e.fails = Some("the kubelet was never started".into()),
         _ => {}
     }
-    effective::kubelet(&config, argv.get(1..).unwrap_or_default(), &mut e);
+    effective::kubelet(config, argv.get(1..).unwrap_or_default(), &mut e);
     // EKS's appended call (a managed node group) passes values only EKS knows.
     e.labels.remove(EKS_VALUE);
     if let Some(i) = e.args.iter().position(|a| a == &format!("--max-pods={EKS_VALUE}")) {

@@ -650,15 +650,7 @@ mod tests {
             "=",
             "",
         ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            for _ in 0..(seed % 9) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
+        for text in crate::testing::mixed_texts(&pieces, 0x9E37_79B9_7F4A_7C15, 8, 20_000) {
             assert_eq!(split_ascii(&text), split_chars(&text), "{text:?}");
         }
     }

@@ -33,7 +33,13 @@ const PREFIXES: &[&str] = &["sudo", "exec", "bash", "sh", "env", "nohup", "time"
 pub fn find_bootstrap_calls(script: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut line_start = 0;
+    // A command word naming `bootstrap.sh` needs the name on its line; most lines lack it.
+    let name = memchr::memmem::Finder::new("bootstrap.sh");
     for line in script.split_inclusive('\n') {
+        if name.find(line.as_bytes()).is_none() {
+            line_start += line.len();
+            continue;
+        }
         let code = strip_comment(line);
         let mut seg_start = 0;
         // Command separators start a new command position.

@@ -35,39 +35,54 @@ impl fmt::Display for Syntax {
 /// Guesses the syntax: Terraform's escapes and directives, CloudFormation's pseudo parameters,
 /// or a `${lower_case}` placeholder in single quotes, which a shell would never expand.
 pub fn detect(text: &str) -> Syntax {
+    thread_local! {
+        static MEMO: crate::memo::Slot<String, Syntax> = Default::default();
+    }
+    // `convert` asks about the same texts (its input and output parts) about ten times.
+    if text.len() < 256 {
+        return detect_uncached(text);
+    }
+    crate::memo::get_or(&MEMO, text.to_string(), |t| detect_uncached(t))
+}
+
+fn detect_uncached(text: &str) -> Syntax {
+    use memchr::memmem;
     // Every sign below holds a `$`, a `%` or `{{`; most user data has none of them, and those
-    // three single searches are much cheaper than the ones below.
-    let (dollar, percent) = (text.contains('$'), text.contains('%'));
-    if !dollar && !percent && !text.contains("{{") {
+    // three single searches are much cheaper than the ones below. memmem rather than `str`'s
+    // searcher: texts are read several times per conversion.
+    let bytes = text.as_bytes();
+    let has = |needle: &str| memmem::find(bytes, needle.as_bytes()).is_some();
+    let (dollar, percent) = (memchr::memchr(b'$', bytes).is_some(), memchr::memchr(b'%', bytes).is_some());
+    if !dollar && !percent && !has("{{") {
         return Syntax::None;
     }
+    let after = |i: usize, skip: usize| text.get(i + skip..).unwrap_or_default();
     let quoted_placeholder = dollar
-        && text.match_indices("'${").any(|(i, _)| {
-            let rest = text.get(i + 3..).unwrap_or_default();
-            rest.split_once('}')
+        && memmem::find_iter(bytes, b"'${").any(|i| {
+            after(i, 3)
+                .split_once('}')
                 .is_some_and(|(name, _)| name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
         });
     // CloudFormation parameters are CamelCase (`${ClusterName}`); shell variables are usually
     // UPPER_CASE and Terraform variables snake_case.
     let camel_placeholder = dollar
-        && text.match_indices("${").any(|(i, _)| {
-            let rest = text.get(i + 2..).unwrap_or_default();
-            rest.split_once('}').is_some_and(|(name, _)| {
+        && memmem::find_iter(bytes, b"${").any(|i| {
+            after(i, 2).split_once('}').is_some_and(|(name, _)| {
                 name.starts_with(|c: char| c.is_ascii_uppercase())
                     && name.chars().any(|c| c.is_ascii_lowercase())
                     && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '.')
             })
         });
-    let go_action = text.match_indices("{{").any(|(i, _)| {
-        let rest = text.get(i + 2..).unwrap_or_default().trim_start_matches('-').trim_start();
+    let go_action = memmem::find_iter(bytes, b"{{").any(|i| {
+        let rest = after(i, 2).trim_start_matches('-').trim_start();
         rest.starts_with('.')
             || ["if ", "end", "range ", "else", "with ", "template "].iter().any(|k| rest.starts_with(k))
     });
-    if (percent && text.contains("%{")) || (dollar && text.contains("$${")) || quoted_placeholder {
+    if (percent && has("%{")) || (dollar && has("$${")) || quoted_placeholder {
         Syntax::Terraform
-    } else if dollar && (text.contains("${AWS::") || text.contains("${!") || camel_placeholder) {
+    } else if dollar && (has("${AWS::") || has("${!") || camel_placeholder) {
         Syntax::CloudFormation
-    } else if go_action && text.contains("}}") {
+    } else if go_action && has("}}") {
         Syntax::Go
     } else {
         Syntax::None

@@ -59,8 +59,8 @@ fn lines_at(buf: &[u8], offset: usize) -> [&[u8]; 2] {
 /// Drops the diagnostics a directive silences.
 pub fn apply(env: &Envelope, diags: &mut Vec<Diagnostic>) {
     // Cheap exit: most files carry no directive at all.
-    let finder = memchr::memmem::Finder::new(MARKER);
-    let has_marker = |b: &[u8]| finder.find(b).is_some();
+    let (marker, ignore) = (memchr::memmem::Finder::new(MARKER), memchr::memmem::Finder::new("ignore"));
+    let has_marker = |b: &[u8]| marker.find(b).is_some() && ignore.find(b).is_some();
     if !has_marker(&env.payload) && !env.parts.iter().any(|p| has_marker(&p.body)) {
         return;
     }

@@ -17,7 +17,7 @@ pub fn of(r: &Rendered) -> Node {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default();
-    effective::kubelet(&config, &args, &mut n);
+    effective::kubelet(config, &args, &mut n);
     let spec = r.doc.get("nodeconfig").and_then(|d| d.get("spec"));
     if let Some(c) = spec.and_then(|s| s.get("containerd")).and_then(|c| c.get("config")).and_then(Value::as_str) {
         match c.parse::<toml::Table>() {

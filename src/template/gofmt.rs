@@ -21,9 +21,13 @@ pub fn is_format_string(text: &str) -> bool {
     if !text.contains('%') || text.contains("%{") || text.contains("${AWS::") || text.contains("{{") {
         return false;
     }
-    text.lines().filter(|l| !l.contains("printf") && !l.contains("date ")).any(|line| {
+    // The verb test first: it skips most lines at their first byte scan.
+    text.lines().any(|line| {
         let b = line.as_bytes();
-        verbs(line).any(|(at, _)| at > 0 && matches!(b.get(at - 1), Some(b' ' | b'=' | b'\t')))
+        memchr::memchr(b'%', b).is_some()
+            && verbs(line).any(|(at, _)| at > 0 && matches!(b.get(at - 1), Some(b' ' | b'=' | b'\t')))
+            && !line.contains("printf")
+            && !line.contains("date ")
     })
 }
 

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 /// EC2's limit on user data, in raw (not base64) form.
 pub const EC2_USER_DATA_LIMIT: usize = 16 * 1024;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The largest body kept after base64/gzip decoding.
     pub max_decoded: usize,
@@ -223,7 +223,20 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// Reads user data as EC2, cloud-init and nodeadm receive it. `convert` reads its own output
+    /// twice (the equivalence check, then lint), so the last readings are memoised
+    /// (`crate::memo`).
     pub fn parse(input: &[u8], limits: &Limits) -> Envelope {
+        thread_local! {
+            static MEMO: crate::memo::Slot<(Vec<u8>, Limits), Envelope> = Default::default();
+        }
+        if input.len() < 256 {
+            return Self::parse_uncached(input, limits);
+        }
+        crate::memo::get_or(&MEMO, (input.to_vec(), *limits), |(input, limits)| Self::parse_uncached(input, limits))
+    }
+
+    fn parse_uncached(input: &[u8], limits: &Limits) -> Envelope {
         let mut env = Envelope {
             input_len: input.len(),
             raw_size: input.len(),
