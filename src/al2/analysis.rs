@@ -306,7 +306,7 @@ pub fn analyze(script: Script) -> Analysis {
             && let Some(content) = files.iter().rev().find(|f| f.path == path).map(|f| f.content.text().to_string())
             && let Ok(sourced) = super::shell::parse(&content, super::template::Syntax::None)
         {
-            for c in &sourced.commands {
+            for c in sourced.commands.iter() {
                 for (name, w) in &c.assignments {
                     let v = words::expand(&w.parsed, &env, &sourced.prepared);
                     env.set(name, v, false);

@@ -82,10 +82,11 @@ impl Command {
     }
 }
 
+/// Shared, not copied: the parse memo hands a reading to every reader of the same text.
 #[derive(Debug, Clone)]
 pub struct Script {
-    pub commands: Vec<Command>,
-    pub prepared: Prepared,
+    pub commands: std::sync::Arc<Vec<Command>>,
+    pub prepared: std::sync::Arc<Prepared>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -434,8 +435,8 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
         });
     }
     if let Some(commands) = super::shell_plain::parse(&prepared, orig) {
-        let commands = commands.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
-        return Ok(Script { commands, prepared });
+        let commands: Vec<Command> = commands.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
+        return Ok(Script { commands: commands.into(), prepared: prepared.into() });
     }
     brush(orig, prepared)
 }
@@ -450,7 +451,7 @@ pub fn readings(orig: &str, syntax: Syntax) -> (Option<Vec<Command>>, Result<Vec
     let brush = if too_deep(&prepared.text).is_some() {
         Err(ParseError { message: "too deep".into(), offset: None })
     } else {
-        brush(orig, prepared).map(|s| s.commands)
+        brush(orig, prepared).map(|s| s.commands.to_vec())
     };
     (plain, brush)
 }
@@ -491,8 +492,8 @@ pub(super) fn brush(orig: &str, prepared: Prepared) -> Result<Script, ParseError
     for cc in &program.complete_commands {
         w.list(cc);
     }
-    let commands = w.out.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
-    Ok(Script { commands, prepared })
+    let commands: Vec<Command> = w.out.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
+    Ok(Script { commands: commands.into(), prepared: prepared.into() })
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub fn migrate(name: &str, text: &str, version: KarpenterVersion) -> Migrated {
             None
         } else {
             match crate::nodeconfig::yaml::parse(doc) {
-                Ok(d) => Some(d.value),
+                Ok(d) => Some(std::sync::Arc::unwrap_or_clone(d.value)),
                 Err(e) => {
                     entries.push(at(Diagnostic::new(
                         &codes::UNUSABLE,

@@ -13,8 +13,8 @@ pub use super::yaml_walk::{NodeSpan, SpanIndex, escape};
 
 #[derive(Debug, Clone)]
 pub struct YamlDoc {
-    /// The first document (`null` when there is none).
-    pub value: Value,
+    /// The first document (`null` when there is none). Shared: the parse memo hands out clones.
+    pub value: std::sync::Arc<Value>,
     pub spans: SpanIndex,
     /// Byte offsets where further non-empty documents start: nodeadm ignores them.
     pub extra_documents: Vec<usize>,
@@ -58,12 +58,12 @@ fn parse_uncached(text: &str, indexed: bool) -> Result<YamlDoc, YamlError> {
         (super::yaml_walk::walk(text), SpanIndex::of(text))
     };
     if let Some(value) = walk.value {
-        return Ok(YamlDoc { value, spans, extra_documents: Vec::new() });
+        return Ok(YamlDoc { value: value.into(), spans, extra_documents: Vec::new() });
     }
     let docs = serde_saphyr_documents(text)?;
     let extra_documents =
         docs.iter().zip(walk.starts.iter()).skip(1).filter(|(v, _)| !v.is_null()).map(|(_, s)| *s).collect();
-    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null), spans, extra_documents })
+    Ok(YamlDoc { value: docs.into_iter().next().unwrap_or(Value::Null).into(), spans, extra_documents })
 }
 
 /// Every document as serde-saphyr reads it: the judge for whatever the one-pass reading of
@@ -139,13 +139,13 @@ mod tests {
         // must not insert spaces (Go's base64 rejects them).
         let ca: String = "LS0tLS1CRUdJTi".repeat(100);
         let text = to_string(&json!({"cluster": {"certificateAuthority": ca}})).unwrap();
-        assert_eq!(parse(&text).unwrap().value, json!({"cluster": {"certificateAuthority": ca}}), "{text}");
+        assert_eq!(*parse(&text).unwrap().value, json!({"cluster": {"certificateAuthority": ca}}), "{text}");
     }
 
     #[test]
     fn reads_yaml_11_booleans_like_nodeadm() {
         let d = parse("a: yes\nb: on\nc: 'yes'\nd: 110\n").unwrap();
-        assert_eq!(d.value, json!({"a": true, "b": true, "c": "yes", "d": 110}));
+        assert_eq!(*d.value, json!({"a": true, "b": true, "c": "yes", "d": 110}));
     }
 
     #[test]
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn counts_extra_documents_and_reports_errors() {
         let d = parse("---\na: 1\n---\nb: 2\n").unwrap();
-        assert_eq!(d.value, json!({"a": 1}));
+        assert_eq!(*d.value, json!({"a": 1}));
         assert_eq!(d.extra_documents, vec![9]);
         assert!(parse("---\na: 1\n---\n").unwrap().extra_documents.is_empty());
         let e = parse("a: [1, 2\nb: 3\n").unwrap_err();

@@ -246,7 +246,8 @@ fn decode(text: &str) -> Result<NodeConfig, String> {
         return Err(format!("apiVersion `{api}` is not {}", crate::nodeconfig::API_VERSION));
     }
     // Non-strict, like nodeadm: unknown fields are dropped; wrong types fail.
-    serde_json::from_value(y.value).map_err(|e| e.to_string())
+    // Deserialised from the shared reading, without copying it.
+    <NodeConfig as serde::Deserialize>::deserialize(y.value.as_ref()).map_err(|e| e.to_string())
 }
 
 fn spec_map(nc: &NodeConfig) -> Map<String, Value> {

@@ -49,7 +49,7 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
         let Ok((script, _)) = crate::al2::bash::parse(body, syntax) else { continue };
         let mut installed_unit = false;
         let mut moved_cmds: Vec<(bool, Command)> = Vec::new();
-        for c in &script.commands {
+        for c in script.commands.iter() {
             // The reload after the moved commands' unit is written is part of installing it.
             let reload = c.text() == "systemctl daemon-reload" && std::mem::take(&mut installed_unit);
             installed_unit = c.text().contains("/etc/systemd/system/eks-userdata");

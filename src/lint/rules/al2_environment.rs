@@ -39,7 +39,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !analysis.invocations.is_empty() {
             continue;
         }
-        for cmd in &analysis.script.commands {
+        for cmd in analysis.script.commands.iter() {
             // Only exports: a plain assignment may feed a NodeConfig the script itself writes.
             let exported = cmd.name() == Some("export");
             let names = cmd

@@ -49,7 +49,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let text = std::str::from_utf8(&part.body).unwrap_or_default();
-        let commands = &analysis.script.commands;
+        let commands = analysis.script.commands.as_slice();
         // Loops whose condition waits for the node: reported once each, on the condition.
         let mut loops: Vec<(&str, (usize, usize))> = Vec::new();
         for cmd in commands {

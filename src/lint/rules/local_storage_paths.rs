@@ -32,7 +32,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         .to_string();
     for (part, a) in &cx.scripts {
         let text = crate::source::text_keeping_offsets(&part.body);
-        for cmd in &a.script.commands {
+        for cmd in a.script.commands.iter() {
             let (s, e) = cmd.span;
             let uses = cmd.words.iter().any(|w| w.parsed.contains(mount_path.as_str()))
                 || text.get(s..e).is_some_and(|t| t.contains(mount_path.as_str()));

@@ -85,7 +85,7 @@ pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if !analysis.invocations.is_empty() {
             continue;
         }
-        for cmd in &analysis.script.commands {
+        for cmd in analysis.script.commands.iter() {
             let words = cmd.words.iter().chain(cmd.assignments.iter().map(|(_, w)| w));
             for w in words {
                 let (what, help) = if w.raw.contains("max-pods-calculator.sh") {
