@@ -61,15 +61,16 @@ pub fn parts_of(env: &Envelope) -> Vec<OutPart> {
 
 fn lf(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 1);
-    let mut i = 0;
-    while let Some(&b) = body.get(i) {
-        if b == b'\r' && body.get(i + 1) == Some(&b'\n') {
-            i += 1;
-            continue;
+    // Copied between carriage returns; one is dropped only before a line feed.
+    let mut rest = body;
+    while let Some((head, tail)) = memchr::memchr(b'\r', rest).and_then(|i| rest.split_at_checked(i)) {
+        out.extend_from_slice(head);
+        if tail.get(1) != Some(&b'\n') {
+            out.push(b'\r');
         }
-        out.push(b);
-        i += 1;
+        rest = tail.get(1..).unwrap_or_default();
     }
+    out.extend_from_slice(rest);
     // A final line ending in a backslash stays without a newline: one would join the
     // delimiter's blank line to it and change the command bash reads.
     if !out.ends_with(b"\n") && !out.ends_with(b"\\") {
@@ -131,6 +132,26 @@ pub fn write(parts: &[OutPart], opts: &WriteOptions) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carriage_returns_go_only_before_line_feeds() {
+        // The byte-at-a-time reading `lf` replaced.
+        let reference = |body: &[u8]| {
+            let mut out: Vec<u8> = Vec::new();
+            for (i, &b) in body.iter().enumerate() {
+                if !(b == b'\r' && body.get(i + 1) == Some(&b'\n')) {
+                    out.push(b);
+                }
+            }
+            if !out.ends_with(b"\n") && !out.ends_with(b"\\") {
+                out.push(b'\n');
+            }
+            out
+        };
+        for text in crate::testing::mixed_texts(&["\r", "\n", "a", "\\", "\r\n", "\r\r"], 7, 8, 5_000) {
+            assert_eq!(lf(text.as_bytes()), reference(text.as_bytes()), "{text:?}");
+        }
+    }
     use crate::userdata::{Envelope, Limits, PartKind};
 
     fn sample() -> Vec<OutPart> {
