@@ -172,8 +172,21 @@ fn split_ascii(s: &str) -> Vec<(String, usize, usize)> {
             cur.push_str(s.get(r..end).unwrap_or_default());
         }
     };
+    let bytes = s.as_bytes();
+    // Bytes no state of the machine below treats specially.
+    let plain = |b: u8| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b'\'' | b'"' | b'{' | b'}');
     let mut prev = 0u8;
-    for (i, b) in s.bytes().enumerate() {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if plain(b) {
+            // A run of plain bytes joins the current argument whatever the quoting.
+            start.get_or_insert(i);
+            run.get_or_insert(i);
+            let len = bytes.get(i..).unwrap_or_default().iter().position(|&c| !plain(c)).unwrap_or(bytes.len() - i);
+            i += len;
+            prev = bytes.get(i - 1).copied().unwrap_or(prev);
+            continue;
+        }
         if b == b'{' && prev == b'{' {
             action = true;
         } else if b == b'}' && prev == b'}' {
@@ -207,6 +220,7 @@ fn split_ascii(s: &str) -> Vec<(String, usize, usize)> {
                 run.get_or_insert(i);
             }
         }
+        i += 1;
     }
     flush(&mut cur, &mut run, s.len());
     if let Some(st) = start {

@@ -67,6 +67,10 @@ pub enum EnvError {
 
 /// Splits a value into words with systemd's quote rules (`'…'`, `"…"`, backslash escapes).
 fn words(value: &str) -> Result<Vec<String>, EnvError> {
+    // Without quotes or escapes every rule below comes down to splitting at whitespace.
+    if !value.contains(['\'', '"', '\\']) {
+        return Ok(value.split_whitespace().map(str::to_string).collect());
+    }
     if value.is_ascii() { words_ascii(value) } else { words_chars(value) }
 }
 
@@ -262,6 +266,14 @@ pub fn service<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Servi
 /// A variable's value split for `$VAR` in a command line: at whitespace, with quotes removed
 /// wherever they are (`--node-labels="a=b"` becomes `--node-labels=a=b`, al2-node §3.2).
 fn split_value(v: &str) -> Vec<String> {
+    // Without quotes, escapes or template actions the rules below split at whitespace alone.
+    if !v.contains(['\'', '"', '\\', '{', '}']) {
+        return v.split_whitespace().map(str::to_string).collect();
+    }
+    split_value_quoted(v)
+}
+
+fn split_value_quoted(v: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut open = false;
@@ -338,10 +350,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_values_split_at_whitespace_as_the_quote_aware_splitters_do() {
+        let pieces = ["a", "--x=1", " ", "\t", "\n", "\u{a0}", "\u{2003}", "é", "\u{85}", "=", "-"];
+        for text in crate::testing::mixed_texts(&pieces, 0x2545_F491_4F6C_DD1D, 9, 20_000) {
+            assert_eq!(split_value(&text), split_value_quoted(&text), "{text:?}");
+            assert_eq!(words(&text), words_chars(&text), "{text:?}");
+        }
+    }
+
+    #[test]
     fn the_ascii_word_splitter_splits_as_the_char_splitter_does() {
         let pieces = ["a", "--x=1", " ", "\t", "\n", "\r", "\x0b", "'", "\"", "\\", "\\ ", "\\\"", "$V", "${V}", "%"];
         for text in crate::testing::mixed_texts(&pieces, 0xD1B5_4A32_D192_ED03, 9, 20_000) {
             assert_eq!(words_ascii(&text), words_chars(&text), "{text:?}");
+            assert_eq!(words(&text), words_chars(&text), "{text:?}");
         }
     }
 

@@ -282,7 +282,9 @@ pub fn prepare(orig: &str, syntax: Syntax) -> Prepared {
             i = end;
             continue;
         }
+        // Every token starts with `$`, `%` or `{`: nothing else needs a look.
         i += 1;
+        i = b.get(i..).and_then(|r| memchr::memchr3(b'$', b'%', b'{', r)).map_or(b.len(), |p| i + p);
     }
     out.text.push_str(orig.get(copied..).unwrap_or_default());
     out

@@ -536,7 +536,7 @@ pub fn render(env: &Envelope, opts: &Options) -> Rendered {
         }
     }
     let nodeconfig = json!({"apiVersion": crate::nodeconfig::API_VERSION, "kind": crate::nodeconfig::KIND, "spec": Value::Object(spec.clone())});
-    if let Ok(nc) = serde_json::from_value::<NodeConfig>(nodeconfig.clone()) {
+    if let Ok(nc) = <NodeConfig as serde::Deserialize>::deserialize(&nodeconfig) {
         let c = &nc.spec.cluster;
         for (f, v) in [
             ("name", &c.name),
