@@ -447,7 +447,7 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
         "TBD",
         "FIXME",
     ];
-    if let Some(xs) = s.find("XXXX").and_then(|i| s.get(i..)) {
+    if let Some(xs) = memchr::memmem::find(s.as_bytes(), b"XXXX").and_then(|i| s.get(i..)) {
         let end = xs.find(|c| c != 'X').unwrap_or(xs.len());
         return xs.get(..end);
     }
@@ -458,8 +458,12 @@ pub fn literal_placeholder(s: &str) -> Option<&str> {
     {
         return s.get(a..=b);
     }
-    let segments: Vec<&str> = s.split(['.', '/', ':']).collect();
-    WORDS.iter().find(|w| segments.contains(w)).copied()
+    // The first of WORDS (in its order) that is a whole segment.
+    s.split(['.', '/', ':'])
+        .filter_map(|seg| WORDS.iter().position(|w| *w == seg))
+        .min()
+        .and_then(|i| WORDS.get(i))
+        .copied()
 }
 
 /// The `${…}` placeholders in a text (not `$${`, Terraform's escape for a literal `${`).
