@@ -438,3 +438,51 @@ pub(super) fn parse(prepared: &Prepared, orig: &str) -> Option<Vec<Command>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::al2::template::{Syntax, prepare};
+
+    fn read(text: &str) -> Option<Vec<Command>> {
+        parse(&prepare(text, Syntax::None), text)
+    }
+
+    #[test]
+    fn declines_what_only_a_full_parser_reads() {
+        for text in [
+            "if true; then echo; fi\n",
+            "echo $(date)\n",
+            "echo `date`\n",
+            "( echo )\n",
+            "{ echo; }\n",
+            "a &\n",
+            "! a\n",
+            "cat <<EOF\nno end\n",
+            "echo 'open\n",
+            "a=(1 2)\n",
+            "echo a\rb\n",
+            "a ;; b\n",
+        ] {
+            assert!(read(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_lists_pipes_redirections_and_here_documents() {
+        let cs = read("set -e\nA=1 b 2>/dev/null && c | d || e\ncat <<-'X' > /f\n\tbody $v\n\tX\n").unwrap();
+        let names: Vec<_> = cs.iter().map(|c| c.name().unwrap_or_default().to_string()).collect();
+        assert_eq!(names, ["set", "b", "c", "d", "e", "cat"]);
+        let b = &cs[1];
+        assert_eq!((b.assignments[0].0.as_str(), b.tested, b.conditional), ("A", true, false));
+        assert_eq!((cs[2].conditional, cs[2].tested, cs[3].piped), (true, true, true));
+        assert_eq!((cs[4].conditional, cs[4].tested), (true, false));
+        assert_eq!(
+            cs[5].redirects,
+            [
+                Redirect::HereDoc { body: "body $v\n".into(), expands: false },
+                Redirect::Write { path: Word { raw: "/f".into(), parsed: "/f".into(), span: (52, 54) }, append: false }
+            ]
+        );
+    }
+}
