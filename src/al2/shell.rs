@@ -456,8 +456,32 @@ pub fn readings(orig: &str, syntax: Syntax) -> (Option<Vec<Command>>, Result<Vec
     (plain, brush)
 }
 
+/// Whether the last line, with no newline after it, opens a here-document whose delimiter is
+/// only quotes (`<<''`, `<<-""`): brush-parser 0.4 then loops at the end of the input,
+/// allocating without bound (found by a second reader; `cat <<'' ` took gigabytes).
+fn empty_tag_on_last_line(text: &str) -> bool {
+    let last = text.rsplit('\n').next().unwrap_or(text);
+    let mut rest = last;
+    while let Some(at) = rest.find("<<") {
+        let after = rest.get(at + 2..).unwrap_or_default();
+        let tag = after.strip_prefix('-').unwrap_or(after).trim_start_matches([' ', '\t']);
+        let word = tag.split([' ', '\t', ';', '&', '|', '<', '>']).next().unwrap_or_default();
+        if !word.is_empty() && word.chars().all(|c| c == '\'' || c == '"') {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
 /// The commands of `prepared` as brush-parser reads it.
 pub(super) fn brush(orig: &str, prepared: Prepared) -> Result<Script, ParseError> {
+    if empty_tag_on_last_line(&prepared.text) {
+        return Err(ParseError {
+            message: "a here-document with an empty delimiter (`<<''`) on the last line is not read as shell".into(),
+            offset: Some(prepared.remap.to_orig(prepared.text.rfind('\n').map_or(0, |n| n + 1))),
+        });
+    }
     let options = brush_parser::ParserOptions::default();
     let mut char_to_byte: Vec<usize> = prepared.text.char_indices().map(|(b, _)| b).collect();
     char_to_byte.push(prepared.text.len());
@@ -529,6 +553,18 @@ mod tests {
         assert!(s.commands[4].conditional);
         assert_eq!(s.commands[5].branch, ["else of (if [ \"$SPOT\" = true ])"]);
         assert_eq!(s.commands[6].function.as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn an_empty_quoted_here_document_tag_on_the_last_line_is_refused_before_brush_parser_loops() {
+        // Found by a second reader: brush-parser allocated gigabytes on these.
+        for text in ["cat <<'' ", "cat <<\"\" ", "cat <<-'' x ", "a\ncat <<'''' ", "cat <<'' #c"] {
+            let e = parse(text, Syntax::None).unwrap_err();
+            assert!(e.message.contains("empty delimiter"), "{text:?}: {e:?}");
+        }
+        // With the newline brush-parser reads it (an empty line would end the body).
+        assert!(!matches!(parse("echo a\ncat <<'' \n", Syntax::None), Err(e) if e.message.contains("empty delimiter")));
+        assert!(!empty_tag_on_last_line("cat <<EOF "));
     }
 
     #[test]

@@ -20,6 +20,8 @@ use super::template::Prepared;
 const RESERVED: &[&str] = &[
     "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while",
     "[[", "]]", "function", "select", "coproc",
+    // brush-parser reads `time` before a pipeline as its timing, not as a command.
+    "time",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,8 @@ enum Tok {
 struct Lexer<'a> {
     s: &'a [u8],
     i: usize,
+    prepared: &'a Prepared,
+    orig: &'a [u8],
 }
 
 /// `None` everywhere below means "not plain shell: let brush-parser read it".
@@ -43,23 +47,31 @@ impl Lexer<'_> {
     }
 
     /// Skips blanks, line continuations and a comment; the next token starts at `self.i`.
-    fn skip_blanks(&mut self) {
+    fn skip_blanks(&mut self) -> Option<()> {
         loop {
             match self.at(self.i) {
                 Some(b' ' | b'\t') => self.i += 1,
-                Some(b'\\') if self.at(self.i + 1) == Some(b'\n') => self.i += 2,
+                Some(b'\\') if self.at(self.i + 1) == Some(b'\n') => {
+                    // A continuation the template made (a directive between `\` and the
+                    // newline) starts brush-parser's next word at the backslash.
+                    let at = self.prepared.remap.to_orig(self.i);
+                    if !self.orig.get(at..).is_some_and(|o| o.starts_with(b"\\\n")) {
+                        return None;
+                    }
+                    self.i += 2;
+                }
                 Some(b'#') => {
                     while !matches!(self.at(self.i), None | Some(b'\n')) {
                         self.i += 1;
                     }
                 }
-                _ => return,
+                _ => return Some(()),
             }
         }
     }
 
     fn next(&mut self) -> Option<Tok> {
-        self.skip_blanks();
+        self.skip_blanks()?;
         let Some(c) = self.at(self.i) else { return Some(Tok::Eof) };
         let two = self.at(self.i + 1);
         let op = |s: &'static str| Some(Tok::Op(s));
@@ -129,6 +141,8 @@ impl Lexer<'_> {
     fn escape(&mut self) -> Option<()> {
         match self.at(self.i + 1)? {
             b'\n' => None,
+            // brush-parser reads a token ending in `$` as the start of `$'…'`, `$"…"`, `$[…]`.
+            b'$' if matches!(self.at(self.i + 2), Some(b'\'' | b'"' | b'[' | b'(' | b'{')) => None,
             c if c < 0x80 => {
                 self.i += 2;
                 Some(())
@@ -151,7 +165,8 @@ impl Lexer<'_> {
                 self.i += close + 3;
             }
             c if c.is_ascii_alphabetic() || c == b'_' => self.i += 1,
-            c if c.is_ascii_digit() || b"?@*#$!-".contains(&c) => self.i += 2,
+            // `$$` is declined: brush-parser reads its second `$` afresh (`$$[`, `$$'…'`).
+            c if c.is_ascii_digit() || b"?@*#!-".contains(&c) => self.i += 2,
             _ => return None,
         }
         Some(())
@@ -161,7 +176,7 @@ impl Lexer<'_> {
     /// at each newline.
     fn linebreak(&mut self, pending: &mut Vec<Pending>, out: &mut [Command]) -> Option<()> {
         loop {
-            self.skip_blanks();
+            self.skip_blanks()?;
             if self.at(self.i) != Some(b'\n') {
                 return Some(());
             }
@@ -269,6 +284,24 @@ impl Reader<'_> {
         Some(Word { raw, parsed, span })
     }
 
+    /// On a line whose here-document body is still to come, brush-parser sets words aside and
+    /// gets some of them differently: `${…}` (read again, as two words), digits followed by a
+    /// blank and a redirection (taken for a file descriptor), and any word's start when a
+    /// template directive was taken out of the line.
+    fn after_here_tag_is_unsure(&self, text: &str, digits: bool, end: usize) -> bool {
+        if text.contains("${") || !self.prepared.tokens.is_empty() {
+            return true;
+        }
+        let mut i = end;
+        loop {
+            match self.lex.at(i) {
+                Some(b' ' | b'\t') => i += 1,
+                Some(b'\\') if self.lex.at(i + 1) == Some(b'\n') => i += 2,
+                next => return digits && matches!(next, Some(b'<' | b'>')),
+            }
+        }
+    }
+
     /// An assignment's value, which brush-parser gives no location.
     fn value(&self, v: &str) -> Word {
         Word { raw: self.prepared.restore(v), parsed: v.to_string(), span: (0, 0) }
@@ -299,8 +332,15 @@ impl Reader<'_> {
             match tok {
                 Tok::Word(s, e) => {
                     let text = self.text(s, e)?;
-                    let io_number =
-                        text.bytes().all(|b| b.is_ascii_digit()) && matches!(self.lex.at(e), Some(b'<' | b'>'));
+                    let digits = text.bytes().all(|b| b.is_ascii_digit());
+                    let io_number = digits && matches!(self.lex.at(e), Some(b'<' | b'>'));
+                    // brush-parser's file descriptors are i32; a larger one panics it.
+                    if io_number && text.parse::<i32>().is_err() {
+                        return None;
+                    }
+                    if !self.pending.is_empty() && self.after_here_tag_is_unsure(text, digits, e) {
+                        return None;
+                    }
                     if !io_number {
                         let word = self.word(s, e)?;
                         grow(word.span, &mut cmd);
@@ -326,7 +366,9 @@ impl Reader<'_> {
                 Tok::Op(op @ ("<" | "<&" | "<>" | ">" | ">&" | ">>" | ">|" | "<<" | "<<-")) => {
                     let Tok::Word(s, e) = self.lex.next()? else { return None };
                     let target = self.text(s, e)?;
-                    if RESERVED.contains(&target) {
+                    if RESERVED.contains(&target)
+                        || (!self.pending.is_empty() && self.after_here_tag_is_unsure(target, false, e))
+                    {
                         return None;
                     }
                     let redirect = match op {
@@ -426,7 +468,8 @@ pub(super) fn parse(prepared: &Prepared, orig: &str) -> Option<Vec<Command>> {
     if text.iter().any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f) {
         return None;
     }
-    let mut r = Reader { lex: Lexer { s: text, i: 0 }, prepared, orig, out: Vec::new(), pending: Vec::new() };
+    let lex = Lexer { s: text, i: 0, prepared, orig: orig.as_bytes() };
+    let mut r = Reader { lex, prepared, orig, out: Vec::new(), pending: Vec::new() };
     r.program()?;
     let mut out = r.out;
     for c in &mut out {

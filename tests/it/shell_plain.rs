@@ -155,6 +155,33 @@ const LINES: &[&str] = &[
     "local x=1\n",
     "readonly Y=2 Z\n",
     "echo done\n",
+    // A second reader's divergences (each once accepted here and read differently by brush).
+    "time echo x\n",
+    "a&&time",
+    "time{{end}}",
+    "time%{}",
+    "2147483648>a",
+    "9999999999<a",
+    "<<E ${a}\nE\n",
+    "<<E \"${a}\"\nE\n",
+    "<<E;${a}\nE\n",
+    "<<E&&${a}\nE\n",
+    "<<E 2 >a\nE\n",
+    "<<E;2 >a\nE\n",
+    "<<E&&0\t>a\nE\n",
+    "\"\"<<E&&0 \\\n>=\nE\n",
+    "<<\"E\" 0\t<a !\nE\n",
+    "<<E {{end}}a\nE\n",
+    "<<1 %{}a\n1\n",
+    "\\%{}\na",
+    "echo a \\%{ if x }\nb\n",
+    "\\{{end}}\na",
+    "$$'\\'' \\'",
+    "\\$'\\'' \\'",
+    "$$[ ]",
+    "echo $$[a b]\n",
+    "\"\"<<'E-F' 1 >a\nE-F\n\"\"",
+    "<<\"EOF\" 2 <a\nEOF\n",
 ];
 
 fn generated(n: usize) -> Vec<(String, String)> {
@@ -212,5 +239,5 @@ fn the_plain_reader_agrees_with_brush_parser_wherever_it_reads() {
     );
     // Not vacuous: most real scripts and a good share of the generated ones are read plainly.
     assert!(real.plain * 3 > real.texts, "{} of {}", real.plain, real.texts);
-    assert!(made.plain > 2_000, "{}", made.plain);
+    assert!(made.plain > 1_500, "{}", made.plain);
 }
