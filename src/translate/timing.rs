@@ -50,9 +50,10 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
         let mut installed_unit = false;
         let mut moved_cmds: Vec<(bool, Command)> = Vec::new();
         for c in script.commands.iter() {
+            let text = c.text();
             // The reload after the moved commands' unit is written is part of installing it.
-            let reload = c.text() == "systemctl daemon-reload" && std::mem::take(&mut installed_unit);
-            installed_unit = c.text().contains("/etc/systemd/system/eks-userdata");
+            let reload = text == "systemctl daemon-reload" && std::mem::take(&mut installed_unit);
+            installed_unit = text.contains("/etc/systemd/system/eks-userdata");
             if reload {
                 continue;
             }
@@ -81,7 +82,7 @@ pub(super) fn al2023(env: &Envelope, syntax: Option<crate::al2::template::Syntax
                 continue;
             }
             if counts(c) {
-                out.push(Command { text: same_text(&c.text()), when, span: None, removed: None });
+                out.push(Command { text: same_text(&text), when, span: None, removed: None });
             }
         }
         // The moved script repeats the `source FILE` lines that came before the call (its

@@ -68,8 +68,10 @@ impl std::fmt::Display for GunzipError {
 
 /// Inflates every gzip member (Go's `gzip.Reader` is multistream too), never past `cap`.
 pub fn gunzip(data: &[u8], cap: usize) -> Result<Vec<u8>, GunzipError> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(data)
+    // `bufread`: the input is in memory already, so no second buffer; most user data inflates
+    // to a few times its size.
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(cap.saturating_add(1)));
+    flate2::bufread::MultiGzDecoder::new(data)
         .take(cap as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| GunzipError::Corrupt(e.to_string()))?;
