@@ -2,6 +2,7 @@ use crate::diagnostic::RuleMeta;
 #[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::lint::Context;
+#[cfg_attr(not(feature = "schema"), allow(unused_imports))]
 use crate::nodeconfig::pointer::Pointer as _;
 
 pub const META: RuleMeta = RuleMeta {
