@@ -360,6 +360,11 @@ fn with_directives(prepared: &Prepared, mut cmd: Command) -> Option<Command> {
     (!is_directive_stub).then_some(cmd)
 }
 
+/// Both readers' commands, each placed in its template branches ([`with_directives`]).
+fn in_branches(prepared: &Prepared, commands: Vec<Command>) -> Vec<Command> {
+    commands.into_iter().filter_map(|c| with_directives(prepared, c)).collect()
+}
+
 /// Parses a script. Template syntax is made opaque first (`syntax` from [`template::detect`]
 /// or the user).
 pub fn parse(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
@@ -435,8 +440,7 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
         });
     }
     if let Some(commands) = super::shell_plain::parse(&prepared, orig) {
-        let commands: Vec<Command> = commands.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
-        return Ok(Script { commands: commands.into(), prepared: prepared.into() });
+        return Ok(Script { commands: in_branches(&prepared, commands).into(), prepared: prepared.into() });
     }
     brush(orig, prepared)
 }
@@ -446,8 +450,7 @@ fn parse_uncached(orig: &str, syntax: Syntax) -> Result<Script, ParseError> {
 #[doc(hidden)]
 pub fn readings(orig: &str, syntax: Syntax) -> (Option<Vec<Command>>, Result<Vec<Command>, ParseError>) {
     let prepared = template::prepare(orig, syntax);
-    let plain = super::shell_plain::parse(&prepared, orig)
-        .map(|cs| cs.into_iter().filter_map(|c| with_directives(&prepared, c)).collect());
+    let plain = super::shell_plain::parse(&prepared, orig).map(|cs| in_branches(&prepared, cs));
     let brush = if too_deep(&prepared.text).is_some() {
         Err(ParseError { message: "too deep".into(), offset: None })
     } else {
@@ -516,7 +519,7 @@ pub(super) fn brush(orig: &str, prepared: Prepared) -> Result<Script, ParseError
     for cc in &program.complete_commands {
         w.list(cc);
     }
-    let commands: Vec<Command> = w.out.into_iter().filter_map(|c| with_directives(&prepared, c)).collect();
+    let commands = in_branches(&prepared, w.out);
     Ok(Script { commands: commands.into(), prepared: prepared.into() })
 }
 
