@@ -2,9 +2,11 @@
 //! command line → library options, progress on standard error, report on standard output,
 //! exit code (0 done; 1 something failed or was left alone with an error; 2 could not run).
 
-use crate::cli::{ClusterInfoArgs, PushArgs, PushFormatArg, RollbackArgs, SelectArgs};
+use crate::cli::{AwsArgs, ClusterInfoArgs, PushArgs, PushFormatArg, RollbackArgs, SelectArgs};
 use crate::{EXIT_ERROR, EXIT_FINDINGS, target};
 use anyhow::Context as _;
+use eks_userdata::aws::identity::{self, Credentials};
+use eks_userdata::aws::owner::TagMarker;
 use eks_userdata::aws::{self, output, plan::PlanFile, push, rollback, select::Selector};
 use eks_userdata::translate::{self, ClusterInfo, emit};
 use std::io::{IsTerminal, Write};
@@ -27,6 +29,39 @@ fn read_plan(path: &str) -> anyhow::Result<PlanFile> {
     Ok(plan)
 }
 
+/// The sources of credentials the flags name; `None` after saying why they cannot be used.
+fn credentials(a: &AwsArgs) -> anyhow::Result<Option<Vec<Credentials>>> {
+    let mut roles = a.assume_roles.clone();
+    let mut problem = None;
+    if let Some(bad) = a.assume_roles.iter().find(|r| !identity::is_role_arn(r)) {
+        problem = Some(format!("--assume-role `{bad}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"));
+    } else if let Some(path) = &a.assume_role_file {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read the role list"))?;
+        match identity::parse_role_file(path, &text) {
+            Ok(mut r) => roles.append(&mut r),
+            Err(e) => problem = Some(e),
+        }
+    }
+    let sources = match problem {
+        Some(p) => Err(p),
+        None => identity::sources(&a.profiles, &roles),
+    };
+    match sources {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// `[push] terraform-tags` from the nearest `.eks-userdata.toml` above the current directory.
+fn terraform_tags() -> anyhow::Result<Vec<TagMarker>> {
+    let here = std::env::current_dir()?.join("-");
+    let config = eks_userdata::config::Discovery::default().for_file(&here)?;
+    Ok(config.map(|c| c.terraform_tags.iter().filter_map(|t| TagMarker::parse(t)).collect()).unwrap_or_default())
+}
+
 /// A bar redrawn in place on a terminal; plain lines otherwise (CI logs, pipes).
 fn progress() -> push::Progress {
     let tty = std::io::stderr().is_terminal();
@@ -47,9 +82,14 @@ fn progress() -> push::Progress {
 
 pub fn cluster_info(args: ClusterInfoArgs) -> anyhow::Result<u8> {
     let region = args.aws.regions.first().cloned();
+    let Some(creds) = credentials(&args.aws)? else { return Ok(EXIT_ERROR) };
+    let Ok([creds]) = <[Credentials; 1]>::try_from(creds) else {
+        eprintln!("eks-userdata: error: cluster-info reads one cluster: give at most one --profile or --assume-role");
+        return Ok(EXIT_ERROR);
+    };
     let result = aws::block_on(async {
-        let conn = aws::connect(region.as_deref(), args.aws.profile.as_deref()).await?;
-        aws::cluster::describe(&conn, &args.cluster).await
+        let id = identity::resolve(&creds, region.as_deref()).await?;
+        aws::cluster::describe(&id.connection(region.as_deref()), &args.cluster).await
     })?;
     let info = match result {
         Ok(i) => i,
@@ -76,6 +116,11 @@ pub fn push_cmd(args: PushArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
+    if args.update_nodegroups && args.cluster.is_none() && args.plan.is_none() {
+        eprintln!("eks-userdata: error: --update-nodegroups needs --cluster NAME (the node groups are read from it)");
+        return Ok(EXIT_ERROR);
+    }
+    let Some(creds) = credentials(&args.aws)? else { return Ok(EXIT_ERROR) };
     let cluster = match (&args.cluster, &args.cluster_info) {
         (Some(n), _) => push::ClusterSource::Name(n.clone()),
         (None, Some(path)) => {
@@ -97,7 +142,7 @@ pub fn push_cmd(args: PushArgs) -> anyhow::Result<u8> {
     };
     let opts = push::PushOptions {
         regions: args.aws.regions.clone(),
-        profile: args.aws.profile.clone(),
+        credentials: creds,
         selector: sel,
         version: args.version.clone(),
         convert: translate::Options {
@@ -114,6 +159,8 @@ pub fn push_cmd(args: PushArgs) -> anyhow::Result<u8> {
         apply: args.apply,
         set_default: args.set_default,
         update_nodegroups: args.update_nodegroups,
+        include_owned: args.include_owned,
+        terraform_tags: terraform_tags()?,
     };
     let report = match &args.plan {
         Some(path) => {
@@ -142,12 +189,8 @@ pub fn rollback_cmd(args: RollbackArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
-    let opts = rollback::RollbackOptions {
-        regions: args.aws.regions.clone(),
-        profile: args.aws.profile.clone(),
-        selector: sel,
-        plan,
-    };
+    let Some(creds) = credentials(&args.aws)? else { return Ok(EXIT_ERROR) };
+    let opts = rollback::RollbackOptions { regions: args.aws.regions.clone(), credentials: creds, selector: sel, plan };
     let (results, errors) = aws::block_on(rollback::rollback(&opts))?;
     match args.format {
         PushFormatArg::Text => print!("{}", output::rollback_text(&results, &errors)),

@@ -325,9 +325,17 @@ pub struct AwsArgs {
     /// AWS region; repeat for several (push, rollback) [default: the configured region].
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
-    /// Named profile from the AWS config files (SSO profiles included).
-    #[arg(long)]
-    pub profile: Option<String>,
+    /// Named profile from the AWS config files (SSO profiles included); repeat for several
+    /// accounts (push, rollback).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Assume this IAM role (STS) and work in its account; repeat for several accounts. Uses
+    /// the credentials of --profile, or the default ones.
+    #[arg(long = "assume-role", value_name = "ROLE_ARN")]
+    pub assume_roles: Vec<String>,
+    /// Role ARNs to assume, one a line (`#` comments), as if each were given with --assume-role.
+    #[arg(long, value_name = "FILE")]
+    pub assume_role_file: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -403,18 +411,22 @@ pub struct PushArgs {
     /// Create the new versions (without it nothing is written).
     #[arg(long)]
     pub apply: bool,
-    /// With --apply: make each verified new version the default.
-    #[arg(long, requires = "apply")]
+    /// Make each migrated version the default (planned without --apply, taken with it).
+    #[arg(long)]
     pub set_default: bool,
-    /// With --apply and --cluster: move managed node groups that use a migrated template to
-    /// the new version (EKS UpdateNodegroupVersion).
-    #[arg(long, requires = "apply", requires = "cluster")]
+    /// With --cluster: move managed node groups that use a migrated template to the migrated
+    /// version (EKS UpdateNodegroupVersion; planned without --apply, taken with it).
+    #[arg(long)]
     pub update_nodegroups: bool,
+    /// Push to templates that CloudFormation, eksctl, Terraform, Karpenter or EKS owns too (the
+    /// plan warns: the owner reverts such a version unless its source is migrated).
+    #[arg(long)]
+    pub include_owned: bool,
     /// Save the plan as JSON (written atomically).
     #[arg(long, value_name = "FILE")]
     pub plan_out: Option<String>,
     /// Apply this saved plan exactly (with --apply); refuses templates that changed since.
-    #[arg(long, value_name = "FILE", requires = "apply", conflicts_with_all = ["ids", "names", "tags", "all", "ami", "hop_limit", "cluster_info"])]
+    #[arg(long, value_name = "FILE", requires = "apply", conflicts_with_all = ["ids", "names", "tags", "all", "ami", "hop_limit", "cluster_info", "cluster", "set_default", "update_nodegroups", "include_owned"])]
     pub plan: Option<String>,
     /// Templates worked on at once.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -14,6 +14,8 @@
 //! glob = "karpenter/**"                # relative to this file; no `/` = any file name
 //! target = "karpenter"
 //! ignore = ["NC214"]
+//! [push]
+//! terraform-tags = ["Stack=platform"]  # more tags that mark a launch template as Terraform's
 //! ```
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -48,6 +50,14 @@ struct Raw {
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     paths: Vec<RawPath>,
+    push: Option<RawPush>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPush {
+    #[serde(rename = "terraform-tags", default)]
+    terraform_tags: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +118,9 @@ pub struct Config {
     dir: PathBuf,
     base: Settings,
     paths: Vec<(String, Settings)>,
+    /// `[push] terraform-tags`: `KEY` or `KEY=VALUE`, tags that mark a launch template as owned
+    /// by Terraform (provider `default_tags` a team always sets).
+    pub terraform_tags: Vec<String>,
 }
 
 impl Config {
@@ -193,8 +206,15 @@ impl Config {
                 ))
             })
             .collect::<Result<_, ConfigError>>()?;
+        let mut terraform_tags = Vec::new();
+        for t in raw.push.iter().flat_map(|p| &p.terraform_tags) {
+            if t.get_ref().split('=').next().is_none_or(|k| k.trim().is_empty()) {
+                return Err(invalid(t.span(), format!("`{}` is not a tag: write KEY or KEY=VALUE", t.get_ref())));
+            }
+            terraform_tags.push(t.get_ref().clone());
+        }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Config { path: path.to_path_buf(), dir, base, paths })
+        Ok(Config { path: path.to_path_buf(), dir, base, paths, terraform_tags })
     }
 
     /// The settings for one file: the base, then every matching `[[paths]]` entry in order.

@@ -7,13 +7,18 @@
 //! the attempts are raised from 3 to [`MAX_ATTEMPTS`].
 
 pub mod ami;
+pub mod apply;
 pub mod cluster;
+pub mod converge;
+pub mod identity;
 pub mod nodegroups;
 pub mod output;
+pub mod owner;
 pub mod plan;
 pub mod push;
 pub mod rollback;
 pub mod select;
+pub mod verify;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde::{Deserialize, Serialize};
@@ -57,9 +62,14 @@ impl AwsError {
     }
 }
 
-/// Clients for one region.
+/// Clients for one account and region.
 #[derive(Clone, Debug)]
 pub struct Connection {
+    /// The AWS account the credentials reach (STS GetCallerIdentity).
+    pub account: String,
+    /// How the credentials were obtained, as the user named them (`default credentials`,
+    /// `profile ops`, `role arn:aws:iam::…`).
+    pub identity: String,
     pub region: String,
     pub ec2: aws_sdk_ec2::Client,
     pub eks: aws_sdk_eks::Client,
@@ -68,25 +78,13 @@ pub struct Connection {
 /// Clients from the standard configuration; `region` and `profile` override it as `--region`
 /// and `--profile` do for the AWS CLI.
 pub async fn connect(region: Option<&str>, profile: Option<&str>) -> Result<Connection, AwsError> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r.to_string()));
-    }
-    let config = loader.load().await;
-    let Some(region) = config.region().map(|r| r.to_string()) else {
-        return Err(AwsError::new(
-            "configuration",
-            "NoRegion",
-            "no AWS region: pass --region, or set AWS_REGION or a region in the profile",
-        ));
+    let creds = match profile {
+        Some(p) => identity::Credentials::Profile(p.to_string()),
+        None => identity::Credentials::Default,
     };
-    Ok(Connection { region, ec2: aws_sdk_ec2::Client::new(&config), eks: aws_sdk_eks::Client::new(&config) })
+    let id = identity::resolve(&creds, region).await?;
+    Ok(id.connection(region))
 }
-
 /// Runs `future` on a small runtime: the work is network-bound, two workers keep a 2-core
 /// machine responsive.
 pub fn block_on<F: std::future::Future>(future: F) -> std::io::Result<F::Output> {

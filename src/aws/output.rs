@@ -3,127 +3,170 @@
 
 use super::AwsError;
 use super::plan::Action;
-use super::push::PushReport;
+use super::push::{ItemResult, PushReport};
 use super::rollback::RollbackResult;
 use std::fmt::Write as _;
 
 pub fn push_text(r: &PushReport) -> String {
     let mut out = String::new();
     for res in &r.items {
-        let i = &res.item;
-        let head = format!("{} {} ({}) version {}", i.region, i.template_id, i.template_name, i.source_version);
-        match i.action {
-            Action::Create => {
-                let _ = writeln!(out, "~ {head}: {}", i.reason);
-                for c in &i.changes {
-                    let _ = writeln!(
-                        out,
-                        "    {}: {} → {}",
-                        c.field,
-                        c.old.as_deref().unwrap_or("(none)"),
-                        c.new.as_deref().unwrap_or("(none)")
-                    );
-                }
-                for f in &i.findings {
-                    let _ = writeln!(out, "    {f}");
-                }
-                for line in i.diff.lines() {
-                    let _ = writeln!(out, "    {line}");
-                }
-            }
-            Action::Error => {
-                let _ = writeln!(out, "! {head}: {}", i.reason);
-                for f in i.findings.iter().filter(|f| f.starts_with("error")) {
-                    let _ = writeln!(out, "    {f}");
-                }
-            }
-            Action::Unchanged | Action::Skip => {
-                let _ = writeln!(out, "= {head}: {}", i.reason);
-            }
-        }
-        if let Some(o) = &res.outcome {
-            if let Some(e) = &o.error {
-                let _ = writeln!(out, "    failed: {e}");
-            }
-            for d in &o.differences {
-                let _ = writeln!(out, "    verify: {d}");
-            }
-        }
+        item_text(&mut out, res);
     }
     for e in &r.errors {
         let _ = writeln!(out, "! {e}");
     }
 
-    let rows: Vec<[String; 6]> = r
+    let rows: Vec<[String; 7]> = r
         .items
         .iter()
         .map(|res| {
             let i = &res.item;
-            let action = match i.action {
-                Action::Create => "create",
-                Action::Unchanged => "unchanged",
-                Action::Skip => "skip",
-                Action::Error => "error",
-            };
-            let result = match (&res.outcome, i.action) {
-                (Some(o), _) if o.error.is_some() => "FAILED".to_string(),
-                (Some(o), _) => {
-                    let mut s = o.new_version.map_or(String::new(), |v| format!("version {v}"));
-                    s.push_str(if o.verified { ", verified" } else { ", NOT VERIFIED" });
-                    if o.default_set {
-                        s.push_str(", default");
-                    }
-                    s
-                }
-                (None, Action::Create) => "planned".into(),
-                (None, _) => "-".into(),
-            };
             [
+                i.account.clone(),
                 i.region.clone(),
                 i.template_id.clone(),
                 i.template_name.clone(),
                 i.source_version.to_string(),
-                action.into(),
-                result,
+                action_name(i.action).into(),
+                result(res),
             ]
         })
         .collect();
     if !rows.is_empty() {
         out.push('\n');
-        out.push_str(&table(&["REGION", "TEMPLATE", "NAME", "FROM", "ACTION", "RESULT"], &rows));
+        out.push_str(&table(&["ACCOUNT", "REGION", "TEMPLATE", "NAME", "FROM", "ACTION", "RESULT"], &rows));
     }
     for n in &r.nodegroups {
         let _ =
             writeln!(out, "node group {}/{} ({}): {}: {}", n.cluster, n.nodegroup, n.template_id, n.action, n.detail);
     }
     let count = |a: Action| r.items.iter().filter(|i| i.item.action == a).count();
-    let created = r.items.iter().filter(|i| i.outcome.as_ref().is_some_and(|o| o.verified)).count();
     let _ = write!(
         out,
-        "\n{} to create, {} unchanged, {} skipped, {} errors",
+        "\n{} to create, {} to update, {} unchanged, {} skipped, {} owned, {} errors",
         count(Action::Create),
+        count(Action::Update),
         count(Action::Unchanged),
         count(Action::Skip),
+        count(Action::Owned),
         count(Action::Error) + r.errors.len()
     );
-    let failed =
-        r.items.iter().filter(|i| i.outcome.as_ref().is_some_and(|o| o.error.is_some() || !o.verified)).count();
+    let outcomes = || r.items.iter().filter_map(|i| i.outcome.as_ref());
+    let created = outcomes().filter(|o| o.verified).count();
+    let updated = r
+        .items
+        .iter()
+        .filter(|i| i.item.action == Action::Update && i.outcome.as_ref().is_some_and(|o| !o.failed()))
+        .count();
+    let failed = outcomes().filter(|o| o.failed()).count();
     if r.applied && failed > 0 {
-        let _ = writeln!(out, "; {created} created and verified, {failed} failed (listed above).");
+        let _ = writeln!(out, "; {created} created and verified, {updated} updated, {failed} failed (listed above).");
     } else if r.applied {
-        let _ = writeln!(out, "; {created} created and verified.");
+        let _ = writeln!(out, "; {created} created and verified, {updated} updated.");
     } else {
         let _ = writeln!(out, ". Nothing was written; run again with --apply.");
     }
     out
 }
 
+fn item_text(out: &mut String, res: &ItemResult) {
+    let i = &res.item;
+    let head =
+        format!("{} {} {} ({}) version {}", i.account, i.region, i.template_id, i.template_name, i.source_version);
+    let mark = match i.action {
+        Action::Create | Action::Update => '~',
+        Action::Error => '!',
+        Action::Unchanged | Action::Skip | Action::Owned => '=',
+    };
+    let _ = writeln!(out, "{mark} {head}: {}", i.reason);
+    for c in &i.changes {
+        let _ = writeln!(
+            out,
+            "    {}: {} → {}",
+            c.field,
+            c.old.as_deref().unwrap_or("(none)"),
+            c.new.as_deref().unwrap_or("(none)")
+        );
+    }
+    for s in &i.steps {
+        let _ = writeln!(out, "    + {}", s.describe());
+    }
+    for n in &i.notes {
+        let _ = writeln!(out, "    {n}");
+    }
+    let findings = i.findings.iter().filter(|f| i.action != Action::Error || f.starts_with("error"));
+    for f in findings {
+        let _ = writeln!(out, "    {f}");
+    }
+    if i.action == Action::Create {
+        for line in i.diff.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    if let Some(o) = &res.outcome {
+        if let Some(e) = &o.error {
+            let _ = writeln!(out, "    failed: {e}");
+        }
+        for d in &o.differences {
+            let _ = writeln!(out, "    verify: {d}");
+        }
+        for v in &o.deleted {
+            let _ = writeln!(out, "    deleted version {v}");
+        }
+        if let Some(l) = &o.left_behind {
+            let _ = writeln!(out, "    left behind: version {} did not verify; delete it: {}", l.version, l.command);
+        }
+    }
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Unchanged => "unchanged",
+        Action::Skip => "skip",
+        Action::Owned => "owned",
+        Action::Error => "error",
+    }
+}
+
+fn result(res: &ItemResult) -> String {
+    let Some(o) = &res.outcome else {
+        return if res.item.steps.is_empty() { "-".into() } else { "planned".into() };
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if o.failed() {
+        parts.push("FAILED".into());
+    }
+    if let Some(v) = o.new_version {
+        parts.push(format!("version {v}"));
+        if o.verified {
+            parts.push("verified".into());
+        } else {
+            parts.push("NOT VERIFIED".into());
+        }
+    }
+    if !o.deleted.is_empty() {
+        let v: Vec<String> = o.deleted.iter().map(i64::to_string).collect();
+        parts.push(format!("deleted {}", v.join(" ")));
+    }
+    if o.default_set {
+        parts.push("default".into());
+    }
+    let started = o.nodegroups.iter().filter(|n| n.action == "started").count();
+    if started > 0 {
+        parts.push(format!("{started} node group{} updating", if started == 1 { "" } else { "s" }));
+    }
+    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+}
+
 pub fn rollback_text(results: &[RollbackResult], errors: &[AwsError]) -> String {
-    let rows: Vec<[String; 6]> = results
+    let rows: Vec<[String; 7]> = results
         .iter()
         .map(|r| {
             let v = |x: Option<i64>| x.map_or("-".to_string(), |v| v.to_string());
             [
+                r.account.clone(),
                 r.region.clone(),
                 r.template_id.clone(),
                 r.template_name.clone(),
@@ -133,7 +176,7 @@ pub fn rollback_text(results: &[RollbackResult], errors: &[AwsError]) -> String 
             ]
         })
         .collect();
-    let mut out = table(&["REGION", "TEMPLATE", "NAME", "DEFAULT", "TO", "RESULT"], &rows);
+    let mut out = table(&["ACCOUNT", "REGION", "TEMPLATE", "NAME", "DEFAULT", "TO", "RESULT"], &rows);
     for e in errors {
         let _ = writeln!(out, "! {e}");
     }

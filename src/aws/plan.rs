@@ -1,5 +1,6 @@
 //! The plan of a `push`: per launch template, what the new version would change, decided
-//! without writing anything (Terraform's plan/apply split). Only three fields ever change:
+//! without writing anything (Terraform's plan/apply split). `converge.rs` then turns it into the
+//! steps still missing from the state the flags ask for. Only three fields ever change:
 //! `UserData` (converted as `convert` does), and where asked `ImageId` and the IMDS
 //! `HttpPutResponseHopLimit` (AL2023 wants IMDSv2, hop limit 2 for pods that use it: peers §4
 //! rule 7). Everything here is pure, so the decisions are unit-tested without AWS.
@@ -13,7 +14,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 /// Identifies the file format of `--plan-out`, so an old or foreign file is refused.
-pub const FORMAT: &str = "eks-userdata/push-plan/v1";
+/// v2 added the account, the owner and the steps of each item.
+pub const FORMAT: &str = "eks-userdata/push-plan/v2";
 
 /// A saved plan (`--plan-out`), applied as it is with `push --plan FILE --apply`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,12 +28,16 @@ pub struct PlanFile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// A new version will be created.
+    /// A new version will be created (and the steps after it taken).
     Create,
+    /// The migrated version exists; steps after it are missing (default, node groups).
+    Update,
     /// Nothing to do: already AL2023, or already migrated by an earlier run.
     Unchanged,
     /// Left alone on purpose (no user data).
     Skip,
+    /// Left alone: CloudFormation, eksctl, Terraform, Karpenter or EKS owns the template.
+    Owned,
     /// Left alone because something is wrong (untranslatable user data, an API error).
     Error,
 }
@@ -45,9 +51,45 @@ pub struct Change {
     pub new: Option<String>,
 }
 
+/// One write that brings a template to the desired state, in the order they are taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum Step {
+    /// An earlier run's version that fails verification (EC2 did not carry the source's other
+    /// fields over): deleted, so no broken version stays behind.
+    DeleteVersion { version: i64 },
+    /// Create the migrated version from the source version, then verify it.
+    CreateVersion,
+    /// Make the migrated version the default (`to: None`: the version this run creates).
+    SetDefault { from: i64, to: Option<i64> },
+    /// Move a managed node group to the migrated version (EKS UpdateNodegroupVersion).
+    UpdateNodegroup { cluster: String, nodegroup: String, from: Option<String>, to: Option<i64> },
+}
+
+impl Step {
+    /// One line for the plan: what will be done.
+    pub fn describe(&self) -> String {
+        let v = |to: &Option<i64>| to.map_or("the new version".to_string(), |n| format!("version {n}"));
+        match self {
+            Step::DeleteVersion { version } => {
+                format!("delete version {version}: an earlier run's version that fails verification")
+            }
+            Step::CreateVersion => "create the AL2023 version and verify it".into(),
+            Step::SetDefault { from, to } => format!("default version {from} → {}", v(to)),
+            Step::UpdateNodegroup { cluster, nodegroup, from, to } => format!(
+                "node group {cluster}/{nodegroup}: version {} → {} (EKS replaces its nodes)",
+                from.as_deref().unwrap_or("(none)"),
+                v(to)
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Item {
+    /// The AWS account (a saved plan is applied only with credentials that reach it).
+    pub account: String,
     pub region: String,
     pub template_id: String,
     pub template_name: String,
@@ -61,6 +103,15 @@ pub struct Item {
     pub source_digest: String,
     pub action: Action,
     pub reason: String,
+    /// Who owns the template, when something does.
+    pub owner: Option<super::owner::Owner>,
+    /// The migrated version when it exists already (`None` with a `create-version` step).
+    pub target_version: Option<i64>,
+    /// The writes still missing, in order; empty when the template is as asked.
+    pub steps: Vec<Step>,
+    /// Warnings and things left for a person (`--include-owned`, node groups not updatable in
+    /// place).
+    pub notes: Vec<String>,
     pub changes: Vec<Change>,
     /// The new user data, base64 as EC2 takes it (`None`: unchanged).
     pub user_data: Option<String>,
@@ -83,16 +134,6 @@ pub struct SourceVersion {
     pub hop_limit: Option<i32>,
     /// [`digest`] of everything in the version's data.
     pub digest: String,
-}
-
-/// The template's latest version, to recognise an earlier run's output.
-#[derive(Debug, Clone, Default)]
-pub struct LatestVersion {
-    pub number: i64,
-    pub description: Option<String>,
-    pub user_data: Option<String>,
-    pub image_id: Option<String>,
-    pub hop_limit: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -125,15 +166,11 @@ pub fn digest(parts: &[&[u8]]) -> String {
     format!("{h:016x}")
 }
 
-/// Decides what to do with one template version.
-pub fn plan_item(
-    region: &str,
-    t: &TemplateRef,
-    src: &SourceVersion,
-    latest: Option<&LatestVersion>,
-    opts: &PlanOptions,
-) -> Item {
+/// Decides what the migrated version of one template version is: its changes, or why there is
+/// none. Whether it exists already, and what else is missing, is `converge`'s question.
+pub fn plan_item(account: &str, region: &str, t: &TemplateRef, src: &SourceVersion, opts: &PlanOptions) -> Item {
     let mut item = Item {
+        account: account.to_string(),
         region: region.to_string(),
         template_id: t.id.clone(),
         template_name: t.name.clone(),
@@ -143,6 +180,10 @@ pub fn plan_item(
         source_digest: src.digest.clone(),
         action: Action::Create,
         reason: String::new(),
+        owner: None,
+        target_version: None,
+        steps: Vec::new(),
+        notes: Vec::new(),
         changes: Vec::new(),
         user_data: None,
         image_id: None,
@@ -216,23 +257,25 @@ pub fn plan_item(
     if item.changes.is_empty() {
         return with(item, Action::Unchanged, "already AL2023 user data; nothing else to change");
     }
-    // An earlier run made exactly this version from this source: re-running changes nothing.
-    if let Some(l) = latest.filter(|l| l.description.as_deref().and_then(parse_description) == Some(src.number)) {
-        let same_data = item.user_data.is_none() || l.user_data.as_deref().map(str::trim) == item.user_data.as_deref();
-        let same_image = item.image_id.is_none() || l.image_id == item.image_id;
-        let same_hop = item.hop_limit.is_none() || l.hop_limit == item.hop_limit;
-        if same_data && same_image && same_hop {
-            let reason = format!("already migrated: version {} was made from version {}", l.number, src.number);
-            item.changes.clear();
-            item.user_data = None;
-            item.image_id = None;
-            item.hop_limit = None;
-            return with(item, Action::Unchanged, &reason);
-        }
-    }
     let fields: Vec<&str> = item.changes.iter().map(|c| c.field.as_str()).collect();
     let reason = format!("new version from version {}: {}", src.number, fields.join(", "));
     with(item, Action::Create, &reason)
+}
+
+/// An item for unit tests: template `lt-1`, versions 1, new user data `TkVX`.
+#[cfg(test)]
+pub(crate) fn sample_item() -> Item {
+    let t = TemplateRef {
+        id: "lt-1".into(),
+        name: "n".into(),
+        default_version: 1,
+        latest_version: 1,
+        tags: Vec::new(),
+        created_by: None,
+    };
+    let mut i = plan_item("1", "r", &t, &SourceVersion { number: 1, ..Default::default() }, &PlanOptions::default());
+    i.user_data = Some("TkVX".into());
+    i
 }
 
 fn with(mut item: Item, action: Action, reason: &str) -> Item {
@@ -262,7 +305,14 @@ mod tests {
     use crate::translate::ClusterInfo;
 
     fn tpl() -> TemplateRef {
-        TemplateRef { id: "lt-1".into(), name: "web".into(), default_version: 3, latest_version: 4 }
+        TemplateRef {
+            id: "lt-1".into(),
+            name: "web".into(),
+            default_version: 3,
+            latest_version: 4,
+            tags: Vec::new(),
+            created_by: None,
+        }
     }
 
     fn src(user_data: &str) -> SourceVersion {
@@ -294,8 +344,8 @@ mod tests {
     const AL2: &str = "#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--node-labels=a=b'\n";
 
     #[test]
-    fn al2_user_data_becomes_a_new_version_and_a_rerun_is_unchanged() {
-        let item = plan_item("eu-west-1", &tpl(), &src(AL2), None, &opts());
+    fn al2_user_data_becomes_a_new_version_and_al2023_is_unchanged() {
+        let item = plan_item("1", "eu-west-1", &tpl(), &src(AL2), &opts());
         assert_eq!(item.action, Action::Create, "{item:?}");
         assert!(
             item.diff.contains("-/etc/eks/bootstrap.sh") && item.diff.contains("+apiVersion: node.eks.aws/v1alpha1"),
@@ -303,31 +353,17 @@ mod tests {
             item.diff
         );
         assert_eq!(item.changes.len(), 1);
-
-        // The latest version is the one an earlier run made from version 3.
-        let latest = LatestVersion {
-            number: 4,
-            description: Some(description(3)),
-            user_data: item.user_data.clone(),
-            ..Default::default()
-        };
-        let again = plan_item("eu-west-1", &tpl(), &src(AL2), Some(&latest), &opts());
-        assert_eq!(
-            (again.action, again.reason.as_str()),
-            (Action::Unchanged, "already migrated: version 4 was made from version 3")
-        );
-
         // After `--set-default`, the source is the AL2023 version itself.
         let new = base64::engine::general_purpose::STANDARD.decode(item.user_data.unwrap()).unwrap();
         let mut s = src("");
         s.user_data = Some(base64::engine::general_purpose::STANDARD.encode(new));
-        assert_eq!(plan_item("eu-west-1", &tpl(), &s, None, &opts()).action, Action::Unchanged);
+        assert_eq!(plan_item("1", "eu-west-1", &tpl(), &s, &opts()).action, Action::Unchanged);
     }
 
     #[test]
     fn image_and_hop_limit_changes_are_listed() {
         let o = PlanOptions { image_id: Some("ami-al2023".into()), hop_limit: Some(2), ..opts() };
-        let item = plan_item("r", &tpl(), &src(AL2), None, &o);
+        let item = plan_item("1", "r", &tpl(), &src(AL2), &o);
         let fields: Vec<_> =
             item.changes.iter().map(|c| (c.field.as_str(), c.old.as_deref(), c.new.as_deref())).collect();
         assert_eq!(
@@ -343,16 +379,34 @@ mod tests {
     #[test]
     fn untranslatable_and_empty_user_data_are_left_alone() {
         let no_cluster = PlanOptions::default();
-        let item = plan_item("r", &tpl(), &src(AL2), None, &no_cluster);
+        let item = plan_item("1", "r", &tpl(), &src(AL2), &no_cluster);
         assert_eq!(item.action, Action::Error);
         assert!(item.findings.iter().any(|f| f.contains("CV408")), "{:?}", item.findings);
         assert_eq!(item.user_data, None);
         let mut empty = src("");
         empty.user_data = None;
-        assert_eq!(plan_item("r", &tpl(), &empty, None, &opts()).action, Action::Skip);
+        assert_eq!(plan_item("1", "r", &tpl(), &empty, &opts()).action, Action::Skip);
         let mut bad = src("");
         bad.user_data = Some("not base64!".into());
-        assert_eq!(plan_item("r", &tpl(), &bad, None, &opts()).action, Action::Error);
+        assert_eq!(plan_item("1", "r", &tpl(), &bad, &opts()).action, Action::Error);
+    }
+
+    #[test]
+    fn steps_read_as_the_plan_says_them() {
+        let s = Step::SetDefault { from: 1, to: None };
+        assert_eq!(s.describe(), "default version 1 → the new version");
+        let json = serde_json::to_string(&Step::UpdateNodegroup {
+            cluster: "prod".into(),
+            nodegroup: "ng".into(),
+            from: Some("1".into()),
+            to: Some(2),
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"step":"update-nodegroup","cluster":"prod","nodegroup":"ng","from":"1","to":2}"#);
+        assert_eq!(
+            serde_json::from_str::<Step>(&json).unwrap().describe(),
+            "node group prod/ng: version 1 → version 2 (EKS replaces its nodes)"
+        );
     }
 
     #[test]

@@ -1,25 +1,23 @@
-//! `push`: plan, apply and verify new launch-template versions over many templates and regions
-//! at once (`rollback.rs` sets the defaults back).
+//! `push`: over many templates, regions and accounts at once, work out the state the flags ask
+//! for (`converge.rs`), then take the missing steps (`apply.rs`) — `rollback.rs` sets the defaults
+//! back. One bounded pool does the work of every account and region, so one progress display
+//! and one summary cover the whole run.
 //!
-//! A new version is created with `SourceVersion` and only the fields that change: real EC2
-//! starts the new version from the source and replaces only the top-level parameters a request
-//! sets (EC2 API reference, CreateLaunchTemplateVersion), so block devices, network interfaces,
-//! tags and every field this tool does not know are carried over by EC2 itself, including
-//! fields added to EC2 after this tool was built. `MetadataOptions` is top-level, so when the hop
-//! limit changes the whole source block is sent with it. The new version is then read back and
-//! compared with the source, field by field; any difference besides the intended ones is an
-//! error. Nothing is deleted or modified in place: the only other write is the default-version
-//! pointer (`--set-default`, `rollback`). A client token derived from the request makes a
-//! retried create idempotent.
+//! Order of work: credentials are resolved (`identity.rs`); each account and region lists its
+//! templates (and, with `--update-nodegroups`, its node groups); each template is read, converted
+//! and planned; with `--apply`, each plan's steps are taken. Per-template failures are recorded
+//! and the others carry on.
 
-use super::nodegroups::{self, Migrated, NodegroupUpdate};
-use super::plan::{self, Action, Item, LatestVersion, PlanFile, PlanOptions, SourceVersion};
+use super::apply::{self, Outcome};
+use super::converge::{self, Want};
+use super::identity::{self, Credentials, Identity};
+use super::nodegroups::{self, NodegroupRef, NodegroupUpdate};
+use super::owner::TagMarker;
+use super::plan::{self, Action, Item, PlanFile, PlanOptions, SourceVersion};
 use super::select::{self, Selector, TemplateRef};
+use super::verify::{self, digest_of, hop_limit, read_versions};
 use super::{AwsError, Connection, ami, cluster};
 use crate::translate::{self, ClusterInfo};
-use aws_sdk_ec2::types::{
-    LaunchTemplateInstanceMetadataOptionsRequest, RequestLaunchTemplateData, ResponseLaunchTemplateData,
-};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +27,7 @@ pub enum ClusterSource {
     /// No cluster values: fine for `--target mng` / `karpenter`.
     #[default]
     None,
-    /// EKS DescribeCluster in each region.
+    /// EKS DescribeCluster in each account and region.
     Name(String),
     /// A `--cluster-info` file.
     Info(ClusterInfo),
@@ -48,7 +46,8 @@ pub enum AmiChoice {
 pub struct PushOptions {
     /// Empty: the region of the AWS configuration.
     pub regions: Vec<String>,
-    pub profile: Option<String>,
+    /// Whose credentials; each is a separate account (`identity::sources`).
+    pub credentials: Vec<Credentials>,
     pub selector: Selector,
     /// `$Default`, `$Latest` or a number.
     pub version: String,
@@ -62,13 +61,17 @@ pub struct PushOptions {
     pub apply: bool,
     pub set_default: bool,
     pub update_nodegroups: bool,
+    /// Push to templates that CloudFormation, eksctl, Terraform, Karpenter or EKS owns.
+    pub include_owned: bool,
+    /// Extra tags that mark a template as Terraform's (`.eks-userdata.toml`).
+    pub terraform_tags: Vec<TagMarker>,
 }
 
 impl Default for PushOptions {
     fn default() -> Self {
         PushOptions {
             regions: Vec::new(),
-            profile: None,
+            credentials: vec![Credentials::Default],
             selector: Selector::default(),
             version: "$Default".into(),
             convert: translate::Options::default(),
@@ -81,21 +84,20 @@ impl Default for PushOptions {
             apply: false,
             set_default: false,
             update_nodegroups: false,
+            include_owned: false,
+            terraform_tags: Vec::new(),
         }
     }
 }
 
-/// What applying one item did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outcome {
-    pub new_version: Option<i64>,
-    /// The new version was read back and matches the source apart from the planned changes.
-    pub verified: bool,
-    /// Fields that differ unexpectedly (`verified` is false).
-    pub differences: Vec<String>,
-    pub default_set: bool,
-    pub error: Option<AwsError>,
+impl PushOptions {
+    fn want(&self) -> Want {
+        Want {
+            set_default: self.set_default,
+            update_nodegroups: self.update_nodegroups,
+            include_owned: self.include_owned,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,20 +114,21 @@ pub struct ItemResult {
 pub struct PushReport {
     pub applied: bool,
     pub items: Vec<ItemResult>,
+    /// Every node group update started (or failed), from all items.
     pub nodegroups: Vec<NodegroupUpdate>,
-    /// Failures that are not about one template (a region's listing, a cluster lookup).
+    /// Failures that are not about one template (credentials, a region's listing, a cluster
+    /// lookup).
     pub errors: Vec<AwsError>,
 }
 
 impl PushReport {
-    /// Anything failed: an error item, a failed create or verification, a region error.
+    /// Anything failed: an error item, a failed step, a region error.
     pub fn failed(&self) -> bool {
         !self.errors.is_empty()
-            || self.nodegroups.iter().any(|n| n.action == "error")
-            || self.items.iter().any(|r| {
-                r.item.action == Action::Error
-                    || r.outcome.as_ref().is_some_and(|o| o.error.is_some() || (o.new_version.is_some() && !o.verified))
-            })
+            || self
+                .items
+                .iter()
+                .any(|r| r.item.action == Action::Error || r.outcome.as_ref().is_some_and(Outcome::failed))
     }
 
     pub fn plan_file(&self) -> PlanFile {
@@ -136,53 +139,71 @@ impl PushReport {
 /// Progress callback: `(done, total, what)`; the CLI draws a bar on a terminal.
 pub type Progress = Arc<dyn Fn(usize, usize, &str) + Send + Sync>;
 
-/// Plans every selected template and, with `apply`, creates, verifies and (with `set_default`)
-/// promotes the new versions. Per-template failures are recorded and the others carry on.
+/// An account and region.
+type Place = (String, String);
+
+/// What one account and region holds for the plan.
+struct Inventory {
+    conn: Connection,
+    info: ClusterInfo,
+    cluster_name: Option<String>,
+    templates: Vec<TemplateRef>,
+    nodegroups: Vec<NodegroupRef>,
+}
+
+/// Plans every selected template in every account and region and, with `apply`, takes the
+/// missing steps.
 pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
     let mut report = PushReport { applied: opts.apply, ..Default::default() };
+    let identities =
+        resolve(&opts.credentials, opts.regions.first().map(String::as_str), opts.concurrency, &mut report).await;
     let regions: Vec<Option<String>> =
         if opts.regions.is_empty() { vec![None] } else { opts.regions.iter().cloned().map(Some).collect() };
-    let mut work: Vec<(Connection, Arc<PlanOptions>, TemplateRef, Option<String>)> = Vec::new();
-    let mut conns: BTreeMap<String, (Connection, Option<String>)> = BTreeMap::new();
-    for region in regions {
-        let conn = match super::connect(region.as_deref(), opts.profile.as_deref()).await {
-            Ok(c) => c,
-            Err(e) => {
-                report.errors.push(e);
-                continue;
-            }
-        };
-        let (info, cluster_name) = match &opts.cluster {
-            ClusterSource::None => (ClusterInfo::default(), None),
-            ClusterSource::Info(i) => (i.clone(), None),
-            ClusterSource::Name(n) => match cluster::describe(&conn, n).await {
-                Ok(i) => (i, Some(n.clone())),
-                Err(e) => {
-                    report.errors.push(e);
-                    continue;
-                }
-            },
-        };
-        let templates = match select::select(&conn, &opts.selector).await {
-            Ok(t) => t,
+    let places: Vec<Connection> =
+        identities.iter().flat_map(|id| regions.iter().map(move |r| id.connection(r.as_deref()))).collect();
+
+    // Each account and region: cluster, templates, node groups.
+    let cluster = opts.cluster.clone();
+    let (selector, want_ngs) = (opts.selector.clone(), opts.update_nodegroups);
+    let listed = bounded(places, opts.concurrency, progress.clone(), "list", move |conn| {
+        let (cluster, selector) = (cluster.clone(), selector.clone());
+        async move {
+            let what = format!("{} {}", conn.account, conn.region);
+            (what, inventory(conn, &cluster, &selector, want_ngs).await)
+        }
+    })
+    .await;
+
+    let mut work = Vec::new();
+    let mut conns: BTreeMap<Place, Connection> = BTreeMap::new();
+    for inv in listed {
+        let inv = match inv {
+            Ok(i) => i,
             Err(e) => {
                 report.errors.push(e);
                 continue;
             }
         };
         let popts = Arc::new(PlanOptions {
-            convert: translate::Options { cluster: info.clone(), ..opts.convert.clone() },
+            convert: translate::Options { cluster: inv.info.clone(), ..opts.convert.clone() },
             image_id: match &opts.ami {
                 AmiChoice::Id(i) => Some(i.clone()),
                 _ => None,
             },
             hop_limit: opts.hop_limit,
         });
-        let kubernetes = info.kubernetes_version.clone();
-        for t in templates {
-            work.push((conn.clone(), popts.clone(), t, kubernetes.clone()));
+        let ngs = Arc::new(inv.nodegroups);
+        for t in inv.templates {
+            work.push((inv.conn.clone(), popts.clone(), t, inv.info.kubernetes_version.clone(), ngs.clone()));
         }
-        conns.insert(conn.region.clone(), (conn, cluster_name));
+        if want_ngs && inv.cluster_name.is_none() {
+            report.errors.push(AwsError::new(
+                "eks:ListNodegroups",
+                "NoCluster",
+                "--update-nodegroups needs --cluster NAME",
+            ));
+        }
+        conns.insert((inv.conn.account.clone(), inv.conn.region.clone()), inv.conn);
     }
 
     // Plan, with bounded concurrency.
@@ -190,21 +211,18 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
     let auto = opts.ami == AmiChoice::Auto;
     let (owner, release) = (opts.ami_owner.clone(), opts.ami_release.clone());
     let version = opts.version.clone();
-    let planned = bounded(work, opts.concurrency, progress.clone(), "plan", move |(conn, popts, t, kubernetes)| {
-        let (owner, release, version) = (owner.clone(), release.clone(), version.clone());
-        async move {
-            let item = plan_one(
-                &conn,
-                &t,
-                &version,
-                &popts,
-                auto.then_some((owner.as_str(), kubernetes.as_deref(), release.as_deref())),
-            )
-            .await;
-            (format!("{} {}", t.id, t.name), item)
-        }
-    })
-    .await;
+    let (want, terraform_tags) = (opts.want(), Arc::new(opts.terraform_tags.clone()));
+    let planned =
+        bounded(work, opts.concurrency, progress.clone(), "plan", move |(conn, popts, t, kubernetes, ngs)| {
+            let (owner, release, version, terraform_tags) =
+                (owner.clone(), release.clone(), version.clone(), terraform_tags.clone());
+            async move {
+                let ami = auto.then_some((owner.as_str(), kubernetes.as_deref(), release.as_deref()));
+                let item = plan_one(&conn, &t, &version, &popts, ami, (&ngs, &terraform_tags), want).await;
+                (format!("{} {}", t.id, t.name), item)
+            }
+        })
+        .await;
     progress(total, total, "planned");
     report.items = planned.into_iter().map(|item| ItemResult { item, outcome: None }).collect();
     sort(&mut report.items);
@@ -215,45 +233,112 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
     report
 }
 
-/// Applies a saved plan exactly: each template must be as it was when planned.
+/// Applies a saved plan exactly: each template must be as it was when planned, and reached with
+/// credentials for the account it was planned in.
 pub async fn apply_plan(plan: &PlanFile, opts: &PushOptions, progress: Progress) -> PushReport {
     let mut report = PushReport { applied: true, ..Default::default() };
-    let mut conns: BTreeMap<String, (Connection, Option<String>)> = BTreeMap::new();
-    for region in plan.items.iter().map(|i| i.region.clone()).collect::<std::collections::BTreeSet<_>>() {
-        match super::connect(Some(&region), opts.profile.as_deref()).await {
-            Ok(c) => {
-                let name = match &opts.cluster {
-                    ClusterSource::Name(n) => Some(n.clone()),
-                    _ => None,
-                };
-                conns.insert(region, (c, name));
-            }
-            Err(e) => report.errors.push(e),
+    let first = plan.items.first().map(|i| i.region.as_str());
+    let identities = resolve(&opts.credentials, first, opts.concurrency, &mut report).await;
+    let by_account: BTreeMap<&str, &Identity> = identities.iter().map(|i| (i.account.as_str(), i)).collect();
+    let mut conns: BTreeMap<Place, Connection> = BTreeMap::new();
+    for i in &plan.items {
+        let key = (i.account.clone(), i.region.clone());
+        if let (false, Some(id)) = (conns.contains_key(&key), by_account.get(i.account.as_str())) {
+            conns.insert(key, id.connection(Some(&i.region)));
         }
     }
     report.items = plan.items.iter().cloned().map(|item| ItemResult { item, outcome: None }).collect();
+    let reached: Vec<&str> = by_account.keys().copied().collect();
+    for r in &mut report.items {
+        if !r.item.steps.is_empty() && !by_account.contains_key(r.item.account.as_str()) {
+            r.outcome = Some(Outcome {
+                error: Some(AwsError::new(
+                    "plan",
+                    "WrongAccount",
+                    format!(
+                        "planned in account {}, but the credentials given reach {}: pass the --profile or --assume-role the plan was made with",
+                        r.item.account,
+                        if reached.is_empty() {
+                            "no account".to_string()
+                        } else {
+                            format!("account {}", reached.join(", "))
+                        }
+                    ),
+                )),
+                ..Default::default()
+            });
+        }
+    }
     apply_items(&mut report, opts, &conns, progress).await;
     report
+}
+
+/// Resolves every source of credentials (at most `limit` at once); failures go to the report.
+async fn resolve(creds: &[Credentials], region: Option<&str>, limit: usize, report: &mut PushReport) -> Vec<Identity> {
+    let region = region.map(str::to_string);
+    let quiet: Progress = Arc::new(|_, _, _| {});
+    let resolved = bounded(creds.to_vec(), limit, quiet, "credentials", move |c| {
+        let region = region.clone();
+        async move { (c.to_string(), identity::resolve(&c, region.as_deref()).await) }
+    })
+    .await;
+    let mut out: Vec<Identity> = Vec::new();
+    for r in resolved {
+        match r {
+            // Two sources that reach one account would plan every template twice.
+            Ok(id) if out.iter().any(|o| o.account == id.account) => report.errors.push(AwsError::new(
+                "configuration",
+                "DuplicateAccount",
+                format!(
+                    "{} reaches account {}, which another source reaches too: it is used once",
+                    id.source, id.account
+                ),
+            )),
+            Ok(id) => out.push(id),
+            Err(e) => report.errors.push(e),
+        }
+    }
+    out
+}
+
+async fn inventory(
+    conn: Connection,
+    cluster_source: &ClusterSource,
+    selector: &Selector,
+    want_ngs: bool,
+) -> Result<Inventory, AwsError> {
+    let (info, cluster_name) = match cluster_source {
+        ClusterSource::None => (ClusterInfo::default(), None),
+        ClusterSource::Info(i) => (i.clone(), None),
+        ClusterSource::Name(n) => (cluster::describe(&conn, n).await?, Some(n.clone())),
+    };
+    let templates = select::select(&conn, selector).await?;
+    let nodegroups = match (&cluster_name, want_ngs) {
+        (Some(c), true) => nodegroups::list(&conn, c).await?,
+        _ => Vec::new(),
+    };
+    Ok(Inventory { conn, info, cluster_name, templates, nodegroups })
 }
 
 async fn apply_items(
     report: &mut PushReport,
     opts: &PushOptions,
-    conns: &BTreeMap<String, (Connection, Option<String>)>,
+    conns: &BTreeMap<Place, Connection>,
     progress: Progress,
 ) {
     let work: Vec<(usize, Connection, Item)> = report
         .items
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.item.action == Action::Create)
-        .filter_map(|(i, r)| Some((i, conns.get(&r.item.region)?.0.clone(), r.item.clone())))
+        .filter(|(_, r)| !r.item.steps.is_empty() && r.outcome.is_none())
+        .filter_map(|(i, r)| {
+            Some((i, conns.get(&(r.item.account.clone(), r.item.region.clone()))?.clone(), r.item.clone()))
+        })
         .collect();
-    let set_default = opts.set_default;
+    let nonce = run_nonce();
     let done = bounded(work, opts.concurrency, progress.clone(), "apply", move |(i, conn, item)| async move {
         let what = format!("{} {}", item.template_id, item.template_name);
-        let outcome = apply_one(&conn, &item, set_default).await;
-        (what, (i, outcome))
+        (what, (i, apply::apply_one(&conn, &item, nonce).await))
     })
     .await;
     for (i, outcome) in done {
@@ -262,53 +347,35 @@ async fn apply_items(
         }
     }
     for r in &mut report.items {
-        if r.item.action == Action::Create && r.outcome.is_none() {
+        if !r.item.steps.is_empty() && r.outcome.is_none() {
             r.outcome = Some(Outcome {
                 error: Some(AwsError::new(
                     "configuration",
                     "NoConnection",
-                    format!("no connection to {}", r.item.region),
+                    format!("no connection to account {} in {}", r.item.account, r.item.region),
                 )),
                 ..Default::default()
             });
         }
     }
-    if opts.update_nodegroups {
-        for (conn, cluster_name) in conns.values() {
-            let Some(cluster_name) = cluster_name else {
-                report.errors.push(AwsError::new(
-                    "eks:ListNodegroups",
-                    "NoCluster",
-                    "--update-nodegroups needs --cluster NAME",
-                ));
-                break;
-            };
-            let migrated: Vec<Migrated> = report
-                .items
-                .iter()
-                .filter(|r| r.item.region == conn.region)
-                .filter_map(|r| {
-                    let o = r.outcome.as_ref()?;
-                    (o.verified).then_some(Migrated {
-                        template_id: r.item.template_id.clone(),
-                        version: o.new_version?,
-                        custom_ami: r.item.custom_ami,
-                    })
-                })
-                .collect();
-            if migrated.is_empty() {
-                continue;
-            }
-            match nodegroups::update(conn, cluster_name, &migrated).await {
-                Ok(mut u) => report.nodegroups.append(&mut u),
-                Err(e) => report.errors.push(e),
-            }
-        }
-    }
+    report.nodegroups =
+        report.items.iter().filter_map(|r| r.outcome.as_ref()).flat_map(|o| o.nodegroups.iter().cloned()).collect();
+}
+
+/// This run's nonce for client tokens: different for every run, the same for every retry in it.
+fn run_nonce() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    u64::try_from(nanos % u128::from(u64::MAX)).unwrap_or(0) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
 /// Runs `f` over `work` with at most `limit` in flight, reporting each completion.
-async fn bounded<W, T, F, Fut>(work: Vec<W>, limit: usize, progress: Progress, phase: &'static str, f: F) -> Vec<T>
+pub(crate) async fn bounded<W, T, F, Fut>(
+    work: Vec<W>,
+    limit: usize,
+    progress: Progress,
+    phase: &'static str,
+    f: F,
+) -> Vec<T>
 where
     W: Send + 'static,
     T: Send + 'static,
@@ -342,54 +409,11 @@ where
 
 fn sort(items: &mut [ItemResult]) {
     items.sort_by(|a, b| {
-        (&a.item.region, &a.item.template_name, &a.item.template_id).cmp(&(
-            &b.item.region,
-            &b.item.template_name,
-            &b.item.template_id,
-        ))
+        let key = |r: &ItemResult| {
+            (r.item.account.clone(), r.item.region.clone(), r.item.template_name.clone(), r.item.template_id.clone())
+        };
+        key(a).cmp(&key(b))
     });
-}
-
-/// Everything EC2 returns about one version.
-pub(crate) struct ReadVersion {
-    pub(crate) number: i64,
-    pub(crate) description: Option<String>,
-    pub(crate) default: bool,
-    pub(crate) data: ResponseLaunchTemplateData,
-}
-
-pub(crate) async fn read_versions(
-    conn: &Connection,
-    id: &str,
-    versions: &[&str],
-) -> Result<Vec<ReadVersion>, AwsError> {
-    let out = conn
-        .ec2
-        .describe_launch_template_versions()
-        .launch_template_id(id)
-        .set_versions(Some(versions.iter().map(|v| v.to_string()).collect()))
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
-    Ok(out
-        .launch_template_versions()
-        .iter()
-        .map(|v| ReadVersion {
-            number: v.version_number().unwrap_or(0),
-            description: v.version_description().map(str::to_string),
-            default: v.default_version().unwrap_or(false),
-            data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
-        })
-        .collect())
-}
-
-fn digest_of(data: &ResponseLaunchTemplateData) -> String {
-    // Debug redacts UserData (the SDK marks it sensitive), so it is added on its own.
-    plan::digest(&[format!("{data:?}").as_bytes(), data.user_data().unwrap_or_default().as_bytes()])
-}
-
-fn hop_limit(data: &ResponseLaunchTemplateData) -> Option<i32> {
-    data.metadata_options().and_then(|m| m.http_put_response_hop_limit())
 }
 
 async fn plan_one(
@@ -398,10 +422,12 @@ async fn plan_one(
     version: &str,
     popts: &PlanOptions,
     auto_ami: Option<(&str, Option<&str>, Option<&str>)>,
+    (nodegroups, terraform_tags): (&[NodegroupRef], &[TagMarker]),
+    want: Want,
 ) -> Item {
     let failed = |e: AwsError, number: i64| {
         let source = SourceVersion { number, ..Default::default() };
-        let mut item = plan::plan_item(&conn.region, t, &source, None, &PlanOptions::default());
+        let mut item = plan::plan_item(&conn.account, &conn.region, t, &source, &PlanOptions::default());
         item.action = Action::Error;
         item.reason = e.to_string();
         item
@@ -425,7 +451,7 @@ async fn plan_one(
             0,
         );
     };
-    let latest = read.iter().max_by_key(|v| v.number).filter(|l| l.number != src.number);
+    let latest = read.iter().max_by_key(|v| v.number);
     let source = SourceVersion {
         number: src.number,
         user_data: src.data.user_data().map(str::to_string),
@@ -433,259 +459,45 @@ async fn plan_one(
         hop_limit: hop_limit(&src.data),
         digest: digest_of(&src.data),
     };
-    let latest = latest.map(|l| LatestVersion {
-        number: l.number,
-        description: l.description.clone(),
-        user_data: l.data.user_data().map(str::to_string),
-        image_id: l.data.image_id().map(str::to_string),
-        hop_limit: hop_limit(&l.data),
-    });
     let mut popts = popts.clone();
     if let Some((owner, kubernetes, release)) = auto_ami {
-        let Some(kubernetes) = kubernetes else {
-            return failed(
-                AwsError::new(
-                    "ami",
-                    "NoKubernetesVersion",
-                    "--ami auto needs the cluster's Kubernetes version: use --cluster NAME, or kubernetesVersion in --cluster-info",
-                ),
-                source.number,
-            );
-        };
-        let Some(image) = source.image_id.as_deref() else {
-            return failed(
-                AwsError::new(
-                    "ami",
-                    "NoSourceImage",
-                    "--ami auto: the template names no AMI, so its architecture is unknown; pass --ami ami-…",
-                ),
-                source.number,
-            );
-        };
-        let found = match ami::architecture(conn, image).await {
-            Ok(arch) => ami::find(conn, owner, kubernetes, &arch, release).await,
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok((id, _name)) => popts.image_id = Some(id),
+        match auto_image(conn, owner, kubernetes, release, source.image_id.as_deref()).await {
+            Ok(id) => popts.image_id = Some(id),
             Err(e) => return failed(e, source.number),
         }
     }
-    plan::plan_item(&conn.region, t, &source, latest.as_ref(), &popts)
+    let mut item = plan::plan_item(&conn.account, &conn.region, t, &source, &popts);
+    // The template as listed may be older than what was just read.
+    item.latest_version = latest.map_or(t.latest_version, |l| l.number);
+    item.owner = t.owner(terraform_tags);
+    let existing = latest.and_then(|l| verify::existing(src, l, &item));
+    let mine: Vec<&NodegroupRef> = nodegroups.iter().filter(|n| n.template_id == t.id).collect();
+    converge::converge(item, existing, &mine, want)
 }
 
-/// A stable client token: the same request retried is the same version (EC2 idempotency).
-fn client_token(item: &Item) -> String {
-    let token = plan::digest(&[
-        item.template_id.as_bytes(),
-        item.source_version.to_string().as_bytes(),
-        item.user_data.as_deref().unwrap_or_default().as_bytes(),
-        item.image_id.as_deref().unwrap_or_default().as_bytes(),
-        item.hop_limit.map(|h| h.to_string()).unwrap_or_default().as_bytes(),
-    ]);
-    format!("eks-userdata-{token}")
-}
-
-async fn apply_one(conn: &Connection, item: &Item, set_default: bool) -> Outcome {
-    let mut outcome = Outcome::default();
-    match create(conn, item).await {
-        Ok((number, source)) => {
-            outcome.new_version = Some(number);
-            match verify(conn, item, number, &source).await {
-                Ok(diffs) => {
-                    outcome.verified = diffs.is_empty();
-                    outcome.differences = diffs;
-                }
-                Err(e) => outcome.error = Some(e),
-            }
-            if set_default && outcome.verified {
-                match conn
-                    .ec2
-                    .modify_launch_template()
-                    .launch_template_id(&item.template_id)
-                    .default_version(number.to_string())
-                    .send()
-                    .await
-                {
-                    Ok(_) => outcome.default_set = true,
-                    Err(e) => outcome.error = Some(AwsError::sdk("ec2:ModifyLaunchTemplate", e)),
-                }
-            }
-        }
-        Err(e) => outcome.error = Some(e),
-    }
-    outcome
-}
-
-/// Checks the template is as planned, then creates the version; returns its number and the
-/// source data it was made from.
-async fn create(conn: &Connection, item: &Item) -> Result<(i64, ResponseLaunchTemplateData), AwsError> {
-    let read = read_versions(conn, &item.template_id, &[&item.source_version.to_string(), "$Latest"]).await?;
-    let latest = read.iter().map(|v| v.number).max().unwrap_or(0);
-    let Some(source) = read.into_iter().find(|v| v.number == item.source_version) else {
-        return Err(AwsError::new(
-            "plan",
-            "SourceVersionGone",
-            format!("version {} of {} no longer exists", item.source_version, item.template_id),
-        ));
-    };
-    if latest != item.latest_version || digest_of(&source.data) != item.source_digest {
-        return Err(AwsError::new(
-            "plan",
-            "TemplateChanged",
-            format!(
-                "{} changed since it was planned (latest version {latest}, planned at {}); plan again",
-                item.template_id, item.latest_version
-            ),
-        ));
-    }
-    let mut data =
-        RequestLaunchTemplateData::builder().set_user_data(item.user_data.clone()).set_image_id(item.image_id.clone());
-    if let Some(h) = item.hop_limit {
-        // MetadataOptions is one top-level parameter: EC2 replaces it whole, so carry the rest.
-        let m = source.data.metadata_options();
-        data = data.metadata_options(
-            LaunchTemplateInstanceMetadataOptionsRequest::builder()
-                .set_http_tokens(m.and_then(|m| m.http_tokens()).cloned())
-                .set_http_endpoint(m.and_then(|m| m.http_endpoint()).cloned())
-                .set_http_protocol_ipv6(m.and_then(|m| m.http_protocol_ipv6()).cloned())
-                .set_instance_metadata_tags(m.and_then(|m| m.instance_metadata_tags()).cloned())
-                .http_put_response_hop_limit(h)
-                .build(),
-        );
-    }
-    let out = conn
-        .ec2
-        .create_launch_template_version()
-        .launch_template_id(&item.template_id)
-        .source_version(item.source_version.to_string())
-        .version_description(plan::description(item.source_version))
-        .client_token(client_token(item))
-        .launch_template_data(data.build())
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("ec2:CreateLaunchTemplateVersion", e))?;
-    let number = out.launch_template_version().and_then(|v| v.version_number()).ok_or_else(|| {
-        AwsError::new("ec2:CreateLaunchTemplateVersion", "NoVersionNumber", "EC2 returned no version number")
-    })?;
-    Ok((number, source.data))
-}
-
-/// The new version read back must equal the source with the planned changes; returns the
-/// differing lines.
-async fn verify(
+/// `--ami auto`: the AL2023 EKS AMI for the cluster's Kubernetes version and the template's
+/// architecture.
+async fn auto_image(
     conn: &Connection,
-    item: &Item,
-    number: i64,
-    source: &ResponseLaunchTemplateData,
-) -> Result<Vec<String>, AwsError> {
-    let read = read_versions(conn, &item.template_id, &[&number.to_string()]).await?;
-    let Some(new) = read.into_iter().find(|v| v.number == number) else {
-        return Ok(vec![format!("version {number} cannot be read back")]);
+    owner: &str,
+    kubernetes: Option<&str>,
+    release: Option<&str>,
+    image: Option<&str>,
+) -> Result<String, AwsError> {
+    let Some(kubernetes) = kubernetes else {
+        return Err(AwsError::new(
+            "ami",
+            "NoKubernetesVersion",
+            "--ami auto needs the cluster's Kubernetes version: use --cluster NAME, or kubernetesVersion in --cluster-info",
+        ));
     };
-    Ok(differences(&expected(source, item), &new.data))
-}
-
-pub(crate) fn expected(source: &ResponseLaunchTemplateData, item: &Item) -> ResponseLaunchTemplateData {
-    let mut want = source.clone();
-    if let Some(u) = &item.user_data {
-        want.user_data = Some(u.clone());
-    }
-    if let Some(i) = &item.image_id {
-        want.image_id = Some(i.clone());
-    }
-    if let Some(h) = item.hop_limit {
-        let mut m = want
-            .metadata_options
-            .clone()
-            .unwrap_or_else(|| aws_sdk_ec2::types::LaunchTemplateInstanceMetadataOptions::builder().build());
-        m.http_put_response_hop_limit = Some(h);
-        want.metadata_options = Some(m);
-    }
-    want
-}
-
-/// Lines of the debug rendering that differ (UserData compared on its own, as Debug redacts
-/// it). The metadata options' `state` (`pending`/`applied`) describes EC2's rollout, not the
-/// template, so it is not compared.
-pub(crate) fn differences(want: &ResponseLaunchTemplateData, got: &ResponseLaunchTemplateData) -> Vec<String> {
-    let normal = |d: &ResponseLaunchTemplateData| {
-        let mut d = d.clone();
-        if let Some(m) = d.metadata_options.as_mut() {
-            m.state = None;
-        }
-        d
+    let Some(image) = image else {
+        return Err(AwsError::new(
+            "ami",
+            "NoSourceImage",
+            "--ami auto: the template names no AMI, so its architecture is unknown; pass --ami ami-…",
+        ));
     };
-    let (want, got) = (normal(want), normal(got));
-    let mut out = Vec::new();
-    if want.user_data != got.user_data {
-        out.push("UserData: the new version's user data is not the planned one".to_string());
-    }
-    if want != got {
-        let (a, b) = (format!("{want:#?}"), format!("{got:#?}"));
-        for change in similar::TextDiff::from_lines(&a, &b).iter_all_changes() {
-            match change.tag() {
-                similar::ChangeTag::Delete => out.push(format!("- {}", change.value().trim_end())),
-                similar::ChangeTag::Insert => out.push(format!("+ {}", change.value().trim_end())),
-                similar::ChangeTag::Equal => {}
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_ec2::types::{
-        LaunchTemplateBlockDeviceMapping, LaunchTemplateEbsBlockDevice, LaunchTemplateInstanceMetadataOptions,
-    };
-
-    fn data(user_data: &str, hop: i32) -> ResponseLaunchTemplateData {
-        ResponseLaunchTemplateData::builder()
-            .image_id("ami-1")
-            .user_data(user_data)
-            .block_device_mappings(
-                LaunchTemplateBlockDeviceMapping::builder()
-                    .device_name("/dev/xvda")
-                    .ebs(LaunchTemplateEbsBlockDevice::builder().volume_size(100).build())
-                    .build(),
-            )
-            .metadata_options(LaunchTemplateInstanceMetadataOptions::builder().http_put_response_hop_limit(hop).build())
-            .build()
-    }
-
-    fn item() -> Item {
-        let t = TemplateRef { id: "lt-1".into(), name: "n".into(), default_version: 1, latest_version: 1 };
-        let mut i = plan::plan_item("r", &t, &SourceVersion::default(), None, &PlanOptions::default());
-        i.user_data = Some("TkVX".into());
-        i.hop_limit = Some(2);
-        i
-    }
-
-    #[test]
-    fn verification_accepts_exactly_the_planned_changes() {
-        let src = data("T0xE", 1);
-        let want = expected(&src, &item());
-        assert!(differences(&want, &data("TkVX", 2)).is_empty());
-        // A lost block device mapping, or user data that is not the planned one, is reported.
-        let mut lost = data("TkVX", 2);
-        lost.block_device_mappings = None;
-        let d = differences(&want, &lost);
-        assert!(d.iter().any(|l| l.contains("block_device_mappings")), "{d:?}");
-        assert_eq!(
-            differences(&want, &data("T0xE", 2))[0],
-            "UserData: the new version's user data is not the planned one"
-        );
-    }
-
-    #[test]
-    fn client_tokens_are_stable_and_specific() {
-        let a = item();
-        let mut b = item();
-        assert_eq!(client_token(&a), client_token(&b));
-        b.user_data = Some("other".into());
-        assert_ne!(client_token(&a), client_token(&b));
-        assert!(client_token(&a).len() <= 64, "EC2's client token limit");
-    }
+    let arch = ami::architecture(conn, image).await?;
+    Ok(ami::find(conn, owner, kubernetes, &arch, release).await?.0)
 }

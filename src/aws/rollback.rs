@@ -1,11 +1,14 @@
 //! `rollback`: each template's default version goes back to the one before `push`, either the
 //! default recorded in a saved plan or the source version named in the current default's
 //! description (`eks-userdata: AL2023 user data from version N`). Only the default-version
-//! pointer changes; no version is deleted. A default this tool did not make is left alone.
+//! pointer changes; no version is deleted. A default this tool did not make is left alone, and a
+//! template already back where it was is reported unchanged: like `push`, a re-run converges.
+//! Accounts are reached as `push` reaches them (`identity.rs`).
 
-use super::plan::{self, Action, PlanFile};
-use super::push::read_versions;
+use super::identity::{self, Credentials};
+use super::plan::{self, PlanFile, Step};
 use super::select::{self, Selector, TemplateRef};
+use super::verify::read_versions;
 use super::{AwsError, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,6 +17,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollbackResult {
+    pub account: String,
     pub region: String,
     pub template_id: String,
     pub template_name: String,
@@ -24,10 +28,10 @@ pub struct RollbackResult {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RollbackOptions {
     pub regions: Vec<String>,
-    pub profile: Option<String>,
+    pub credentials: Vec<Credentials>,
     pub selector: Selector,
     pub plan: Option<PlanFile>,
 }
@@ -37,58 +41,75 @@ pub struct RollbackOptions {
 pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsError>) {
     let mut results = Vec::new();
     let mut errors = Vec::new();
-    // (region, template, the version to return to, if the plan says).
-    let mut work: Vec<(String, TemplateRef, Option<i64>)> = Vec::new();
-    // One connection per region, made once: for selecting and for rolling back.
-    let mut conns: BTreeMap<String, Connection> = BTreeMap::new();
+    let first = match &opts.plan {
+        Some(p) => p.items.first().map(|i| i.region.clone()),
+        None => opts.regions.first().cloned(),
+    };
+    let mut identities = Vec::new();
+    for c in &opts.credentials {
+        match identity::resolve(c, first.as_deref()).await {
+            Ok(id) if identities.iter().any(|i: &identity::Identity| i.account == id.account) => {}
+            Ok(id) => identities.push(id),
+            Err(e) => errors.push(e),
+        }
+    }
+    // (connection, template, the version to return to, if the plan says).
+    let mut work: Vec<(Connection, TemplateRef, Option<i64>)> = Vec::new();
     if let Some(plan) = &opts.plan {
-        for i in plan.items.iter().filter(|i| i.action == Action::Create) {
+        let mut conns: BTreeMap<(String, String), Connection> = BTreeMap::new();
+        // Only templates whose plan changed something, or was to change the default.
+        for i in plan
+            .items
+            .iter()
+            .filter(|i| i.steps.iter().any(|s| matches!(s, Step::CreateVersion | Step::SetDefault { .. })))
+        {
+            let Some(id) = identities.iter().find(|id| id.account == i.account) else {
+                errors.push(AwsError::new(
+                    "plan",
+                    "WrongAccount",
+                    format!(
+                        "{} was planned in account {}: pass the --profile or --assume-role the plan was made with",
+                        i.template_id, i.account
+                    ),
+                ));
+                continue;
+            };
+            let conn = conns
+                .entry((i.account.clone(), i.region.clone()))
+                .or_insert_with(|| id.connection(Some(&i.region)))
+                .clone();
             let t = TemplateRef {
                 id: i.template_id.clone(),
                 name: i.template_name.clone(),
                 default_version: i.default_version,
                 latest_version: i.latest_version,
+                tags: Vec::new(),
+                created_by: None,
             };
-            work.push((i.region.clone(), t, Some(i.default_version)));
+            work.push((conn, t, Some(i.default_version)));
         }
     } else {
         let regions: Vec<Option<String>> =
             if opts.regions.is_empty() { vec![None] } else { opts.regions.iter().cloned().map(Some).collect() };
-        for region in regions {
-            let conn = match super::connect(region.as_deref(), opts.profile.as_deref()).await {
-                Ok(c) => c,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
+        for id in &identities {
+            for region in &regions {
+                let conn = id.connection(region.as_deref());
+                match select::select(&conn, &opts.selector).await {
+                    Ok(ts) => work.extend(ts.into_iter().map(|t| (conn.clone(), t, None))),
+                    Err(e) => errors.push(e),
                 }
-            };
-            match select::select(&conn, &opts.selector).await {
-                Ok(ts) => work.extend(ts.into_iter().map(|t| (conn.region.clone(), t, None))),
-                Err(e) => errors.push(e),
             }
-            conns.insert(conn.region.clone(), conn);
         }
     }
-    for (region, t, planned) in work {
-        if !conns.contains_key(&region) {
-            match super::connect(Some(&region), opts.profile.as_deref()).await {
-                Ok(c) => {
-                    conns.insert(region.clone(), c);
-                }
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            }
-        }
-        let Some(conn) = conns.get(&region) else { continue };
-        results.push(rollback_one(conn, &t, planned).await);
+    for (conn, t, planned) in work {
+        results.push(rollback_one(&conn, &t, planned).await);
     }
     (results, errors)
 }
 
 async fn rollback_one(conn: &Connection, t: &TemplateRef, planned: Option<i64>) -> RollbackResult {
     let mut r = RollbackResult {
+        account: conn.account.clone(),
         region: conn.region.clone(),
         template_id: t.id.clone(),
         template_name: t.name.clone(),

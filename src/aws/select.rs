@@ -36,6 +36,18 @@ pub struct TemplateRef {
     pub name: String,
     pub default_version: i64,
     pub latest_version: i64,
+    /// The template's tags and `CreatedBy` (an ARN): who owns it (`owner.rs`).
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub created_by: Option<String>,
+}
+
+impl TemplateRef {
+    pub fn owner(&self, terraform_tags: &[super::owner::TagMarker]) -> Option<super::owner::Owner> {
+        let facts = super::owner::Facts { name: &self.name, tags: &self.tags, created_by: self.created_by.as_deref() };
+        super::owner::of(facts, terraform_tags)
+    }
 }
 
 /// The templates in the connection's region that `sel` takes, sorted by name then id.
@@ -60,6 +72,12 @@ pub async fn select(conn: &Connection, sel: &Selector) -> Result<Vec<TemplateRef
                     name: name.to_string(),
                     default_version: t.default_version_number().unwrap_or(1),
                     latest_version: t.latest_version_number().unwrap_or(1),
+                    tags: t
+                        .tags()
+                        .iter()
+                        .map(|g| (g.key().unwrap_or_default().to_string(), g.value().unwrap_or_default().to_string()))
+                        .collect(),
+                    created_by: t.created_by().map(str::to_string),
                 });
             }
         }

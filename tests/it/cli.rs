@@ -135,7 +135,8 @@ fn aws_commands_name_the_feature_they_need() {
 #[cfg(feature = "aws")]
 #[test]
 fn aws_commands_refuse_bad_usage_before_calling_aws() {
-    // No selector, a bad tag, a bad --ami, --set-default without --apply: exit 2, nothing called.
+    // No selector, a bad tag, a bad --ami, node groups without a cluster, a bad role, flags a saved
+    // plan fixes: exit 2, nothing called.
     bin().args(["push"]).assert().code(2).stderr(predicate::str::contains("--all"));
     bin().args(["push", "--tag", "team"]).assert().code(2).stderr(predicate::str::contains("is not KEY=VALUE"));
     bin()
@@ -143,7 +144,24 @@ fn aws_commands_refuse_bad_usage_before_calling_aws() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("use `auto` or an AMI id"));
-    bin().args(["push", "--all", "--set-default"]).assert().code(2);
+    bin()
+        .args(["push", "--all", "--update-nodegroups"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--update-nodegroups needs --cluster NAME"));
+    bin()
+        .args(["push", "--all", "--assume-role", "arn:aws:iam::1:role/x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not an IAM role ARN"));
+    let role = "arn:aws:iam::111111111111:role/migrate";
+    bin()
+        .args(["push", "--all", "--profile", "a", "--profile", "b", "--assume-role", role])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at most one --profile"));
+    bin().args(["push", "--plan", "p.json", "--apply", "--set-default"]).assert().code(2);
+    bin().args(["cluster-info", "prod", "--profile", "a", "--profile", "b"]).assert().code(2);
     bin().args(["push", "--all", "--hop-limit", "0"]).assert().code(2);
     bin().args(["rollback"]).assert().code(2).stderr(predicate::str::contains("--plan FILE"));
     let dir = tempfile::tempdir().unwrap();

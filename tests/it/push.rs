@@ -22,6 +22,11 @@ impl Moto {
     /// The server with the fixtures made, or `None` (after saying so) on a machine without
     /// moto. Under CI (`CI` set, as `.ci/run` does) a missing moto is a failure, never a skip.
     fn start() -> Option<Moto> {
+        Moto::start_with(&[])
+    }
+
+    /// The server with `env` set (MOTO_STOCK_SOURCE_VERSION: see server.py).
+    fn start_with(env: &[(&str, &str)]) -> Option<Moto> {
         let has_moto = Command::new("python3")
             .args(["-c", "import moto.server, boto3"])
             .output()
@@ -41,6 +46,7 @@ impl Moto {
             .arg(root().join("tests/moto/server.py"))
             .arg(port.to_string())
             .env("MOTO_PAGE_SIZE", "2")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -78,8 +84,13 @@ impl Moto {
     }
 
     fn tool(&self, args: &[&str]) -> (i32, String, String) {
+        self.tool_in(root(), args)
+    }
+
+    /// The tool run from `dir` (where it looks for `.eks-userdata.toml`).
+    fn tool_in(&self, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         let mut cmd = bin();
-        cmd.args(args);
+        cmd.args(args).current_dir(dir);
         for (k, v) in [
             ("AWS_ENDPOINT_URL", self.url.as_str()),
             ("AWS_ACCESS_KEY_ID", "testing"),
@@ -101,6 +112,10 @@ impl Moto {
 
     fn dump(&self, name: &str) -> Value {
         self.py(&["dump", name])
+    }
+
+    fn versions(&self, name: &str) -> usize {
+        self.dump(name)["versions"].as_object().unwrap().len()
     }
 
     fn id(&self, name: &str) -> String {
@@ -147,19 +162,26 @@ fn plan_apply_reapply_and_rollback_keep_every_field() {
     let plan_path = plan_file.path().to_str().unwrap();
 
     // Plan: diffs and a table, nothing written.
-    let (code, out, _) = moto
-        .tool(&[&["push", "--cluster-info", info, "--hop-limit", "2", "--plan-out", plan_path][..], &PAIR].concat());
+    let (code, out, _) = moto.tool(
+        &[&["push", "--cluster-info", info, "--hop-limit", "2", "--set-default", "--plan-out", plan_path][..], &PAIR]
+            .concat(),
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("-/etc/eks/bootstrap.sh orders-prod \\") && out.contains("+kind: NodeConfig"), "{out}");
     assert!(out.contains("MetadataOptions.HttpPutResponseHopLimit: 1 → 2"), "{out}");
-    assert!(out.contains("2 to create, 0 unchanged, 0 skipped, 0 errors. Nothing was written"), "{out}");
+    assert!(
+        out.contains("2 to create, 0 to update, 0 unchanged, 0 skipped, 0 owned, 0 errors. Nothing was written"),
+        "{out}"
+    );
     assert_eq!(moto.dump("web-plain")["versions"].as_object().unwrap().len(), 1);
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(plan_path).unwrap()).unwrap();
-    assert_eq!(plan["format"], "eks-userdata/push-plan/v1");
+    assert_eq!(plan["format"], "eks-userdata/push-plan/v2");
+    assert_eq!(plan["items"][0]["account"], "123456789012", "moto's default account");
     assert_eq!(plan["items"].as_array().unwrap().len(), 2);
 
-    // Apply exactly that plan and make the new versions the default.
-    let (code, out, _) = moto.tool(&["push", "--plan", plan_path, "--apply", "--set-default"]);
+    assert!(out.contains("+ default version 1 → the new version"), "{out}");
+    // Apply exactly that plan: new versions, made the default.
+    let (code, out, _) = moto.tool(&["push", "--plan", plan_path, "--apply"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("version 2, verified, default"), "{out}");
     let web = moto.dump("web-plain");
@@ -228,11 +250,16 @@ fn bad_templates_are_reported_and_left_alone_while_the_others_carry_on() {
     let info = root().join("fixtures/cluster-info.yaml");
     let (code, out, _) = moto.tool(&["push", "--cluster-info", info.to_str().unwrap(), "--all", "--apply"]);
     assert_eq!(code, 1, "one template cannot be translated: exit 1\n{out}");
-    assert!(out.contains("= eu-west-1 ") && out.contains("(blank) version 1: no user data"), "{out}");
+    assert!(out.contains("= 123456789012 eu-west-1 ") && out.contains("(blank) version 1: no user data"), "{out}");
     assert!(out.contains("(broken) version 1: the user data cannot be translated without review"), "{out}");
     assert!(out.contains("error CV405"), "the reason is shown: {out}");
     assert!(out.contains("(modern) version 1: already AL2023 user data"), "{out}");
-    assert!(out.contains("2 to create, 1 unchanged, 1 skipped, 1 errors; 2 created and verified."), "{out}");
+    assert!(
+        out.contains(
+            "2 to create, 0 to update, 1 unchanged, 1 skipped, 0 owned, 1 errors; 2 created and verified, 0 updated."
+        ),
+        "{out}"
+    );
     for (name, versions) in [("broken", 1), ("blank", 1), ("modern", 1), ("web-plain", 2), ("batch-mime", 2)] {
         assert_eq!(moto.dump(name)["versions"].as_object().unwrap().len(), versions, "{name}");
     }
@@ -319,4 +346,252 @@ fn cluster_lookup_new_ami_and_node_group_updates() {
         "{out}"
     );
     assert_eq!(moto.py(&["nodegroup", "ng-batch"])["version"], "1");
+}
+
+/// The operator's two steps: versions first, then (after testing a node) the default and the node
+/// groups. Each later run takes only what is missing; a run with nothing missing writes nothing.
+#[test]
+fn apply_then_set_default_then_update_nodegroups_on_reruns() {
+    let Some(moto) = Moto::start() else { return };
+    let base = ["push", "--cluster", "prod", "--name", "web-plain"];
+    let run = |extra: &[&str]| moto.tool(&[&base[..], extra].concat());
+
+    let (code, out, _) = run(&["--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("version 2, verified") && !out.contains("verified, default"), "{out}");
+    assert_eq!((moto.dump("web-plain")["default"].clone(), moto.versions("web-plain")), (Value::from(1), 2));
+
+    // The plan of the second step names the one write left, and writes nothing.
+    let (code, out, _) = run(&["--set-default"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("version 2 is the AL2023 version; left to do: default version 1 → version 2"), "{out}");
+    assert!(out.contains("0 to create, 1 to update"), "{out}");
+    assert_eq!(moto.dump("web-plain")["default"], 1);
+    let (code, out, _) = run(&["--set-default", "--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("update  default") && out.contains("0 created and verified, 1 updated"), "{out}");
+    assert_eq!((moto.dump("web-plain")["default"].clone(), moto.versions("web-plain")), (Value::from(2), 2));
+
+    // The node group still runs version 1: the third step moves it, without a new version.
+    assert_eq!(moto.py(&["nodegroup", "ng-web"])["version"], "1");
+    let (code, out, _) = run(&["--set-default", "--update-nodegroups", "--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("+ node group prod/ng-web: version 1 → version 2"), "{out}");
+    assert!(out.contains("node group prod/ng-web") && out.contains("started"), "{out}");
+    assert_eq!(moto.py(&["nodegroup", "ng-web"])["version"], "2");
+    assert_eq!(moto.versions("web-plain"), 2);
+
+    // Everything is as asked: a no-op.
+    let (code, out, _) = run(&["--set-default", "--update-nodegroups", "--apply", "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["items"][0]["action"], "unchanged", "{out}");
+    assert_eq!(json["items"][0]["steps"], serde_json::json!([]), "{out}");
+    assert_eq!(json["nodegroups"], serde_json::json!([]), "{out}");
+}
+
+/// A saved plan for two templates, one of which changes before it is applied: one finishes, the
+/// other fails. A fresh run then takes only the failed template's steps, and the next is a no-op.
+#[test]
+fn a_partial_failure_then_a_rerun_completes() {
+    let Some(moto) = Moto::start() else { return };
+    let info = root().join("fixtures/cluster-info.yaml");
+    let info = info.to_str().unwrap();
+    let plan_file = tempfile::NamedTempFile::new().unwrap();
+    let plan_path = plan_file.path().to_str().unwrap();
+    let plan_run = [&["push", "--cluster-info", info, "--set-default", "--plan-out", plan_path][..], &PAIR].concat();
+    assert_eq!(moto.tool(&plan_run).0, 0);
+    moto.py(&["bump", "batch-mime"]);
+    let (code, out, _) = moto.tool(&["push", "--plan", plan_path, "--apply"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TemplateChanged") && out.contains("1 created and verified, 0 updated, 1 failed"), "{out}");
+    assert_eq!(
+        (moto.dump("web-plain")["default"].clone(), moto.dump("batch-mime")["default"].clone()),
+        (2.into(), 1.into())
+    );
+
+    let again = [&["push", "--cluster-info", info, "--set-default", "--apply", "--format", "json"][..], &PAIR].concat();
+    let (code, out, _) = moto.tool(&again);
+    assert_eq!(code, 0, "{out}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let action = |name: &str| {
+        json["items"].as_array().unwrap().iter().find(|i| i["templateName"] == name).unwrap()["action"].clone()
+    };
+    assert_eq!((action("web-plain"), action("batch-mime")), ("unchanged".into(), "create".into()), "{out}");
+    // batch-mime: version 2 is the bump, 3 the migrated one (from the default, version 1).
+    let batch = moto.dump("batch-mime");
+    assert_eq!((batch["default"].clone(), batch["versions"].as_object().unwrap().len()), (3.into(), 3));
+    assert_eq!(batch["versions"]["3"]["description"], "eks-userdata: AL2023 user data from version 1");
+    assert_eq!(moto.versions("web-plain"), 2, "nothing new for the template that was done");
+
+    let (code, out, _) = moto.tool(&again);
+    assert_eq!(code, 0, "{out}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert!(json["items"].as_array().unwrap().iter().all(|i| i["action"] == "unchanged"), "{out}");
+}
+
+/// Against an endpoint that ignores SourceVersion (stock moto 5), the new version loses the
+/// template's other fields: verification catches it, the version is deleted, the default stays.
+#[test]
+fn a_failed_verification_leaves_no_version_behind() {
+    let Some(moto) = Moto::start_with(&[("MOTO_STOCK_SOURCE_VERSION", "1")]) else { return };
+    let info = root().join("fixtures/cluster-info.yaml");
+    let args = ["push", "--cluster-info", info.to_str().unwrap(), "--name", "web-plain", "--apply", "--set-default"];
+    let (code, out, _) = moto.tool(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VerificationFailed: version 2 does not match the plan"), "{out}");
+    assert!(out.contains("verify: block_device_mappings: planned Some(") && out.contains("EC2 has None"), "{out}");
+    assert!(out.contains("deleted version 2") && out.contains("FAILED, version 2, NOT VERIFIED, deleted 2"), "{out}");
+    let web = moto.dump("web-plain");
+    assert_eq!((web["default"].clone(), web["versions"].as_object().unwrap().len()), (1.into(), 1), "{web}");
+    // A re-run tries again with a fresh version number (EC2 never reuses one), and fails the same way.
+    let (code, out, _) = moto.tool(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("deleted version 3"), "{out}");
+    assert_eq!(moto.versions("web-plain"), 1);
+}
+
+/// Every kind of owner is recognised from what EC2 returns and its template left alone, with
+/// what to do instead; `--include-owned` pushes anyway, with a warning.
+#[test]
+fn owned_templates_are_refused_unless_included() {
+    let Some(moto) = Moto::start() else { return };
+    moto.py(&["owned"]);
+    let dir = tempfile::tempdir().unwrap();
+    // Provider default tags of this team's Terraform, as a project lists them.
+    std::fs::write(dir.path().join(".eks-userdata.toml"), "[push]\nterraform-tags = [\"Stack=platform\"]\n").unwrap();
+    let info = root().join("fixtures/cluster-info.yaml");
+    let info = info.to_str().unwrap();
+    let (code, out, _) = moto
+        .tool_in(dir.path(), &["push", "--cluster-info", info, "--tag", "suite=owned", "--apply", "--format", "json"]);
+    assert_eq!(code, 0, "owned is not a failure\n{out}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let owners: Vec<(String, String)> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let kind = i["owner"]["kind"].as_str().unwrap_or("-").to_string();
+            (i["templateName"].as_str().unwrap().to_string(), format!("{} {kind}", i["action"].as_str().unwrap()))
+        })
+        .collect();
+    let expect = [
+        ("cfn-web", "owned cloudformation"),
+        ("eks-6cc5d0a8-1b2c-4d3e-9f00-0123456789ab", "owned eks"),
+        ("eksctl-prod-nodegroup-ng1", "owned eksctl"),
+        ("karpenter.k8s.aws/12345678901234567890", "owned karpenter"),
+        ("mine", "create -"),
+        ("tf-default-tags", "owned terraform"),
+        ("tf-web", "owned terraform"),
+    ];
+    assert_eq!(owners, expect.map(|(a, b)| (a.to_string(), b.to_string())), "{out}");
+    for (name, _) in &expect[..] {
+        let want = if *name == "mine" { 2 } else { 1 };
+        assert_eq!(moto.versions(name), want, "{name}");
+    }
+    // The plan says who owns each and what to do instead.
+    let (_, text, _) = moto.tool_in(dir.path(), &["push", "--cluster-info", info, "--tag", "suite=owned"]);
+    for needle in [
+        "owned by CloudFormation (tag aws:cloudformation:stack-name=web-nodes): CloudFormation stack web-nodes resource NodeLaunchTemplate",
+        "owned by eksctl (tag alpha.eksctl.io/cluster-name=prod): eksctl made this template for node group ng1",
+        "owned by Karpenter (tag karpenter.k8s.aws/ec2nodeclass=default)",
+        "`eks-userdata karpenter migrate`",
+        "owned by EKS (tag eks:nodegroup-name=ng-managed): EKS made this template for managed node group prod/ng-managed",
+        "owned by Terraform (tag ManagedBy=terraform)",
+        "owned by Terraform (tag Stack=platform)",
+        "0 to create, 0 to update, 1 unchanged, 0 skipped, 6 owned, 0 errors",
+    ] {
+        assert!(text.contains(needle), "{needle}\n{text}");
+    }
+    // Without the project's config, the default-tags template is the user's.
+    let (_, text, _) = moto.tool(&["push", "--cluster-info", info, "--name", "tf-default-tags"]);
+    assert!(text.contains("1 to create"), "{text}");
+
+    let (code, out, _) = moto
+        .tool_in(dir.path(), &["push", "--cluster-info", info, "--tag", "suite=owned", "--include-owned", "--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "warning: owned by Karpenter (tag karpenter.k8s.aws/ec2nodeclass=default), pushed anyway (--include-owned)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("6 to create, 0 to update, 1 unchanged"), "{out}");
+    assert_eq!(moto.versions("cfn-web"), 2);
+}
+
+/// Two AWS accounts, reached through roles assumed with moto's STS, in one plan: each item
+/// records its account, and a saved plan applies only through credentials for that account.
+#[test]
+fn two_accounts_through_assume_role_in_one_plan() {
+    let Some(moto) = Moto::start() else { return };
+    moto.py(&["accounts"]);
+    let (r1, r2) = ("arn:aws:iam::111111111111:role/migrate", "arn:aws:iam::222222222222:role/migrate");
+    let info = root().join("fixtures/cluster-info.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let roles = dir.path().join("roles.txt");
+    std::fs::write(&roles, format!("# the member accounts\n{r1}\n{r2}\n")).unwrap();
+    let (code, out, err) = moto.tool(&[
+        "push",
+        "--cluster-info",
+        info.to_str().unwrap(),
+        "--assume-role-file",
+        roles.to_str().unwrap(),
+        "--all",
+        "--set-default",
+        "--plan-out",
+        plan_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("list 111111111111 eu-west-1") && err.contains("list 222222222222 eu-west-1"),
+        "one progress display: {err}"
+    );
+    let table: Vec<&str> = out.lines().filter(|l| l.contains("  web-")).collect();
+    assert_eq!(table.len(), 2, "one summary table over both accounts: {out}");
+    assert!(
+        table[0].starts_with("111111111111  eu-west-1") && table[1].starts_with("222222222222  eu-west-1"),
+        "{out}"
+    );
+    assert!(!out.contains("web-plain"), "the default account is not in the plan: {out}");
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    let accounts: Vec<&str> =
+        plan["items"].as_array().unwrap().iter().map(|i| i["account"].as_str().unwrap()).collect();
+    assert_eq!(accounts, ["111111111111", "222222222222"]);
+
+    // With credentials for one account only, the other account's template is refused.
+    let (code, out, _) = moto.tool(&["push", "--plan", plan_path.to_str().unwrap(), "--apply", "--assume-role", r1]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "WrongAccount: planned in account 222222222222, but the credentials given reach account 111111111111"
+        ),
+        "{out}"
+    );
+    let dump = |account: &str| moto.py(&["dump", &format!("web-{account}"), account]);
+    assert_eq!(dump("111111111111")["default"], 2);
+    assert_eq!(dump("222222222222")["versions"].as_object().unwrap().len(), 1);
+
+    // A fresh run over both accounts finishes the second and leaves the first as it is.
+    let (code, out, _) = moto.tool(&[
+        "push",
+        "--cluster-info",
+        info.to_str().unwrap(),
+        "--assume-role",
+        r1,
+        "--assume-role",
+        r2,
+        "--all",
+        "--set-default",
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 to create, 0 to update, 1 unchanged"), "{out}");
+    assert_eq!(dump("222222222222")["default"], 2);
+    assert_eq!(dump("111111111111")["versions"].as_object().unwrap().len(), 2);
+    // A role that is not an ARN is refused before any call.
+    let (code, _, err) = moto.tool(&["push", "--all", "--assume-role", "migrate"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`migrate` is not an IAM role ARN"), "{err}");
 }

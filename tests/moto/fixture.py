@@ -2,7 +2,9 @@
 boto3 against the moto server named by AWS_ENDPOINT_URL (see server.py).
 
 usage: fixture.py setup            create everything; print ids as JSON
-       fixture.py dump NAME        every version of a template, and its default, as JSON
+       fixture.py owned            templates each kind of owner makes, tagged suite=owned
+       fixture.py accounts         a template in each of accounts 111111111111 and 222222222222
+       fixture.py dump NAME [ACCOUNT]  every version of a template, and its default, as JSON
        fixture.py bump NAME        a new version from $Latest with another instance type
        fixture.py nodegroup NAME   the launch template a node group of cluster `prod` uses
 """
@@ -108,8 +110,90 @@ def setup():
     print(json.dumps({"templates": ids, "images": {"al2": al2, "al2023": al2023, "al2023_old": al2023_old}}))
 
 
-def dump(name):
-    out = ec2.describe_launch_template_versions(LaunchTemplateName=name)["LaunchTemplateVersions"]
+def owned():
+    """Each owner makes its template its own way: CloudFormation and eksctl through stacks (moto's
+    CloudFormation tags what it creates, as CloudFormation does), Karpenter and EKS and Terraform
+    through CreateLaunchTemplate with the names and tags they use (see src/aws/owner.rs)."""
+    ud = user_data("fixtures/al2/plain-script.sh")
+    cfn = boto3.client("cloudformation")
+
+    def stack(name, template_name, tags):
+        body = {
+            "Resources": {
+                "NodeLaunchTemplate": {
+                    "Type": "AWS::EC2::LaunchTemplate",
+                    "Properties": {
+                        "LaunchTemplateName": template_name,
+                        "LaunchTemplateData": {"InstanceType": "m5.large", "UserData": ud},
+                    },
+                }
+            }
+        }
+        cfn.create_stack(StackName=name, TemplateBody=json.dumps(body), Tags=[{"Key": k, "Value": v} for k, v in tags])
+
+    stack("web-nodes", "cfn-web", [("suite", "owned")])
+    stack(
+        "eksctl-prod-nodegroup-ng1",
+        "eksctl-prod-nodegroup-ng1",
+        [
+            ("suite", "owned"),
+            ("alpha.eksctl.io/cluster-name", "prod"),
+            ("eksctl.cluster.k8s.io/v1alpha1/cluster-name", "prod"),
+            ("alpha.eksctl.io/nodegroup-name", "ng1"),
+            ("alpha.eksctl.io/nodegroup-type", "unmanaged"),
+        ],
+    )
+    data = {"InstanceType": "m5.large", "UserData": ud}
+    for name, tags in (
+        (
+            "karpenter.k8s.aws/12345678901234567890",
+            {"karpenter.k8s.aws/ec2nodeclass": "default", "karpenter.sh/nodepool": "general", "eks:eks-cluster-name": "prod"},
+        ),
+        ("eks-6cc5d0a8-1b2c-4d3e-9f00-0123456789ab", {"eks:cluster-name": "prod", "eks:nodegroup-name": "ng-managed"}),
+        ("tf-web", {"ManagedBy": "terraform"}),
+        ("tf-default-tags", {"Stack": "platform"}),
+        ("mine", {"team": "web"}),
+    ):
+        ec2.create_launch_template(
+            LaunchTemplateName=name,
+            LaunchTemplateData=data,
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in dict(tags, suite="owned").items()]}
+            ],
+        )
+    print(json.dumps({t["LaunchTemplateName"]: t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]}))
+
+
+ACCOUNTS = ("111111111111", "222222222222")
+
+
+def client(service, account=None):
+    """A client in `account`, through a role assumed with moto's STS (moto maps the returned
+    keys to the role's account), as a platform team reaches member accounts."""
+    if account is None:
+        return boto3.client(service)
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/migrate", RoleSessionName="fixture")["Credentials"]
+    return boto3.client(
+        service,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def accounts():
+    ids = {}
+    for account in ACCOUNTS:
+        t = client("ec2", account).create_launch_template(
+            LaunchTemplateName=f"web-{account}",
+            LaunchTemplateData={"InstanceType": "m5.large", "UserData": user_data("fixtures/al2/plain-script.sh")},
+        )
+        ids[account] = t["LaunchTemplate"]["LaunchTemplateId"]
+    print(json.dumps(ids))
+
+
+def dump(name, account=None):
+    out = client("ec2", account).describe_launch_template_versions(LaunchTemplateName=name)["LaunchTemplateVersions"]
     default = [v["VersionNumber"] for v in out if v["DefaultVersion"]]
     versions = {
         str(v["VersionNumber"]): {"description": v.get("VersionDescription"), "data": v["LaunchTemplateData"]}
@@ -129,4 +213,5 @@ def nodegroup(name):
 
 
 if __name__ == "__main__":
-    {"setup": setup, "dump": dump, "bump": bump, "nodegroup": nodegroup}[sys.argv[1]](*sys.argv[2:])
+    commands = {"setup": setup, "owned": owned, "accounts": accounts, "dump": dump, "bump": bump, "nodegroup": nodegroup}
+    commands[sys.argv[1]](*sys.argv[2:])

@@ -13,6 +13,14 @@
    pages as EC2 does; MOTO_PAGE_SIZE caps the page size so the tests cross page boundaries.
 4. EKS cluster certificate authority: moto invents 1,400 random letters; EKS returns base64 of a
    PEM certificate, which `lint` checks (NC219). This wrapper returns a PEM-shaped one.
+5. DeleteLaunchTemplateVersions: moto has no such action (HTTP 500 "not yet implemented"). This
+   wrapper adds it as the EC2 API reference describes it: the versions vanish from every read,
+   their numbers are not reused, the default version cannot be deleted, and versions that could
+   not be deleted are listed in UnsuccessfullyDeletedLaunchTemplateVersions (HTTP 200).
+
+With MOTO_STOCK_SOURCE_VERSION=1 the first gap is left open: the server then makes versions as
+stock moto 5 does, ignoring SourceVersion, as any EC2-compatible endpoint that does not honour
+it would. The verification test uses that to get a version that really differs from its plan.
 
 Everything else is moto unchanged. usage: server.py PORT (binds 127.0.0.1)
 """
@@ -25,6 +33,8 @@ import uuid
 
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
+from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
+from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend
 from moto.ec2.responses.launch_templates import LaunchTemplates
 import moto.eks.models as eks_models
 import moto.eks.urls as eks_urls
@@ -34,17 +44,19 @@ from moto.server import main
 _create_version = LaunchTemplates.create_launch_template_version
 
 
+def _template(self):
+    """The template a request names by LaunchTemplateId or LaunchTemplateName."""
+    template_id = self._get_param("LaunchTemplateId")
+    if template_id:
+        return self.ec2_backend.get_launch_template(template_id)
+    return self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+
+
 def create_launch_template_version(self):
     source = self._get_param("SourceVersion")
     if not source:
         return _create_version(self)
-    name = self._get_param("LaunchTemplateName")
-    template_id = self._get_param("LaunchTemplateId")
-    template = (
-        self.ec2_backend.get_launch_template(template_id)
-        if template_id
-        else self.ec2_backend.get_launch_template_by_name(name)
-    )
+    template = _template(self)
     merged = copy.deepcopy(template.get_version(source).data)
     merged.update(self._get_param("LaunchTemplateData", {}))
     get_param = self._get_param
@@ -73,7 +85,8 @@ def describe_launch_templates(self):
                 "LatestVersionNumber": t.latest_version_number,
                 "LaunchTemplateId": t.id,
                 "LaunchTemplateName": t.name,
-                "Tags": t.tags,
+                # The live tags: moto snapshots `tags` at creation, before CloudFormation tags it.
+                "Tags": t.get_tags(),
             }
             for t in templates[start : start + size]
         ]
@@ -104,6 +117,49 @@ def update_nodegroup_version(self):
     return ActionResult({"update": update})
 
 
+def _live(template):
+    return [v for v in template.versions if not getattr(v, "deleted", False)]
+
+
+_get_version = LaunchTemplate.get_version
+
+
+def get_version(self, num):
+    if str(num).lower() == "$latest":
+        return _live(self)[-1]
+    version = _get_version(self, num)
+    if getattr(version, "deleted", False):
+        raise InvalidLaunchTemplateVersionNotFound(template_id=self.id, version=num)
+    return version
+
+
+_describe_versions = LaunchTemplateBackend.describe_launch_template_versions
+
+
+def describe_launch_template_versions_model(self, *args, **kwargs):
+    return [(t, v) for t, v in _describe_versions(self, *args, **kwargs) if not getattr(v, "deleted", False)]
+
+
+def delete_launch_template_versions(self):
+    template = _template(self)
+    done, failed = [], []
+    for number in self._get_param("Versions", []):
+        item = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name, "VersionNumber": int(number)}
+        try:
+            version = template.get_version(number)
+        except InvalidLaunchTemplateVersionNotFound:
+            failed.append(dict(item, ResponseError={"Code": "launchTemplateVersionDoesNotExist", "Message": "The specified launch template version does not exist."}))
+            continue
+        if template.is_default(version):
+            failed.append(dict(item, ResponseError={"Code": "unexpectedError", "Message": "You can't delete the default version of a launch template."}))
+            continue
+        version.deleted = True
+        done.append(item)
+    return ActionResult(
+        {"SuccessfullyDeletedLaunchTemplateVersions": done, "UnsuccessfullyDeletedLaunchTemplateVersions": failed}
+    )
+
+
 PEM = b"-----BEGIN CERTIFICATE-----\nMAoGCCsGAQUFBwMB\n-----END CERTIFICATE-----\n"
 _cluster_init = eks_models.Cluster.__init__
 
@@ -114,7 +170,12 @@ def cluster_init(self, *args, **kwargs):
 
 
 eks_models.Cluster.__init__ = cluster_init
-LaunchTemplates.create_launch_template_version = create_launch_template_version
+if os.environ.get("MOTO_STOCK_SOURCE_VERSION") != "1":
+    LaunchTemplates.create_launch_template_version = create_launch_template_version
+LaunchTemplate.get_version = get_version
+LaunchTemplate.latest_version = lambda self: _live(self)[-1]
+LaunchTemplateBackend.describe_launch_template_versions = describe_launch_template_versions_model
+LaunchTemplates.delete_launch_template_versions = delete_launch_template_versions
 LaunchTemplates.describe_launch_templates = describe_launch_templates
 EKSResponse.update_nodegroup_version = update_nodegroup_version
 eks_urls.url_paths[
