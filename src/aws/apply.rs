@@ -77,12 +77,23 @@ pub async fn apply_one(conn: &Connection, item: &Item, nonce: u64) -> Outcome {
                 Some(v) => set_default(conn, &item.template_id, v).await.map(|()| o.default_set = true),
                 None => Err(AwsError::new("plan", "NoVersion", "no verified version to make the default")),
             },
-            Step::UpdateNodegroup { cluster, nodegroup, to, .. } => match to.or(o.new_version) {
-                Some(v) => {
-                    let u = nodegroups::update(conn, cluster, nodegroup, &item.template_id, v).await;
-                    o.nodegroups.push(u);
-                    Ok(())
-                }
+            Step::UpdateNodegroup { cluster, nodegroup, from, to } => match to.or(o.new_version) {
+                Some(v) => match nodegroups::current_version(conn, cluster, nodegroup).await {
+                    Ok(now) if now == *from => {
+                        o.nodegroups.push(nodegroups::update(conn, cluster, nodegroup, &item.template_id, v).await);
+                        Ok(())
+                    }
+                    Ok(now) => Err(AwsError::new(
+                        "plan",
+                        "NodegroupChanged",
+                        format!(
+                            "node group {cluster}/{nodegroup} moved since it was planned (now version {}, planned at {}); plan again",
+                            now.as_deref().unwrap_or("none"),
+                            from.as_deref().unwrap_or("none")
+                        ),
+                    )),
+                    Err(e) => Err(e),
+                },
                 None => Err(AwsError::new("plan", "NoVersion", "no verified version for the node group")),
             },
         };
@@ -97,8 +108,10 @@ pub async fn apply_one(conn: &Connection, item: &Item, nonce: u64) -> Outcome {
 /// The template must be as planned (same latest version, same source data); returns the
 /// source data the new version is made from.
 async fn unchanged_since_plan(conn: &Connection, item: &Item) -> Result<ResponseLaunchTemplateData, AwsError> {
-    let read = read_versions(conn, &item.template_id, &[&item.source_version.to_string(), "$Latest"]).await?;
+    let read =
+        read_versions(conn, &item.template_id, &[&item.source_version.to_string(), "$Latest", "$Default"]).await?;
     let latest = read.iter().map(|v| v.number).max().unwrap_or(0);
+    let default = read.iter().find(|v| v.default).map(|v| v.number);
     let Some(source) = read.into_iter().find(|v| v.number == item.source_version) else {
         return Err(AwsError::new(
             "plan",
@@ -113,6 +126,18 @@ async fn unchanged_since_plan(conn: &Connection, item: &Item) -> Result<Response
             format!(
                 "{} changed since it was planned (latest version {latest}, planned at {}); plan again",
                 item.template_id, item.latest_version
+            ),
+        ));
+    }
+    if default != Some(item.default_version) {
+        return Err(AwsError::new(
+            "plan",
+            "TemplateChanged",
+            format!(
+                "{}'s default version moved since it was planned (now {}, planned at {}); plan again",
+                item.template_id,
+                default.map_or("none".to_string(), |d| d.to_string()),
+                item.default_version
             ),
         ));
     }

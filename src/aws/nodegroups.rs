@@ -19,6 +19,9 @@ pub struct NodegroupRef {
     /// As EKS reports it: a number, or `$Default` / `$Latest`.
     pub version: Option<String>,
     pub ami_type: Option<String>,
+    /// `ACTIVE`, `UPDATING`, …: a node group being updated is left for the next run.
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,9 +66,23 @@ pub async fn list(conn: &Connection, cluster: &str) -> Result<Vec<NodegroupRef>,
             template_id: id.to_string(),
             version: lt.version().map(str::to_string),
             ami_type: group.ami_type().map(|a| a.as_str().to_string()),
+            status: group.status().map(|a| a.as_str().to_string()),
         });
     }
     Ok(out)
+}
+
+/// The launch template version a node group uses now.
+pub async fn current_version(conn: &Connection, cluster: &str, nodegroup: &str) -> Result<Option<String>, AwsError> {
+    let described = conn
+        .eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(nodegroup)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("eks:DescribeNodegroup", e))?;
+    Ok(described.nodegroup().and_then(|g| g.launch_template()).and_then(|l| l.version()).map(str::to_string))
 }
 
 /// Starts the update of one node group to `version` of its template.

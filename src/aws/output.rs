@@ -94,7 +94,12 @@ fn item_text(out: &mut String, res: &ItemResult) {
     for n in &i.notes {
         let _ = writeln!(out, "    {n}");
     }
-    let findings = i.findings.iter().filter(|f| i.action != Action::Error || f.starts_with("error"));
+    // What the conversion reported matters where a version is made, or refused.
+    let findings = i.findings.iter().filter(|f| match i.action {
+        Action::Create => true,
+        Action::Error => f.starts_with("error"),
+        _ => false,
+    });
     for f in findings {
         let _ = writeln!(out, "    {f}");
     }
@@ -177,6 +182,9 @@ pub fn rollback_text(results: &[RollbackResult], errors: &[AwsError]) -> String 
         })
         .collect();
     let mut out = table(&["ACCOUNT", "REGION", "TEMPLATE", "NAME", "DEFAULT", "TO", "RESULT"], &rows);
+    for n in results.iter().flat_map(|r| &r.notes) {
+        let _ = writeln!(out, "{n}");
+    }
     for e in errors {
         let _ = writeln!(out, "! {e}");
     }

@@ -135,13 +135,10 @@ pub fn of(f: Facts<'_>, terraform_tags: &[TagMarker]) -> Option<Owner> {
     }
 
     let stack = tag("aws:cloudformation:stack-name");
-    let eksctl = [
-        "alpha.eksctl.io/cluster-name",
-        "eksctl.cluster.k8s.io/v1alpha1/cluster-name",
-        "alpha.eksctl.io/nodegroup-name",
-    ]
-    .into_iter()
-    .find_map(|k| tag(k).map(|v| (k, v)));
+    let eksctl = f
+        .tags
+        .iter()
+        .find(|(k, _)| ["alpha.eksctl.io/", "eksctl.cluster.k8s.io/", "eksctl.io/"].iter().any(|p| k.starts_with(p)));
     if let Some((k, v)) = eksctl {
         let ng = tag("alpha.eksctl.io/nodegroup-name").map_or(String::new(), |n| format!(" node group {n}"));
         let stack = stack.map_or(String::new(), |s| format!(" (stack {s})"));
@@ -153,11 +150,17 @@ pub fn of(f: Facts<'_>, terraform_tags: &[TagMarker]) -> Option<Owner> {
             ),
         );
     }
-    if let Some(s) = stack {
+    let cloudformation = f.tags.iter().find(|(k, _)| k.starts_with("aws:cloudformation:"));
+    if let Some((k, v)) = cloudformation {
+        let s = stack.unwrap_or("(unnamed)");
         let logical = tag("aws:cloudformation:logical-id").map_or(String::new(), |l| format!(" resource {l}"));
+        let evidence = match stack {
+            Some(s) => format!("tag aws:cloudformation:stack-name={s}"),
+            None => format!("tag {k}={v}"),
+        };
         return owner(
             OwnerKind::Cloudformation,
-            format!("tag aws:cloudformation:stack-name={s}"),
+            evidence,
             format!(
                 "CloudFormation stack {s}{logical} owns this template and restores its own version at the next stack update: change the UserData in the stack's template (`eks-userdata convert` converts it) and update the stack"
             ),
@@ -230,6 +233,9 @@ mod tests {
         let karpenter = [("karpenter.sh/nodepool", "default"), ("eks:eks-cluster-name", "prod")];
         assert_eq!(kind("karpenter.k8s.aws/9", &karpenter, None, &[]), Some(OwnerKind::Karpenter));
         assert_eq!(kind("x", &[("Terraform", "false")], None, &[]), None);
+        assert_eq!(kind("x", &[("aws:cloudformation:logical-id", "LT")], None, &[]), Some(OwnerKind::Cloudformation));
+        assert_eq!(kind("x", &[("alpha.eksctl.io/eksctl-version", "0.199.0")], None, &[]), Some(OwnerKind::Eksctl));
+        assert_eq!(kind("eks-ubuntu-lt", &[], Some("arn:aws:iam::1:user/ops"), &[]), None, "a user's eks- name");
         assert_eq!(kind("x", &[("team", "web"), ("ManagedBy", "hand")], None, &[]), None);
         let extra = [TagMarker::parse("Stack=platform").unwrap(), TagMarker::parse("tf-workspace").unwrap()];
         assert_eq!(kind("x", &[("Stack", "Platform")], None, &extra), Some(OwnerKind::Terraform));

@@ -9,13 +9,14 @@
 //! and the others carry on.
 
 use super::apply::{self, Outcome};
+use super::converge::Existing;
 use super::converge::{self, Want};
 use super::identity::{self, Credentials, Identity};
 use super::nodegroups::{self, NodegroupRef, NodegroupUpdate};
 use super::owner::TagMarker;
 use super::plan::{self, Action, Item, PlanFile, PlanOptions, SourceVersion};
 use super::select::{self, Selector, TemplateRef};
-use super::verify::{self, digest_of, hop_limit, read_versions};
+use super::verify::{self, ReadVersion, digest_of, hop_limit, read_from, read_versions};
 use super::{AwsError, Connection, ami, cluster};
 use crate::translate::{self, ClusterInfo};
 use serde::{Deserialize, Serialize};
@@ -157,8 +158,7 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
     let mut report = PushReport { applied: opts.apply, ..Default::default() };
     let identities =
         resolve(&opts.credentials, opts.regions.first().map(String::as_str), opts.concurrency, &mut report).await;
-    let regions: Vec<Option<String>> =
-        if opts.regions.is_empty() { vec![None] } else { opts.regions.iter().cloned().map(Some).collect() };
+    let regions = distinct_regions(&opts.regions);
     let places: Vec<Connection> =
         identities.iter().flat_map(|id| regions.iter().map(move |r| id.connection(r.as_deref()))).collect();
 
@@ -178,9 +178,13 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
     let mut conns: BTreeMap<Place, Connection> = BTreeMap::new();
     for inv in listed {
         let inv = match inv {
-            Ok(i) => i,
-            Err(e) => {
+            Some(Ok(i)) => i,
+            Some(Err(e)) => {
                 report.errors.push(e);
+                continue;
+            }
+            None => {
+                report.errors.push(panicked("listing an account and region"));
                 continue;
             }
         };
@@ -208,6 +212,8 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
 
     // Plan, with bounded concurrency.
     let total = work.len();
+    let listed_templates: Vec<(String, String, TemplateRef)> =
+        work.iter().map(|(c, _, t, _, _)| (c.account.clone(), c.region.clone(), t.clone())).collect();
     let auto = opts.ami == AmiChoice::Auto;
     let (owner, release) = (opts.ami_owner.clone(), opts.ami_release.clone());
     let version = opts.version.clone();
@@ -224,7 +230,19 @@ pub async fn push(opts: &PushOptions, progress: Progress) -> PushReport {
         })
         .await;
     progress(total, total, "planned");
-    report.items = planned.into_iter().map(|item| ItemResult { item, outcome: None }).collect();
+    report.items = planned
+        .into_iter()
+        .zip(listed_templates)
+        .map(|(item, (account, region, t))| {
+            let item = item.unwrap_or_else(|| {
+                let mut i = plan::plan_item(&account, &region, &t, &SourceVersion::default(), &PlanOptions::default());
+                i.action = Action::Error;
+                i.reason = panicked("planning this template").to_string();
+                i
+            });
+            ItemResult { item, outcome: None }
+        })
+        .collect();
     sort(&mut report.items);
 
     if opts.apply {
@@ -273,6 +291,21 @@ pub async fn apply_plan(plan: &PlanFile, opts: &PushOptions, progress: Progress)
     report
 }
 
+/// The `--region`s, each once (a repeated one would plan every template twice); `[None]` for the
+/// configured region.
+pub(crate) fn distinct_regions(regions: &[String]) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for r in regions {
+        if !out.iter().any(|o| o.as_deref() == Some(r.as_str())) {
+            out.push(Some(r.clone()));
+        }
+    }
+    if out.is_empty() {
+        out.push(None);
+    }
+    out
+}
+
 /// Resolves every source of credentials (at most `limit` at once); failures go to the report.
 async fn resolve(creds: &[Credentials], region: Option<&str>, limit: usize, report: &mut PushReport) -> Vec<Identity> {
     let region = region.map(str::to_string);
@@ -284,7 +317,7 @@ async fn resolve(creds: &[Credentials], region: Option<&str>, limit: usize, repo
     .await;
     let mut out: Vec<Identity> = Vec::new();
     for r in resolved {
-        match r {
+        match r.unwrap_or_else(|| Err(panicked("resolving credentials"))) {
             // Two sources that reach one account would plan every template twice.
             Ok(id) if out.iter().any(|o| o.account == id.account) => report.errors.push(AwsError::new(
                 "configuration",
@@ -341,21 +374,24 @@ async fn apply_items(
         (what, (i, apply::apply_one(&conn, &item, nonce).await))
     })
     .await;
-    for (i, outcome) in done {
+    for (i, outcome) in done.into_iter().flatten() {
         if let Some(r) = report.items.get_mut(i) {
             r.outcome = Some(outcome);
         }
     }
     for r in &mut report.items {
         if !r.item.steps.is_empty() && r.outcome.is_none() {
-            r.outcome = Some(Outcome {
-                error: Some(AwsError::new(
+            let place = (r.item.account.clone(), r.item.region.clone());
+            let error = if conns.contains_key(&place) {
+                panicked("taking this template's steps")
+            } else {
+                AwsError::new(
                     "configuration",
                     "NoConnection",
                     format!("no connection to account {} in {}", r.item.account, r.item.region),
-                )),
-                ..Default::default()
-            });
+                )
+            };
+            r.outcome = Some(Outcome { error: Some(error), ..Default::default() });
         }
     }
     report.nodegroups =
@@ -368,14 +404,20 @@ fn run_nonce() -> u64 {
     u64::try_from(nanos % u128::from(u64::MAX)).unwrap_or(0) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
-/// Runs `f` over `work` with at most `limit` in flight, reporting each completion.
+/// The error for a task that panicked: a bug, reported against its item instead of dropping it.
+fn panicked(what: &str) -> AwsError {
+    AwsError::new("internal", "Panic", format!("{what} failed inside eks-userdata (a bug; please report it)"))
+}
+
+/// Runs `f` over `work` with at most `limit` in flight, reporting each completion. The results
+/// are in `work`'s order; `None` where a task panicked.
 pub(crate) async fn bounded<W, T, F, Fut>(
     work: Vec<W>,
     limit: usize,
     progress: Progress,
     phase: &'static str,
     f: F,
-) -> Vec<T>
+) -> Vec<Option<T>>
 where
     W: Send + 'static,
     T: Send + 'static,
@@ -383,6 +425,7 @@ where
     Fut: std::future::Future<Output = (String, T)> + Send + 'static,
 {
     let total = work.len();
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
     let gate = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for (n, w) in work.into_iter().enumerate() {
@@ -393,18 +436,17 @@ where
             (n, fut.await)
         });
     }
-    let mut out: Vec<(usize, T)> = Vec::with_capacity(total);
     let mut done = 0;
     while let Some(joined) = set.join_next().await {
-        // A task that panicked is a bug; its item is missing from the result, never invented.
+        done += 1;
         if let Ok((n, (what, t))) = joined {
-            done += 1;
             progress(done, total, &format!("{phase} {what}"));
-            out.push((n, t));
+            if let Some(slot) = slots.get_mut(n) {
+                *slot = Some(t);
+            }
         }
     }
-    out.sort_by_key(|(n, _)| *n);
-    out.into_iter().map(|(_, t)| t).collect()
+    slots
 }
 
 fn sort(items: &mut [ItemResult]) {
@@ -432,7 +474,7 @@ async fn plan_one(
         item.reason = e.to_string();
         item
     };
-    let read = match read_versions(conn, &t.id, &[version, "$Latest"]).await {
+    let read = match read_versions(conn, &t.id, &[version, "$Latest", "$Default"]).await {
         Ok(r) => r,
         Err(e) => return failed(e, 0),
     };
@@ -441,7 +483,7 @@ async fn plan_one(
         "$Latest" => read.iter().max_by_key(|v| v.number),
         n => read.iter().find(|v| n.parse() == Ok(v.number)),
     };
-    let Some(src) = chosen else {
+    let Some(chosen) = chosen.cloned() else {
         return failed(
             AwsError::new(
                 "ec2:DescribeLaunchTemplateVersions",
@@ -451,7 +493,15 @@ async fn plan_one(
             0,
         );
     };
-    let latest = read.iter().max_by_key(|v| v.number);
+    let (latest, default) = (
+        read.iter().map(|v| v.number).max().unwrap_or(chosen.number),
+        read.iter().find(|v| v.default).map_or(t.default_version, |v| v.number),
+    );
+    let found = match source_and_candidates(conn, &t.id, chosen, &read, latest).await {
+        Ok(f) => f,
+        Err(e) => return failed(e, 0),
+    };
+    let src = &found.source;
     let source = SourceVersion {
         number: src.number,
         user_data: src.data.user_data().map(str::to_string),
@@ -468,11 +518,68 @@ async fn plan_one(
     }
     let mut item = plan::plan_item(&conn.account, &conn.region, t, &source, &popts);
     // The template as listed may be older than what was just read.
-    item.latest_version = latest.map_or(t.latest_version, |l| l.number);
+    item.latest_version = latest;
+    item.default_version = default;
     item.owner = t.owner(terraform_tags);
-    let existing = latest.and_then(|l| verify::existing(src, l, &item));
+    item.notes.extend(found.notes);
+    let earlier: Vec<Existing> = found.newer.iter().filter_map(|v| verify::existing(src, v, &item)).collect();
     let mine: Vec<&NodegroupRef> = nodegroups.iter().filter(|n| n.template_id == t.id).collect();
-    converge::converge(item, existing, &mine, want)
+    let item = converge::converge(item, &earlier, &mine, want);
+    if matches!(item.action, Action::Create | Action::Update) {
+        // A person's later version is not what the AL2023 version is made from: say so.
+        let theirs: Vec<String> =
+            found.newer.iter().filter(|v| verify::made_from(v).is_none()).map(|v| v.number.to_string()).collect();
+        if !theirs.is_empty() {
+            let mut item = item;
+            item.notes.push(format!(
+                "version {} is newer than version {} and was not made by eks-userdata: the AL2023 version is made from version {} without its changes (--version N converts another version)",
+                theirs.join(", "),
+                item.source_version,
+                item.source_version
+            ));
+            return item;
+        }
+    }
+    item
+}
+
+/// The version to convert and the versions after it that an earlier run may have made.
+struct Found {
+    source: ReadVersion,
+    newer: Vec<ReadVersion>,
+    notes: Vec<String>,
+}
+
+/// Usually the chosen version is the source. When it is itself a version an earlier run made
+/// (after `--set-default`, `$Default` is), it is checked against the version it was made from:
+/// if it verifies, it stands; if not, that older version is converted again and the broken one
+/// becomes one of the candidates, to be replaced and deleted.
+async fn source_and_candidates(
+    conn: &Connection,
+    id: &str,
+    chosen: ReadVersion,
+    read: &[ReadVersion],
+    latest: i64,
+) -> Result<Found, AwsError> {
+    let mut notes = Vec::new();
+    let mut source = chosen;
+    if let Some(origin) = verify::made_from(&source).filter(|n| *n < source.number)
+        && let Some(o) = read_versions(conn, id, &[&origin.to_string()]).await?.into_iter().next()
+        && !verify::faithful(&o, &source)
+    {
+        notes.push(format!(
+            "version {} was made by eks-userdata from version {origin} but fails verification: version {origin} is converted again",
+            source.number
+        ));
+        source = o;
+    }
+    // Versions after the source: from what was read, or (more than one) all of them.
+    let newer: Vec<ReadVersion> = if latest > source.number + 1 {
+        read_from(conn, id, source.number + 1).await?
+    } else {
+        read.iter().filter(|v| v.number > source.number).take(1).cloned().collect()
+    };
+    Ok(Found { source, newer, notes })
 }
 
 /// `--ami auto`: the AL2023 EKS AMI for the cluster's Kubernetes version and the template's

@@ -26,6 +26,18 @@ pub struct RollbackResult {
     /// `rolled-back`, `unchanged`, `skip` or `error`.
     pub action: String,
     pub detail: String,
+    /// What rollback leaves to a person (node groups `push` moved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What a saved plan says about one template.
+struct Planned {
+    /// The default before `push`; `None` when the plan did not move it.
+    back_to: Option<i64>,
+    /// The version `push` made the default, when it existed at planning time.
+    target: Option<i64>,
+    notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,15 +65,15 @@ pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsEr
             Err(e) => errors.push(e),
         }
     }
-    // (connection, template, the version to return to, if the plan says).
-    let mut work: Vec<(Connection, TemplateRef, Option<i64>)> = Vec::new();
+    // (connection, template, what the plan says).
+    let mut work: Vec<(Connection, TemplateRef, Option<Planned>)> = Vec::new();
     if let Some(plan) = &opts.plan {
         let mut conns: BTreeMap<(String, String), Connection> = BTreeMap::new();
-        // Only templates whose plan changed something, or was to change the default.
+        // Only templates whose plan moved the default or a node group.
         for i in plan
             .items
             .iter()
-            .filter(|i| i.steps.iter().any(|s| matches!(s, Step::CreateVersion | Step::SetDefault { .. })))
+            .filter(|i| i.steps.iter().any(|s| matches!(s, Step::SetDefault { .. } | Step::UpdateNodegroup { .. })))
         {
             let Some(id) = identities.iter().find(|id| id.account == i.account) else {
                 errors.push(AwsError::new(
@@ -86,11 +98,32 @@ pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsEr
                 tags: Vec::new(),
                 created_by: None,
             };
-            work.push((conn, t, Some(i.default_version)));
+            let target = i.steps.iter().find_map(|s| match s {
+                Step::SetDefault { to, .. } => Some(*to),
+                _ => None,
+            });
+            let notes = i
+                .steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::UpdateNodegroup { cluster, nodegroup, from, .. } => Some(format!(
+                        "node group {cluster}/{nodegroup} was moved by push and stays on its version (rollback moves only defaults); to move it back: aws eks update-nodegroup-version --region {} --cluster-name {cluster} --nodegroup-name {nodegroup} --launch-template id={},version={}",
+                        i.region,
+                        i.template_id,
+                        from.as_deref().unwrap_or("$Default")
+                    )),
+                    _ => None,
+                })
+                .collect();
+            let planned = match target {
+                Some(target) => Planned { back_to: Some(i.default_version), target, notes },
+                // Only node groups moved: the default stays where it is.
+                None => Planned { back_to: None, target: None, notes },
+            };
+            work.push((conn, t, Some(planned)));
         }
     } else {
-        let regions: Vec<Option<String>> =
-            if opts.regions.is_empty() { vec![None] } else { opts.regions.iter().cloned().map(Some).collect() };
+        let regions = super::push::distinct_regions(&opts.regions);
         for id in &identities {
             for region in &regions {
                 let conn = id.connection(region.as_deref());
@@ -107,7 +140,7 @@ pub async fn rollback(opts: &RollbackOptions) -> (Vec<RollbackResult>, Vec<AwsEr
     (results, errors)
 }
 
-async fn rollback_one(conn: &Connection, t: &TemplateRef, planned: Option<i64>) -> RollbackResult {
+async fn rollback_one(conn: &Connection, t: &TemplateRef, planned: Option<Planned>) -> RollbackResult {
     let mut r = RollbackResult {
         account: conn.account.clone(),
         region: conn.region.clone(),
@@ -117,6 +150,7 @@ async fn rollback_one(conn: &Connection, t: &TemplateRef, planned: Option<i64>) 
         to: None,
         action: String::new(),
         detail: String::new(),
+        notes: planned.as_ref().map(|p| p.notes.clone()).unwrap_or_default(),
     };
     let current = match read_versions(conn, &t.id, &["$Default"]).await {
         Ok(v) => v.into_iter().next(),
@@ -132,7 +166,27 @@ async fn rollback_one(conn: &Connection, t: &TemplateRef, planned: Option<i64>) 
         return r;
     };
     r.from = Some(current.number);
-    let to = planned.or_else(|| current.description.as_deref().and_then(plan::parse_description));
+    let ours = current.description.as_deref().and_then(plan::parse_description);
+    let to = match &planned {
+        None => ours,
+        Some(Planned { back_to: None, .. }) => {
+            r.action = "unchanged".into();
+            r.detail = "push did not move the default".into();
+            return r;
+        }
+        // A default a person moved since is theirs: rollback returns only defaults push set.
+        Some(Planned { back_to: Some(b), target, .. })
+            if current.number != *b && ours.is_none() && *target != Some(current.number) =>
+        {
+            r.action = "skip".into();
+            r.detail = format!(
+                "the default version {} was not set by eks-userdata (the plan moved it from {b}): left alone",
+                current.number
+            );
+            return r;
+        }
+        Some(Planned { back_to, .. }) => *back_to,
+    };
     let Some(to) = to else {
         r.action = "skip".into();
         r.detail = format!("the default version {} was not made by eks-userdata", current.number);

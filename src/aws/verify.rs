@@ -9,6 +9,7 @@ use super::{AwsError, Connection};
 use aws_sdk_ec2::types::{LaunchTemplateInstanceMetadataOptions, ResponseLaunchTemplateData};
 
 /// Everything EC2 returns about one version.
+#[derive(Clone)]
 pub(crate) struct ReadVersion {
     pub(crate) number: i64,
     pub(crate) description: Option<String>,
@@ -39,6 +40,41 @@ pub(crate) async fn read_versions(
             data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
         })
         .collect())
+}
+
+/// Every version from `min` up, page by page.
+pub(crate) async fn read_from(conn: &Connection, id: &str, min: i64) -> Result<Vec<ReadVersion>, AwsError> {
+    let mut pages = conn
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(id)
+        .min_version(min.to_string())
+        .max_results(200)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
+        out.extend(page.launch_template_versions().iter().map(|v| ReadVersion {
+            number: v.version_number().unwrap_or(0),
+            description: v.version_description().map(str::to_string),
+            default: v.default_version().unwrap_or(false),
+            data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
+        }));
+    }
+    Ok(out)
+}
+
+/// The source version an earlier run made `v` from, by its description.
+pub(crate) fn made_from(v: &ReadVersion) -> Option<i64> {
+    v.description.as_deref().and_then(plan::parse_description)
+}
+
+/// `v` is `origin` with only UserData, ImageId and the hop limit replaced: EC2 carried every
+/// other field over, as verification demands.
+pub(crate) fn faithful(origin: &ReadVersion, v: &ReadVersion) -> bool {
+    let own = expected(&origin.data, v.data.user_data(), v.data.image_id(), hop_limit(&v.data));
+    differences(&own, &v.data).is_empty()
 }
 
 pub(crate) fn digest_of(data: &ResponseLaunchTemplateData) -> String {
@@ -78,7 +114,7 @@ pub(crate) fn expected_for(source: &ResponseLaunchTemplateData, item: &Item) -> 
     expected(source, item.user_data.as_deref(), item.image_id.as_deref(), item.hop_limit)
 }
 
-/// Whether `latest` is a version an earlier run made from `source`, and how it compares with
+/// Whether `candidate` is a version an earlier run made from `source`, and how it compares with
 /// the one this run would make.
 pub(crate) fn existing(source: &ReadVersion, latest: &ReadVersion, item: &Item) -> Option<Existing> {
     let from = latest.description.as_deref().and_then(plan::parse_description)?;

@@ -89,6 +89,17 @@ impl Moto {
 
     /// The tool run from `dir` (where it looks for `.eks-userdata.toml`).
     fn tool_in(&self, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+        self.tool_with(dir, None, args)
+    }
+
+    /// The tool with `config` as its AWS config file and no credentials in the environment:
+    /// everything comes from the profiles there.
+    fn tool_with(
+        &self,
+        dir: &std::path::Path,
+        config: Option<&std::path::Path>,
+        args: &[&str],
+    ) -> (i32, String, String) {
         let mut cmd = bin();
         cmd.args(args).current_dir(dir);
         for (k, v) in [
@@ -101,6 +112,9 @@ impl Moto {
             ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
         ] {
             cmd.env(k, v);
+        }
+        if let Some(c) = config {
+            cmd.env("AWS_CONFIG_FILE", c).env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY");
         }
         let out = cmd.output().unwrap();
         (
@@ -590,8 +604,109 @@ fn two_accounts_through_assume_role_in_one_plan() {
     assert!(out.contains("1 to create, 0 to update, 1 unchanged"), "{out}");
     assert_eq!(dump("222222222222")["default"], 2);
     assert_eq!(dump("111111111111")["versions"].as_object().unwrap().len(), 2);
+    // The same two accounts through repeated --profile: one with keys, one a role profile
+    // (`role_arn` + `source_profile`, as AWS Organizations setups write them).
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n\n[profile member]\nrole_arn = {r2}\nsource_profile = ops\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = moto.tool_with(
+        root(),
+        Some(&config),
+        &[
+            "push",
+            "--cluster-info",
+            info.to_str().unwrap(),
+            "--profile",
+            "ops",
+            "--profile",
+            "member",
+            "--name",
+            "web-*",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("123456789012  eu-west-1  ") && out.contains("  web-plain  "), "{out}");
+    assert!(out.contains("222222222222  eu-west-1  ") && out.contains("  web-222222222222  "), "{out}");
     // A role that is not an ARN is refused before any call.
     let (code, _, err) = moto.tool(&["push", "--all", "--assume-role", "migrate"]);
     assert_eq!(code, 2);
     assert!(err.contains("`migrate` is not an IAM role ARN"), "{err}");
+}
+
+/// A version an earlier run left broken (this tool's description, the source's other fields
+/// lost), first as the latest version and then as the default: the next run makes a good one,
+/// moves the default off the broken one, and only then deletes it.
+#[test]
+fn an_earlier_runs_broken_version_is_replaced_then_deleted() {
+    let Some(moto) = Moto::start() else { return };
+    let info = root().join("fixtures/cluster-info.yaml");
+    let info = info.to_str().unwrap();
+    let run =
+        |extra: &[&str]| moto.tool(&[&["push", "--cluster-info", info, "--name", "web-plain"][..], extra].concat());
+
+    moto.py(&["forge", "web-plain"]);
+    let (code, out, _) = run(&["--set-default"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("+ create the AL2023 version and verify it\n    + default version 1 → the new version\n    + delete version 2: an earlier run's version that fails verification"), "{out}");
+    let (code, out, _) = run(&["--set-default", "--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("version 3, verified, deleted 2, default"), "{out}");
+    let web = moto.dump("web-plain");
+    assert_eq!(web["default"], 3);
+    assert_eq!(web["versions"].as_object().unwrap().keys().collect::<Vec<_>>(), ["1", "3"]);
+
+    // Now a broken version that is the default: `$Default` is checked against the version it
+    // says it was made from, converted again, and the broken default replaced before deletion.
+    moto.py(&["set_default", "web-plain", "1"]);
+    moto.py(&["forge", "web-plain", "default"]);
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("version 4 was made by eks-userdata from version 1 but fails verification"), "{out}");
+    assert!(out.contains("version 1: version 3 is the AL2023 version"), "version 3 is reused, not remade: {out}");
+    assert!(out.contains("+ default version 4 → version 3") && out.contains("+ delete version 4"), "{out}");
+    let (code, out, _) = run(&["--apply"]);
+    assert_eq!(code, 0, "{out}");
+    let web = moto.dump("web-plain");
+    assert_eq!(web["default"], 3, "{out}");
+    assert_eq!(web["versions"].as_object().unwrap().keys().collect::<Vec<_>>(), ["1", "3"]);
+    let (_, out, _) = run(&["--set-default", "--apply"]);
+    assert!(out.contains("0 to create, 0 to update, 1 unchanged"), "{out}");
+}
+
+/// A person's version after the tool's: the re-run finds the tool's version among all versions
+/// (no duplicate), says the person's version is not in it, and `rollback --plan` leaves a default
+/// the person set alone.
+#[test]
+fn later_versions_by_people_are_respected() {
+    let Some(moto) = Moto::start() else { return };
+    let info = root().join("fixtures/cluster-info.yaml");
+    let info = info.to_str().unwrap();
+    let base = ["push", "--cluster-info", info, "--name", "web-plain"];
+    assert_eq!(moto.tool(&[&base[..], &["--apply"]].concat()).0, 0);
+    moto.py(&["bump", "web-plain"]);
+    let plan_file = tempfile::NamedTempFile::new().unwrap();
+    let plan_path = plan_file.path().to_str().unwrap();
+    let (code, out, _) = moto.tool(&[&base[..], &["--set-default", "--plan-out", plan_path]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("version 2 is the AL2023 version; left to do: default version 1 → version 2"), "{out}");
+    assert!(out.contains("version 3 is newer than version 1 and was not made by eks-userdata"), "{out}");
+    let (code, out, _) = moto.tool(&["push", "--plan", plan_path, "--apply"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!((moto.dump("web-plain")["default"].clone(), moto.versions("web-plain")), (2.into(), 3));
+    // The person makes their version the default; rollback from the plan leaves it.
+    moto.py(&["set_default", "web-plain", "3"]);
+    let (code, out, _) = moto.tool(&["rollback", "--plan", plan_path]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("skip: the default version 3 was not set by eks-userdata"), "{out}");
+    assert_eq!(moto.dump("web-plain")["default"], 3);
+    // A repeated --region is one region: one version, not two.
+    moto.py(&["set_default", "web-plain", "1"]);
+    let (code, out, _) = moto.tool(&[&base[..], &["--region", "eu-west-1", "--region", "eu-west-1"]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("web-plain  1").count(), 1, "{out}");
 }

@@ -6,6 +6,8 @@ usage: fixture.py setup            create everything; print ids as JSON
        fixture.py accounts         a template in each of accounts 111111111111 and 222222222222
        fixture.py dump NAME [ACCOUNT]  every version of a template, and its default, as JSON
        fixture.py bump NAME        a new version from $Latest with another instance type
+       fixture.py forge NAME [default]  a broken version with this tool's description (made the default)
+       fixture.py set_default NAME N    make version N the default, as a person would
        fixture.py nodegroup NAME   the launch template a node group of cluster `prod` uses
 """
 
@@ -99,13 +101,16 @@ def setup():
         resourcesVpcConfig={"subnetIds": ["subnet-1"]},
         kubernetesNetworkConfig={"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
     )
-    for ng, lt in (("ng-web", "web-plain"), ("ng-batch", "batch-mime")):
+    # EKS reports amiType CUSTOM for a node group whose launch template names an AMI (web-plain);
+    # moto would report its default, AL2_x86_64, so the fixture says what EKS would.
+    for ng, lt, ami_type in (("ng-web", "web-plain", "CUSTOM"), ("ng-batch", "batch-mime", "AL2_x86_64")):
         eks.create_nodegroup(
             clusterName="prod",
             nodegroupName=ng,
             nodeRole="arn:aws:iam::123456789012:role/node",
             subnets=["subnet-1"],
             launchTemplate={"id": ids[lt], "version": "1"},
+            amiType=ami_type,
         )
     print(json.dumps({"templates": ids, "images": {"al2": al2, "al2023": al2023, "al2023_old": al2023_old}}))
 
@@ -202,6 +207,22 @@ def dump(name, account=None):
     print(json.dumps({"default": default[0] if default else None, "versions": versions}, default=str, sort_keys=True))
 
 
+def forge(name, make_default="no"):
+    """A version as a broken earlier run would leave it: this tool's description, AL2023 user data,
+    and none of the source's other fields (made without SourceVersion)."""
+    v = ec2.create_launch_template_version(
+        LaunchTemplateName=name,
+        VersionDescription="eks-userdata: AL2023 user data from version 1",
+        LaunchTemplateData={"UserData": user_data("fixtures/al2023/multipart-shell-and-nodeconfig.txt")},
+    )["LaunchTemplateVersion"]["VersionNumber"]
+    if make_default == "default":
+        ec2.modify_launch_template(LaunchTemplateName=name, DefaultVersion=str(v))
+
+
+def set_default(name, version):
+    ec2.modify_launch_template(LaunchTemplateName=name, DefaultVersion=version)
+
+
 def bump(name):
     ec2.create_launch_template_version(
         LaunchTemplateName=name, SourceVersion="$Latest", LaunchTemplateData={"InstanceType": "m5.xlarge"}
@@ -213,5 +234,14 @@ def nodegroup(name):
 
 
 if __name__ == "__main__":
-    commands = {"setup": setup, "owned": owned, "accounts": accounts, "dump": dump, "bump": bump, "nodegroup": nodegroup}
+    commands = {
+        "setup": setup,
+        "owned": owned,
+        "accounts": accounts,
+        "dump": dump,
+        "bump": bump,
+        "forge": forge,
+        "set_default": set_default,
+        "nodegroup": nodegroup,
+    }
     commands[sys.argv[1]](*sys.argv[2:])
