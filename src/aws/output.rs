@@ -218,3 +218,44 @@ fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::apply::{LeftBehind, Outcome};
+    use crate::aws::plan::{self, Step};
+
+    #[test]
+    fn a_version_left_behind_is_named_with_the_command_that_removes_it() {
+        let mut item = plan::sample_item();
+        item.steps = vec![Step::CreateVersion, Step::SetDefault { from: 1, to: None }];
+        item.action = Action::Create;
+        item.reason = "new version from version 1: UserData".into();
+        let outcome = Outcome {
+            new_version: Some(2),
+            differences: vec!["key_name: planned Some(\"ops\"), EC2 has None".into()],
+            left_behind: Some(LeftBehind {
+                version: 2,
+                command: "aws ec2 delete-launch-template-versions --region r --launch-template-id lt-1 --versions 2"
+                    .into(),
+            }),
+            error: Some(AwsError::new("verify", "VerificationFailed", "version 2 does not match the plan")),
+            ..Default::default()
+        };
+        let report = PushReport {
+            applied: true,
+            items: vec![ItemResult { item, outcome: Some(outcome) }],
+            ..Default::default()
+        };
+        let text = push_text(&report);
+        assert!(
+            text.contains("    left behind: version 2 did not verify; delete it: aws ec2 delete-launch-template-versions --region r --launch-template-id lt-1 --versions 2"),
+            "{text}"
+        );
+        assert!(text.contains("    verify: key_name: planned Some(\"ops\"), EC2 has None"), "{text}");
+        assert!(text.contains("create  FAILED, version 2, NOT VERIFIED"), "{text}");
+        assert!(!text.contains("default\n"), "the default was not moved: {text}");
+        assert!(text.ends_with("0 created and verified, 0 updated, 1 failed (listed above).\n"), "{text}");
+        assert!(report.failed());
+    }
+}
