@@ -40,6 +40,38 @@ pub enum Command {
     /// Produce or migrate Karpenter EC2NodeClass manifests.
     #[command(subcommand)]
     Karpenter(KarpenterCommand),
+    /// Migrate infrastructure code (Terraform) to AL2023 in place: user data, AMI types, SSM
+    /// parameters and AMI names, keeping every other byte.
+    Migrate(CodeMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CodeMigrateArgs {
+    /// Files and directories (`.tf` files are found under directories; a template or script
+    /// named directly is converted whole).
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Exit 1 if anything is left to migrate (a file would change, or something needs a person).
+    #[arg(long)]
+    pub check: bool,
+    /// Print a unified diff of each file that would change.
+    #[arg(long)]
+    pub diff: bool,
+    /// Write the migrated files (atomically, keeping their mode).
+    #[arg(long, conflicts_with = "check")]
+    pub in_place: bool,
+    /// Who consumes the user data; decides which NodeConfig fields it must carry.
+    #[arg(long, value_enum, default_value = "self-managed")]
+    pub target: TargetArg,
+    /// Cluster coordinates for user data that does not carry them (`cluster-info` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub cluster_info: Option<String>,
+    /// The service CIDR for NodeConfig `spec.cluster.cidr`, which AL2 derived from the VPC: a
+    /// CIDR, or a Terraform expression for the templates (`${var.service_ipv4_cidr}`).
+    #[arg(long, value_name = "CIDR|EXPR")]
+    pub service_cidr: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PushFormatArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

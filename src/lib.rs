@@ -22,6 +22,7 @@ pub mod effective;
 pub mod karpenter;
 pub mod lint;
 pub mod memo;
+pub mod migrate;
 pub mod nodeconfig;
 pub mod render;
 pub mod report;

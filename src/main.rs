@@ -7,6 +7,7 @@
 #[cfg(feature = "aws")]
 mod aws_cmd;
 mod cli;
+mod migrate_code;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -63,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) => without_aws(),
         Command::Karpenter(cli::KarpenterCommand::Nodeclass(args)) => nodeclass_cmd(args),
         Command::Karpenter(cli::KarpenterCommand::Migrate(args)) => migrate_cmd(args),
+        Command::Migrate(args) => migrate_code::run(args),
     }
 }
 

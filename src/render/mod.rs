@@ -380,14 +380,15 @@ fn version(opts: &Options) -> (u32, u32) {
     (it.next().unwrap_or(1), it.next().unwrap_or(34))
 }
 
-/// The service CIDR's cluster DNS IP, as nodeadm derives it.
+/// The service CIDR's cluster DNS IP, as nodeadm derives it; `None` when the CIDR is not an
+/// address (a template placeholder such as `${var.service_cidr}`), which only rendering knows.
 fn cluster_dns(cidr: &str) -> Option<String> {
     let addr = cidr.split('/').next()?;
-    if addr.contains(':') {
+    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
         Some(format!("{addr}a"))
     } else {
-        let (prefix, _) = addr.rsplit_once('.')?;
-        Some(format!("{prefix}.10"))
+        let [a, b, c, _] = addr.parse::<std::net::Ipv4Addr>().ok()?.octets();
+        Some(format!("{a}.{b}.{c}.10"))
     }
 }
 

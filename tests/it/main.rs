@@ -12,6 +12,7 @@ mod datavol;
 mod formats;
 mod karpenter;
 mod lint;
+mod migrate;
 mod mime;
 mod nodeadm_mime;
 mod precommit;

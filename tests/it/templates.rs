@@ -17,7 +17,7 @@ use std::process::Command;
 /// Combinations rendered per template (all when there are fewer).
 const BOUND: usize = 24;
 
-fn terraform_available() -> bool {
+pub(crate) fn terraform_available() -> bool {
     Command::new("terraform")
         .arg("version")
         .env("TF_CLI_CONFIG_FILE", "/dev/null")
@@ -169,7 +169,7 @@ fn placeholder_vars(g: &Generated, c: &Choices) -> String {
 
 /// Renders the expressions with one `terraform console` in `dir` (it prints only the last
 /// expression of piped input, so they go in as one list), JSON-decoded, or the console's error.
-fn console(dir: &Path, exprs: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn console(dir: &Path, exprs: &[String]) -> Result<Vec<String>, String> {
     use std::io::Write;
     let mut child = Command::new("terraform")
         .arg("console")

@@ -1,0 +1,22 @@
+//! `migrate`'s Terraform reader on any text: never a panic; its edits never overlap or split a
+//! character (they apply), and a second run over the migrated text is a fixed point: it has
+//! nothing left to edit that the first run did not already decide.
+#![no_main]
+use eks_userdata::migrate::{edit, terraform};
+use eks_userdata::translate::{ClusterInfo, Options};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let opts = Options {
+        cluster: ClusterInfo { cidr: Some("${var.service_ipv4_cidr}".into()), ..Default::default() },
+        ..Default::default()
+    };
+    let path = Path::new("/nonexistent/main.tf");
+    let m = terraform::migrate(path, text, &opts);
+    let migrated = edit::apply(text, &m.edits).expect("the edits apply");
+    let again = terraform::migrate(path, &migrated, &opts);
+    let twice = edit::apply(&migrated, &again.edits).expect("the second run's edits apply");
+    assert_eq!(migrated, twice, "a second run changed the migrated text");
+});

@@ -1,0 +1,212 @@
+//! `migrate`: the infrastructure code that owns node templates, moved to AL2023 in place (issue
+//! #17). Each format has its reader (`terraform.rs`; eksctl and CloudFormation are to come) that
+//! finds the constructs to change and returns byte-range edits on the original text
+//! (`edit.rs`), so everything else in the file stays as the user wrote it. User data is converted
+//! by `convert`'s translator (`userdata.rs`); AMI selectors are mapped by `ami.rs`.
+
+pub mod ami;
+pub mod edit;
+pub mod terraform;
+pub mod userdata;
+
+use crate::al2::template::Syntax;
+use crate::translate;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// Rewritten for AL2023.
+    Migrated,
+    /// The user data is in another file, migrated on its own.
+    Followed,
+    /// Nothing to do (already AL2023, or nothing AL2-specific).
+    Unchanged,
+    /// Left for a person, with the reason.
+    Manual,
+}
+
+/// One construct found and what was done with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub file: String,
+    pub line: usize,
+    /// `aws_launch_template.web.user_data`, `module.eks.ami_type`, …
+    pub what: String,
+    pub kind: ChangeKind,
+    pub detail: String,
+    /// Caveats a reviewer should read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// What `convert` reported at warning or error severity, `severity CODE: message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+impl Change {
+    pub fn new(file: &Path, line: usize, what: &str, kind: ChangeKind, detail: String) -> Change {
+        Change {
+            file: file.display().to_string(),
+            line,
+            what: what.to_string(),
+            kind,
+            detail,
+            notes: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// One file: its text before and after, and what changed in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileMigration {
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub original: String,
+    #[serde(skip)]
+    pub migrated: String,
+    pub changes: Vec<Change>,
+}
+
+impl FileMigration {
+    pub fn changed(&self) -> bool {
+        self.original != self.migrated
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: not UTF-8 text")]
+    NotText { path: String },
+    #[error("{path}: {what}")]
+    Internal { path: String, what: String },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub convert: translate::Options,
+}
+
+/// The files `migrate` reads under `paths`: `.tf` files in directories (recursively, skipping
+/// `.terraform` and hidden directories), and any file named directly. Sorted, each once.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, MigrateError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), MigrateError> {
+    let read =
+        std::fs::read_dir(dir).map_err(|source| MigrateError::Read { path: dir.display().to_string(), source })?;
+    let mut entries: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() {
+            if !name.starts_with('.') {
+                walk(&p, out)?;
+            }
+        } else if name.ends_with(".tf") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, MigrateError> {
+    let bytes =
+        std::fs::read(path).map_err(|source| MigrateError::Read { path: path.display().to_string(), source })?;
+    String::from_utf8(bytes).map_err(|_| MigrateError::NotText { path: path.display().to_string() })
+}
+
+/// Migrates every file under `paths`, and the user data files they read. Nothing is written.
+pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, MigrateError> {
+    let files = discover(paths)?;
+    let mut out: Vec<FileMigration> = Vec::new();
+    let mut read_by: Vec<FileMigration> = Vec::new();
+    for path in &files {
+        let text = read(path)?;
+        let is_tf = path.extension().is_some_and(|e| e == "tf");
+        if is_tf {
+            let m = terraform::migrate(path, &text, &opts.convert);
+            let migrated = edit::apply(&text, &m.edits)
+                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+            read_by.extend(m.files);
+            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+        } else {
+            let syntax = if crate::template::terraform::is_template(&path.display().to_string(), &text) {
+                Syntax::Terraform
+            } else {
+                Syntax::None
+            };
+            // A Terraform expression for the CIDR means nothing in a file named on its own.
+            let mut convert = opts.convert.clone();
+            if convert.cluster.cidr.as_deref().is_some_and(|c| c.contains("${")) {
+                convert.cluster.cidr = None;
+            }
+            out.push(whole_file(path, text, syntax, "named on the command line", &convert));
+        }
+    }
+    // A template read by two resources, or also named on the command line, is migrated once.
+    for f in read_by {
+        if !out.iter().any(|o| same_file(&o.path, &f.path)) {
+            out.push(f);
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
+}
+
+/// A user data file (a template or a script) converted as a whole.
+pub(crate) fn whole_file(
+    path: &Path,
+    text: String,
+    syntax: Syntax,
+    by: &str,
+    opts: &translate::Options,
+) -> FileMigration {
+    let name = path.display().to_string();
+    let (migrated, change) = match userdata::convert(&name, &text, syntax, opts) {
+        userdata::Converted::Done { text: new, findings } => {
+            let mut c = Change::new(
+                path,
+                1,
+                "user data",
+                ChangeKind::Migrated,
+                format!("converted to AL2023 user data ({by})"),
+            );
+            c.findings = findings;
+            (new, c)
+        }
+        userdata::Converted::Unchanged(reason) => {
+            (text.clone(), Change::new(path, 1, "user data", ChangeKind::Unchanged, format!("{reason} ({by})")))
+        }
+        userdata::Converted::Refused { reason, findings } => {
+            let mut c = Change::new(path, 1, "user data", ChangeKind::Manual, format!("{reason} ({by})"));
+            c.findings = findings;
+            (text.clone(), c)
+        }
+    };
+    FileMigration { path: path.to_path_buf(), original: text, migrated, changes: vec![change] }
+}
+
+/// Anything left to migrate: a file that would change, or a construct left for a person.
+pub fn left_to_do(files: &[FileMigration]) -> bool {
+    files.iter().any(|f| f.changed() || f.changes.iter().any(|c| c.kind == ChangeKind::Manual))
+}

@@ -1,0 +1,355 @@
+//! Terraform (`.tf`) read with `hcl-edit`, the HCL parser that keeps every byte's position, and
+//! migrated by replacing only the bytes of the constructs that change (`edit.rs`):
+//! - `user_data` of `aws_launch_template` (base64, as EC2 takes it) and
+//!   `aws_launch_configuration` (plain): a heredoc, `base64encode(<<-EOT … EOT)`,
+//!   `templatefile(path, vars)` (the template file is migrated too), `file`/`filebase64(path)`
+//!   (the file is migrated); paths relative to `path.module`, `path.root` or `path.cwd`.
+//! - AMI selection: `ami_type = "AL2_…"` anywhere (an attribute or an object key, as
+//!   `aws_eks_node_group` and module node group maps write it), and every string that names an
+//!   EKS AL2 SSM parameter or AMI name (`migrate/ami.rs`).
+//!
+//! Why `hcl-edit` and byte splicing: HCL has heredocs, nested templates and comments in three
+//! styles, so finding a construct needs a real parser, and `hcl-edit` is the one that records
+//! spans; re-serialising its tree would also be lossless, but splicing makes "bytes outside the
+//! migrated constructs are unchanged" true by construction rather than by trust.
+
+use super::ami;
+use super::edit::{Edit, line_of};
+use super::userdata::{self, Converted};
+use super::{Change, ChangeKind, FileMigration};
+use crate::al2::template::Syntax;
+use crate::translate;
+use hcl_edit::Span;
+use hcl_edit::expr::{Expression, FuncCall, Object, ObjectKey, ObjectValue};
+use hcl_edit::structure::{Attribute, Block};
+use hcl_edit::visit::{self, Visit};
+use std::path::{Path, PathBuf};
+
+/// What migrating one `.tf` file gives: edits to it, changes to report, and the user data files
+/// it reads, migrated.
+#[derive(Debug, Default)]
+pub struct Migration {
+    pub edits: Vec<Edit>,
+    pub changes: Vec<Change>,
+    pub files: Vec<FileMigration>,
+}
+
+/// Migrates `text`, the `.tf` file at `path`. A file HCL cannot parse is one `Manual` change.
+pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration {
+    let mut m = Migration::default();
+    let body = match hcl_edit::parser::parse_body(text) {
+        Ok(b) => b,
+        Err(e) => {
+            m.changes.push(Change::new(path, 1, "file", ChangeKind::Manual, format!("not valid HCL: {e}")));
+            return m;
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut v = Walker { path, dir, text, opts, resource: None, m: &mut m };
+    v.visit_body(&body);
+    m
+}
+
+struct Walker<'a> {
+    path: &'a Path,
+    dir: PathBuf,
+    text: &'a str,
+    opts: &'a translate::Options,
+    /// `(type, name)` of the resource block being walked.
+    resource: Option<(String, String)>,
+    m: &'a mut Migration,
+}
+
+impl Walker<'_> {
+    fn address(&self, attr: &str) -> String {
+        match &self.resource {
+            Some((t, n)) => format!("{t}.{n}.{attr}"),
+            None => attr.to_string(),
+        }
+    }
+
+    /// A change at byte `at` of the file.
+    fn make(&self, at: usize, what: String, kind: ChangeKind, detail: String) -> Change {
+        Change::new(self.path, line_of(self.text, at), &what, kind, detail)
+    }
+
+    fn change(&mut self, at: usize, what: String, kind: ChangeKind, detail: String) {
+        let c = self.make(at, what, kind, detail);
+        self.m.changes.push(c);
+    }
+
+    /// `ami_type = "AL2_…"`: the string literal's value replaced.
+    fn ami_type(&mut self, what: String, value: &Expression) {
+        let Expression::String(s) = value else { return };
+        let (Some(span), Some(mapped)) = (s.span(), ami::ami_type(s.value())) else { return };
+        let Some(raw) = self.text.get(span.clone()) else { return };
+        let Some(at) = raw.find(s.value().as_str()) else { return };
+        let start = span.start + at;
+        self.m.edits.push(Edit { range: start..start + s.value().len(), with: mapped.to.clone() });
+        let detail = format!("{} → {}", s.value(), mapped.to);
+        let mut c = self.make(span.start, what, ChangeKind::Migrated, detail);
+        c.notes.extend(mapped.caveat.map(str::to_string));
+        self.m.changes.push(c);
+    }
+
+    /// A string naming an AL2 SSM parameter or AMI: the AL2 segment replaced in the source.
+    fn selector_string(&mut self, span: std::ops::Range<usize>) {
+        let Some(raw) = self.text.get(span.clone()) else { return };
+        let found = ami::ssm_segment(raw)
+            .map(|f| ("SSM parameter", f))
+            .or_else(|| ami::name_prefix(raw).map(|f| ("AMI name", f)));
+        let Some((kind, (range, mapped))) = found else { return };
+        let Some(old) = raw.get(range.clone()) else { return };
+        let detail = format!("{kind}: `{}` → `{}`", old.trim_matches('/'), mapped.to.trim_matches('/'));
+        self.m.edits.push(Edit { range: span.start + range.start..span.start + range.end, with: mapped.to.clone() });
+        let what = self.address("(string)");
+        let mut c = self.make(span.start, what, ChangeKind::Migrated, detail);
+        c.notes.extend(mapped.caveat.map(str::to_string));
+        self.m.changes.push(c);
+    }
+
+    fn user_data(&mut self, attr: &Attribute) {
+        let what = self.address("user_data");
+        let at = attr.span().map_or(0, |s| s.start);
+        match &attr.value {
+            Expression::HeredocTemplate(h) => self.heredoc(what, h.span()),
+            Expression::FuncCall(f) => self.user_data_call(what, at, f),
+            other => {
+                let detail = format!(
+                    "`{}` is not a heredoc, `templatefile` or `file` call this tool can follow: convert the user data it produces with `eks-userdata convert`",
+                    self.text.get(other.span().unwrap_or(0..0)).unwrap_or("?").trim()
+                );
+                self.change(at, what, ChangeKind::Manual, detail);
+            }
+        }
+    }
+
+    fn user_data_call(&mut self, what: String, at: usize, f: &FuncCall) {
+        let name = f.name.name.as_str();
+        let first = f.args.get(0);
+        match (name, first) {
+            ("base64encode" | "base64gzip" | "trimspace" | "chomp", Some(Expression::HeredocTemplate(h))) => {
+                self.heredoc(what, h.span())
+            }
+            ("base64encode" | "base64gzip", Some(Expression::FuncCall(inner))) => self.user_data_call(what, at, inner),
+            ("templatefile", Some(p)) => self.file(what, at, p, f.args.get(1), Syntax::Terraform),
+            ("file" | "filebase64", Some(p)) => self.file(what, at, p, None, Syntax::None),
+            _ => {
+                let detail = format!(
+                    "`{name}(…)` is not a form this tool follows (heredoc, templatefile, file, filebase64): convert the user data it produces with `eks-userdata convert`"
+                );
+                self.change(at, what, ChangeKind::Manual, detail);
+            }
+        }
+    }
+
+    fn heredoc(&mut self, what: String, span: Option<std::ops::Range<usize>>) {
+        let Some(span) = span else { return };
+        let Some(h) = userdata::heredoc(self.text, span.clone()) else {
+            self.change(span.start, what, ChangeKind::Manual, "the heredoc could not be read".into());
+            return;
+        };
+        let body = self.text.get(h.body.clone()).unwrap_or_default();
+        let flat = userdata::dedent(body, h.indent);
+        // Named as the `.tf` file: `${var.…}` references are the configuration's own there.
+        let name = self.path.display().to_string();
+        match userdata::convert(&name, &flat, Syntax::Terraform, self.opts) {
+            Converted::Done { text, findings } => {
+                let new = userdata::indent(&text, h.indent);
+                self.m.edits.push(Edit { range: h.body.clone(), with: new });
+                let mut c =
+                    self.make(span.start, what, ChangeKind::Migrated, "heredoc converted to AL2023 user data".into());
+                c.findings = findings;
+                self.m.changes.push(c);
+            }
+            Converted::Unchanged(reason) => {
+                self.change(span.start, what, ChangeKind::Unchanged, reason);
+            }
+            Converted::Refused { reason, findings } => {
+                let mut c = self.make(span.start, what, ChangeKind::Manual, reason);
+                c.findings = findings;
+                self.m.changes.push(c);
+            }
+        }
+    }
+
+    /// A file the user data is read from: its path resolved against the module directory, the
+    /// file migrated as a whole. A `--service-cidr` given as a Terraform expression reaches a
+    /// `templatefile` template as a variable added to the call; `file()` text is literal, so
+    /// there it must be a CIDR.
+    fn file(&mut self, what: String, at: usize, path_expr: &Expression, vars: Option<&Expression>, syntax: Syntax) {
+        let via = if syntax == Syntax::Terraform { "templatefile" } else { "file" };
+        let raw = self.text.get(path_expr.span().unwrap_or(0..0)).unwrap_or_default().trim();
+        let Some(rel) = resolve_path(raw) else {
+            let detail = format!(
+                "{via}({raw}): the path depends on values only Terraform knows; migrate that file with `eks-userdata migrate FILE`"
+            );
+            self.change(at, what, ChangeKind::Manual, detail);
+            return;
+        };
+        let file = self.dir.join(&rel);
+        let by = format!("{}:{}", self.path.display(), line_of(self.text, at));
+        let mut opts = self.opts.clone();
+        let mut var_edit = None;
+        if let Some(expr) = opts.cluster.cidr.clone().and_then(|c| terraform_expression(&c)) {
+            match (syntax, vars) {
+                (Syntax::Terraform, Some(Expression::Object(o))) => {
+                    let name = expr.rsplit('.').next().unwrap_or("service_cidr").to_string();
+                    opts.cluster.cidr = Some(format!("${{{name}}}"));
+                    var_edit = self.add_var(o, &name, &expr);
+                }
+                _ => opts.cluster.cidr = None,
+            }
+        }
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                let detail = format!("{via}: {}: cannot read: {e}", file.display());
+                self.change(at, what, ChangeKind::Manual, detail);
+                return;
+            }
+        };
+        let migrated = super::whole_file(&file, text, syntax, &by, &opts.clone());
+        let converted = migrated.changes.iter().any(|c| c.kind == ChangeKind::Migrated);
+        let mut detail = format!("{via}: {}", file.display());
+        if let (true, Some((edit, line))) = (converted, var_edit) {
+            self.m.edits.push(edit);
+            detail.push_str(&format!("; template variable `{line}` added for spec.cluster.cidr"));
+        }
+        self.change(at, what, ChangeKind::Followed, detail);
+        self.m.files.push(migrated);
+    }
+
+    /// An edit adding `name = expr` to a `templatefile` variables object (before its closing
+    /// brace, indented as its last item), unless it has the key already.
+    fn add_var(&self, o: &Object, name: &str, expr: &str) -> Option<(Edit, String)> {
+        let has = o.iter().any(|(k, _)| match k {
+            ObjectKey::Ident(i) => i.as_str() == name,
+            ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == name,
+            ObjectKey::Expression(_) => false,
+        });
+        let line = format!("{name} = {expr}");
+        if has {
+            return None;
+        }
+        let span = o.span()?;
+        let close = span.end.checked_sub(1)?;
+        let before = self.text.get(span.start..close)?;
+        // The indentation of the object's items (or two spaces), and whether it is written on
+        // several lines.
+        let last_line_start = before.rfind('\n').map(|i| i + 1);
+        let item_indent =
+            before.lines().rev().find(|l| l.contains('=')).map(|l| l.len() - l.trim_start().len()).unwrap_or(2);
+        // After a blank line: `terraform fmt` aligns the `=` of consecutive lines only, so the
+        // new line needs no change to the user's lines to stay formatted.
+        let with = match last_line_start {
+            Some(_) => format!("\n{}{line}\n", " ".repeat(item_indent)),
+            None => format!(", {line} "),
+        };
+        // Insert at the start of the closing brace's line (multi-line) or before the brace.
+        let at = match last_line_start {
+            Some(l) if before.get(l..).is_some_and(|rest| rest.trim().is_empty()) => span.start + l,
+            Some(_) => close,
+            None => close,
+        };
+        Some((Edit { range: at..at, with }, line))
+    }
+}
+
+/// `${var.name}` (one interpolation of a reference, nothing else): the reference.
+fn terraform_expression(s: &str) -> Option<String> {
+    let inner = s.strip_prefix("${")?.strip_suffix('}')?.trim();
+    let ok = !inner.is_empty()
+        && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && inner.contains('.');
+    ok.then(|| inner.to_string())
+}
+
+/// A path written as a string literal, or one starting `${path.module}/` (or `path.root`,
+/// `path.cwd`): relative to the `.tf` file's directory, where `terraform` runs the module.
+fn resolve_path(raw: &str) -> Option<PathBuf> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let rest = ["${path.module}/", "${path.root}/", "${path.cwd}/"]
+        .iter()
+        .find_map(|p| inner.strip_prefix(p))
+        .unwrap_or(inner);
+    (!rest.contains("${") && !rest.contains("%{") && !rest.is_empty()).then(|| PathBuf::from(rest))
+}
+
+impl Visit for Walker<'_> {
+    fn visit_block(&mut self, node: &Block) {
+        let outer = self.resource.clone();
+        if node.ident.as_str() == "resource" || node.ident.as_str() == "data" || node.ident.as_str() == "module" {
+            let labels: Vec<&str> = node.labels.iter().map(|l| l.as_str()).collect();
+            self.resource = match (node.ident.as_str(), labels.as_slice()) {
+                ("resource", [t, n]) => Some(((*t).to_string(), (*n).to_string())),
+                ("data", [t, n]) => Some((format!("data.{t}"), (*n).to_string())),
+                ("module", [n]) => Some(("module".to_string(), (*n).to_string())),
+                _ => None,
+            };
+        }
+        visit::visit_block(self, node);
+        self.resource = outer;
+    }
+
+    fn visit_attr(&mut self, node: &Attribute) {
+        let key = node.key.as_str();
+        let in_template =
+            matches!(&self.resource, Some((t, _)) if t == "aws_launch_template" || t == "aws_launch_configuration");
+        if key == "user_data" && in_template {
+            // The user data is converted whole; nothing inside it is edited twice.
+            self.user_data(node);
+            return;
+        }
+        if key == "ami_type" {
+            self.ami_type(self.address("ami_type"), &node.value);
+            return;
+        }
+        visit::visit_attr(self, node);
+    }
+
+    fn visit_object_item(&mut self, key: &ObjectKey, value: &ObjectValue) {
+        let name = match key {
+            ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+            ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
+            ObjectKey::Expression(_) => None,
+        };
+        if name.as_deref() == Some("ami_type") {
+            self.ami_type(self.address("ami_type"), value.expr());
+            return;
+        }
+        visit::visit_object_item(self, key, value);
+    }
+
+    fn visit_expr(&mut self, node: &Expression) {
+        match node {
+            Expression::String(s) => {
+                if let Some(span) = s.span() {
+                    self.selector_string(span);
+                }
+            }
+            Expression::StringTemplate(t) => {
+                if let Some(span) = t.span() {
+                    self.selector_string(span);
+                }
+            }
+            _ => visit::visit_expr(self, node),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_against_the_module() {
+        assert_eq!(resolve_path("\"${path.module}/tpl/ud.sh\""), Some(PathBuf::from("tpl/ud.sh")));
+        assert_eq!(resolve_path("\"ud.tpl\""), Some(PathBuf::from("ud.tpl")));
+        assert_eq!(resolve_path("\"${var.dir}/ud.tpl\""), None);
+        assert_eq!(resolve_path("local.path"), None);
+        assert_eq!(terraform_expression("${var.service_ipv4_cidr}").as_deref(), Some("var.service_ipv4_cidr"));
+        assert_eq!(terraform_expression("10.100.0.0/16"), None);
+        assert_eq!(terraform_expression("${cidrsubnet(var.x, 4, 1)}"), None);
+    }
+}

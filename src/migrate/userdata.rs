@@ -1,0 +1,140 @@
+//! User data found inside infrastructure code, converted as `convert` converts a file: a
+//! Terraform heredoc body or `templatefile` template (Terraform template syntax), or a file read
+//! with `file`/`filebase64` (plain text). Heredocs written `<<-` are indented in the source and
+//! Terraform strips the smallest indentation of their lines (Terraform language docs, "Strings
+//! and Templates", indented heredocs), so the body is dedented before conversion and the result
+//! indented the same way.
+
+use crate::al2::template::Syntax;
+use crate::source::Source;
+use crate::translate::{self, emit};
+
+/// What converting one piece of user data gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Converted {
+    /// The AL2023 user data.
+    Done { text: String, findings: Vec<String> },
+    /// Already AL2023, or nothing AL2-specific to convert: left as it is, with the reason.
+    Unchanged(String),
+    /// Not converted: the reason, and what `convert` reported.
+    Refused { reason: String, findings: Vec<String> },
+}
+
+/// Converts `text`, named `name` in reports.
+pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options) -> Converted {
+    let env = crate::userdata::Envelope::parse(text.as_bytes(), &crate::userdata::Limits::default());
+    if env.nodeconfig_parts().next().is_some() && crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
+        return Converted::Unchanged("already AL2023 user data".into());
+    }
+    if crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
+        return Converted::Unchanged("no /etc/eks/bootstrap.sh call: nothing AL2-specific to convert".into());
+    }
+    let opts = translate::Options { template: Some(syntax), ..opts.clone() };
+    let conv = match translate::convert(&Source::new(name, text.as_bytes()), &opts, emit::Format::Mime, name) {
+        Ok(c) => c,
+        Err(e) => return Converted::Refused { reason: format!("cannot be converted: {e}"), findings: Vec::new() },
+    };
+    let findings: Vec<String> = conv
+        .reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
+        .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
+        .collect();
+    match conv.output {
+        Some(out) if !conv.refused && !conv.needs_review => match String::from_utf8(out) {
+            Ok(text) => Converted::Done { text, findings },
+            Err(_) => Converted::Refused { reason: "the conversion is not UTF-8 text".into(), findings },
+        },
+        _ => {
+            let errors = findings.iter().filter(|f| f.starts_with("error")).count();
+            Converted::Refused {
+                reason: format!(
+                    "cannot be converted without review ({errors} errors; run `eks-userdata convert` on it)"
+                ),
+                findings,
+            }
+        }
+    }
+}
+
+/// A heredoc in the source: where its body is, and how it is indented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heredoc {
+    /// The body's bytes in the source: from the line after `<<EOT` to the closing line's start.
+    pub body: std::ops::Range<usize>,
+    /// `<<-`: Terraform strips this many leading spaces from every line.
+    pub indent: Option<usize>,
+}
+
+/// The heredoc whose source text is `src[span]` (`<<EOT` … `EOT`).
+pub fn heredoc(src: &str, span: std::ops::Range<usize>) -> Option<Heredoc> {
+    let text = src.get(span.clone())?;
+    let rest = text.strip_prefix("<<")?;
+    let flush = rest.starts_with('-');
+    let first_nl = text.find('\n')?;
+    let body_start = span.start + first_nl + 1;
+    // The closing delimiter's line: the last line of the span.
+    let trimmed = text.trim_end();
+    let close_line = trimmed.rfind('\n').map_or(0, |i| i + 1);
+    let body_end = span.start + close_line;
+    if body_end < body_start {
+        return None;
+    }
+    let body = src.get(body_start..body_end)?;
+    let indent = flush.then(|| {
+        body.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start_matches(' ').len())
+            .min()
+            .unwrap_or(0)
+    });
+    Some(Heredoc { body: body_start..body_end, indent })
+}
+
+/// The body as Terraform sees it (`<<-`: the common indentation removed).
+pub fn dedent(body: &str, indent: Option<usize>) -> String {
+    let Some(n) = indent.filter(|n| *n > 0) else { return body.to_string() };
+    body.split_inclusive('\n')
+        .map(|l| l.get(n..).filter(|_| l.len() > n).unwrap_or_else(|| l.trim_start_matches(' ')))
+        .collect()
+}
+
+/// `text` indented for a `<<-` heredoc body (blank lines stay empty), ending with a newline.
+pub fn indent(text: &str, indent: Option<usize>) -> String {
+    let pad = " ".repeat(indent.unwrap_or(0));
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indented_heredocs_round_trip() {
+        let src = "x = base64encode(<<-EOT\n    #!/bin/bash\n\n      echo hi\n    EOT\n  )\n";
+        let start = src.find("<<").unwrap();
+        let end = src.find("EOT\n  )").unwrap() + 3;
+        let h = heredoc(src, start..end).unwrap();
+        assert_eq!(h.indent, Some(4));
+        let body = &src[h.body.clone()];
+        assert_eq!(body, "    #!/bin/bash\n\n      echo hi\n");
+        let flat = dedent(body, h.indent);
+        assert_eq!(flat, "#!/bin/bash\n\n  echo hi\n");
+        assert_eq!(indent(&flat, h.indent), body);
+        let plain = "y = <<EOT\nabc\nEOT\n";
+        let h = heredoc(plain, 4..plain.len() - 1).unwrap();
+        assert_eq!((&plain[h.body.clone()], h.indent), ("abc\n", None));
+    }
+}
