@@ -6,6 +6,7 @@
 
 pub mod ami;
 pub mod edit;
+pub mod eks_module;
 pub mod terraform;
 pub mod userdata;
 

@@ -15,6 +15,7 @@
 
 use super::ami;
 use super::edit::{Edit, line_of};
+use super::eks_module;
 use super::userdata::{self, Converted};
 use super::{Change, ChangeKind, FileMigration};
 use crate::al2::template::Syntax;
@@ -45,7 +46,7 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
         }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut v = Walker { path, dir, text, opts, resource: None, m: &mut m };
+    let mut v = Walker { path, dir, text, opts, resource: None, consumed: Vec::new(), m: &mut m };
     v.visit_body(&body);
     m
 }
@@ -57,6 +58,8 @@ struct Walker<'a> {
     opts: &'a translate::Options,
     /// `(type, name)` of the resource block being walked.
     resource: Option<(String, String)>,
+    /// Source ranges a migration replaced whole: nothing inside is edited again.
+    consumed: Vec<std::ops::Range<usize>>,
     m: &'a mut Migration,
 }
 
@@ -78,10 +81,60 @@ impl Walker<'_> {
         self.m.changes.push(c);
     }
 
+    fn is_consumed(&self, at: usize) -> bool {
+        self.consumed.iter().any(|r| r.contains(&at))
+    }
+
+    /// A `terraform-aws-modules/eks` module block: its node group maps (`eks_module.rs`).
+    fn eks_module(&mut self, node: &Block) {
+        let attr = |name: &str| node.body.iter().filter_map(|s| s.as_attribute()).find(|a| a.key.as_str() == name);
+        let source = match attr("source").map(|a| &a.value) {
+            Some(Expression::String(s)) => s.value().to_string(),
+            _ => return,
+        };
+        if !eks_module::is_eks_module(&source) || source.contains("//modules/") {
+            return;
+        }
+        let version = match attr("version").map(|a| &a.value) {
+            Some(Expression::String(s)) => eks_module::lowest(s.value()),
+            _ => None,
+        };
+        let module = node.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+        for (input, managed, map) in [
+            ("eks_managed_node_groups", true, true),
+            ("eks_managed_node_group_defaults", true, false),
+            ("self_managed_node_groups", false, true),
+            ("self_managed_node_group_defaults", false, false),
+        ] {
+            let Some(Expression::Object(o)) = attr(input).map(|a| &a.value) else { continue };
+            let groups: Vec<(String, &hcl_edit::expr::Object)> = if map {
+                o.iter()
+                    .filter_map(|(k, v)| match v.expr() {
+                        Expression::Object(g) => {
+                            Some((format!("module.{module}.{input}.{}", eks_module::key_name(k)?), g))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                vec![(format!("module.{module}.{input}"), o)]
+            };
+            for (what, g) in groups {
+                let done = eks_module::group(self.path, self.text, &what, g, managed, version, self.opts);
+                self.m.edits.extend(done.edits);
+                self.m.changes.extend(done.changes);
+                self.consumed.extend(done.consumed);
+            }
+        }
+    }
+
     /// `ami_type = "AL2_…"`: the string literal's value replaced.
     fn ami_type(&mut self, what: String, value: &Expression) {
         let Expression::String(s) = value else { return };
         let (Some(span), Some(mapped)) = (s.span(), ami::ami_type(s.value())) else { return };
+        if self.is_consumed(span.start) {
+            return;
+        }
         let Some(raw) = self.text.get(span.clone()) else { return };
         let Some(at) = raw.find(s.value().as_str()) else { return };
         let start = span.start + at;
@@ -94,6 +147,9 @@ impl Walker<'_> {
 
     /// A string naming an AL2 SSM parameter or AMI: the AL2 segment replaced in the source.
     fn selector_string(&mut self, span: std::ops::Range<usize>) {
+        if self.is_consumed(span.start) {
+            return;
+        }
         let Some(raw) = self.text.get(span.clone()) else { return };
         let found = ami::ssm_segment(raw)
             .map(|f| ("SSM parameter", f))
@@ -287,6 +343,9 @@ impl Visit for Walker<'_> {
                 ("module", [n]) => Some(("module".to_string(), (*n).to_string())),
                 _ => None,
             };
+        }
+        if node.ident.as_str() == "module" {
+            self.eks_module(node);
         }
         visit::visit_block(self, node);
         self.resource = outer;

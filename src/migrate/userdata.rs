@@ -34,13 +34,7 @@ pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options
         Ok(c) => c,
         Err(e) => return Converted::Refused { reason: format!("cannot be converted: {e}"), findings: Vec::new() },
     };
-    let findings: Vec<String> = conv
-        .reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
-        .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
-        .collect();
+    let findings = findings(&conv);
     match conv.output {
         Some(out) if !conv.refused && !conv.needs_review => match String::from_utf8(out) {
             Ok(text) => Converted::Done { text, findings },
@@ -56,6 +50,16 @@ pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options
             }
         }
     }
+}
+
+/// What `convert` reported at warning or error severity, `severity CODE: message`.
+pub fn findings(conv: &translate::Conversion) -> Vec<String> {
+    conv.reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
+        .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
+        .collect()
 }
 
 /// A heredoc in the source: where its body is, and how it is indented.

@@ -52,20 +52,59 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("wrote 4 files\n"), "{out}");
+    assert!(out.ends_with("wrote 6 files\n"), "{out}");
+    // What is left is what needs a person, and --check keeps saying so.
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("6 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
+    assert_eq!(out.matches(": MANUAL: ").count(), 2, "{out}");
+    // Where nothing needs a person, --check exits 0 after the migration.
+    let (code, out) = run(d, &["launch-templates", "node-group", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 0, "nothing left: --check exits 0\n{out}");
-    assert!(out.contains("4 files read, 0 to change: 0 migrated"), "{out}");
     // A second --in-place run writes nothing.
-    let before = std::fs::read_to_string(d.join("launch-templates/main.tf")).unwrap();
+    let before = std::fs::read_to_string(d.join("eks-module-v20/main.tf")).unwrap();
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!((code, out.ends_with("wrote 0 files\n")), (0, true), "{out}");
-    assert_eq!(std::fs::read_to_string(d.join("launch-templates/main.tf")).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(d.join("eks-module-v20/main.tf")).unwrap(), before);
 
     let (code, json) = run(d, &["node-group", "--format", "json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v[0]["changes"].as_array().unwrap().len(), 0, "already migrated: {json}");
+}
+
+/// The module's `cloudinit_pre_nodeadm` parts the migration wrote, read back with the HCL
+/// parser: each NodeConfig part lints clean for a managed node group, and no AL2 input is left.
+#[test]
+fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
+    let dir = fixture_copy();
+    let d = dir.path();
+    assert_eq!(run(d, &[".", "--in-place"]).0, 0);
+    for name in ["eks-module-v20/main.tf", "eks-module-v21/main.tf"] {
+        let text = std::fs::read_to_string(d.join(name)).unwrap();
+        // Still HCL.
+        hcl_edit::parser::parse_body(&text).unwrap();
+        let mut parts = 0;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim() == "content_type = \"application/node.eks.aws\"" {
+                // The heredoc on the next line, dedented as Terraform reads it.
+                let rest: Vec<&str> = text.lines().skip(i + 2).take_while(|l| l.trim() != "EOT").collect();
+                let indent =
+                    rest.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap();
+                let yaml: String = rest.iter().map(|l| format!("{}\n", l.get(indent..).unwrap_or(""))).collect();
+                let lint = eks_userdata::lint::lint(
+                    &eks_userdata::Source::new("part.yaml", yaml.as_bytes()),
+                    &eks_userdata::lint::LintOptions { target: eks_userdata::Target::Mng, ..Default::default() },
+                );
+                let errors: Vec<_> =
+                    lint.findings.iter().filter(|f| f.diagnostic.severity == eks_userdata::Severity::Error).collect();
+                assert!(errors.is_empty(), "{name}: {errors:?}\n{yaml}");
+                parts += 1;
+            }
+        }
+        assert!(parts >= 1, "{name}");
+        assert!(!text.contains("bootstrap_extra_args     =") && !text.contains("post_bootstrap_user_data"), "{name}");
+    }
 }
 
 /// The edits touch only the constructs the report names: the text between edits is the user's,
@@ -74,7 +113,7 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 #[test]
 fn bytes_outside_the_migrated_constructs_are_unchanged() {
     let opts = migrate::Options { convert: eks_userdata::translate::Options { cluster: cidr(), ..Default::default() } };
-    for name in ["launch-templates/main.tf", "node-group/main.tf"] {
+    for name in ["launch-templates/main.tf", "node-group/main.tf", "eks-module-v20/main.tf", "eks-module-v21/main.tf"] {
         let path = root().join("fixtures/migrate/terraform").join(name);
         let text = std::fs::read_to_string(&path).unwrap();
         let m = migrate::terraform::migrate(&path, &text, &opts.convert);

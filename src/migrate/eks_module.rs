@@ -1,0 +1,255 @@
+//! The `terraform-aws-modules/eks` module's node group inputs (read from its source at v19.21.0,
+//! v20.37.2 and v21.19.0, `modules/_user_data`): its AL2023 template renders only the cluster
+//! NodeConfig and never reads `pre_bootstrap_user_data`, `bootstrap_extra_args` or
+//! `post_bootstrap_user_data`, so under AL2023 those are silently ignored. The AL2023 ways in
+//! are `cloudinit_pre_nodeadm` (parts before nodeadm; for a managed node group on an EKS AMI,
+//! the only parts it emits) and `cloudinit_post_nodeadm` (dropped unless the module writes the
+//! bootstrap user data itself), available from v20.8.4; `ami_type` picks the AL2023 template
+//! from v20.9.0 (before that, `platform = "al2023"`), and v21 makes AL2023 the default. v19 has
+//! no AL2023 template at all.
+//!
+//! A managed node group on an EKS AMI (no `ami_id`) is migrated here: the three inputs become
+//! one synthetic AL2 script (`pre`, the bootstrap.sh call with the extra arguments, `post`),
+//! `convert` translates it for a managed node group, and its parts become
+//! `cloudinit_pre_nodeadm` elements (commands that followed bootstrap.sh already run from a unit
+//! after nodeadm, so they are safe to give as pre parts). Other groups are reported with the way
+//! out.
+
+use super::edit::{Edit, line_of};
+use super::{Change, ChangeKind};
+use crate::al2::template::Syntax;
+use crate::source::Source;
+use crate::target::Target;
+use crate::translate::{self, emit};
+use hcl_edit::Span;
+use hcl_edit::expr::{Expression, Object, ObjectKey};
+use std::path::Path;
+
+const INPUTS: [&str; 3] = ["pre_bootstrap_user_data", "bootstrap_extra_args", "post_bootstrap_user_data"];
+
+/// The lowest version a `version` constraint allows, as `(major, minor, patch)`: the first
+/// version written (`"~> 20.9"` → 20.9.0, `">= 19.0, < 20.0"` → 19.0.0).
+pub fn lowest(constraint: &str) -> Option<(u32, u32, u32)> {
+    let start = constraint.find(|c: char| c.is_ascii_digit())?;
+    let v: String = constraint.get(start..)?.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let mut it = v.split('.').map(|n| n.parse::<u32>().ok());
+    Some((it.next()??, it.next().flatten().unwrap_or(0), it.next().flatten().unwrap_or(0)))
+}
+
+/// The module's major version from a `version` constraint.
+pub fn major(constraint: &str) -> Option<u32> {
+    lowest(constraint).map(|v| v.0)
+}
+
+/// Whether a module `source` is the EKS module or one of its node group submodules.
+pub fn is_eks_module(source: &str) -> bool {
+    source.starts_with("terraform-aws-modules/eks/aws")
+        || source.contains("github.com/terraform-aws-modules/terraform-aws-eks")
+}
+
+/// What migrating one node group gives.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub edits: Vec<Edit>,
+    pub changes: Vec<Change>,
+    /// Source ranges this migration replaced, which nothing else may edit.
+    pub consumed: Vec<std::ops::Range<usize>>,
+}
+
+/// One node group object (`eks_managed_node_groups.<name>`, a `*_defaults` object, or the
+/// submodule's own arguments given as an object view). `managed`: an EKS managed node group.
+pub fn group(
+    path: &Path,
+    text: &str,
+    what: &str,
+    o: &Object,
+    managed: bool,
+    version: Option<(u32, u32, u32)>,
+    opts: &translate::Options,
+) -> Group {
+    let major = version.map(|v| v.0);
+    let mut g = Group::default();
+    let get = |name: &str| o.iter().find(|(k, _)| key_name(k).as_deref() == Some(name)).map(|(k, v)| (k, v.expr()));
+    let found: Vec<(&str, &ObjectKey, &Expression)> =
+        INPUTS.iter().filter_map(|n| get(n).map(|(k, v)| (*n, k, v))).collect();
+    let Some((_, first_key, _)) = found.first() else { return g };
+    let at = first_key.span().map_or(0, |s| s.start);
+    let change = |kind, detail: String| Change::new(path, line_of(text, at), what, kind, detail);
+    if major.is_some_and(|m| m < 20) {
+        g.changes.push(change(
+            ChangeKind::Manual,
+            "module v19 has no AL2023 user data template: upgrade the module to v20.9 or later (v21 defaults to AL2023), then run migrate again".into(),
+        ));
+        return g;
+    }
+    if !managed || get("ami_id").is_some() {
+        let kind = if managed { "a managed node group with a custom AMI" } else { "a self-managed node group" };
+        g.changes.push(change(
+            ChangeKind::Manual,
+            format!(
+                "{kind}: the module ignores {} under AL2023; move them into cloudinit_pre_nodeadm parts (`eks-userdata convert` gives the NodeConfig)",
+                found.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+        return g;
+    }
+    // The inputs' texts, as Terraform template source.
+    let mut pieces: Vec<(&str, String)> = Vec::new();
+    for (name, _, value) in &found {
+        match template_text(text, value) {
+            Some(t) => pieces.push((name, t)),
+            None => {
+                g.changes.push(change(
+                    ChangeKind::Manual,
+                    format!("{name} is not a string or heredoc this tool can read; move it into cloudinit_pre_nodeadm by hand"),
+                ));
+                return g;
+            }
+        }
+    }
+    let piece = |n: &str| pieces.iter().find(|(k, _)| *k == n).map(|(_, t)| t.trim_end().to_string());
+    let mut script = String::from("#!/bin/bash\n");
+    if let Some(pre) = piece("pre_bootstrap_user_data") {
+        script.push_str(pre.strip_prefix("#!/bin/bash").unwrap_or(&pre).trim_start_matches('\n'));
+        script.push('\n');
+    }
+    // The module's AL2 template calls bootstrap.sh with the cluster name and these arguments.
+    script.push_str(&format!("/etc/eks/bootstrap.sh CLUSTER {}\n", piece("bootstrap_extra_args").unwrap_or_default()));
+    if let Some(post) = piece("post_bootstrap_user_data") {
+        script.push_str(&post);
+        script.push('\n');
+    }
+    let opts = translate::Options { target: Target::Mng, template: Some(Syntax::Terraform), ..opts.clone() };
+    let name = path.display().to_string();
+    let conv =
+        match translate::convert(&Source::new(name.as_str(), script.as_bytes()), &opts, emit::Format::Mime, &name) {
+            Ok(c) => c,
+            Err(e) => {
+                g.changes.push(change(ChangeKind::Manual, format!("cannot be converted: {e}")));
+                return g;
+            }
+        };
+    let findings = super::userdata::findings(&conv);
+    let out = match conv.output {
+        Some(out) if !conv.refused && !conv.needs_review => out,
+        _ => {
+            let mut c = change(ChangeKind::Manual, "cannot be converted without review".into());
+            c.findings = findings;
+            g.changes.push(c);
+            return g;
+        }
+    };
+    let env = crate::userdata::Envelope::parse(&out, &crate::userdata::Limits::default());
+    let parts: Vec<(String, String)> = env
+        .parts
+        .iter()
+        .filter_map(|p| Some((p.media()?.to_string(), String::from_utf8(p.body.clone()).ok()?)))
+        .collect();
+
+    // The new input goes where the first old one was; the others are removed, line and all.
+    let lines: Vec<std::ops::Range<usize>> = found.iter().filter_map(|(_, k, v)| item_lines(text, k, v)).collect();
+    let (Some(first), true) = (lines.first(), lines.len() == found.len()) else {
+        g.changes.push(change(ChangeKind::Manual, "the inputs could not be located in the file".into()));
+        return g;
+    };
+    let indent = text.get(first.clone()).map_or(0, |l| l.len() - l.trim_start().len());
+    g.edits.push(Edit { range: first.clone(), with: cloudinit_pre_nodeadm(&parts, indent) });
+    for r in lines.iter().skip(1) {
+        g.edits.push(Edit { range: r.clone(), with: String::new() });
+    }
+    g.consumed = lines;
+    let names: Vec<&str> = found.iter().map(|(n, _, _)| *n).collect();
+    let mut c = change(
+        ChangeKind::Migrated,
+        format!(
+            "{} → cloudinit_pre_nodeadm ({} part{}; the module ignores the old inputs under AL2023)",
+            names.join(", "),
+            parts.len(),
+            if parts.len() == 1 { "" } else { "s" }
+        ),
+    );
+    c.findings = findings;
+    if version.is_some_and(|v| v.0 == 20 && v < (20, 9, 0)) {
+        c.notes.push(
+            "the version constraint allows module releases before v20.9.0: cloudinit_pre_nodeadm needs v20.8.4 and ami_type selects AL2023 from v20.9.0; raise it to \"~> 20.9\" or later".into(),
+        );
+    }
+    g.changes.push(c);
+    g
+}
+
+/// An object key's name.
+pub fn key_name(k: &ObjectKey) -> Option<String> {
+    match k {
+        ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+        ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
+        ObjectKey::Expression(_) => None,
+    }
+}
+
+/// A string or heredoc value's template source (escapes other than `\"` refused).
+fn template_text(text: &str, value: &Expression) -> Option<String> {
+    match value {
+        Expression::String(_) | Expression::StringTemplate(_) => {
+            let raw = text.get(value.span()?)?.trim();
+            let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+            let unescaped = inner.replace("\\\"", "\"");
+            (!unescaped.contains('\\')).then_some(unescaped)
+        }
+        Expression::HeredocTemplate(h) => {
+            let d = super::userdata::heredoc(text, h.span()?)?;
+            Some(super::userdata::dedent(text.get(d.body)?, d.indent))
+        }
+        _ => None,
+    }
+}
+
+/// The whole lines an object item occupies (its key's line start to the end of its value's
+/// last line, newline included), when nothing else shares them.
+fn item_lines(text: &str, k: &ObjectKey, v: &Expression) -> Option<std::ops::Range<usize>> {
+    let start = k.span()?.start;
+    let end = v.span()?.end;
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    if !text.get(line_start..start)?.trim().is_empty() {
+        return None;
+    }
+    let rest = text.get(end..)?;
+    let eol = rest.find('\n').map_or(text.len(), |i| end + i + 1);
+    // A trailing comma or comment on the value's line goes with it; anything else shares the line.
+    let tail = text.get(end..eol)?.trim();
+    (tail.is_empty() || tail == "," || tail.starts_with('#') || tail.starts_with("//")).then_some(line_start..eol)
+}
+
+/// `cloudinit_pre_nodeadm = [ { content_type, content = <<-EOT … EOT }, … ]` at `indent`.
+fn cloudinit_pre_nodeadm(parts: &[(String, String)], indent: usize) -> String {
+    let pad = |n: usize| " ".repeat(n);
+    let mut out = format!("{}cloudinit_pre_nodeadm = [\n", pad(indent));
+    for (media, body) in parts {
+        out.push_str(&format!("{}{{\n", pad(indent + 2)));
+        out.push_str(&format!("{}content_type = \"{media}\"\n", pad(indent + 4)));
+        out.push_str(&format!("{}content      = <<-EOT\n", pad(indent + 4)));
+        out.push_str(&super::userdata::indent(body.trim_end_matches('\n'), Some(indent + 6)));
+        out.push_str(&format!("{}EOT\n", pad(indent + 4)));
+        out.push_str(&format!("{}}},\n", pad(indent + 2)));
+    }
+    out.push_str(&format!("{}]\n", pad(indent)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_sources() {
+        assert_eq!(major("~> 20.9"), Some(20));
+        assert_eq!(major(">= 19.0, < 20.0"), Some(19));
+        assert_eq!(major("21.1.0"), Some(21));
+        assert_eq!(major("latest"), None);
+        assert_eq!(lowest("~> 20.8.4"), Some((20, 8, 4)));
+        assert_eq!(lowest("~> 20"), Some((20, 0, 0)));
+        assert!(is_eks_module("terraform-aws-modules/eks/aws"));
+        assert!(is_eks_module("terraform-aws-modules/eks/aws//modules/eks-managed-node-group"));
+        assert!(!is_eks_module("terraform-aws-modules/vpc/aws"));
+    }
+}
