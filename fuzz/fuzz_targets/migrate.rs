@@ -1,8 +1,8 @@
-//! `migrate`'s Terraform reader on any text: never a panic; its edits never overlap or split a
-//! character (they apply), and a second run over the migrated text is a fixed point: it has
-//! nothing left to edit that the first run did not already decide.
+//! `migrate`'s Terraform and CloudFormation readers on any text: never a panic; their edits
+//! never overlap or split a character (they apply), and a second run over the migrated text is a
+//! fixed point: it has nothing left to edit that the first run did not already decide.
 #![no_main]
-use eks_userdata::migrate::{edit, terraform};
+use eks_userdata::migrate::{cloudformation, edit, terraform};
 use eks_userdata::translate::{ClusterInfo, Options};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -19,4 +19,11 @@ fuzz_target!(|data: &[u8]| {
     let again = terraform::migrate(path, &migrated, &opts);
     let twice = edit::apply(&migrated, &again.edits).expect("the second run's edits apply");
     assert_eq!(migrated, twice, "a second run changed the migrated text");
+
+    let path = Path::new("/nonexistent/template.yaml");
+    let m = cloudformation::migrate(path, text, &opts);
+    let migrated = edit::apply(text, &m.edits).expect("the template edits apply");
+    let again = cloudformation::migrate(path, &migrated, &opts);
+    let twice = edit::apply(&migrated, &again.edits).expect("the second run's template edits apply");
+    assert_eq!(migrated, twice, "a second run changed the migrated template");
 });

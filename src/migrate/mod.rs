@@ -1,10 +1,11 @@
 //! `migrate`: the infrastructure code that owns node templates, moved to AL2023 in place (issue
-//! #17). Each format has its reader (`terraform.rs`; eksctl and CloudFormation are to come) that
+//! #17). Each format has its reader (`terraform.rs`, `cloudformation.rs`; eksctl is to come) that
 //! finds the constructs to change and returns byte-range edits on the original text
 //! (`edit.rs`), so everything else in the file stays as the user wrote it. User data is converted
 //! by `convert`'s translator (`userdata.rs`); AMI selectors are mapped by `ami.rs`.
 
 pub mod ami;
+pub mod cloudformation;
 pub mod edit;
 pub mod eks_module;
 pub mod terraform;
@@ -91,8 +92,9 @@ pub struct Options {
     pub convert: translate::Options,
 }
 
-/// The files `migrate` reads under `paths`: `.tf` files in directories (recursively, skipping
-/// `.terraform` and hidden directories), and any file named directly. Sorted, each once.
+/// The files `migrate` reads under `paths`: `.tf` files and CloudFormation templates
+/// (`.yaml`, `.yml`, `.json`, `.template` that look like one) in directories, recursively,
+/// skipping `.terraform` and hidden directories; and any file named directly. Sorted, each once.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, MigrateError> {
     let mut out = Vec::new();
     for p in paths {
@@ -118,11 +120,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), MigrateError> {
             if !name.starts_with('.') {
                 walk(&p, out)?;
             }
-        } else if name.ends_with(".tf") {
+        } else if name.ends_with(".tf")
+            || (is_template_file(&name) && std::fs::read_to_string(&p).is_ok_and(|t| cloudformation::looks_like(&t)))
+        {
             out.push(p);
         }
     }
     Ok(())
+}
+
+/// A name CloudFormation templates go by.
+fn is_template_file(name: &str) -> bool {
+    [".yaml", ".yml", ".json", ".template"].iter().any(|e| name.ends_with(e))
 }
 
 fn read(path: &Path) -> Result<String, MigrateError> {
@@ -139,7 +148,13 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
     for path in &files {
         let text = read(path)?;
         let is_tf = path.extension().is_some_and(|e| e == "tf");
-        if is_tf {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !is_tf && is_template_file(&name) && cloudformation::looks_like(&text) {
+            let m = cloudformation::migrate(path, &text, &opts.convert);
+            let migrated = edit::apply(&text, &m.edits)
+                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+        } else if is_tf {
             let m = terraform::migrate(path, &text, &opts.convert);
             let migrated = edit::apply(&text, &m.edits)
                 .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;

@@ -113,10 +113,22 @@ fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
 #[test]
 fn bytes_outside_the_migrated_constructs_are_unchanged() {
     let opts = migrate::Options { convert: eks_userdata::translate::Options { cluster: cidr(), ..Default::default() } };
-    for name in ["launch-templates/main.tf", "node-group/main.tf", "eks-module-v20/main.tf", "eks-module-v21/main.tf"] {
-        let path = root().join("fixtures/migrate/terraform").join(name);
+    for name in [
+        "terraform/launch-templates/main.tf",
+        "terraform/node-group/main.tf",
+        "terraform/eks-module-v20/main.tf",
+        "terraform/eks-module-v21/main.tf",
+        "cloudformation/nodegroup.yaml",
+        "cloudformation/nodegroup.json",
+    ] {
+        let path = root().join("fixtures/migrate").join(name);
         let text = std::fs::read_to_string(&path).unwrap();
-        let m = migrate::terraform::migrate(&path, &text, &opts.convert);
+        let m = if name.ends_with(".tf") {
+            migrate::terraform::migrate(&path, &text, &opts.convert)
+        } else {
+            let c = migrate::cloudformation::migrate(&path, &text, &opts.convert);
+            migrate::terraform::Migration { edits: c.edits, changes: c.changes, files: Vec::new() }
+        };
         assert!(!m.edits.is_empty(), "{name}");
         let migrated = edit::apply(&text, &m.edits).unwrap();
         // Remove each edit from both sides: what is left must be identical.
@@ -208,4 +220,42 @@ fn what_cannot_be_followed_is_left_for_a_person_with_the_reason() {
     let out = bin().arg("migrate").arg(&missing).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn cfn_fixture_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("fixtures/migrate/cloudformation"), dir.path());
+    dir
+}
+
+/// CloudFormation in YAML (block scalar `Fn::Sub`) and JSON (an escaped string): the diff and
+/// report as a snapshot, `cfn-lint` on the output, the linter on the migrated templates, a
+/// parameter-built UserData left for a person, and a second run that changes nothing.
+#[test]
+fn cloudformation_templates_migrate_and_cfn_lint_accepts_them() {
+    let dir = cfn_fixture_copy();
+    let d = dir.path();
+    let (code, report) = run(d, &[".", "--check", "--diff"]);
+    assert_eq!(code, 1, "{report}");
+    insta::assert_snapshot!("migrate_cloudformation_diff_and_report", report);
+    assert_eq!(run(d, &[".", "--in-place"]).0, 0);
+    let (code, out) = run(d, &[".", "--check"]);
+    assert_eq!(code, 1, "the BootstrapArguments template still needs a person: {out}");
+    assert!(out.contains("3 files read, 0 to change") && out.contains("bootstrap-arguments.yaml:18:"), "{out}");
+    assert!(out.contains("MANUAL: cannot be converted without review"), "{out}");
+    // The linter reads a template's UserData as CloudFormation builds it: no errors.
+    for name in ["nodegroup.yaml", "nodegroup.json"] {
+        let out = bin().arg("lint").arg(d.join(name)).args(["--fail-on", "error"]).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(std::fs::read_to_string(d.join(name)).unwrap().contains("kind: NodeConfig"), "{name}");
+    }
+    let cfn = Command::new("cfn-lint").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(cfn || std::env::var_os("CI").is_none(), "cfn-lint is installed by .ci/run");
+    if cfn {
+        let out =
+            Command::new("cfn-lint").arg(d.join("nodegroup.yaml")).arg(d.join("nodegroup.json")).output().unwrap();
+        assert!(out.status.success(), "cfn-lint:\n{}", String::from_utf8_lossy(&out.stdout));
+    } else {
+        eprintln!("cfn-lint is not on this machine: the migrated templates are not linted by it");
+    }
 }
