@@ -1,8 +1,8 @@
-//! `migrate`'s Terraform and CloudFormation readers on any text: never a panic; their edits
+//! `migrate`'s Terraform, CloudFormation and eksctl readers on any text: never a panic; their edits
 //! never overlap or split a character (they apply), and a second run over the migrated text is a
 //! fixed point: it has nothing left to edit that the first run did not already decide.
 #![no_main]
-use eks_userdata::migrate::{cloudformation, edit, terraform};
+use eks_userdata::migrate::{cloudformation, edit, eksctl, terraform};
 use eks_userdata::translate::{ClusterInfo, Options};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -26,4 +26,10 @@ fuzz_target!(|data: &[u8]| {
     let again = cloudformation::migrate(path, &migrated, &opts);
     let twice = edit::apply(&migrated, &again.edits).expect("the second run's template edits apply");
     assert_eq!(migrated, twice, "a second run changed the migrated template");
+
+    let m = eksctl::migrate(path, text, &opts);
+    let migrated = edit::apply(text, &m.edits).expect("the ClusterConfig edits apply");
+    let again = eksctl::migrate(path, &migrated, &opts);
+    let twice = edit::apply(&migrated, &again.edits).expect("the second run's ClusterConfig edits apply");
+    assert_eq!(migrated, twice, "a second run changed the migrated ClusterConfig");
 });

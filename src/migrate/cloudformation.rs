@@ -25,11 +25,7 @@ pub fn looks_like(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion") || (text.contains("Resources") && text.contains("AWS::"))
 }
 
-#[derive(Debug, Default)]
-pub struct Migration {
-    pub edits: Vec<Edit>,
-    pub changes: Vec<Change>,
-}
+pub use super::Found as Migration;
 
 pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration {
     let mut m = Migration::default();

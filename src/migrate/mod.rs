@@ -1,5 +1,5 @@
 //! `migrate`: the infrastructure code that owns node templates, moved to AL2023 in place (issue
-//! #17). Each format has its reader (`terraform.rs`, `cloudformation.rs`; eksctl is to come) that
+//! #17). Each format has its reader (`terraform.rs`, `cloudformation.rs`, `eksctl.rs`) that
 //! finds the constructs to change and returns byte-range edits on the original text
 //! (`edit.rs`), so everything else in the file stays as the user wrote it. User data is converted
 //! by `convert`'s translator (`userdata.rs`); AMI selectors are mapped by `ami.rs`.
@@ -8,6 +8,7 @@ pub mod ami;
 pub mod cloudformation;
 pub mod edit;
 pub mod eks_module;
+pub mod eksctl;
 pub mod terraform;
 pub mod userdata;
 
@@ -58,6 +59,13 @@ impl Change {
             findings: Vec::new(),
         }
     }
+}
+
+/// What a reader found in one file: the edits to make and the changes to report.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub edits: Vec<edit::Edit>,
+    pub changes: Vec<Change>,
 }
 
 /// One file: its text before and after, and what changed in it.
@@ -121,7 +129,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), MigrateError> {
                 walk(&p, out)?;
             }
         } else if name.ends_with(".tf")
-            || (is_template_file(&name) && std::fs::read_to_string(&p).is_ok_and(|t| cloudformation::looks_like(&t)))
+            || (is_template_file(&name)
+                && std::fs::read_to_string(&p).is_ok_and(|t| cloudformation::looks_like(&t) || eksctl::looks_like(&t)))
         {
             out.push(p);
         }
@@ -149,7 +158,12 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
         let text = read(path)?;
         let is_tf = path.extension().is_some_and(|e| e == "tf");
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if !is_tf && is_template_file(&name) && cloudformation::looks_like(&text) {
+        if !is_tf && is_template_file(&name) && eksctl::looks_like(&text) {
+            let m = eksctl::migrate(path, &text, &opts.convert);
+            let migrated = edit::apply(&text, &m.edits)
+                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+        } else if !is_tf && is_template_file(&name) && cloudformation::looks_like(&text) {
             let m = cloudformation::migrate(path, &text, &opts.convert);
             let migrated = edit::apply(&text, &m.edits)
                 .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;

@@ -120,11 +120,15 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
         "terraform/eks-module-v21/main.tf",
         "cloudformation/nodegroup.yaml",
         "cloudformation/nodegroup.json",
+        "eksctl/cluster.yaml",
     ] {
         let path = root().join("fixtures/migrate").join(name);
         let text = std::fs::read_to_string(&path).unwrap();
         let m = if name.ends_with(".tf") {
             migrate::terraform::migrate(&path, &text, &opts.convert)
+        } else if name.starts_with("eksctl/") {
+            let c = migrate::eksctl::migrate(&path, &text, &opts.convert);
+            migrate::terraform::Migration { edits: c.edits, changes: c.changes, files: Vec::new() }
         } else {
             let c = migrate::cloudformation::migrate(&path, &text, &opts.convert);
             migrate::terraform::Migration { edits: c.edits, changes: c.changes, files: Vec::new() }
@@ -258,4 +262,38 @@ fn cloudformation_templates_migrate_and_cfn_lint_accepts_them() {
     } else {
         eprintln!("cfn-lint is not on this machine: the migrated templates are not linted by it");
     }
+}
+
+/// An eksctl ClusterConfig with both node group kinds: amiFamily set or added, containerRuntime
+/// removed, an overrideBootstrapCommand script turned into the NodeConfig eksctl appends (it
+/// lints clean for a node group whose cluster section eksctl writes), a custom AMI and AL2-only
+/// preBootstrapCommands left for a person; comments and everything else kept; a second run is a
+/// no-op.
+#[test]
+fn eksctl_cluster_configs_migrate_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("fixtures/migrate/eksctl"), dir.path());
+    let d = dir.path();
+    let (code, report) = run(d, &[".", "--check", "--diff"]);
+    assert_eq!(code, 1, "{report}");
+    insta::assert_snapshot!("migrate_eksctl_diff_and_report", report);
+    assert_eq!(run(d, &[".", "--in-place"]).0, 0);
+    let text = std::fs::read_to_string(d.join("cluster.yaml")).unwrap();
+    assert!(text.contains("amiFamily: AmazonLinux2023 # the AL2 EKS AMI"), "comments kept:\n{text}");
+    let v: serde_json::Value = eks_userdata::nodeconfig::yaml::from_str(&text).unwrap();
+    for kind in ["nodeGroups", "managedNodeGroups"] {
+        for g in v[kind].as_array().unwrap() {
+            assert_eq!(g["amiFamily"], "AmazonLinux2023", "{g}");
+            assert!(g.get("containerRuntime").is_none(), "{g}");
+        }
+    }
+    let nodeconfig = v["nodeGroups"][0]["overrideBootstrapCommand"].as_str().unwrap();
+    let lint = eks_userdata::lint::lint(
+        &eks_userdata::Source::new("override.yaml", nodeconfig.as_bytes()),
+        &eks_userdata::lint::LintOptions { target: eks_userdata::Target::Mng, ..Default::default() },
+    );
+    assert!(lint.findings.iter().all(|f| f.diagnostic.severity != eks_userdata::Severity::Error), "{lint:?}");
+    let (code, out) = run(d, &[".", "--in-place"]);
+    assert_eq!(code, 0);
+    assert!(out.ends_with("wrote 0 files\n") && out.contains("2 left for a person"), "{out}");
 }
