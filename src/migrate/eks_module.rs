@@ -8,7 +8,8 @@
 //! from v20.9.0 (before that, `platform = "al2023"`), and v21 makes AL2023 the default. v19 has
 //! no AL2023 template at all.
 //!
-//! A managed node group on an EKS AMI (no `ami_id`) is migrated here: the three inputs become
+//! A managed node group on an EKS AMI (no `ami_id`), in the root module's maps or as the
+//! `//modules/eks-managed-node-group` submodule, is migrated here: the three inputs become
 //! one synthetic AL2 script (`pre`, the bootstrap.sh call with the extra arguments, `post`),
 //! `convert` translates it for a managed node group, and its parts become
 //! `cloudinit_pre_nodeadm` elements (commands that followed bootstrap.sh already run from a unit
@@ -56,24 +57,36 @@ pub struct Group {
     pub consumed: Vec<std::ops::Range<usize>>,
 }
 
-/// One node group object (`eks_managed_node_groups.<name>`, a `*_defaults` object, or the
-/// submodule's own arguments given as an object view). `managed`: an EKS managed node group.
+/// One input of a node group: its name, where its key starts, its value.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub name: &'a str,
+    pub key_start: usize,
+    pub value: &'a Expression,
+}
+
+/// The inputs of a node group object (`eks_managed_node_groups.<name>`, a `*_defaults` object).
+pub fn object_inputs(o: &Object) -> Vec<(String, usize, &Expression)> {
+    o.iter().filter_map(|(k, v)| Some((key_name(k)?, k.span()?.start, v.expr()))).collect()
+}
+
+/// One node group, from its inputs (an object's items, or a node group submodule's arguments).
+/// `managed`: an EKS managed node group.
 pub fn group(
     path: &Path,
     text: &str,
     what: &str,
-    o: &Object,
+    inputs: &[Input<'_>],
     managed: bool,
     version: Option<(u32, u32, u32)>,
     opts: &translate::Options,
 ) -> Group {
     let major = version.map(|v| v.0);
     let mut g = Group::default();
-    let get = |name: &str| o.iter().find(|(k, _)| key_name(k).as_deref() == Some(name)).map(|(k, v)| (k, v.expr()));
-    let found: Vec<(&str, &ObjectKey, &Expression)> =
-        INPUTS.iter().filter_map(|n| get(n).map(|(k, v)| (*n, k, v))).collect();
-    let Some((_, first_key, _)) = found.first() else { return g };
-    let at = first_key.span().map_or(0, |s| s.start);
+    let get = |name: &str| inputs.iter().find(|i| i.name == name).copied();
+    let found: Vec<(&str, Input<'_>)> = INPUTS.iter().filter_map(|n| get(n).map(|i| (*n, i))).collect();
+    let Some((_, first)) = found.first() else { return g };
+    let at = first.key_start;
     let change = |kind, detail: String| Change::new(path, line_of(text, at), what, kind, detail);
     if major.is_some_and(|m| m < 20) {
         g.changes.push(change(
@@ -88,15 +101,15 @@ pub fn group(
             ChangeKind::Manual,
             format!(
                 "{kind}: the module ignores {} under AL2023; move them into cloudinit_pre_nodeadm parts (`eks-userdata convert` gives the NodeConfig)",
-                found.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+                found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             ),
         ));
         return g;
     }
     // The inputs' texts, as Terraform template source.
     let mut pieces: Vec<(&str, String)> = Vec::new();
-    for (name, _, value) in &found {
-        match template_text(text, value) {
+    for (name, input) in &found {
+        match template_text(text, input.value) {
             Some(t) => pieces.push((name, t)),
             None => {
                 g.changes.push(change(
@@ -147,18 +160,21 @@ pub fn group(
         .collect();
 
     // The new input goes where the first old one was; the others are removed, line and all.
-    let lines: Vec<std::ops::Range<usize>> = found.iter().filter_map(|(_, k, v)| item_lines(text, k, v)).collect();
-    let (Some(first), true) = (lines.first(), lines.len() == found.len()) else {
+    let lines: Vec<(std::ops::Range<usize>, Option<&str>)> =
+        found.iter().filter_map(|(_, i)| item_lines(text, i.key_start, i.value)).collect();
+    let (Some((first, _)), true) = (lines.first(), lines.len() == found.len()) else {
         g.changes.push(change(ChangeKind::Manual, "the inputs could not be located in the file".into()));
         return g;
     };
     let indent = text.get(first.clone()).map_or(0, |l| l.len() - l.trim_start().len());
-    g.edits.push(Edit { range: first.clone(), with: cloudinit_pre_nodeadm(&parts, indent) });
-    for r in lines.iter().skip(1) {
-        g.edits.push(Edit { range: r.clone(), with: String::new() });
+    // A comment at the end of a removed line stays, on a line of its own.
+    let comment = |c: &Option<&str>| c.map_or(String::new(), |c| format!("{}{c}\n", " ".repeat(indent)));
+    for (n, (r, c)) in lines.iter().enumerate() {
+        let with = if n == 0 { comment(c) + &cloudinit_pre_nodeadm(&parts, indent) } else { comment(c) };
+        g.edits.push(Edit { range: r.clone(), with });
     }
-    g.consumed = lines;
-    let names: Vec<&str> = found.iter().map(|(n, _, _)| *n).collect();
+    g.consumed = lines.into_iter().map(|(r, _)| r).collect();
+    let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
     let mut c = change(
         ChangeKind::Migrated,
         format!(
@@ -205,9 +221,8 @@ fn template_text(text: &str, value: &Expression) -> Option<String> {
 }
 
 /// The whole lines an object item occupies (its key's line start to the end of its value's
-/// last line, newline included), when nothing else shares them.
-fn item_lines(text: &str, k: &ObjectKey, v: &Expression) -> Option<std::ops::Range<usize>> {
-    let start = k.span()?.start;
+/// last line, newline included), when nothing else shares them, and a comment ending them.
+fn item_lines<'t>(text: &'t str, start: usize, v: &Expression) -> Option<(std::ops::Range<usize>, Option<&'t str>)> {
     let end = v.span()?.end;
     let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
     if !text.get(line_start..start)?.trim().is_empty() {
@@ -217,7 +232,9 @@ fn item_lines(text: &str, k: &ObjectKey, v: &Expression) -> Option<std::ops::Ran
     let eol = rest.find('\n').map_or(text.len(), |i| end + i + 1);
     // A trailing comma or comment on the value's line goes with it; anything else shares the line.
     let tail = text.get(end..eol)?.trim();
-    (tail.is_empty() || tail == "," || tail.starts_with('#') || tail.starts_with("//")).then_some(line_start..eol)
+    let tail = tail.strip_prefix(',').map_or(tail, str::trim_start);
+    let comment = (tail.starts_with('#') || tail.starts_with("//")).then_some(tail);
+    (tail.is_empty() || comment.is_some()).then_some((line_start..eol, comment))
 }
 
 /// `cloudinit_pre_nodeadm = [ { content_type, content = <<-EOT … EOT }, … ]` at `indent`.

@@ -92,7 +92,7 @@ impl Walker<'_> {
             Some(Expression::String(s)) => s.value().to_string(),
             _ => return,
         };
-        if !eks_module::is_eks_module(&source) || source.contains("//modules/") {
+        if !eks_module::is_eks_module(&source) {
             return;
         }
         let version = match attr("version").map(|a| &a.value) {
@@ -100,6 +100,22 @@ impl Walker<'_> {
             _ => None,
         };
         let module = node.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+        // A node group submodule: its own arguments are the group's inputs.
+        if let Some((_, sub)) = source.split_once("//modules/") {
+            let managed = match sub.trim_end_matches('/') {
+                "eks-managed-node-group" => true,
+                "self-managed-node-group" => false,
+                _ => return,
+            };
+            let args: Vec<(String, usize, &Expression)> = node
+                .body
+                .iter()
+                .filter_map(|s| s.as_attribute())
+                .filter_map(|a| Some((a.key.as_str().to_string(), a.key.span()?.start, &a.value)))
+                .collect();
+            self.node_group(format!("module.{module}"), &args, managed, version);
+            return;
+        }
         for (input, managed, map) in [
             ("eks_managed_node_groups", true, true),
             ("eks_managed_node_group_defaults", true, false),
@@ -120,12 +136,26 @@ impl Walker<'_> {
                 vec![(format!("module.{module}.{input}"), o)]
             };
             for (what, g) in groups {
-                let done = eks_module::group(self.path, self.text, &what, g, managed, version, self.opts);
-                self.m.edits.extend(done.edits);
-                self.m.changes.extend(done.changes);
-                self.consumed.extend(done.consumed);
+                self.node_group(what, &eks_module::object_inputs(g), managed, version);
             }
         }
+    }
+
+    fn node_group(
+        &mut self,
+        what: String,
+        args: &[(String, usize, &Expression)],
+        managed: bool,
+        version: Option<(u32, u32, u32)>,
+    ) {
+        let inputs: Vec<eks_module::Input<'_>> = args
+            .iter()
+            .map(|(name, key_start, value)| eks_module::Input { name: name.as_str(), key_start: *key_start, value })
+            .collect();
+        let done = eks_module::group(self.path, self.text, &what, &inputs, managed, version, self.opts);
+        self.m.edits.extend(done.edits);
+        self.m.changes.extend(done.changes);
+        self.consumed.extend(done.consumed);
     }
 
     /// `ami_type = "AL2_…"`: the string literal's value replaced.

@@ -52,11 +52,11 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("wrote 6 files\n"), "{out}");
+    assert!(out.ends_with("wrote 7 files\n"), "{out}");
     // What is left is what needs a person, and --check keeps saying so.
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("6 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
+    assert!(out.contains("7 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
     assert_eq!(out.matches(": MANUAL: ").count(), 2, "{out}");
     // Where nothing needs a person, --check exits 0 after the migration.
     let (code, out) = run(d, &["launch-templates", "node-group", "--service-cidr", CIDR, "--check"]);
@@ -80,7 +80,7 @@ fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
     let dir = fixture_copy();
     let d = dir.path();
     assert_eq!(run(d, &[".", "--in-place"]).0, 0);
-    for name in ["eks-module-v20/main.tf", "eks-module-v21/main.tf"] {
+    for name in ["eks-module-v20/main.tf", "eks-module-v20/spot-nodes.tf", "eks-module-v21/main.tf"] {
         let text = std::fs::read_to_string(d.join(name)).unwrap();
         // Still HCL.
         hcl_edit::parser::parse_body(&text).unwrap();
@@ -104,6 +104,12 @@ fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
         }
         assert!(parts >= 1, "{name}");
         assert!(!text.contains("bootstrap_extra_args     =") && !text.contains("post_bootstrap_user_data"), "{name}");
+        if name.ends_with("spot-nodes.tf") {
+            assert!(
+                text.contains("  # tuned for m5.large\n  cloudinit_pre_nodeadm = ["),
+                "a removed line's comment stays:\n{text}"
+            );
+        }
     }
 }
 
@@ -118,6 +124,7 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
         "terraform/node-group/main.tf",
         "terraform/eks-module-v20/main.tf",
         "terraform/eks-module-v21/main.tf",
+        "terraform/eks-module-v20/spot-nodes.tf",
         "cloudformation/nodegroup.yaml",
         "cloudformation/nodegroup.json",
         "eksctl/cluster.yaml",
