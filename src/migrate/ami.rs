@@ -10,6 +10,22 @@
 //! `nvidia` and `neuron`. The GPU mapping picks `nvidia` and says so, as the instance types
 //! decide which one is right.
 
+/// Why an AL2 selector for an old Kubernetes version is left alone.
+pub const TOO_OLD: &str = "EKS publishes AL2023 AMIs for Kubernetes 1.23 and later only (AWS Containers blog, \"Amazon EKS-Optimized Amazon Linux 2023 AMIs Now Available\"): upgrade the cluster first";
+
+/// The literal Kubernetes minor version in an SSM parameter name or AMI name, when it is older
+/// than any AL2023 EKS AMI (1.23).
+pub fn too_old(s: &str) -> Option<u32> {
+    let after = s
+        .find("/optimized-ami/")
+        .map(|i| i + "/optimized-ami/".len())
+        .or_else(|| NAMES.iter().find_map(|(p, _, _)| s.find(p).map(|i| i + p.len())))?;
+    let rest = s.get(after..)?;
+    let v = rest.strip_prefix("1.")?;
+    let minor: String = v.chars().take_while(char::is_ascii_digit).collect();
+    minor.parse::<u32>().ok().filter(|m| *m < 23)
+}
+
 /// An AL2 selector's AL2023 replacement, and a caveat when the choice is not certain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapped {
@@ -114,5 +130,9 @@ mod tests {
         assert_eq!(ami_type("AL2_ARM_64").unwrap().to, "AL2023_ARM_64_STANDARD");
         assert_eq!(ami_type("AL2023_ARM_64_STANDARD"), None);
         assert_eq!(ami_type("BOTTLEROCKET_x86_64"), None);
+        assert_eq!(too_old("/aws/service/eks/optimized-ami/1.13/amazon-linux-2-arm64/recommended/image_id"), Some(13));
+        assert_eq!(too_old("/aws/service/eks/optimized-ami/1.23/amazon-linux-2/recommended/image_id"), None);
+        assert_eq!(too_old("/aws/service/eks/optimized-ami/${var.v}/amazon-linux-2/recommended/image_id"), None);
+        assert_eq!(too_old("amazon-eks-node-1.21-v*"), Some(21));
     }
 }

@@ -85,6 +85,11 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
             text.get(at..).and_then(|r| r.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '}' | ',')));
         let Some(token) = text.get(at..at + end.unwrap_or(text.len() - at)) else { continue };
         let Some((r, mapped)) = ami::ssm_segment(token) else { continue };
+        if let Some(v) = ami::too_old(token) {
+            let detail = format!("`{token}` is for Kubernetes 1.{v}: {}", ami::TOO_OLD);
+            m.changes.push(Change::new(path, line_of(text, at), "SSM parameter", ChangeKind::Manual, detail));
+            continue;
+        }
         m.edits.push(Edit { range: at + r.start..at + r.end, with: mapped.to.clone() });
         let mut c = Change::new(
             path,

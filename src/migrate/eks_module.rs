@@ -37,6 +37,11 @@ pub fn lowest(constraint: &str) -> Option<(u32, u32, u32)> {
     Some((it.next()??, it.next().flatten().unwrap_or(0), it.next().flatten().unwrap_or(0)))
 }
 
+/// Whether an input is one of the AL2 user data inputs the module ignores under AL2023.
+pub fn is_al2_input(name: &str) -> bool {
+    INPUTS.contains(&name)
+}
+
 /// The module's major version from a `version` constraint.
 pub fn major(constraint: &str) -> Option<u32> {
     lowest(constraint).map(|v| v.0)
@@ -87,23 +92,44 @@ pub fn group(
     let found: Vec<(&str, Input<'_>)> = INPUTS.iter().filter_map(|n| get(n).map(|i| (*n, i))).collect();
     let Some((_, first)) = found.first() else { return g };
     let at = first.key_start;
+    // These inputs are this module's business: nothing else reports or edits them.
+    g.consumed = found.iter().filter_map(|(_, i)| Some(i.key_start..i.value.span()?.end)).collect();
+    let string = |name: &str| match get(name).map(|i| i.value) {
+        Some(Expression::String(s)) => Some(s.value().to_string()),
+        _ => None,
+    };
+    // Bottlerocket and Windows groups read these inputs their own way: not AL2, not ours.
+    let os = string("ami_type").or_else(|| string("platform")).unwrap_or_default().to_ascii_lowercase();
+    if os.starts_with("bottlerocket") || os.starts_with("windows") {
+        return g;
+    }
     let change = |kind, detail: String| Change::new(path, line_of(text, at), what, kind, detail);
-    if major.is_some_and(|m| m < 20) {
-        g.changes.push(change(
-            ChangeKind::Manual,
-            "module v19 has no AL2023 user data template: upgrade the module to v20.9 or later (v21 defaults to AL2023), then run migrate again".into(),
-        ));
+    // A group left for a person keeps its AL2 ami_type: an AL2023 type with AL2 inputs the
+    // module ignores would be a node group that silently loses them.
+    let hold = |g: &mut Group, detail: String| {
+        if let Some(span) = get("ami_type").and_then(|i| i.value.span()) {
+            g.consumed.push(span);
+        }
+        g.changes.push(change(ChangeKind::Manual, format!("{detail}; ami_type is left as it is until then")));
+    };
+    if let Some(m) = major.filter(|m| *m < 20) {
+        hold(
+            &mut g,
+            format!(
+                "module v{m} has no AL2023 user data template: upgrade the module to v20.9 or later (v21 defaults to AL2023), then run migrate again"
+            ),
+        );
         return g;
     }
     if !managed || get("ami_id").is_some() {
         let kind = if managed { "a managed node group with a custom AMI" } else { "a self-managed node group" };
-        g.changes.push(change(
-            ChangeKind::Manual,
+        hold(
+            &mut g,
             format!(
                 "{kind}: the module ignores {} under AL2023; move them into cloudinit_pre_nodeadm parts (`eks-userdata convert` gives the NodeConfig)",
                 found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             ),
-        ));
+        );
         return g;
     }
     // The inputs' texts, as Terraform template source.
@@ -112,10 +138,12 @@ pub fn group(
         match template_text(text, input.value) {
             Some(t) => pieces.push((name, t)),
             None => {
-                g.changes.push(change(
-                    ChangeKind::Manual,
-                    format!("{name} is not a string or heredoc this tool can read; move it into cloudinit_pre_nodeadm by hand"),
-                ));
+                hold(
+                    &mut g,
+                    format!(
+                        "{name} is not a string or heredoc this tool can read; move it into cloudinit_pre_nodeadm by hand"
+                    ),
+                );
                 return g;
             }
         }
@@ -146,9 +174,10 @@ pub fn group(
     let out = match conv.output {
         Some(out) if !conv.refused && !conv.needs_review => out,
         _ => {
-            let mut c = change(ChangeKind::Manual, "cannot be converted without review".into());
-            c.findings = findings;
-            g.changes.push(c);
+            hold(&mut g, "cannot be converted without review".into());
+            if let Some(c) = g.changes.last_mut() {
+                c.findings = findings;
+            }
             return g;
         }
     };
@@ -163,7 +192,7 @@ pub fn group(
     let lines: Vec<(std::ops::Range<usize>, Option<&str>)> =
         found.iter().filter_map(|(_, i)| item_lines(text, i.key_start, i.value)).collect();
     let (Some((first, _)), true) = (lines.first(), lines.len() == found.len()) else {
-        g.changes.push(change(ChangeKind::Manual, "the inputs could not be located in the file".into()));
+        hold(&mut g, "the inputs could not be located in the file".into());
         return g;
     };
     let indent = text.get(first.clone()).map_or(0, |l| l.len() - l.trim_start().len());
@@ -173,7 +202,7 @@ pub fn group(
         let with = if n == 0 { comment(c) + &cloudinit_pre_nodeadm(&parts, indent) } else { comment(c) };
         g.edits.push(Edit { range: r.clone(), with });
     }
-    g.consumed = lines.into_iter().map(|(r, _)| r).collect();
+    g.consumed.extend(lines.into_iter().map(|(r, _)| r));
     let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
     let mut c = change(
         ChangeKind::Migrated,

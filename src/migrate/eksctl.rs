@@ -13,7 +13,8 @@
 //!   `KUBELET_EXTRA_ARGS`, are listed for a person.
 //!
 //! AL2023 options in a ClusterConfig need eksctl 0.199.0 or later (overrideBootstrapCommand,
-//! preBootstrapCommands); the report says so once per file.
+//! preBootstrapCommands); the report says so on each group that has them. A group with anything
+//! a person must deal with keeps its AL2 family, so a half-migrated group never reaches eksctl.
 
 use super::edit::{Edit, line_of};
 use super::{Change, ChangeKind};
@@ -60,12 +61,6 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
             group.migrate(g, &mut m);
         }
     }
-    if let Some(c) = m.changes.iter_mut().find(|c| c.kind == ChangeKind::Migrated) {
-        c.notes.push(
-            "AL2023 node groups with overrideBootstrapCommand or preBootstrapCommands need eksctl 0.199.0 or later"
-                .into(),
-        );
-    }
     m
 }
 
@@ -84,41 +79,60 @@ impl Group<'_> {
 
     fn migrate(&self, g: &Value, m: &mut Migration) {
         let family = g.get("amiFamily").and_then(Value::as_str);
-        match family {
-            Some(f) if f.eq_ignore_ascii_case("AmazonLinux2") => {
-                if let Some(s) = (self.at)("amiFamily") {
-                    let (start, end) = s.value;
-                    m.edits.push(Edit { range: start..end, with: "AmazonLinux2023".into() });
-                    m.changes.push(self.change(
-                        start,
-                        ChangeKind::Migrated,
-                        format!("amiFamily: {f} → AmazonLinux2023"),
-                    ));
-                }
-            }
-            // Already AL2023: what a person must still do is reported again below.
-            Some(f) if f.eq_ignore_ascii_case("AmazonLinux2023") => {}
+        let al2023 = match family {
+            Some(f) if f.eq_ignore_ascii_case("AmazonLinux2023") => true,
+            Some(f) if f.eq_ignore_ascii_case("AmazonLinux2") => false,
+            None => false,
+            // Bottlerocket, Ubuntu, Windows: not ours.
             Some(_) => return,
-            None => match (self.at)("name").and_then(|s| s.key) {
-                // A new line after `name:`, indented as it is.
-                Some((key_start, _)) => {
-                    let line_start = self.text.get(..key_start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-                    let col = key_start - line_start;
-                    let eol = self.text.get(key_start..).and_then(|t| t.find('\n')).map(|i| key_start + i + 1);
-                    let Some(eol) = eol else { return };
-                    m.edits.push(Edit {
-                        range: eol..eol,
-                        with: format!("{}amiFamily: AmazonLinux2023\n", " ".repeat(col)),
-                    });
-                    m.changes.push(self.change(
-                        key_start,
-                        ChangeKind::Migrated,
-                        "amiFamily: (not set: AmazonLinux2 before eksctl 0.219 below Kubernetes 1.33) → AmazonLinux2023".into(),
-                    ));
-                }
-                None => return,
-            },
+        };
+        // Everything else the group needs, before its family changes.
+        let mut own = Migration::default();
+        self.rest(g, &mut own);
+        let blocked = own.changes.iter().any(|c| c.kind == ChangeKind::Manual);
+        if blocked && !al2023 {
+            // An AL2023 family with what only AL2 runs would be a node group that cannot join:
+            // the group stays AL2 until a person has dealt with it.
+            for mut c in own.changes.into_iter().filter(|c| c.kind == ChangeKind::Manual) {
+                c.detail.push_str("; amiFamily is left as it is until then");
+                m.changes.push(c);
+            }
+            return;
         }
+        if !al2023 && let Some(c) = self.family(family, m) {
+            let mut c = c;
+            if g.get("overrideBootstrapCommand").is_some() || g.get("preBootstrapCommands").is_some() {
+                c.notes.push("AL2023 node groups with overrideBootstrapCommand or preBootstrapCommands need eksctl 0.199.0 or later".into());
+            }
+            m.changes.push(c);
+        }
+        m.edits.extend(own.edits);
+        m.changes.extend(own.changes);
+    }
+
+    /// `amiFamily` set to AmazonLinux2023 (or added after `name:`): the edit, and its change.
+    fn family(&self, family: Option<&str>, m: &mut Migration) -> Option<Change> {
+        if let Some(f) = family {
+            let (start, end) = (self.at)("amiFamily")?.value;
+            m.edits.push(Edit { range: start..end, with: "AmazonLinux2023".into() });
+            return Some(self.change(start, ChangeKind::Migrated, format!("amiFamily: {f} → AmazonLinux2023")));
+        }
+        // A new line after `name:`, indented as it is.
+        let (key_start, _) = (self.at)("name")?.key?;
+        let line_start = self.text.get(..key_start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let col = key_start - line_start;
+        let eol = self.text.get(key_start..).and_then(|t| t.find('\n')).map(|i| key_start + i + 1)?;
+        m.edits.push(Edit { range: eol..eol, with: format!("{}amiFamily: AmazonLinux2023\n", " ".repeat(col)) });
+        Some(self.change(
+            key_start,
+            ChangeKind::Migrated,
+            "amiFamily: (not set: AmazonLinux2 before eksctl 0.219 below Kubernetes 1.33) → AmazonLinux2023".into(),
+        ))
+    }
+
+    /// What the group needs besides its family: a custom AMI, containerRuntime, AL2-only
+    /// preBootstrapCommands, and an overrideBootstrapCommand script.
+    fn rest(&self, g: &Value, m: &mut Migration) {
         if let (Some(ami), Some(s)) = (g.get("ami").and_then(Value::as_str), (self.at)("ami"))
             && ami.starts_with("ami-")
         {
@@ -139,6 +153,14 @@ impl Group<'_> {
             ));
         }
         if let Some(cmds) = g.get("preBootstrapCommands").and_then(Value::as_array) {
+            if cmds.iter().filter_map(Value::as_str).any(|c| c.contains("docker")) {
+                let at = (self.at)("preBootstrapCommands").map_or(0, |s| s.value.0);
+                m.changes.push(self.change(
+                    at,
+                    ChangeKind::Manual,
+                    "preBootstrapCommands use Docker, which AL2023 nodes do not have (containerd only): configure containerd instead (NodeConfig spec.containerd.config)".into(),
+                ));
+            }
             let al2 = cmds
                 .iter()
                 .filter_map(Value::as_str)

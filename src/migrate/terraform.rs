@@ -1,7 +1,7 @@
 //! Terraform (`.tf`) read with `hcl-edit`, the HCL parser that keeps every byte's position, and
 //! migrated by replacing only the bytes of the constructs that change (`edit.rs`):
-//! - `user_data` of `aws_launch_template` (base64, as EC2 takes it) and
-//!   `aws_launch_configuration` (plain): a heredoc, `base64encode(<<-EOT … EOT)`,
+//! - `user_data` (and `user_data_base64`) of `aws_launch_template`, `aws_launch_configuration`
+//!   and `aws_instance`: a heredoc, `base64encode(<<-EOT … EOT)`,
 //!   `templatefile(path, vars)` (the template file is migrated too), `file`/`filebase64(path)`
 //!   (the file is migrated); paths relative to `path.module`, `path.root` or `path.cwd`.
 //! - AMI selection: `ami_type = "AL2_…"` anywhere (an attribute or an object key, as
@@ -41,7 +41,9 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
     let body = match hcl_edit::parser::parse_body(text) {
         Ok(b) => b,
         Err(e) => {
-            m.changes.push(Change::new(path, 1, "file", ChangeKind::Manual, format!("not valid HCL: {e}")));
+            let (line, column) = (e.location().line(), e.location().column());
+            let detail = format!("not valid HCL at line {line}, column {column}: {}", e.message());
+            m.changes.push(Change::new(path, line, "file", ChangeKind::Manual, detail));
             return m;
         }
     };
@@ -79,6 +81,19 @@ impl Walker<'_> {
     fn change(&mut self, at: usize, what: String, kind: ChangeKind, detail: String) {
         let c = self.make(at, what, kind, detail);
         self.m.changes.push(c);
+    }
+
+    /// An AL2 user data input of a node group module this tool does not read (a local copy of
+    /// the EKS module, a fork): listed for a person, as the EKS module ignores it under AL2023.
+    fn module_input(&mut self, name: &str, at: usize) {
+        let in_module = matches!(&self.resource, Some((t, _)) if t == "module");
+        if in_module && eks_module::is_al2_input(name) && !self.is_consumed(at) {
+            let what = self.address(name);
+            let detail = format!(
+                "`{name}`: terraform-aws-modules/eks (v20 and later) ignores it for AL2023 node groups; move it into cloudinit_pre_nodeadm (this module's source is not one this tool reads)"
+            );
+            self.change(at, what, ChangeKind::Manual, detail);
+        }
     }
 
     fn is_consumed(&self, at: usize) -> bool {
@@ -186,6 +201,12 @@ impl Walker<'_> {
             .or_else(|| ami::name_prefix(raw).map(|f| ("AMI name", f)));
         let Some((kind, (range, mapped))) = found else { return };
         let Some(old) = raw.get(range.clone()) else { return };
+        if let Some(v) = ami::too_old(raw) {
+            let what = self.address("(string)");
+            let detail = format!("{kind} for Kubernetes 1.{v}: {}", ami::TOO_OLD);
+            self.change(span.start, what, ChangeKind::Manual, detail);
+            return;
+        }
         let detail = format!("{kind}: `{}` → `{}`", old.trim_matches('/'), mapped.to.trim_matches('/'));
         self.m.edits.push(Edit { range: span.start + range.start..span.start + range.end, with: mapped.to.clone() });
         let what = self.address("(string)");
@@ -195,7 +216,7 @@ impl Walker<'_> {
     }
 
     fn user_data(&mut self, attr: &Attribute) {
-        let what = self.address("user_data");
+        let what = self.address(attr.key.as_str());
         let at = attr.span().map_or(0, |s| s.start);
         match &attr.value {
             Expression::HeredocTemplate(h) => self.heredoc(what, h.span()),
@@ -383,9 +404,9 @@ impl Visit for Walker<'_> {
 
     fn visit_attr(&mut self, node: &Attribute) {
         let key = node.key.as_str();
-        let in_template =
-            matches!(&self.resource, Some((t, _)) if t == "aws_launch_template" || t == "aws_launch_configuration");
-        if key == "user_data" && in_template {
+        let in_template = matches!(&self.resource, Some((t, _))
+            if t == "aws_launch_template" || t == "aws_launch_configuration" || t == "aws_instance");
+        if (key == "user_data" || key == "user_data_base64") && in_template {
             // The user data is converted whole; nothing inside it is edited twice.
             self.user_data(node);
             return;
@@ -394,6 +415,7 @@ impl Visit for Walker<'_> {
             self.ami_type(self.address("ami_type"), &node.value);
             return;
         }
+        self.module_input(key, node.key.span().map_or(0, |s| s.start));
         visit::visit_attr(self, node);
     }
 
@@ -406,6 +428,9 @@ impl Visit for Walker<'_> {
         if name.as_deref() == Some("ami_type") {
             self.ami_type(self.address("ami_type"), value.expr());
             return;
+        }
+        if let Some(n) = name.as_deref() {
+            self.module_input(n, key.span().map_or(0, |s| s.start));
         }
         visit::visit_object_item(self, key, value);
     }

