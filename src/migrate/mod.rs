@@ -152,28 +152,35 @@ fn read(path: &Path) -> Result<String, MigrateError> {
 /// Migrates every file under `paths`, and the user data files they read. Nothing is written.
 pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, MigrateError> {
     let files = discover(paths)?;
+    let mut texts: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    for path in &files {
+        texts.push((path.clone(), read(path)?));
+    }
+    // A module's `locals` heredocs, which any of its `.tf` files may name.
+    let mut locals = terraform::Locals::default();
+    for (path, text) in texts.iter().filter(|(p, _)| p.extension().is_some_and(|e| e == "tf")) {
+        locals.add(path, text);
+    }
+    // Each file's edits, applied once every file has been read (a `.tf` file may edit a
+    // `locals` heredoc in another).
+    let mut pending: Vec<(PathBuf, String, Vec<edit::Edit>, Vec<Change>)> = Vec::new();
     let mut out: Vec<FileMigration> = Vec::new();
     let mut read_by: Vec<FileMigration> = Vec::new();
-    for path in &files {
-        let text = read(path)?;
+    let mut remote: Vec<(PathBuf, edit::Edit)> = Vec::new();
+    for (path, text) in texts {
         let is_tf = path.extension().is_some_and(|e| e == "tf");
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if !is_tf && is_template_file(&name) && eksctl::looks_like(&text) {
-            let m = eksctl::migrate(path, &text, &opts.convert);
-            let migrated = edit::apply(&text, &m.edits)
-                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
-            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+            let m = eksctl::migrate(&path, &text, &opts.convert);
+            pending.push((path, text, m.edits, m.changes));
         } else if !is_tf && is_template_file(&name) && cloudformation::looks_like(&text) {
-            let m = cloudformation::migrate(path, &text, &opts.convert);
-            let migrated = edit::apply(&text, &m.edits)
-                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
-            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+            let m = cloudformation::migrate(&path, &text, &opts.convert);
+            pending.push((path, text, m.edits, m.changes));
         } else if is_tf {
-            let m = terraform::migrate(path, &text, &opts.convert);
-            let migrated = edit::apply(&text, &m.edits)
-                .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+            let m = terraform::migrate_with(&path, &text, &opts.convert, &locals);
             read_by.extend(m.files);
-            out.push(FileMigration { path: path.clone(), original: text, migrated, changes: m.changes });
+            remote.extend(m.remote);
+            pending.push((path, text, m.edits, m.changes));
         } else {
             let syntax = if crate::template::terraform::is_template(&path.display().to_string(), &text) {
                 Syntax::Terraform
@@ -185,8 +192,21 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
             if convert.cluster.cidr.as_deref().is_some_and(|c| c.contains("${")) {
                 convert.cluster.cidr = None;
             }
-            out.push(whole_file(path, text, syntax, "named on the command line", &convert));
+            out.push(whole_file(&path, text, syntax, "named on the command line", &convert));
         }
+    }
+    for (target, e) in remote {
+        if let Some((_, _, edits, _)) = pending.iter_mut().find(|(p, ..)| same_file(p, &target)) {
+            // Two resources naming one local make the same edit: it is made once.
+            if !edits.contains(&e) {
+                edits.push(e);
+            }
+        }
+    }
+    for (path, text, edits, changes) in pending {
+        let migrated = edit::apply(&text, &edits)
+            .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+        out.push(FileMigration { path, original: text, migrated, changes });
     }
     // A template read by two resources, or also named on the command line, is migrated once.
     for f in read_by {

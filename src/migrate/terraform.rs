@@ -33,10 +33,47 @@ pub struct Migration {
     pub edits: Vec<Edit>,
     pub changes: Vec<Change>,
     pub files: Vec<FileMigration>,
+    /// Edits to other `.tf` files of the module (a `locals` heredoc the user data names).
+    pub remote: Vec<(PathBuf, Edit)>,
+}
+
+/// The `locals` heredocs of each module directory: `local.NAME` in one file may be defined in
+/// another file of the same directory, as Terraform reads a module's files as one.
+#[derive(Debug, Default)]
+pub struct Locals {
+    /// (directory, name) → (file, the heredoc's span in it).
+    defs: std::collections::HashMap<(PathBuf, String), (PathBuf, std::ops::Range<usize>)>,
+    texts: std::collections::HashMap<PathBuf, String>,
+}
+
+impl Locals {
+    /// Records the heredoc-valued locals of one `.tf` file.
+    pub fn add(&mut self, path: &Path, text: &str) {
+        let Ok(body) = hcl_edit::parser::parse_body(text) else { return };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for block in body.iter().filter_map(|s| s.as_block()).filter(|b| b.ident.as_str() == "locals") {
+            for attr in block.body.iter().filter_map(|s| s.as_attribute()) {
+                if let (Expression::HeredocTemplate(_), Some(span)) = (&attr.value, attr.value.span()) {
+                    self.defs.insert((dir.clone(), attr.key.as_str().to_string()), (path.to_path_buf(), span));
+                }
+            }
+        }
+        self.texts.insert(path.to_path_buf(), text.to_string());
+    }
+
+    fn get(&self, dir: &Path, name: &str) -> Option<(&Path, &str, std::ops::Range<usize>)> {
+        let (file, span) = self.defs.get(&(dir.to_path_buf(), name.to_string()))?;
+        Some((file.as_path(), self.texts.get(file)?.as_str(), span.clone()))
+    }
 }
 
 /// Migrates `text`, the `.tf` file at `path`. A file HCL cannot parse is one `Manual` change.
 pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration {
+    migrate_with(path, text, opts, &Locals::default())
+}
+
+/// [`migrate`] with the module's `locals` heredocs, which user data may name.
+pub fn migrate_with(path: &Path, text: &str, opts: &translate::Options, locals: &Locals) -> Migration {
     let mut m = Migration::default();
     let body = match hcl_edit::parser::parse_body(text) {
         Ok(b) => b,
@@ -48,7 +85,7 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
         }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut v = Walker { path, dir, text, opts, resource: None, consumed: Vec::new(), m: &mut m };
+    let mut v = Walker { path, dir, text, opts, locals, resource: None, consumed: Vec::new(), m: &mut m };
     v.visit_body(&body);
     m
 }
@@ -58,6 +95,7 @@ struct Walker<'a> {
     dir: PathBuf,
     text: &'a str,
     opts: &'a translate::Options,
+    locals: &'a Locals,
     /// `(type, name)` of the resource block being walked.
     resource: Option<(String, String)>,
     /// Source ranges a migration replaced whole: nothing inside is edited again.
@@ -221,6 +259,7 @@ impl Walker<'_> {
         match &attr.value {
             Expression::HeredocTemplate(h) => self.heredoc(what, h.span()),
             Expression::FuncCall(f) => self.user_data_call(what, at, f),
+            other if self.local(what.clone(), at, other) => {}
             other => {
                 let detail = format!(
                     "`{}` is not a heredoc, `templatefile` or `file` call this tool can follow: convert the user data it produces with `eks-userdata convert`",
@@ -241,6 +280,7 @@ impl Walker<'_> {
             ("base64encode" | "base64gzip", Some(Expression::FuncCall(inner))) => self.user_data_call(what, at, inner),
             ("templatefile", Some(p)) => self.file(what, at, p, f.args.get(1), Syntax::Terraform),
             ("file" | "filebase64", Some(p)) => self.file(what, at, p, None, Syntax::None),
+            ("base64encode" | "base64gzip", Some(arg)) if self.local(what.clone(), at, arg) => {}
             _ => {
                 let detail = format!(
                     "`{name}(…)` is not a form this tool follows (heredoc, templatefile, file, filebase64): convert the user data it produces with `eks-userdata convert`"
@@ -252,28 +292,61 @@ impl Walker<'_> {
 
     fn heredoc(&mut self, what: String, span: Option<std::ops::Range<usize>>) {
         let Some(span) = span else { return };
-        let Some(h) = userdata::heredoc(self.text, span.clone()) else {
-            self.change(span.start, what, ChangeKind::Manual, "the heredoc could not be read".into());
+        let (path, text) = (self.path.to_path_buf(), self.text);
+        self.heredoc_in(what, span.start, &path, text, span, "heredoc");
+    }
+
+    /// `local.NAME` whose value is a heredoc of this module: converted where it is defined.
+    fn local(&mut self, what: String, at: usize, expr: &Expression) -> bool {
+        let raw = self.text.get(expr.span().unwrap_or(0..0)).unwrap_or_default().trim();
+        let Some(name) = raw.strip_prefix("local.") else { return false };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return false;
+        }
+        let locals = self.locals;
+        let Some((file, text, span)) = locals.get(&self.dir, name) else { return false };
+        let file = file.to_path_buf();
+        let how = format!("local.{name} (a heredoc at {}:{})", file.display(), line_of(text, span.start));
+        self.heredoc_in(what, at, &file, text, span, &how);
+        true
+    }
+
+    /// Converts the heredoc at `span` of `file` (this file, or another of the module); the
+    /// change is reported at `at` of this file.
+    fn heredoc_in(
+        &mut self,
+        what: String,
+        at: usize,
+        file: &Path,
+        text: &str,
+        span: std::ops::Range<usize>,
+        how: &str,
+    ) {
+        let Some(h) = userdata::heredoc(text, span.clone()) else {
+            self.change(at, what, ChangeKind::Manual, format!("{how}: the heredoc could not be read"));
             return;
         };
-        let body = self.text.get(h.body.clone()).unwrap_or_default();
+        let body = text.get(h.body.clone()).unwrap_or_default();
         let flat = userdata::dedent(body, h.indent);
         // Named as the `.tf` file: `${var.…}` references are the configuration's own there.
-        let name = self.path.display().to_string();
+        let name = file.display().to_string();
         match userdata::convert(&name, &flat, Syntax::Terraform, self.opts) {
-            Converted::Done { text, findings } => {
-                let new = userdata::indent(&text, h.indent);
-                self.m.edits.push(Edit { range: h.body.clone(), with: new });
-                let mut c =
-                    self.make(span.start, what, ChangeKind::Migrated, "heredoc converted to AL2023 user data".into());
+            Converted::Done { text: new, findings } => {
+                let edit = Edit { range: h.body.clone(), with: userdata::indent(&new, h.indent) };
+                if file == self.path {
+                    self.m.edits.push(edit);
+                } else {
+                    self.m.remote.push((file.to_path_buf(), edit));
+                }
+                let mut c = self.make(at, what, ChangeKind::Migrated, format!("{how} converted to AL2023 user data"));
                 c.findings = findings;
                 self.m.changes.push(c);
             }
             Converted::Unchanged(reason) => {
-                self.change(span.start, what, ChangeKind::Unchanged, reason);
+                self.change(at, what, ChangeKind::Unchanged, format!("{how}: {reason}"));
             }
             Converted::Refused { reason, findings } => {
-                let mut c = self.make(span.start, what, ChangeKind::Manual, reason);
+                let mut c = self.make(at, what, ChangeKind::Manual, format!("{how}: {reason}"));
                 c.findings = findings;
                 self.m.changes.push(c);
             }

@@ -52,11 +52,11 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("wrote 7 files\n"), "{out}");
+    assert!(out.ends_with("wrote 8 files\n"), "{out}");
     // What is left is what needs a person, and --check keeps saying so.
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("7 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
+    assert!(out.contains("9 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
     assert_eq!(out.matches(": MANUAL: ").count(), 2, "{out}");
     // Where nothing needs a person, --check exits 0 after the migration.
     let (code, out) = run(d, &["launch-templates", "node-group", "--service-cidr", CIDR, "--check"]);
@@ -135,10 +135,10 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
             migrate::terraform::migrate(&path, &text, &opts.convert)
         } else if name.starts_with("eksctl/") {
             let c = migrate::eksctl::migrate(&path, &text, &opts.convert);
-            migrate::terraform::Migration { edits: c.edits, changes: c.changes, files: Vec::new() }
+            migrate::terraform::Migration { edits: c.edits, changes: c.changes, ..Default::default() }
         } else {
             let c = migrate::cloudformation::migrate(&path, &text, &opts.convert);
-            migrate::terraform::Migration { edits: c.edits, changes: c.changes, files: Vec::new() }
+            migrate::terraform::Migration { edits: c.edits, changes: c.changes, ..Default::default() }
         };
         assert!(!m.edits.is_empty(), "{name}");
         let migrated = edit::apply(&text, &m.edits).unwrap();
@@ -170,6 +170,25 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
             assert!(near, "{name}: an edit at line {line} belongs to no reported construct ({lines:?})");
         }
     }
+}
+
+/// User data named as `local.NAME` is converted where the local is defined, in another file of
+/// the module; that file changes only inside the heredoc, and the file naming it not at all.
+#[test]
+fn a_local_heredoc_in_another_file_is_migrated_where_it_is_defined() {
+    let opts = migrate::Options { convert: eks_userdata::translate::Options { cluster: cidr(), ..Default::default() } };
+    let dir = root().join("fixtures/migrate/terraform/locals");
+    let files = migrate::migrate(std::slice::from_ref(&dir), &opts).unwrap();
+    let main = files.iter().find(|f| f.path.ends_with("main.tf")).unwrap();
+    assert!(!main.changed(), "the resource is not edited");
+    assert_eq!(main.changes[0].kind, ChangeKind::Migrated, "{:?}", main.changes);
+    assert!(main.changes[0].detail.starts_with("local.node_userdata (a heredoc at "), "{:?}", main.changes);
+    let locals = files.iter().find(|f| f.path.ends_with("userdata.tf")).unwrap();
+    let (head, tail) = ("  node_userdata = <<USERDATA\n", "USERDATA\n\n  tags = { team = \"platform\" }\n}\n");
+    let (a, b) = (&locals.original, &locals.migrated);
+    assert_eq!(a[..a.find(head).unwrap()], b[..b.find(head).unwrap()]);
+    assert!(a.ends_with(tail) && b.ends_with(tail), "{b}");
+    assert!(b.contains("kind: NodeConfig") && b.contains("name: ${var.cluster_name}"), "{b}");
 }
 
 fn cidr() -> eks_userdata::translate::ClusterInfo {
