@@ -49,15 +49,7 @@ pub async fn list(conn: &Connection, cluster: &str) -> Result<Vec<NodegroupRef>,
     names.sort();
     let mut out = Vec::new();
     for ng in names {
-        let described = conn
-            .eks
-            .describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(&ng)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("eks:DescribeNodegroup", e))?;
-        let Some(group) = described.nodegroup() else { continue };
+        let Some(group) = describe(conn, cluster, &ng).await? else { continue };
         let Some(lt) = group.launch_template() else { continue };
         let Some(id) = lt.id() else { continue };
         out.push(NodegroupRef {
@@ -74,6 +66,15 @@ pub async fn list(conn: &Connection, cluster: &str) -> Result<Vec<NodegroupRef>,
 
 /// The launch template version a node group uses now.
 pub async fn current_version(conn: &Connection, cluster: &str, nodegroup: &str) -> Result<Option<String>, AwsError> {
+    let group = describe(conn, cluster, nodegroup).await?;
+    Ok(group.as_ref().and_then(|g| g.launch_template()).and_then(|l| l.version()).map(str::to_string))
+}
+
+async fn describe(
+    conn: &Connection,
+    cluster: &str,
+    nodegroup: &str,
+) -> Result<Option<aws_sdk_eks::types::Nodegroup>, AwsError> {
     let described = conn
         .eks
         .describe_nodegroup()
@@ -82,7 +83,7 @@ pub async fn current_version(conn: &Connection, cluster: &str, nodegroup: &str) 
         .send()
         .await
         .map_err(|e| AwsError::sdk("eks:DescribeNodegroup", e))?;
-    Ok(described.nodegroup().and_then(|g| g.launch_template()).and_then(|l| l.version()).map(str::to_string))
+    Ok(described.nodegroup().cloned())
 }
 
 /// Starts the update of one node group to `version` of its template.

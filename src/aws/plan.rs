@@ -6,7 +6,6 @@
 //! rule 7). Everything here is pure, so the decisions are unit-tested without AWS.
 
 use super::select::TemplateRef;
-use crate::report::FileReport;
 use crate::source::Source;
 use crate::translate::{self, emit};
 use crate::userdata::{Envelope, Limits};
@@ -204,7 +203,7 @@ pub fn plan_item(account: &str, region: &str, t: &TemplateRef, src: &SourceVersi
     let env = Envelope::parse(&raw, &Limits::default());
     let old_text = String::from_utf8_lossy(&env.payload).into_owned();
 
-    let new_bytes = if is_al2023(&env) {
+    let new_bytes = if translate::is_al2023(&env) {
         None
     } else {
         let conv =
@@ -213,7 +212,7 @@ pub fn plan_item(account: &str, region: &str, t: &TemplateRef, src: &SourceVersi
                 Ok(c) => c,
                 Err(e) => return with(item, Action::Error, &format!("cannot be converted: {e}")),
             };
-        item.findings = findings(&conv.reports);
+        item.findings = conv.findings();
         match conv.output {
             Some(out) if !conv.refused && !conv.needs_review => Some(out),
             _ => {
@@ -282,21 +281,6 @@ fn with(mut item: Item, action: Action, reason: &str) -> Item {
     item.action = action;
     item.reason = reason.to_string();
     item
-}
-
-/// AL2023 user data already: a NodeConfig and no bootstrap.sh call (AL301's test). Converting
-/// it again would wrap it once more, so it is left as it is.
-fn is_al2023(env: &Envelope) -> bool {
-    env.nodeconfig_parts().next().is_some() && crate::lint::rules::bootstrap_sh_call::calls(env).is_empty()
-}
-
-fn findings(reports: &[FileReport]) -> Vec<String> {
-    reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
-        .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
-        .collect()
 }
 
 #[cfg(test)]

@@ -17,6 +17,17 @@ pub(crate) struct ReadVersion {
     pub(crate) data: ResponseLaunchTemplateData,
 }
 
+impl ReadVersion {
+    fn of(v: &aws_sdk_ec2::types::LaunchTemplateVersion) -> ReadVersion {
+        ReadVersion {
+            number: v.version_number().unwrap_or(0),
+            description: v.version_description().map(str::to_string),
+            default: v.default_version().unwrap_or(false),
+            data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
+        }
+    }
+}
+
 pub(crate) async fn read_versions(
     conn: &Connection,
     id: &str,
@@ -30,16 +41,7 @@ pub(crate) async fn read_versions(
         .send()
         .await
         .map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
-    Ok(out
-        .launch_template_versions()
-        .iter()
-        .map(|v| ReadVersion {
-            number: v.version_number().unwrap_or(0),
-            description: v.version_description().map(str::to_string),
-            default: v.default_version().unwrap_or(false),
-            data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
-        })
-        .collect())
+    Ok(out.launch_template_versions().iter().map(ReadVersion::of).collect())
 }
 
 /// Every version from `min` up, page by page.
@@ -55,12 +57,7 @@ pub(crate) async fn read_from(conn: &Connection, id: &str, min: i64) -> Result<V
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
-        out.extend(page.launch_template_versions().iter().map(|v| ReadVersion {
-            number: v.version_number().unwrap_or(0),
-            description: v.version_description().map(str::to_string),
-            default: v.default_version().unwrap_or(false),
-            data: v.launch_template_data().cloned().unwrap_or_else(|| ResponseLaunchTemplateData::builder().build()),
-        }));
+        out.extend(page.launch_template_versions().iter().map(ReadVersion::of));
     }
     Ok(out)
 }

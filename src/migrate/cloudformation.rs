@@ -61,7 +61,7 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
         };
         match userdata::convert(&path.display().to_string(), &s.text, syntax, opts) {
             Converted::Done { text: new, findings } => {
-                let with = if json { json_escaped(&new) } else { block(text, &range, &new) };
+                let with = if json { json_escaped(&new) } else { userdata::reindent_block(text, &range, &new) };
                 m.edits.push(Edit { range: range.clone(), with });
                 consumed.push(range);
                 let mut c = change(ChangeKind::Migrated, "UserData converted to AL2023 user data".into());
@@ -138,28 +138,7 @@ fn source_range(text: &str, s: &Str, json: bool) -> Option<std::ops::Range<usize
     if json {
         return (text.as_bytes().get(start.checked_sub(1)?) == Some(&b'"')).then_some(start..end);
     }
-    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-    if !text.get(line_start..start)?.trim().is_empty() {
-        return None;
-    }
-    // The header line (`UserData: !Base64 !Sub |`) ends with the block indicator.
-    let header = text.get(..line_start.checked_sub(1)?)?;
-    let header = header.get(header.rfind('\n').map_or(0, |i| i + 1)..)?;
-    let indicator = header.trim_end().rsplit(' ').next().unwrap_or_default();
-    if !indicator.starts_with('|') {
-        return None;
-    }
-    // To the end of the last content line.
-    let last_line_end =
-        text.get(end.saturating_sub(1)..)?.find('\n').map_or(text.len(), |i| end.saturating_sub(1) + i + 1);
-    Some(line_start..last_line_end.max(end))
-}
-
-/// `new` as the same block scalar: each non-empty line indented as the block's first line.
-fn block(text: &str, range: &std::ops::Range<usize>, new: &str) -> String {
-    let first = text.get(range.clone()).unwrap_or_default();
-    let indent = first.len() - first.trim_start_matches(' ').len();
-    userdata::indent(new, Some(indent))
+    userdata::yaml_block(text, start, end)
 }
 
 /// `new` as the inside of a JSON string.

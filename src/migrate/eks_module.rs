@@ -17,11 +17,11 @@
 //! out.
 
 use super::edit::{Edit, line_of};
+use super::userdata::Converted;
 use super::{Change, ChangeKind};
 use crate::al2::template::Syntax;
-use crate::source::Source;
 use crate::target::Target;
-use crate::translate::{self, emit};
+use crate::translate;
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, Object, ObjectKey};
 use std::path::Path;
@@ -160,28 +160,23 @@ pub fn group(
         script.push_str(&post);
         script.push('\n');
     }
-    let opts = translate::Options { target: Target::Mng, template: Some(Syntax::Terraform), ..opts.clone() };
-    let name = path.display().to_string();
-    let conv =
-        match translate::convert(&Source::new(name.as_str(), script.as_bytes()), &opts, emit::Format::Mime, &name) {
-            Ok(c) => c,
-            Err(e) => {
-                g.changes.push(change(ChangeKind::Manual, format!("cannot be converted: {e}")));
-                return g;
-            }
-        };
-    let findings = super::userdata::findings(&conv);
-    let out = match conv.output {
-        Some(out) if !conv.refused && !conv.needs_review => out,
-        _ => {
-            hold(&mut g, "cannot be converted without review".into());
+    let opts = translate::Options { target: Target::Mng, ..opts.clone() };
+    let (out, findings) = match super::userdata::convert(&path.display().to_string(), &script, Syntax::Terraform, &opts)
+    {
+        Converted::Done { text, findings } => (text, findings),
+        Converted::Refused { reason, findings } => {
+            hold(&mut g, reason);
             if let Some(c) = g.changes.last_mut() {
                 c.findings = findings;
             }
             return g;
         }
+        Converted::Unchanged(reason) => {
+            hold(&mut g, reason);
+            return g;
+        }
     };
-    let env = crate::userdata::Envelope::parse(&out, &crate::userdata::Limits::default());
+    let env = crate::userdata::Envelope::parse(out.as_bytes(), &crate::userdata::Limits::default());
     let parts: Vec<(String, String)> = env
         .parts
         .iter()

@@ -20,9 +20,8 @@ use super::edit::{Edit, line_of};
 use super::{Change, ChangeKind};
 use crate::al2::template::Syntax;
 use crate::nodeconfig::yaml;
-use crate::source::Source;
 use crate::target::Target;
-use crate::translate::{self, emit};
+use crate::translate;
 use serde_json::Value;
 use std::path::Path;
 
@@ -183,26 +182,24 @@ impl Group<'_> {
 
     /// `overrideBootstrapCommand: |` with a bootstrap.sh script → the NodeConfig it amounts to.
     fn override_command(&self, script: &str, s: crate::nodeconfig::yaml::NodeSpan, m: &mut Migration) {
-        let env = crate::userdata::Envelope::parse(script.as_bytes(), &crate::userdata::Limits::default());
-        if crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
-            return;
-        }
         let at = s.value.0;
-        let opts = translate::Options { target: Target::Mng, template: Some(Syntax::None), ..self.opts.clone() };
-        let name = self.path.display().to_string();
-        let conv = translate::convert(&Source::new(name.as_str(), script.as_bytes()), &opts, emit::Format::Mime, &name);
-        let Ok(conv) = conv else {
-            m.changes.push(self.change(at, ChangeKind::Manual, "overrideBootstrapCommand cannot be converted".into()));
-            return;
-        };
-        let findings = super::userdata::findings(&conv);
-        let out = conv.output.filter(|_| !conv.refused && !conv.needs_review);
-        let env = out.as_deref().map(|o| crate::userdata::Envelope::parse(o, &crate::userdata::Limits::default()));
+        let opts = translate::Options { target: Target::Mng, ..self.opts.clone() };
+        let (out, findings) =
+            match super::userdata::convert(&self.path.display().to_string(), script, Syntax::None, &opts) {
+                // Already a NodeConfig, or no bootstrap.sh call: nothing AL2 to convert.
+                super::userdata::Converted::Unchanged(_) => return,
+                super::userdata::Converted::Done { text, findings } => (Some(text), findings),
+                super::userdata::Converted::Refused { findings, .. } => (None, findings),
+            };
+        let env =
+            out.as_deref().map(|o| crate::userdata::Envelope::parse(o.as_bytes(), &crate::userdata::Limits::default()));
         let nodeconfig = env.as_ref().and_then(|e| match e.parts.as_slice() {
             [only] if only.media() == Some("application/node.eks.aws") => String::from_utf8(only.body.clone()).ok(),
             _ => None,
         });
-        let (Some(nodeconfig), Some(range)) = (nodeconfig, block_scalar(self.text, s)) else {
+        let (Some(nodeconfig), Some(range)) =
+            (nodeconfig, super::userdata::yaml_block(self.text, s.value.0, s.value.1))
+        else {
             let mut c = self.change(
                 at,
                 ChangeKind::Manual,
@@ -212,9 +209,8 @@ impl Group<'_> {
             m.changes.push(c);
             return;
         };
-        let first = self.text.get(range.clone()).unwrap_or_default();
-        let indent = first.len() - first.trim_start_matches(' ').len();
-        m.edits.push(Edit { range, with: super::userdata::indent(&nodeconfig, Some(indent)) });
+        let with = super::userdata::reindent_block(self.text, &range, &nodeconfig);
+        m.edits.push(Edit { range, with });
         let mut c =
             self.change(at, ChangeKind::Migrated, "overrideBootstrapCommand: bootstrap.sh script → NodeConfig".into());
         if findings.iter().any(|f| f.contains("CV439")) {
@@ -234,27 +230,4 @@ fn whole_line(text: &str, s: crate::nodeconfig::yaml::NodeSpan) -> Option<std::o
     }
     let end = text.get(s.value.1..)?.find('\n').map_or(text.len(), |i| s.value.1 + i + 1);
     Some(start..end)
-}
-
-/// A `|` block scalar's content lines (first line's start, indentation included, to the end of
-/// its last line).
-fn block_scalar(text: &str, s: crate::nodeconfig::yaml::NodeSpan) -> Option<std::ops::Range<usize>> {
-    let (start, end) = s.value;
-    let raw = text.get(start..end)?;
-    let content = if raw.starts_with('|') {
-        start + raw.find('\n')? + 1
-    } else {
-        // The span may start at the content: the line before it must end with the indicator.
-        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-        let header = text.get(..line_start.checked_sub(1)?)?;
-        let header = header.get(header.rfind('\n').map_or(0, |i| i + 1)..)?;
-        let indicator = header.trim_end().rsplit(' ').next().unwrap_or_default();
-        if !indicator.starts_with('|') || !text.get(line_start..start)?.trim().is_empty() {
-            return None;
-        }
-        line_start
-    };
-    let last_end = text.get(..end)?.trim_end_matches([' ', '\n']).len();
-    let stop = text.get(last_end..)?.find('\n').map_or(text.len(), |i| last_end + i + 1);
-    (stop > content).then_some(content..stop)
 }

@@ -389,7 +389,7 @@ impl Walker<'_> {
                 return;
             }
         };
-        let migrated = super::whole_file(&file, text, syntax, &by, &opts.clone());
+        let migrated = super::whole_file(&file, text, syntax, &by, &opts);
         let converted = migrated.changes.iter().any(|c| c.kind == ChangeKind::Migrated);
         let mut detail = format!("{via}: {}", file.display());
         if let (true, Some((edit, line))) = (converted, var_edit) {
@@ -403,11 +403,7 @@ impl Walker<'_> {
     /// An edit adding `name = expr` to a `templatefile` variables object (before its closing
     /// brace, indented as its last item), unless it has the key already.
     fn add_var(&self, o: &Object, name: &str, expr: &str) -> Option<(Edit, String)> {
-        let has = o.iter().any(|(k, _)| match k {
-            ObjectKey::Ident(i) => i.as_str() == name,
-            ObjectKey::Expression(Expression::String(s)) => s.value().as_str() == name,
-            ObjectKey::Expression(_) => false,
-        });
+        let has = o.iter().any(|(k, _)| eks_module::key_name(k).as_deref() == Some(name));
         let line = format!("{name} = {expr}");
         if has {
             return None;
@@ -493,11 +489,7 @@ impl Visit for Walker<'_> {
     }
 
     fn visit_object_item(&mut self, key: &ObjectKey, value: &ObjectValue) {
-        let name = match key {
-            ObjectKey::Ident(i) => Some(i.as_str().to_string()),
-            ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
-            ObjectKey::Expression(_) => None,
-        };
+        let name = eks_module::key_name(key);
         if name.as_deref() == Some("ami_type") {
             self.ami_type(self.address("ami_type"), value.expr());
             return;

@@ -23,7 +23,7 @@ pub enum Converted {
 /// Converts `text`, named `name` in reports.
 pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options) -> Converted {
     let env = crate::userdata::Envelope::parse(text.as_bytes(), &crate::userdata::Limits::default());
-    if env.nodeconfig_parts().next().is_some() && crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
+    if translate::is_al2023(&env) {
         return Converted::Unchanged("already AL2023 user data".into());
     }
     if crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
@@ -34,7 +34,7 @@ pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options
         Ok(c) => c,
         Err(e) => return Converted::Refused { reason: format!("cannot be converted: {e}"), findings: Vec::new() },
     };
-    let findings = findings(&conv);
+    let findings = conv.findings();
     match conv.output {
         Some(out) if !conv.refused && !conv.needs_review => match String::from_utf8(out) {
             Ok(text) => Converted::Done { text, findings },
@@ -50,16 +50,6 @@ pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options
             }
         }
     }
-}
-
-/// What `convert` reported at warning or error severity, `severity CODE: message`.
-pub fn findings(conv: &translate::Conversion) -> Vec<String> {
-    conv.reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
-        .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
-        .collect()
 }
 
 /// A heredoc in the source: where its body is, and how it is indented.
@@ -102,6 +92,36 @@ pub fn dedent(body: &str, indent: Option<usize>) -> String {
     body.split_inclusive('\n')
         .map(|l| l.get(n..).filter(|_| l.len() > n).unwrap_or_else(|| l.trim_start_matches(' ')))
         .collect()
+}
+
+/// The content lines of a YAML `|` block scalar whose value spans `start..end` (the span may
+/// start at the indicator or at the content): from the first content line's start, indentation
+/// included, to the end of its last content line. `None` for other scalar styles.
+pub fn yaml_block(text: &str, start: usize, end: usize) -> Option<std::ops::Range<usize>> {
+    let raw = text.get(start..end)?;
+    let content = if raw.starts_with('|') {
+        start + raw.find('\n')? + 1
+    } else {
+        // The span starts at the content: the line before it must end with the indicator
+        // (`UserData: !Base64 !Sub |`, `overrideBootstrapCommand: |`).
+        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+        let header = text.get(..line_start.checked_sub(1)?)?;
+        let header = header.get(header.rfind('\n').map_or(0, |i| i + 1)..)?;
+        let indicator = header.trim_end().rsplit(' ').next().unwrap_or_default();
+        if !indicator.starts_with('|') || !text.get(line_start..start)?.trim().is_empty() {
+            return None;
+        }
+        line_start
+    };
+    let last_end = text.get(..end)?.trim_end_matches([' ', '\n']).len();
+    let stop = text.get(last_end..)?.find('\n').map_or(text.len(), |i| last_end + i + 1);
+    (stop > content).then_some(content..stop)
+}
+
+/// `new` written over the block scalar lines `range`, indented as their first line.
+pub fn reindent_block(text: &str, range: &std::ops::Range<usize>, new: &str) -> String {
+    let first = text.get(range.clone()).unwrap_or_default();
+    indent(new, Some(first.len() - first.trim_start_matches(' ').len()))
 }
 
 /// `text` indented for a `<<-` heredoc body (blank lines stay empty), ending with a newline.

@@ -62,6 +62,25 @@ pub struct Conversion {
     pub unexplained: bool,
 }
 
+impl Conversion {
+    /// What the reports say at warning or error severity, one `severity CODE: message` line
+    /// each: the summary `push` and `migrate` show beside a conversion.
+    pub fn findings(&self) -> Vec<String> {
+        self.reports
+            .iter()
+            .flat_map(|r| &r.findings)
+            .filter(|f| f.diagnostic.severity >= crate::diagnostic::Severity::Warning)
+            .map(|f| format!("{} {}: {}", f.diagnostic.severity, f.diagnostic.code, f.diagnostic.message))
+            .collect()
+    }
+}
+
+/// AL2023 user data already: a NodeConfig and no bootstrap.sh call (AL301's test). Converting
+/// it again would wrap it once more, so `push` and `migrate` leave it as it is.
+pub fn is_al2023(env: &Envelope) -> bool {
+    env.nodeconfig_parts().next().is_some() && crate::lint::rules::bootstrap_sh_call::calls(env).is_empty()
+}
+
 /// Reads, plans, renders and lints one input, as `convert` does.
 pub fn convert(
     source: &crate::source::Source,
