@@ -56,13 +56,15 @@ const SSM: [(&str, &str, Option<&str>); 3] = [
 
 /// An SSM parameter name (possibly with template interpolations, `${var.k8s}`) under
 /// `/aws/service/eks/optimized-ami/`: the byte range of the AL2 segment in `name` and its
-/// replacement.
+/// replacement. The segment is the one right after the Kubernetes version, where EKS puts it;
+/// an `amazon-linux-2` further along is not the AMI family.
 pub fn ssm_segment(name: &str) -> Option<(std::ops::Range<usize>, Mapped)> {
-    let base = name.find("/aws/service/eks/optimized-ami/")?;
-    let rest = name.get(base..)?;
+    const BASE: &str = "/aws/service/eks/optimized-ami/";
+    let version_start = name.find(BASE)? + BASE.len();
+    let at = version_start + name.get(version_start..)?.find('/')?;
+    let rest = name.get(at..)?;
     SSM.iter().find_map(|(al2, al2023, caveat)| {
-        let at = base + rest.find(al2)?;
-        Some((at..at + al2.len(), Mapped { to: (*al2023).into(), caveat: *caveat }))
+        rest.starts_with(al2).then(|| (at..at + al2.len(), Mapped { to: (*al2023).into(), caveat: *caveat }))
     })
 }
 
@@ -117,6 +119,11 @@ mod tests {
             None
         );
         assert_eq!(ssm_segment("/my/amazon-linux-2/param"), None, "only EKS's parameters");
+        // Found by the migrate fuzz target: only the segment after the version is the family,
+        // so a second run over the output has nothing left to change.
+        let odd =
+            "/aws/service/eks/optimized-ami/1.30/amazon-linux-2023/arm64/standard/x/1.30/amazon-linux-2-arm64/image_id";
+        assert_eq!(ssm_segment(odd), None);
     }
 
     #[test]
