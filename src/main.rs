@@ -186,6 +186,7 @@ fn options(args: &LintArgs, settings: Option<config::Settings>) -> LintOptions {
         ami_release: args.ami_release.or(settings.ami_release),
         kubernetes_version: args.kubernetes_version.or(settings.kubernetes_version),
         template_vars: Default::default(),
+        cluster_supplied: false,
     }
 }
 
@@ -294,6 +295,7 @@ fn convert_options(args: &ConvertArgs) -> anyhow::Result<translate::Options> {
             )),
         },
         instance_type: args.instance_type.clone(),
+        cluster_from: None,
         template: match args.template {
             TemplateArg::Auto => None,
             TemplateArg::None => Some(Syntax::None),
@@ -460,6 +462,7 @@ fn render_options(args: &cli::RenderArgs) -> anyhow::Result<eks_userdata::render
             cli::AppendedByArg::Mng => Target::Mng,
             cli::AppendedByArg::Karpenter => Target::Karpenter,
         }),
+        cluster_from: None,
         instance_type: args.instance_type.clone(),
         vcpus: args.vcpus,
         ami_release: args.ami_release.clone(),

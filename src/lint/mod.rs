@@ -37,6 +37,9 @@ pub struct LintOptions {
     /// Values for a Terraform template's variables (`--var`, `--var-file`): what they decide is
     /// rendered concretely, the rest stays both ways.
     pub template_vars: crate::template::vars::Vars,
+    /// Another part of the same user data, not in this input, supplies `spec.cluster` (the EKS
+    /// Terraform module's own part for a self-managed group).
+    pub cluster_supplied: bool,
 }
 
 /// The minor version in `1.29` (or `v1.29`, `1.29.3`); only Kubernetes 1.x exists.
@@ -103,6 +106,8 @@ pub struct Context<'a> {
     pub source: &'a Source,
     pub env: &'a Envelope,
     pub target: Target,
+    /// Another part, not in this input, supplies `spec.cluster` (`LintOptions::cluster_supplied`).
+    pub cluster_supplied: bool,
     pub ami_release: Option<u32>,
     pub kubernetes_version: Option<u32>,
     pub docs: Vec<Doc<'a>>,
@@ -113,6 +118,11 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// Whether this user data must carry the cluster section itself.
+    pub fn needs_cluster(&self) -> bool {
+        self.target.user_data_supplies_cluster() && !self.cluster_supplied
+    }
+
     pub fn new(source: &'a Source, env: &'a Envelope, opts: &LintOptions) -> Self {
         let docs: Vec<Doc<'a>> = env
             .nodeconfig_parts()
@@ -148,6 +158,7 @@ impl<'a> Context<'a> {
             source,
             env,
             target: opts.target,
+            cluster_supplied: opts.cluster_supplied,
             ami_release: opts.ami_release,
             kubernetes_version: opts.kubernetes_version,
             docs,

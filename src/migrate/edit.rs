@@ -24,6 +24,12 @@ pub enum EditError {
 /// The text with every edit applied. Edits may come in any order; overlapping ones or ones
 /// that split a UTF-8 character are refused (a bug in the caller, reported, never applied).
 pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
+    apply_tracked(text, edits).map(|(out, _)| out)
+}
+
+/// `apply`, and where each edit's new text sits in the result.
+pub fn apply_tracked(text: &str, edits: &[Edit]) -> Result<(String, Vec<Range<usize>>), EditError> {
+    let mut placed = Vec::with_capacity(edits.len());
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out = String::with_capacity(text.len());
@@ -37,11 +43,12 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, EditError> {
             return Err(EditError::OutOfRange(s, t));
         };
         out.push_str(keep);
+        placed.push(out.len()..out.len() + e.with.len());
         out.push_str(&e.with);
         at = t;
     }
     out.push_str(text.get(at..).unwrap_or_default());
-    Ok(out)
+    Ok((out, placed))
 }
 
 /// The 1-based line of a byte offset.

@@ -8,13 +8,20 @@
 //! from v20.9.0 (before that, `platform = "al2023"`), and v21 makes AL2023 the default. v19 has
 //! no AL2023 template at all.
 //!
-//! A managed node group on an EKS AMI (no `ami_id`), in the root module's maps or as the
-//! `//modules/eks-managed-node-group` submodule, is migrated here: the three inputs become
-//! one synthetic AL2 script (`pre`, the bootstrap.sh call with the extra arguments, `post`),
-//! `convert` translates it for a managed node group, and its parts become
+//! What reached an AL2 node decides what the AL2023 one gets. The module's AL2 template writes
+//! the whole bootstrap script (`set -e`, `pre_bootstrap_user_data`, the bootstrap.sh call with
+//! `bootstrap_extra_args`, `post_bootstrap_user_data`) for a self-managed group, and for a
+//! managed one only with `enable_bootstrap_user_data = true`; otherwise a managed group's user
+//! data is `pre_bootstrap_user_data` alone, EKS's own call follows it, and the other two inputs
+//! reach no node (the module's `_user_data/main.tf`, the `linux_eks_managed_node_group` /
+//! `al2_eks_managed_node_group` parts). So the inputs that ran become one synthetic AL2 script,
+//! `convert` translates it (`--target mng` for a managed group; self-managed, with the cluster
+//! section left to the NodeConfig the module writes after the parts), and its parts become
 //! `cloudinit_pre_nodeadm` elements (commands that followed bootstrap.sh already run from a unit
-//! after nodeadm, so they are safe to give as pre parts). Other groups are reported with the way
-//! out.
+//! after nodeadm, so they are safe as pre parts); inputs that reached no node are removed and
+//! reported. A group naming no `ami_type` before v21 gets the module's default, AL2 on x86_64,
+//! so the AL2023 type is named. Groups with a custom AMI (`ami_id`) or their own template
+//! (`user_data_template_path`) are reported with the way out.
 
 use super::edit::{Edit, line_of};
 use super::userdata::Converted;
@@ -75,17 +82,33 @@ pub fn object_inputs(o: &Object) -> Vec<(String, usize, &Expression)> {
     o.iter().filter_map(|(k, v)| Some((key_name(k)?, k.span()?.start, v.expr()))).collect()
 }
 
+/// Where a node group sits in the module and what it inherits.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// An EKS managed node group (else self-managed).
+    pub managed: bool,
+    /// The lowest module version the `version` constraint allows.
+    pub version: Option<(u32, u32, u32)>,
+    /// The `*_node_group_defaults` object's `ami_type`, which a group without its own inherits.
+    pub default_ami_type: Option<&'a Expression>,
+}
+
+/// Who writes the cluster section for a self-managed group (the module's AL2023 template).
+const MODULE_CLUSTER: &str = "terraform-aws-modules/eks (it writes a NodeConfig with the cluster section after a self-managed group's cloudinit_pre_nodeadm parts)";
+
+/// The AL2023 type a group gets when it names none and the module's default is AL2 on x86_64.
+const DEFAULT_AL2023: &str = "AL2023_x86_64_STANDARD";
+
 /// One node group, from its inputs (an object's items, or a node group submodule's arguments).
-/// `managed`: an EKS managed node group.
 pub fn group(
     path: &Path,
     text: &str,
     what: &str,
     inputs: &[Input<'_>],
-    managed: bool,
-    version: Option<(u32, u32, u32)>,
+    cx: Context<'_>,
     opts: &translate::Options,
 ) -> Group {
+    let Context { managed, version, default_ami_type } = cx;
     let major = version.map(|v| v.0);
     let mut g = Group::default();
     let get = |name: &str| inputs.iter().find(|i| i.name == name).copied();
@@ -94,20 +117,23 @@ pub fn group(
     let at = first.key_start;
     // These inputs are this module's business: nothing else reports or edits them.
     g.consumed = found.iter().filter_map(|(_, i)| Some(i.key_start..i.value.span()?.end)).collect();
-    let string = |name: &str| match get(name).map(|i| i.value) {
+    let string = |e: Option<&Expression>| match e {
         Some(Expression::String(s)) => Some(s.value().to_string()),
         _ => None,
     };
+    let own_ami_type = get("ami_type").map(|i| i.value);
+    let ami_type = own_ami_type.or(default_ami_type);
+    let platform = string(get("platform").map(|i| i.value)).map(|p| p.to_ascii_lowercase());
     // Bottlerocket and Windows groups read these inputs their own way: not AL2, not ours.
-    let os = string("ami_type").or_else(|| string("platform")).unwrap_or_default().to_ascii_lowercase();
+    let os = string(ami_type).or_else(|| platform.clone()).unwrap_or_default().to_ascii_lowercase();
     if os.starts_with("bottlerocket") || os.starts_with("windows") {
         return g;
     }
     let change = |kind, detail: String| Change::new(path, line_of(text, at), what, kind, detail);
-    // A group left for a person keeps its AL2 ami_type: an AL2023 type with AL2 inputs the
-    // module ignores would be a node group that silently loses them.
+    // A group left for a person keeps its AL2 ami_type (its own or the defaults'): an AL2023
+    // type with AL2 inputs the module ignores would be a node group that silently loses them.
     let hold = |g: &mut Group, detail: String| {
-        if let Some(span) = get("ami_type").and_then(|i| i.value.span()) {
+        if let Some(span) = ami_type.and_then(|e| e.span()) {
             g.consumed.push(span);
         }
         g.changes.push(change(ChangeKind::Manual, format!("{detail}; ami_type is left as it is until then")));
@@ -121,20 +147,40 @@ pub fn group(
         );
         return g;
     }
-    if !managed || get("ami_id").is_some() {
-        let kind = if managed { "a managed node group with a custom AMI" } else { "a self-managed node group" };
+    let names = || found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    if get("user_data_template_path").is_some() {
         hold(
             &mut g,
             format!(
-                "{kind}: the module ignores {} under AL2023; move them into cloudinit_pre_nodeadm parts (`eks-userdata convert` gives the NodeConfig)",
-                found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                "user_data_template_path: the module renders that template instead of its own, and it reads {} only if the template does; convert the template (`eks-userdata convert --template terraform`) and give the result as cloudinit_pre_nodeadm parts",
+                names()
             ),
         );
         return g;
     }
+    if get("ami_id").is_some() {
+        let kind = if managed { "a managed node group" } else { "a self-managed node group" };
+        hold(
+            &mut g,
+            format!(
+                "{kind} with a custom AMI (ami_id): point ami_id at an AL2023 AMI, then move {} into cloudinit_pre_nodeadm parts (`eks-userdata convert --target {}` gives the NodeConfig)",
+                names(),
+                if managed { "mng-custom-ami" } else { "self-managed" }
+            ),
+        );
+        return g;
+    }
+    // What reached the AL2 node. The module's AL2 template calls bootstrap.sh (with the extra
+    // arguments, then the post commands) only when it writes the bootstrap user data itself:
+    // always for a self-managed group, for a managed one only with `enable_bootstrap_user_data`.
+    // Otherwise EKS's own call followed `pre_bootstrap_user_data`, and the other two inputs
+    // reached no node.
+    let bootstraps = !managed
+        || matches!(get("enable_bootstrap_user_data").map(|i| i.value), Some(Expression::Bool(b)) if *b.value());
+    let (live, dead): (Vec<_>, Vec<_>) = found.iter().partition(|(n, _)| bootstraps || *n == "pre_bootstrap_user_data");
     // The inputs' texts, as Terraform template source.
     let mut pieces: Vec<(&str, String)> = Vec::new();
-    for (name, input) in &found {
+    for (name, input) in &live {
         match template_text(text, input.value) {
             Some(t) => pieces.push((name, t)),
             None => {
@@ -149,39 +195,68 @@ pub fn group(
         }
     }
     let piece = |n: &str| pieces.iter().find(|(k, _)| *k == n).map(|(_, t)| t.trim_end().to_string());
-    let mut script = String::from("#!/bin/bash\n");
-    if let Some(pre) = piece("pre_bootstrap_user_data") {
-        script.push_str(pre.strip_prefix("#!/bin/bash").unwrap_or(&pre).trim_start_matches('\n'));
-        script.push('\n');
-    }
-    // The module's AL2 template calls bootstrap.sh with the cluster name and these arguments.
-    script.push_str(&format!("/etc/eks/bootstrap.sh CLUSTER {}\n", piece("bootstrap_extra_args").unwrap_or_default()));
-    if let Some(post) = piece("post_bootstrap_user_data") {
-        script.push_str(&post);
-        script.push('\n');
-    }
-    let opts = translate::Options { target: Target::Mng, ..opts.clone() };
-    let (out, findings) = match super::userdata::convert(&path.display().to_string(), &script, Syntax::Terraform, &opts)
-    {
-        Converted::Done { text, findings } => (text, findings),
-        Converted::Refused { reason, findings } => {
-            hold(&mut g, reason);
-            if let Some(c) = g.changes.last_mut() {
-                c.findings = findings;
+    let mut parts: Vec<(String, String)> = Vec::new();
+    let mut findings = Vec::new();
+    if !live.is_empty() {
+        // The AL2 template's shape: `set -e` when the module writes the script, the pre
+        // commands, the bootstrap.sh call (the cluster name stands in for the module's), post.
+        let mut script = String::from(if bootstraps { "#!/bin/bash\nset -e\n" } else { "" });
+        if let Some(pre) = piece("pre_bootstrap_user_data") {
+            script.push_str(if bootstraps {
+                pre.strip_prefix("#!/bin/bash").unwrap_or(&pre).trim_start_matches('\n')
+            } else {
+                &pre
+            });
+            script.push('\n');
+        }
+        if bootstraps {
+            let extra = piece("bootstrap_extra_args").unwrap_or_default();
+            script.push_str(format!("/etc/eks/bootstrap.sh CLUSTER {extra}").trim_end());
+            script.push('\n');
+        }
+        if let Some(post) = piece("post_bootstrap_user_data") {
+            script.push_str(&post);
+            script.push('\n');
+        }
+        let opts = if managed {
+            translate::Options { target: Target::Mng, ..opts.clone() }
+        } else {
+            translate::Options {
+                target: Target::SelfManaged,
+                cluster_from: Some(MODULE_CLUSTER.into()),
+                ..opts.clone()
             }
-            return g;
-        }
-        Converted::Unchanged(reason) => {
-            hold(&mut g, reason);
-            return g;
-        }
-    };
-    let env = crate::userdata::Envelope::parse(out.as_bytes(), &crate::userdata::Limits::default());
-    let parts: Vec<(String, String)> = env
-        .parts
-        .iter()
-        .filter_map(|p| Some((p.media()?.to_string(), String::from_utf8(p.body.clone()).ok()?)))
-        .collect();
+        };
+        let name = path.display().to_string();
+        let converted = if bootstraps {
+            super::userdata::convert(&name, &script, Syntax::Terraform, &opts)
+        } else {
+            super::userdata::convert_prefix(&name, &script, Syntax::Terraform, &opts)
+        };
+        let out = match converted {
+            Converted::Done { text, findings: f } => {
+                findings = f;
+                text
+            }
+            Converted::Refused { reason, findings } => {
+                hold(&mut g, reason);
+                if let Some(c) = g.changes.last_mut() {
+                    c.findings = findings;
+                }
+                return g;
+            }
+            Converted::Unchanged(reason) => {
+                hold(&mut g, reason);
+                return g;
+            }
+        };
+        let env = crate::userdata::Envelope::parse(out.as_bytes(), &crate::userdata::Limits::default());
+        parts = env
+            .parts
+            .iter()
+            .filter_map(|p| Some((p.media()?.to_string(), String::from_utf8(p.body.clone()).ok()?)))
+            .collect();
+    }
 
     // The new input goes where the first old one was; the others are removed, line and all.
     let lines: Vec<(std::ops::Range<usize>, Option<&str>)> =
@@ -191,30 +266,77 @@ pub fn group(
         return g;
     };
     let indent = text.get(first.clone()).map_or(0, |l| l.len() - l.trim_start().len());
+    // A group that names no ami_type gets the module's default, AL2 on x86_64 before v21: the
+    // AL2023 template (and so cloudinit_pre_nodeadm) needs an AL2023 type named.
+    let add_ami_type = ami_type.is_none() && major.is_none_or(|m| m < 21) && platform.as_deref() != Some("al2023");
+    let mut new_text = String::new();
+    if add_ami_type {
+        new_text.push_str(&format!("{}ami_type = \"{DEFAULT_AL2023}\"\n", " ".repeat(indent)));
+    }
+    if !parts.is_empty() {
+        new_text.push_str(&cloudinit_pre_nodeadm(&parts, indent));
+    }
     // A comment at the end of a removed line stays, on a line of its own.
     let comment = |c: &Option<&str>| c.map_or(String::new(), |c| format!("{}{c}\n", " ".repeat(indent)));
     for (n, (r, c)) in lines.iter().enumerate() {
-        let with = if n == 0 { comment(c) + &cloudinit_pre_nodeadm(&parts, indent) } else { comment(c) };
+        let with = if n == 0 { comment(c) + &new_text } else { comment(c) };
         g.edits.push(Edit { range: r.clone(), with });
     }
     g.consumed.extend(lines.into_iter().map(|(r, _)| r));
-    let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
-    let mut c = change(
-        ChangeKind::Migrated,
-        format!(
-            "{} → cloudinit_pre_nodeadm ({} part{}; the module ignores the old inputs under AL2023)",
-            names.join(", "),
-            parts.len(),
-            if parts.len() == 1 { "" } else { "s" }
-        ),
-    );
-    c.findings = findings;
-    if version.is_some_and(|v| v.0 == 20 && v < (20, 9, 0)) {
-        c.notes.push(
-            "the version constraint allows module releases before v20.9.0: cloudinit_pre_nodeadm needs v20.8.4 and ami_type selects AL2023 from v20.9.0; raise it to \"~> 20.9\" or later".into(),
+    if !live.is_empty() {
+        let names: Vec<&str> = live.iter().map(|(n, _)| *n).collect();
+        let mut c = change(
+            ChangeKind::Migrated,
+            format!(
+                "{} → cloudinit_pre_nodeadm ({} part{}; the module ignores the old input{} under AL2023)",
+                names.join(", "),
+                parts.len(),
+                if parts.len() == 1 { "" } else { "s" },
+                if names.len() == 1 { "" } else { "s" }
+            ),
         );
+        c.findings = findings;
+        if version.is_some_and(|v| v.0 == 20 && v < (20, 9, 0)) {
+            c.notes.push(
+                "the version constraint allows module releases before v20.9.0: cloudinit_pre_nodeadm needs v20.8.4 and ami_type selects AL2023 from v20.9.0; raise it to \"~> 20.9\" or later".into(),
+            );
+        }
+        if !managed {
+            c.notes.push("the module still writes the cluster section for this self-managed group; the NodeConfig here carries only the group's own settings".into());
+        }
+        g.changes.push(c);
     }
-    g.changes.push(c);
+    for (name, input) in &dead {
+        let value = text.get(input.value.span().unwrap_or_default()).unwrap_or_default().trim();
+        let first = value.lines().next().unwrap_or_default();
+        let shown: String = first.chars().take(80).collect();
+        let more = if value.chars().count() > shown.chars().count() { "…" } else { "" };
+        g.changes.push(Change::new(
+            path,
+            line_of(text, input.key_start),
+            what,
+            ChangeKind::Migrated,
+            format!(
+                "{name} removed: the module passes it to no node of a managed group unless enable_bootstrap_user_data = true or ami_id is set, so the AL2 node never had it (it was `{shown}{more}`); if it was meant to apply, give it as a NodeConfig in cloudinit_pre_nodeadm (`eks-userdata convert --target mng`)"
+            ),
+        ));
+    }
+    if add_ami_type {
+        let default = if managed { "none, so EKS's AL2_x86_64" } else { "AL2_x86_64" };
+        let mut c = change(
+            ChangeKind::Migrated,
+            format!(
+                "ami_type = \"{DEFAULT_AL2023}\" added: the group named none, and the module's default before v21 is {default}"
+            ),
+        );
+        c.notes.push("x86_64 without GPU, as the default was; use AL2023_ARM_64_STANDARD or AL2023_x86_64_NVIDIA for Graviton or GPU instance types".into());
+        g.changes.push(c);
+    } else if platform.as_deref() == Some("linux") && string(ami_type).is_some_and(|t| t.starts_with("AL2_")) {
+        // The walker rewrites the ami_type; platform only mattered without one.
+        if let Some(c) = g.changes.iter_mut().rev().find(|c| c.kind == ChangeKind::Migrated) {
+            c.notes.push("`platform = \"linux\"` is ignored once ami_type names a type (and deprecated in v20, gone in v21); remove it".into());
+        }
+    }
     g
 }
 
@@ -292,5 +414,61 @@ mod tests {
         assert!(is_eks_module("terraform-aws-modules/eks/aws"));
         assert!(is_eks_module("terraform-aws-modules/eks/aws//modules/eks-managed-node-group"));
         assert!(!is_eks_module("terraform-aws-modules/vpc/aws"));
+    }
+
+    fn migrated(tf: &str) -> (String, Vec<String>) {
+        let m = super::super::terraform::migrate(Path::new("main.tf"), tf, &translate::Options::default());
+        let out = super::super::edit::apply(tf, &m.edits).unwrap();
+        (out, m.changes.iter().map(|c| format!("{:?}: {}", c.kind, c.detail).replacen("Manual", "MANUAL", 1)).collect())
+    }
+
+    const HEAD: &str = "module \"eks\" {\n  source  = \"terraform-aws-modules/eks/aws\"\n";
+
+    #[test]
+    fn a_managed_group_keeps_only_what_reached_its_nodes() {
+        // Without enable_bootstrap_user_data EKS's own call follows pre_bootstrap_user_data; the
+        // extra arguments reached nothing, so the AL2023 node does not get them either.
+        let tf = format!(
+            "{HEAD}  version = \"~> 20.9\"\n  eks_managed_node_groups = {{\n    a = {{\n      ami_type = \"AL2_x86_64\"\n      pre_bootstrap_user_data = \"echo hi\"\n      bootstrap_extra_args = \"--kubelet-extra-args '--max-pods=20'\"\n    }}\n  }}\n}}\n"
+        );
+        let (out, changes) = migrated(&tf);
+        assert!(
+            out.contains("content_type = \"text/x-shellscript\"") && out.contains("            echo hi\n"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("max-pods") && !out.contains("maxPods") && !out.contains("application/node.eks.aws"),
+            "{out}"
+        );
+        assert!(
+            changes.iter().any(|c| c.contains("bootstrap_extra_args removed") && c.contains("never had it")),
+            "{changes:?}"
+        );
+        // With it, the module wrote the whole script: the extra arguments did reach the node.
+        let tf = tf.replace("      pre_bootstrap", "      enable_bootstrap_user_data = true\n      pre_bootstrap");
+        let (out, _) = migrated(&tf);
+        assert!(out.contains("maxPods: 20") && out.contains("set -e"), "{out}");
+    }
+
+    #[test]
+    fn a_group_without_ami_type_is_given_the_al2023_one_before_v21_only() {
+        let group = "  self_managed_node_groups = {\n    b = {\n      bootstrap_extra_args = \"--kubelet-extra-args '--node-labels=x=y'\"\n    }\n  }\n}\n";
+        let (out, changes) = migrated(&format!("{HEAD}  version = \"~> 20.9\"\n{group}"));
+        assert!(out.contains("      ami_type = \"AL2023_x86_64_STANDARD\"\n      cloudinit_pre_nodeadm = ["), "{out}");
+        assert!(changes.iter().any(|c| c.contains("added")), "{changes:?}");
+        // The cluster section comes from the module, so the part carries only the group's own.
+        assert!(out.contains("- --node-labels=x=y") && !out.contains("cluster:"), "{out}");
+        let (out, _) = migrated(&format!("{HEAD}  version = \"~> 21.0\"\n{group}"));
+        assert!(!out.contains("ami_type") && out.contains("cloudinit_pre_nodeadm"), "v21 defaults to AL2023:\n{out}");
+        // A defaults object's ami_type counts, and a held group holds it too.
+        let tf = format!(
+            "{HEAD}  version = \"~> 20.9\"\n  self_managed_node_group_defaults = {{\n    ami_type = \"AL2_x86_64\"\n  }}\n  self_managed_node_groups = {{\n    b = {{\n      ami_id = \"ami-1\"\n      pre_bootstrap_user_data = \"echo\"\n    }}\n  }}\n}}\n"
+        );
+        let (out, changes) = migrated(&tf);
+        assert!(
+            out.contains("\"AL2_x86_64\"")
+                && changes.iter().any(|c| c.starts_with("MANUAL") && c.contains("custom AMI")),
+            "{out}\n{changes:?}"
+        );
     }
 }

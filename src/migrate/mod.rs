@@ -10,6 +10,7 @@ pub mod edit;
 pub mod eks_module;
 pub mod eksctl;
 pub mod terraform;
+pub mod tf_format;
 pub mod userdata;
 
 use crate::al2::template::Syntax;
@@ -204,8 +205,11 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
         }
     }
     for (path, text, edits, changes) in pending {
-        let migrated = edit::apply(&text, &edits)
+        let (mut migrated, placed) = edit::apply_tracked(&text, &edits)
             .map_err(|e| MigrateError::Internal { path: path.display().to_string(), what: e.to_string() })?;
+        if path.extension().is_some_and(|e| e == "tf") && !placed.is_empty() {
+            migrated = tf_format::realign(&migrated, &placed);
+        }
         out.push(FileMigration { path, original: text, migrated, changes });
     }
     // A template read by two resources, or also named on the command line, is migrated once.

@@ -166,9 +166,17 @@ impl Walker<'_> {
                 .filter_map(|s| s.as_attribute())
                 .filter_map(|a| Some((a.key.as_str().to_string(), a.key.span()?.start, &a.value)))
                 .collect();
-            self.node_group(format!("module.{module}"), &args, managed, version);
+            let cx = eks_module::Context { managed, version, default_ami_type: None };
+            self.node_group(format!("module.{module}"), &args, cx);
             return;
         }
+        // A group without its own ami_type takes the defaults object's.
+        let default_ami_type = |defaults: &str| match attr(defaults).map(|a| &a.value) {
+            Some(Expression::Object(o)) => {
+                o.iter().find(|(k, _)| eks_module::key_name(k).as_deref() == Some("ami_type")).map(|(_, v)| v.expr())
+            }
+            _ => None,
+        };
         for (input, managed, map) in [
             ("eks_managed_node_groups", true, true),
             ("eks_managed_node_group_defaults", true, false),
@@ -188,24 +196,24 @@ impl Walker<'_> {
             } else {
                 vec![(format!("module.{module}.{input}"), o)]
             };
+            let defaults = if managed { "eks_managed_node_group_defaults" } else { "self_managed_node_group_defaults" };
+            let cx = eks_module::Context {
+                managed,
+                version,
+                default_ami_type: if map { default_ami_type(defaults) } else { None },
+            };
             for (what, g) in groups {
-                self.node_group(what, &eks_module::object_inputs(g), managed, version);
+                self.node_group(what, &eks_module::object_inputs(g), cx);
             }
         }
     }
 
-    fn node_group(
-        &mut self,
-        what: String,
-        args: &[(String, usize, &Expression)],
-        managed: bool,
-        version: Option<(u32, u32, u32)>,
-    ) {
+    fn node_group(&mut self, what: String, args: &[(String, usize, &Expression)], cx: eks_module::Context<'_>) {
         let inputs: Vec<eks_module::Input<'_>> = args
             .iter()
             .map(|(name, key_start, value)| eks_module::Input { name: name.as_str(), key_start: *key_start, value })
             .collect();
-        let done = eks_module::group(self.path, self.text, &what, &inputs, managed, version, self.opts);
+        let done = eks_module::group(self.path, self.text, &what, &inputs, cx, self.opts);
         self.m.edits.extend(done.edits);
         self.m.changes.extend(done.changes);
         self.consumed.extend(done.consumed);

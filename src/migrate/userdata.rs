@@ -29,6 +29,23 @@ pub fn convert(name: &str, text: &str, syntax: Syntax, opts: &translate::Options
     if crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty() {
         return Converted::Unchanged("no /etc/eks/bootstrap.sh call: nothing AL2-specific to convert".into());
     }
+    translated(name, text, syntax, opts)
+}
+
+/// Converts user data that ran before someone else's bootstrap.sh call (EKS's, after a managed
+/// node group's parts), so it has none of its own.
+pub fn convert_prefix(name: &str, text: &str, syntax: Syntax, opts: &translate::Options) -> Converted {
+    let no_call = format!("warning {}:", translate::codes::NO_CALL.code);
+    match translated(name, text, syntax, opts) {
+        // The caller knows whose call follows: "no bootstrap.sh call found" says nothing new.
+        Converted::Done { text, findings } => {
+            Converted::Done { text, findings: findings.into_iter().filter(|f| !f.starts_with(&no_call)).collect() }
+        }
+        other => other,
+    }
+}
+
+fn translated(name: &str, text: &str, syntax: Syntax, opts: &translate::Options) -> Converted {
     let opts = translate::Options { template: Some(syntax), ..opts.clone() };
     let conv = match translate::convert(&Source::new(name, text.as_bytes()), &opts, emit::Format::Mime, name) {
         Ok(c) => c,

@@ -26,6 +26,9 @@ pub struct Options {
     pub drop_ins: Vec<(String, Vec<u8>)>,
     /// Add the part EKS (`Mng`) or Karpenter appends.
     pub appended_by: Option<Target>,
+    /// Who appends a NodeConfig with only the cluster section (the EKS Terraform module for its
+    /// self-managed groups), when `appended_by` does not.
+    pub cluster_from: Option<String>,
     pub instance_type: Option<String>,
     pub vcpus: Option<u32>,
     /// `vYYYYMMDD`: refuse features that release does not have.
@@ -305,7 +308,20 @@ fn sources(env: &Envelope, opts: &Options, notes: &mut Vec<Note>) -> Vec<Doc> {
                 _ => Map::new(),
             },
         }),
-        _ => {}
+        _ => {
+            if let Some(who) = &opts.cluster_from {
+                let set = format!("(set by {})", who.split(" (").next().unwrap_or(who));
+                out.push(Doc {
+                    name: format!("{} part", who.split(" (").next().unwrap_or(who)),
+                    spec: match json!({"cluster": {
+                        "name": set, "apiServerEndpoint": set, "certificateAuthority": set, "cidr": set}})
+                    {
+                        Value::Object(m) => m,
+                        _ => Map::new(),
+                    },
+                });
+            }
+        }
     }
     let mut drop_ins: Vec<&(String, Vec<u8>)> = opts
         .drop_ins

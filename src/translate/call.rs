@@ -25,8 +25,7 @@ fn template_input(t: &str) -> bool {
 /// Applies one bootstrap.sh call to a NodeConfig.
 pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut NodeConfig) {
     let call: &Call = &inv.call;
-    let target = cx.opts.target;
-    let supplies_cluster = target.user_data_supplies_cluster();
+    let supplies_cluster = cx.opts.supplies_cluster();
     if super::rejected::report(cx, pi, inv) && cx.never_joined.is_none() {
         let line = cx.text.get(..inv.span.0).map_or(0, |t| t.matches('\n').count() + 1);
         cx.never_joined = Some(format!("bootstrap.sh refused the call on line {line}"));
@@ -126,7 +125,7 @@ pub(super) fn apply_call(cx: &mut Ctx, pi: usize, inv: &Invocation, nc: &mut Nod
                 format!(
                     "`{}` ({what}) left out: {} supplies {field}",
                     shown(arg),
-                    target.cluster_supplier().unwrap_or("the target")
+                    cx.opts.cluster_supplier().unwrap_or("the target")
                 ),
                 None,
             );

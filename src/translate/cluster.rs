@@ -11,7 +11,7 @@ use crate::nodeconfig::types::NodeConfig;
 /// Fills and overrides `spec.cluster` from `opts.cluster` (for targets whose user data carries it).
 pub(super) fn fill(nc: &mut NodeConfig, opts: &Options, entries: &mut Vec<Diagnostic>) {
     let target = opts.target;
-    if target.user_data_supplies_cluster() {
+    if opts.supplies_cluster() {
         let ci = &opts.cluster;
         let c = &mut nc.spec.cluster;
         for (slot, given, field, flag) in [

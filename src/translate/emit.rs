@@ -52,9 +52,10 @@ pub fn render(plan: &Plan, format: Format, target: Target) -> Result<Vec<u8>, Em
     }
 }
 
-/// Lints the output as the target will read it.
-pub fn check(output: &[u8], name: &str, target: Target) -> FileReport {
-    lint::lint(&Source::new(name, output.to_vec()), &LintOptions { target, ..Default::default() })
+/// Lints the output as the target will read it; `cluster_supplied`: another part supplies
+/// `spec.cluster` (`Options::cluster_from`).
+pub fn check(output: &[u8], name: &str, target: Target, cluster_supplied: bool) -> FileReport {
+    lint::lint(&Source::new(name, output.to_vec()), &LintOptions { target, cluster_supplied, ..Default::default() })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -116,7 +116,7 @@ pub fn convert(
     let output = if bytes.is_empty() {
         None
     } else {
-        let mut check = emit::check(&bytes, output_name, opts.target);
+        let mut check = emit::check(&bytes, output_name, opts.target, opts.cluster_from.is_some());
         // The translation already reported the AL2 leftovers it kept (CV420, CV424, CV425): one
         // finding per construct.
         check.findings.retain(|f| !matches!(f.diagnostic.code, "AL306" | "AL307"));
@@ -150,9 +150,23 @@ pub struct Options {
     pub boot_hook: Option<boothook::HookSource>,
     /// The instance type the equivalence check computes max pods and reservations for.
     pub instance_type: Option<String>,
+    /// Who writes `spec.cluster` in another NodeConfig part of the same user data, for a
+    /// target that otherwise needs it from this one (the EKS Terraform module writes one for its
+    /// self-managed node groups): the translation then leaves the cluster section out.
+    pub cluster_from: Option<String>,
 }
 
 impl Options {
+    /// Whether the translated NodeConfig must carry the cluster coordinates itself.
+    pub fn supplies_cluster(&self) -> bool {
+        self.target.user_data_supplies_cluster() && self.cluster_from.is_none()
+    }
+
+    /// Who supplies the cluster section when this user data does not.
+    pub fn cluster_supplier(&self) -> Option<&str> {
+        self.cluster_from.as_deref().or(self.target.cluster_supplier())
+    }
+
     /// What the AL2 node model knows about the instance and the cluster.
     pub fn facts(&self) -> crate::al2::bootstrap_effects::Facts {
         crate::al2::bootstrap_effects::Facts {
@@ -457,7 +471,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     }
     // AL2023 user data (it has a NodeConfig part) needs no bootstrap.sh call.
     if !shown_call && !has_nodeconfig {
-        let what = if opts.target.user_data_supplies_cluster() {
+        let what = if opts.supplies_cluster() {
             "the parts are kept and a NodeConfig is written from the cluster values given"
         } else {
             "the parts are kept"
@@ -479,7 +493,7 @@ pub fn plan(env: &Envelope, opts: &Options) -> Plan {
     typed::check(&mut nc, &mut entries);
     let target = opts.target;
     let yaml = int_verbs_bare(crate::nodeconfig::yaml::to_string(&nc).unwrap_or_default());
-    if nc.spec != Default::default() || target.user_data_supplies_cluster() {
+    if nc.spec != Default::default() || opts.supplies_cluster() {
         out.push(OutPart::new(crate::userdata::NODECONFIG_MEDIA_TYPE, yaml.into_bytes()));
     }
     if out.is_empty() {

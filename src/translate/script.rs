@@ -34,7 +34,7 @@ fn record_commands(cx: &mut Ctx, pi: usize, part: &Part, a: &analysis::Analysis,
     };
     // With no call, a script that starts the kubelet itself joins there (CV452).
     let call = call.or_else(|| {
-        (a.invocations.is_empty() && cx.opts.target.user_data_supplies_cluster()).then_some(())?;
+        (a.invocations.is_empty() && cx.opts.supplies_cluster()).then_some(())?;
         a.units
             .iter()
             .find(|(_, verb, unit)| unit == "kubelet" && matches!(verb.as_str(), "start" | "restart"))
@@ -129,10 +129,8 @@ fn restarts(cx: &mut Ctx, pi: usize, a: &analysis::Analysis) -> Vec<(usize, &'st
             let before = a.invocations.first().is_none_or(|i| i.command > *idx);
             // For a managed node group or Karpenter, their own bootstrap.sh call followed this
             // user data on AL2 and configured the kubelet after it.
-            let by_itself = a.invocations.is_empty()
-                && unit == "kubelet"
-                && verb != "stop"
-                && cx.opts.target.user_data_supplies_cluster();
+            let by_itself =
+                a.invocations.is_empty() && unit == "kubelet" && verb != "stop" && cx.opts.supplies_cluster();
             if by_itself {
                 let after = a.script.commands.iter().skip(idx + 1).any(super::timing::counts);
                 let tail = if after {

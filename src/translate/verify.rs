@@ -148,6 +148,7 @@ fn render_opts(opts: &Options) -> crate::render::Options {
     crate::render::Options {
         instance_type: opts.facts().instance_type,
         appended_by: matches!(opts.target, Target::Mng | Target::Karpenter).then_some(opts.target),
+        cluster_from: opts.cluster_from.clone(),
         ..Default::default()
     }
 }

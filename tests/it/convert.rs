@@ -89,7 +89,7 @@ fn outputs_are_byte_identical_across_runs_and_lint_clean() {
                 continue;
             };
             assert_eq!(written, a.as_bytes(), "{path} --target {target}");
-            let lint = emit::check(&written, "out", target);
+            let lint = emit::check(&written, "out", target, false);
             let errors: Vec<_> = lint
                 .findings
                 .iter()
@@ -282,7 +282,7 @@ fn data_volume_can_be_written_as_cloud_config() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Content-Type: text/cloud-config") && text.contains("overwrite: false"), "{text}");
     assert!(!text.contains("find_device"), "the script variant is not written as well");
-    let lint = emit::check(text.as_bytes(), "out", Target::Mng);
+    let lint = emit::check(text.as_bytes(), "out", Target::Mng, false);
     assert!(lint.findings.iter().all(|f| f.diagnostic.severity != eks_userdata::Severity::Error));
 }
 

@@ -52,12 +52,12 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("wrote 8 files\n"), "{out}");
+    assert!(out.ends_with("wrote 9 files\n"), "{out}");
     // What is left is what needs a person, and --check keeps saying so.
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("9 files read, 0 to change: 0 migrated") && out.contains("2 left for a person"), "{out}");
-    assert_eq!(out.matches(": MANUAL: ").count(), 2, "{out}");
+    assert!(out.contains("10 files read, 0 to change: 0 migrated") && out.contains("1 left for a person"), "{out}");
+    assert_eq!(out.matches(": MANUAL: ").count(), 1, "{out}");
     // Where nothing needs a person, --check exits 0 after the migration.
     let (code, out) = run(d, &["launch-templates", "node-group", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 0, "nothing left: --check exits 0\n{out}");
@@ -80,7 +80,12 @@ fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
     let dir = fixture_copy();
     let d = dir.path();
     assert_eq!(run(d, &[".", "--in-place"]).0, 0);
-    for name in ["eks-module-v20/main.tf", "eks-module-v20/spot-nodes.tf", "eks-module-v21/main.tf"] {
+    for name in [
+        "eks-module-v20/main.tf",
+        "eks-module-v20/spot-nodes.tf",
+        "eks-module-v20/builders.tf",
+        "eks-module-v21/main.tf",
+    ] {
         let text = std::fs::read_to_string(d.join(name)).unwrap();
         // Still HCL.
         hcl_edit::parser::parse_body(&text).unwrap();
@@ -102,13 +107,18 @@ fn module_node_groups_get_cloudinit_pre_nodeadm_parts_that_lint_clean() {
                 parts += 1;
             }
         }
-        assert!(parts >= 1, "{name}");
-        assert!(!text.contains("bootstrap_extra_args     =") && !text.contains("post_bootstrap_user_data"), "{name}");
+        // The spot group's only AL2 input never reached a node: removed, with nothing to add.
+        assert_eq!(parts >= 1, !name.ends_with("spot-nodes.tf"), "{name}");
+        assert!(!text.contains("bootstrap_extra_args") && !text.contains("post_bootstrap_user_data"), "{name}");
         if name.ends_with("spot-nodes.tf") {
             assert!(
-                text.contains("  # tuned for m5.large\n  cloudinit_pre_nodeadm = ["),
+                text.contains("  ami_type        = \"AL2023_x86_64_STANDARD\"\n\n  # tuned for m5.large\n}"),
                 "a removed line's comment stays:\n{text}"
             );
+        }
+        if name.ends_with("builders.tf") {
+            // The module's default type was AL2: the AL2023 one is named, or the parts are ignored.
+            assert!(text.contains("  ami_type = \"AL2023_x86_64_STANDARD\"\n  cloudinit_pre_nodeadm = ["), "{text}");
         }
     }
 }
@@ -125,6 +135,7 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
         "terraform/eks-module-v20/main.tf",
         "terraform/eks-module-v21/main.tf",
         "terraform/eks-module-v20/spot-nodes.tf",
+        "terraform/eks-module-v20/builders.tf",
         "cloudformation/nodegroup.yaml",
         "cloudformation/nodegroup.json",
         "eksctl/cluster.yaml",
@@ -347,4 +358,24 @@ fn eksctl_cluster_configs_migrate_in_place() {
     let (code, out) = run(d, &[".", "--in-place"]);
     assert_eq!(code, 0);
     assert!(out.ends_with("wrote 0 files\n") && out.contains("2 left for a person"), "{out}");
+    // eksctl's own ClusterConfig schema (structure derived by tools/gen-eksctl-schema.py) accepts
+    // the fixture before and after, and is strict enough to refuse a misspelt field.
+    let validator = eksctl_schema();
+    let before: serde_json::Value = eks_userdata::nodeconfig::yaml::from_str(
+        &std::fs::read_to_string(root().join("fixtures/migrate/eksctl/cluster.yaml")).unwrap(),
+    )
+    .unwrap();
+    for (name, doc) in [("before", &before), ("after", &v)] {
+        let errors: Vec<String> = validator.iter_errors(doc).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+    let mut typo = v.clone();
+    typo["managedNodeGroups"][0]["amiFamilly"] = "AmazonLinux2023".into();
+    typo["nodeGroups"][0]["amiFamily"] = "AmazonLinux2032".into();
+    assert_eq!(validator.iter_errors(&typo).count(), 2);
+}
+
+fn eksctl_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schemas/eksctl-clusterconfig.v1alpha5.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
 }

@@ -36,7 +36,7 @@ pub fn merged<'a>(docs: &'a [Doc<'a>], field: &str) -> Option<&'a Value> {
 }
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    if !cx.target.user_data_supplies_cluster() {
+    if !cx.needs_cluster() {
         return;
     }
     let decodable: Vec<&Doc> = cx.docs.iter().filter(|d| d.value().is_some_and(Value::is_object)).collect();

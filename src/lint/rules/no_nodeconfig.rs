@@ -18,7 +18,7 @@ the cluster section (`eks-userdata convert` writes one from AL2 bootstrap.sh fla
 };
 
 pub fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    if !cx.target.user_data_supplies_cluster() || cx.env.nodeconfig_parts().next().is_some() {
+    if !cx.needs_cluster() || cx.env.nodeconfig_parts().next().is_some() {
         return;
     }
     // A payload that could not even be decoded already has its own finding.
