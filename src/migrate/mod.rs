@@ -6,6 +6,7 @@
 
 pub mod ami;
 pub mod cloudformation;
+pub mod cloudinit;
 pub mod edit;
 pub mod eks_module;
 pub mod eksctl;

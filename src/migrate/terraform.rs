@@ -4,6 +4,8 @@
 //!   and `aws_instance`: a heredoc, `base64encode(<<-EOT … EOT)`,
 //!   `templatefile(path, vars)` (the template file is migrated too), `file`/`filebase64(path)`
 //!   (the file is migrated); paths relative to `path.module`, `path.root` or `path.cwd`.
+//! - `data "cloudinit_config"` part blocks (`cloudinit.rs`), and the EKS module's node group
+//!   inputs (`eks_module.rs`).
 //! - AMI selection: `ami_type = "AL2_…"` anywhere (an attribute or an object key, as
 //!   `aws_eks_node_group` and module node group maps write it), and every string that names an
 //!   EKS AL2 SSM parameter or AMI name (`migrate/ami.rs`).
@@ -14,6 +16,7 @@
 //! migrated constructs are unchanged" true by construction rather than by trust.
 
 use super::ami;
+use super::cloudinit;
 use super::edit::{Edit, line_of};
 use super::eks_module;
 use super::userdata::{self, Converted};
@@ -268,6 +271,18 @@ impl Walker<'_> {
             Expression::HeredocTemplate(h) => self.heredoc(what, h.span()),
             Expression::FuncCall(f) => self.user_data_call(what, at, f),
             other if self.local(what.clone(), at, other) => {}
+            Expression::Traversal(_)
+                if self.text.get(attr.value.span().unwrap_or(0..0)).is_some_and(|t| {
+                    let t = t.trim();
+                    (t.starts_with("data.cloudinit_config.") || t.starts_with("data.template_cloudinit_config."))
+                        && t.ends_with(".rendered")
+                }) =>
+            {
+                let t = self.text.get(attr.value.span().unwrap_or(0..0)).unwrap_or_default().trim();
+                let source = t.trim_end_matches(".rendered");
+                let detail = format!("{source}: its parts are migrated where the data source is defined");
+                self.change(at, what, ChangeKind::Followed, detail);
+            }
             other => {
                 let detail = format!(
                     "`{}` is not a heredoc, `templatefile` or `file` call this tool can follow: convert the user data it produces with `eks-userdata convert`",
@@ -451,7 +466,7 @@ fn terraform_expression(s: &str) -> Option<String> {
 
 /// A path written as a string literal, or one starting `${path.module}/` (or `path.root`,
 /// `path.cwd`): relative to the `.tf` file's directory, where `terraform` runs the module.
-fn resolve_path(raw: &str) -> Option<PathBuf> {
+pub(super) fn resolve_path(raw: &str) -> Option<PathBuf> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
     let rest = ["${path.module}/", "${path.root}/", "${path.cwd}/"]
         .iter()
@@ -474,6 +489,18 @@ impl Visit for Walker<'_> {
         }
         if node.ident.as_str() == "module" {
             self.eks_module(node);
+        }
+        let labels: Vec<&str> = node.labels.iter().map(|l| l.as_str()).collect();
+        if node.ident.as_str() == "data"
+            && let [kind, name] = labels.as_slice()
+            && cloudinit::is_cloudinit(kind)
+        {
+            let what = format!("data.{kind}.{name}");
+            let done = cloudinit::migrate(self.path, self.text, node, &what, self.opts);
+            self.m.edits.extend(done.edits);
+            self.m.changes.extend(done.changes);
+            self.m.files.extend(done.files);
+            self.consumed.extend(node.span());
         }
         visit::visit_block(self, node);
         self.resource = outer;

@@ -59,12 +59,15 @@ fn translated(name: &str, text: &str, syntax: Syntax, opts: &translate::Options)
         },
         _ => {
             let errors = findings.iter().filter(|f| f.starts_with("error")).count();
-            Converted::Refused {
-                reason: format!(
-                    "cannot be converted without review ({errors} errors; run `eks-userdata convert` on it)"
-                ),
-                findings,
-            }
+            let reason = if errors > 0 {
+                format!(
+                    "cannot be converted without review ({errors} error{}; run `eks-userdata convert` on it)",
+                    if errors == 1 { "" } else { "s" }
+                )
+            } else {
+                "not written: a setting in it has to move elsewhere first (the findings say where); then run migrate again, or `eks-userdata convert` on it".into()
+            };
+            Converted::Refused { reason, findings }
         }
     }
 }

@@ -73,6 +73,20 @@ fn explanation(field: &str, al2: &str, entries: &[Diagnostic], target: Target) -
             .find_map(|m| entries.iter().find(|d| d.code == m.code && d.message.contains(key)).map(|d| d.code));
         return Some((named.unwrap_or(codes::OMITTED.code), format!("--target {target} supplies it")));
     }
+    // AL2's bootstrap.sh took the DNS address from DescribeCluster or guessed it from the VPC's
+    // CIDR; nodeadm computes it from spec.cluster.cidr, which the entry that set it names.
+    if field == "kubelet.clusterDNS"
+        && (al2.contains("DescribeCluster") || al2.contains("from the VPC's CIDR"))
+        && let Some(d) =
+            entries.iter().find(|d| d.code == codes::TRANSLATED.code && d.message.contains("spec.cluster.cidr"))
+    {
+        let why = if al2.contains("DescribeCluster") {
+            "nodeadm computes it from spec.cluster.cidr, AL2 from the service CIDR DescribeCluster returned: the same address when spec.cluster.cidr is the cluster's service CIDR"
+        } else {
+            "nodeadm computes it from spec.cluster.cidr, AL2 guessed it from the VPC's CIDR: the same address when the cluster uses EKS's default service CIDR (else AL2's was wrong)"
+        };
+        return Some((d.code, why.into()));
+    }
     // A value only the AL2 node knew: explained by the entry that said so.
     if al2.contains(crate::al2::bootstrap_effects::BOOT_TIME)
         && let Some(d) = entries

@@ -52,11 +52,11 @@ fn terraform_fixtures_migrate_once_and_check_agrees() {
 
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--in-place"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.ends_with("wrote 9 files\n"), "{out}");
+    assert!(out.ends_with("wrote 11 files\n"), "{out}");
     // What is left is what needs a person, and --check keeps saying so.
     let (code, out) = run(d, &[".", "--service-cidr", CIDR, "--check"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("10 files read, 0 to change: 0 migrated") && out.contains("1 left for a person"), "{out}");
+    assert!(out.contains("11 files read, 0 to change: 0 migrated") && out.contains("1 left for a person"), "{out}");
     assert_eq!(out.matches(": MANUAL: ").count(), 1, "{out}");
     // Where nothing needs a person, --check exits 0 after the migration.
     let (code, out) = run(d, &["launch-templates", "node-group", "--service-cidr", CIDR, "--check"]);
@@ -136,6 +136,7 @@ fn bytes_outside_the_migrated_constructs_are_unchanged() {
         "terraform/eks-module-v21/main.tf",
         "terraform/eks-module-v20/spot-nodes.tf",
         "terraform/eks-module-v20/builders.tf",
+        "terraform/cloudinit/main.tf",
         "cloudformation/nodegroup.yaml",
         "cloudformation/nodegroup.json",
         "eksctl/cluster.yaml",
@@ -233,6 +234,64 @@ fn migrated_terraform_is_formatted_and_its_templates_render_to_clean_al2023_user
     assert_clean("rendered batch-userdata.tpl", &rendered);
     // The plain file is the user data as it is.
     assert_clean("ops.sh", &std::fs::read_to_string(d.join("launch-templates/templates/ops.sh")).unwrap());
+}
+
+/// The `cloudinit_config` parts the migration wrote, evaluated by Terraform itself (each part's
+/// `content` expression, templates included, in `terraform console` with the variables set) and
+/// put together as the provider renders them: one MIME document, parts in order, that lints
+/// clean for a self-managed node. The data source itself needs the cloudinit provider, which
+/// cannot be downloaded here; its rendering is a documented format (multipart/mixed, one part
+/// per block with its Content-Type).
+#[test]
+fn cloudinit_config_parts_render_to_clean_al2023_user_data() {
+    use hcl_edit::Span;
+    if !terraform_available() {
+        return;
+    }
+    let dir = fixture_copy();
+    let d = dir.path().join("cloudinit");
+    assert_eq!(run(&d, &[".", "--service-cidr", CIDR, "--in-place"]).0, 0);
+    let text = std::fs::read_to_string(d.join("main.tf")).unwrap();
+    let body = hcl_edit::parser::parse_body(&text).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    copy(&d.join("templates"), &work.path().join("templates"));
+    let cloudinit =
+        |b: &&hcl_edit::structure::Block| b.labels.first().is_some_and(|l| l.as_str() == "cloudinit_config");
+    for block in body.iter().filter_map(|s| s.as_block()).filter(cloudinit) {
+        let mut locals = String::new();
+        let mut types = Vec::new();
+        for (i, part) in block.body.iter().filter_map(|s| s.as_block()).enumerate() {
+            let attr = |n: &str| part.body.iter().filter_map(|s| s.as_attribute()).find(|a| a.key.as_str() == n);
+            let content = attr("content").unwrap();
+            locals.push_str(&format!("  p{i} = {}\n", &text[content.value.span().unwrap()]));
+            let ct = attr("content_type").map(|a| text[a.value.span().unwrap()].trim_matches('"').to_string());
+            types.push(ct.unwrap_or_else(|| "text/plain".into()));
+        }
+        let vars = [
+            ("cluster_name", "prod"),
+            ("cluster_endpoint", "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com"),
+            (
+                "cluster_ca",
+                "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1Bb0dDQ3NHQVFVRkJ3TUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+            ),
+            ("service_ipv4_cidr", "10.100.0.0/16"),
+        ];
+        let mut tf = format!("locals {{\n{locals}}}\n");
+        for (n, v) in vars {
+            tf.push_str(&format!("variable \"{n}\" {{\n  default = \"{v}\"\n}}\n"));
+        }
+        std::fs::write(work.path().join("main.tf"), tf).unwrap();
+        let exprs: Vec<String> = (0..types.len()).map(|i| format!("local.p{i}")).collect();
+        let rendered = crate::templates::console(work.path(), &exprs).unwrap();
+        let mut mime = String::from("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"MIMEBOUNDARY\"\n\n");
+        for (ct, body) in types.iter().zip(&rendered) {
+            mime.push_str(&format!("--MIMEBOUNDARY\nContent-Type: {ct}\n\n{body}\n"));
+        }
+        mime.push_str("--MIMEBOUNDARY--\n");
+        assert!(types.iter().any(|t| t == "application/node.eks.aws"), "{types:?}");
+        assert!(mime.contains("cidr: 10.100.0.0/16") && !mime.contains("bootstrap.sh prod"), "{mime}");
+        assert_clean(block.labels[1].as_str(), &mime);
+    }
 }
 
 fn assert_clean(name: &str, user_data: &str) {
