@@ -1,8 +1,9 @@
-//! `migrate`'s Terraform, CloudFormation and eksctl readers on any text: never a panic; their edits
+//! `migrate`'s Terraform, CloudFormation and eksctl readers, and the `terraform fmt` realignment,
+//! on any text: never a panic; their edits
 //! never overlap or split a character (they apply), and a second run over the migrated text is a
 //! fixed point: it has nothing left to edit that the first run did not already decide.
 #![no_main]
-use eks_userdata::migrate::{cloudformation, edit, eksctl, terraform};
+use eks_userdata::migrate::{cloudformation, edit, eksctl, terraform, tf_format};
 use eks_userdata::translate::{ClusterInfo, Options};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -15,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let path = Path::new("/nonexistent/main.tf");
     let m = terraform::migrate(path, text, &opts);
-    let migrated = edit::apply(text, &m.edits).expect("the edits apply");
+    let (migrated, placed) = edit::apply_tracked(text, &m.edits).expect("the edits apply");
+    // `terraform fmt`'s alignment over the touched runs, as `migrate` does; and over the whole
+    // text, where any run may be touched.
+    let migrated = tf_format::realign(&migrated, &placed);
+    let _ = tf_format::realign(text, &[0..text.len()]);
     let again = terraform::migrate(path, &migrated, &opts);
     let twice = edit::apply(&migrated, &again.edits).expect("the second run's edits apply");
     assert_eq!(migrated, twice, "a second run changed the migrated text");

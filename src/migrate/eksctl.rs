@@ -12,6 +12,9 @@
 //! - a custom `ami`, and `preBootstrapCommands` that still call bootstrap.sh or set
 //!   `KUBELET_EXTRA_ARGS`, are listed for a person.
 //!
+//! `kubeletExtraConfig`, `maxPodsPerNode`, `labels` and `taints` stay: eksctl writes them into
+//! the NodeConfig it generates for AL2023 (`al2023.go`).
+//!
 //! AL2023 options in a ClusterConfig need eksctl 0.199.0 or later (overrideBootstrapCommand,
 //! preBootstrapCommands); the report says so on each group that has them. A group with anything
 //! a person must deal with keeps its AL2 family, so a half-migrated group never reaches eksctl.

@@ -77,7 +77,10 @@ fn align(text: &str, run: &[&Line], edits: &mut Vec<(Range<usize>, String)>) {
     }
     // Comments align in runs of consecutive commented lines, one space after the longest value
     // (measured after the `=` moved).
-    let shift = |l: &Line, c: &Cell| key_col + 1 - col(c.key_end, l) - (c.eq - c.key_end);
+    // How far the `=` (and so the value) moves: negative when the padding shrinks.
+    let shift = |l: &Line, c: &Cell| {
+        (key_col + 1) as isize - col(c.key_end, l) as isize - c.eq.saturating_sub(c.key_end) as isize
+    };
     let mut i = 0;
     while i < cells.len() {
         let mut j = i;
@@ -86,12 +89,11 @@ fn align(text: &str, run: &[&Line], edits: &mut Vec<(Range<usize>, String)>) {
         }
         if j > i {
             let group = cells.get(i..j).unwrap_or_default();
-            let end_col =
-                |(l, c): &(&Line, &Cell)| c.comment.map(|(v, _)| (col(v, l) as isize + shift(l, c) as isize) as usize);
+            let end_col = |(l, c): &(&Line, &Cell)| c.comment.map(|(v, _)| (col(v, l) as isize + shift(l, c)).max(0));
             let target = group.iter().filter_map(end_col).max().unwrap_or(0) + 1;
             for g in group {
                 if let (Some(v_end), Some((v, cm))) = (end_col(g), g.1.comment) {
-                    edits.push((v..cm, " ".repeat(target - v_end)));
+                    edits.push((v..cm, " ".repeat(usize::try_from(target - v_end).unwrap_or(1))));
                 }
             }
             i = j;
@@ -245,6 +247,17 @@ mod tests {
         let at = text.find("c = 1").unwrap();
         let got = realign(text, &[at..at]);
         assert_eq!(got, "x = {\n  a = 1\n  bbb = 2\n}\ny = {\n  c    = 1\n  dddd = 2\n}\n");
+    }
+
+    #[test]
+    fn a_run_whose_padding_shrinks_keeps_its_comments_aligned() {
+        // Found by a held-out review: the longest key removed, a comment on a remaining line.
+        let text = "a = {\n  max_size             = 2 # comment\n  instance_type        = \"c\" # other\n}\n";
+        let end = text.find("}\n").unwrap();
+        assert_eq!(
+            realign(text, &[end..end]),
+            "a = {\n  max_size      = 2   # comment\n  instance_type = \"c\" # other\n}\n"
+        );
     }
 
     #[test]
