@@ -153,8 +153,18 @@ pub const NODEADM_OWNED: &[&str] = &[
 
 /// Splits an argument string the way it reached the kubelet: systemd split
 /// `$KUBELET_EXTRA_ARGS` at whitespace; quotes that survived into the value are removed here
-/// because nodeadm passes flags through verbatim (docs §6.2).
+/// because nodeadm passes flags through verbatim (docs §6.2). bootstrap.sh wrote the value into
+/// a unit drop-in, where a line ending in a backslash continues on the next, the backslash read
+/// as a space (systemd.syntax(7)): so a `\` and newline kept by single quotes in the user's
+/// script separated two flags on AL2. They become two spaces here, which keeps every offset.
 pub fn split_args(s: &str) -> Vec<(String, usize, usize)> {
+    let joined;
+    let s = if s.contains("\\\n") {
+        joined = s.replace("\\\n", "  ");
+        joined.as_str()
+    } else {
+        s
+    };
     if s.is_ascii() { split_ascii(s) } else { split_chars(s) }
 }
 
@@ -771,6 +781,8 @@ mod tests {
 
     #[test]
     fn splits_like_systemd_then_unquotes() {
+        let w: Vec<String> = split_args("--a=1 \\\n  --b=2").into_iter().map(|w| w.0).collect();
+        assert_eq!(w, ["--a=1", "--b=2"], "a unit file's line continuation");
         let w: Vec<String> = split_args(" --a='x y'  --b=\"1\" c ").into_iter().map(|w| w.0).collect();
         assert_eq!(w, ["--a=x y", "--b=1", "c"]);
         assert!(

@@ -36,6 +36,28 @@ pub struct Mapped {
 const GPU_CAVEAT: &str =
     "AL2's GPU AMI also ran Inferentia and Trainium instances; for those use the neuron variant instead of nvidia";
 
+/// The accelerator every instance type of a list has, when they agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accelerator {
+    /// Inferentia and Trainium (`inf1`, `inf2`, `trn1`, `trn2`…): the AL2023 neuron AMIs.
+    Neuron,
+    /// Anything else the AL2 GPU AMI ran (NVIDIA `p*` and `g*` types).
+    Nvidia,
+}
+
+/// `Some` when all the instance types share one accelerator family, `None` when they mix.
+pub fn accelerator(types: &[String]) -> Option<Accelerator> {
+    let neuron = |t: &String| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("inf") || t.starts_with("trn")
+    };
+    match (types.iter().all(neuron), types.iter().any(neuron)) {
+        (true, _) => Some(Accelerator::Neuron),
+        (false, false) => Some(Accelerator::Nvidia),
+        (false, true) => None,
+    }
+}
+
 /// `AL2_x86_64` → `AL2023_x86_64_STANDARD`, and so on.
 pub fn ami_type(al2: &str) -> Option<Mapped> {
     let (to, caveat) = match al2 {

@@ -69,6 +69,11 @@ pub fn migrate(path: &Path, text: &str, opts: &translate::Options) -> Migration 
                 m.changes.push(c);
             }
             Converted::Unchanged(reason) => m.changes.push(change(ChangeKind::Unchanged, reason)),
+            Converted::Empty { findings } => {
+                let mut c = change(ChangeKind::Manual, Converted::empty_reason());
+                c.findings = findings;
+                m.changes.push(c);
+            }
             Converted::Refused { reason, findings } => {
                 let mut c = change(ChangeKind::Manual, reason);
                 c.findings = findings;

@@ -44,6 +44,7 @@ enum Content<'a> {
         syntax: Syntax,
         shown: &'a str,
         vars: Vec<(String, String)>,
+        call_vars: Option<&'a hcl_edit::expr::Object>,
     },
 }
 
@@ -115,7 +116,17 @@ fn part(out: &mut Migrated, path: &Path, dir: &Path, text: &str, b: &Block, what
                 ));
                 return;
             };
-            Content::File { path: dir.join(rel), syntax, shown: raw, vars: reference_vars(text, f.args.get(1)) }
+            let call_vars = match f.args.get(1) {
+                Some(Expression::Object(o)) => Some(o),
+                _ => None,
+            };
+            Content::File {
+                path: dir.join(rel),
+                syntax,
+                shown: raw,
+                vars: reference_vars(text, f.args.get(1)),
+                call_vars,
+            }
         }
         _ => return,
     };
@@ -143,6 +154,7 @@ fn part(out: &mut Migrated, path: &Path, dir: &Path, text: &str, b: &Block, what
     // the templatefile call passed as `name`. A `--service-cidr` given as a Terraform
     // expression reaches the template's conversion as such a variable too.
     let mut opts = opts.clone();
+    let mut added_var: Option<(String, String)> = None;
     let mut to_tf: Vec<(String, String)> = match &source {
         Content::File { vars, syntax: Syntax::Terraform, .. } => vars.clone(),
         _ => Vec::new(),
@@ -154,7 +166,14 @@ fn part(out: &mut Migrated, path: &Path, dir: &Path, text: &str, b: &Block, what
         let var = match to_tf.iter().find(|(_, e)| *e == expr) {
             Some((n, _)) => n.clone(),
             None => {
-                let n = "eks_userdata_service_cidr".to_string();
+                // Named as terraform.rs names it for a launch template's templatefile call.
+                let last = expr.rsplit('.').next().unwrap_or_default().to_string();
+                let n = if last.is_empty() || to_tf.iter().any(|(n, _)| *n == last) {
+                    "eks_userdata_service_cidr".to_string()
+                } else {
+                    last
+                };
+                added_var = Some((n.clone(), expr.clone()));
                 to_tf.push((n.clone(), expr));
                 n
             }
@@ -165,6 +184,23 @@ fn part(out: &mut Migrated, path: &Path, dir: &Path, text: &str, b: &Block, what
     let (converted, findings) = match userdata::convert(&name, &body, syntax, opts) {
         Converted::Done { text, findings } => (text, findings),
         Converted::Unchanged(_) => return,
+        // Nothing for nodeadm from it (for a managed node group, EKS's part makes the call):
+        // the part block goes, line and all.
+        Converted::Empty { findings } => {
+            let Some(span) = b.span() else { return };
+            let start = text.get(..span.start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+            let mut end = text.get(span.end..).and_then(|t| t.find('\n')).map_or(span.end, |i| span.end + i + 1);
+            // Between two blank lines, one of them goes too.
+            let blank_before = text.get(..start).is_some_and(|t| t.ends_with("\n\n"));
+            if blank_before && text.get(end..).is_some_and(|t| t.starts_with('\n')) {
+                end += 1;
+            }
+            out.edits.push(Edit { range: start..end, with: String::new() });
+            let mut c = change(ChangeKind::Migrated, "removed: this part only called bootstrap.sh, which the target's own part does on AL2023; the node needs nothing from it".into());
+            c.findings = findings;
+            out.changes.push(c);
+            return;
+        }
         Converted::Refused { reason, findings } => {
             let mut c = change(ChangeKind::Manual, reason);
             c.findings = findings;
@@ -235,9 +271,25 @@ fn part(out: &mut Migrated, path: &Path, dir: &Path, text: &str, b: &Block, what
         Content::Heredoc(h) => {
             edits.push(Edit { range: h.body.clone(), with: userdata::indent(&this_body, h.indent) });
         }
-        Content::File { path: p, shown, .. } => {
-            let detail =
-                format!("{shown}: the script part's content, converted (the NodeConfig is a part block beside it)");
+        Content::File { path: p, shown, call_vars, .. } => {
+            // What the template now holds may need the variable added for the service CIDR.
+            if let Some((n, e)) = added_var.as_ref().filter(|(n, _)| this_body.contains(&format!("${{{n}}}"))) {
+                match call_vars.and_then(|o| super::terraform::add_var(text, o, n, e)) {
+                    Some((edit, _)) => edits.push(edit),
+                    None => {
+                        out.changes.push(change(
+                            ChangeKind::Manual,
+                            format!("the converted template needs the variable `{n} = {e}`, which this templatefile call cannot be given here (its variables are not an object literal): add it, or convert by hand"),
+                        ));
+                        return;
+                    }
+                }
+            }
+            let detail = if this_media == "text/x-shellscript" {
+                format!("{shown}: the script part's content, converted (the NodeConfig is a part block beside it)")
+            } else {
+                format!("{shown}: converted; it held only the bootstrap.sh call, so it now holds the {this_media} part")
+            };
             let mut c = Change::new(p, 1, "user data", ChangeKind::Migrated, detail);
             c.findings = findings.clone();
             out.files.push(FileMigration {

@@ -91,6 +91,8 @@ pub struct Context<'a> {
     pub version: Option<(u32, u32, u32)>,
     /// The `*_node_group_defaults` object's `ami_type`, which a group without its own inherits.
     pub default_ami_type: Option<&'a Expression>,
+    /// This is the `*_node_group_defaults` object itself, not a group.
+    pub is_defaults: bool,
 }
 
 /// Who writes the cluster section for a self-managed group (the module's AL2023 template).
@@ -99,22 +101,28 @@ const MODULE_CLUSTER: &str = "terraform-aws-modules/eks (it writes a NodeConfig 
 /// The AL2023 type a group gets when it names none and the module's default is AL2 on x86_64.
 const DEFAULT_AL2023: &str = "AL2023_x86_64_STANDARD";
 
-/// One node group, from its inputs (an object's items, or a node group submodule's arguments).
-pub fn group(
-    path: &Path,
-    text: &str,
-    what: &str,
-    inputs: &[Input<'_>],
-    cx: Context<'_>,
-    opts: &translate::Options,
-) -> Group {
-    let Context { managed, version, default_ami_type } = cx;
+/// One node group where it is written: its file, its address for the report, its inputs (an
+/// object's items, or a node group submodule's arguments) and its span (the object's braces,
+/// or the module block).
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+    pub what: &'a str,
+    pub inputs: &'a [Input<'a>],
+    pub span: (usize, usize),
+}
+
+/// One node group, migrated.
+pub fn group(at_: At<'_>, cx: Context<'_>, opts: &translate::Options) -> Group {
+    let At { path, text, what, inputs, span } = at_;
+    let span = span.0..span.1;
+    let Context { managed, version, default_ami_type, .. } = cx;
     let major = version.map(|v| v.0);
     let mut g = Group::default();
     let get = |name: &str| inputs.iter().find(|i| i.name == name).copied();
     let found: Vec<(&str, Input<'_>)> = INPUTS.iter().filter_map(|n| get(n).map(|i| (*n, i))).collect();
-    let Some((_, first)) = found.first() else { return g };
-    let at = first.key_start;
+    let at = found.first().map_or(span.start, |(_, i)| i.key_start);
     // These inputs are this module's business: nothing else reports or edits them.
     g.consumed = found.iter().filter_map(|(_, i)| Some(i.key_start..i.value.span()?.end)).collect();
     let string = |e: Option<&Expression>| match e {
@@ -138,6 +146,10 @@ pub fn group(
         }
         g.changes.push(change(ChangeKind::Manual, format!("{detail}; ami_type is left as it is until then")));
     };
+    if found.is_empty() {
+        type_only(&mut g, at_, cx);
+        return g;
+    }
     if let Some(m) = major.filter(|m| *m < 20) {
         hold(
             &mut g,
@@ -249,6 +261,11 @@ pub fn group(
                 hold(&mut g, reason);
                 return g;
             }
+            // Nothing for the AL2023 node: the inputs go, and no part replaces them.
+            Converted::Empty { findings: f } => {
+                findings = f;
+                String::new()
+            }
         };
         let env = crate::userdata::Envelope::parse(out.as_bytes(), &crate::userdata::Limits::default());
         parts = env
@@ -268,7 +285,7 @@ pub fn group(
     let indent = text.get(first.clone()).map_or(0, |l| l.len() - l.trim_start().len());
     // A group that names no ami_type gets the module's default, AL2 on x86_64 before v21: the
     // AL2023 template (and so cloudinit_pre_nodeadm) needs an AL2023 type named.
-    let add_ami_type = ami_type.is_none() && major.is_none_or(|m| m < 21) && platform.as_deref() != Some("al2023");
+    let add_ami_type = needs_ami_type(ami_type, major, platform.as_deref());
     let mut new_text = String::new();
     if add_ami_type {
         new_text.push_str(&format!("{}ami_type = \"{DEFAULT_AL2023}\"\n", " ".repeat(indent)));
@@ -287,13 +304,22 @@ pub fn group(
         let names: Vec<&str> = live.iter().map(|(n, _)| *n).collect();
         let mut c = change(
             ChangeKind::Migrated,
-            format!(
-                "{} → cloudinit_pre_nodeadm ({} part{}; the module ignores the old input{} under AL2023)",
-                names.join(", "),
-                parts.len(),
-                if parts.len() == 1 { "" } else { "s" },
-                if names.len() == 1 { "" } else { "s" }
-            ),
+            if parts.is_empty() {
+                format!(
+                    "{} removed: the AL2023 node needs nothing from {} (what {} did, EKS's own part does)",
+                    names.join(", "),
+                    if names.len() == 1 { "it" } else { "them" },
+                    if names.len() == 1 { "it" } else { "they" }
+                )
+            } else {
+                format!(
+                    "{} → cloudinit_pre_nodeadm ({} part{}; the module ignores the old input{} under AL2023)",
+                    names.join(", "),
+                    parts.len(),
+                    if parts.len() == 1 { "" } else { "s" },
+                    if names.len() == 1 { "" } else { "s" }
+                )
+            },
         );
         c.findings = findings;
         if version.is_some_and(|v| v.0 == 20 && v < (20, 9, 0)) {
@@ -322,15 +348,7 @@ pub fn group(
         ));
     }
     if add_ami_type {
-        let default = if managed { "none, so EKS's AL2_x86_64" } else { "AL2_x86_64" };
-        let mut c = change(
-            ChangeKind::Migrated,
-            format!(
-                "ami_type = \"{DEFAULT_AL2023}\" added: the group named none, and the module's default before v21 is {default}"
-            ),
-        );
-        c.notes.push("x86_64 without GPU, as the default was; use AL2023_ARM_64_STANDARD or AL2023_x86_64_NVIDIA for Graviton or GPU instance types".into());
-        g.changes.push(c);
+        g.changes.push(ami_type_added(path, text, what, at, managed, major));
     } else if platform.as_deref() == Some("linux") && string(ami_type).is_some_and(|t| t.starts_with("AL2_")) {
         // The walker rewrites the ami_type; platform only mattered without one.
         if let Some(c) = g.changes.iter_mut().rev().find(|c| c.kind == ChangeKind::Migrated) {
@@ -338,6 +356,103 @@ pub fn group(
         }
     }
     g
+}
+
+/// Whether a group must be given an AL2023 `ami_type`: it names none (nor do its defaults),
+/// and the module's default is AL2 (before v21; with no version constraint the latest release,
+/// v21, is used, where naming the type is harmless) and `platform` does not pick AL2023.
+fn needs_ami_type(ami_type: Option<&Expression>, major: Option<u32>, platform: Option<&str>) -> bool {
+    ami_type.is_none() && major.is_none_or(|m| m < 21) && platform != Some("al2023")
+}
+
+/// The report line for an `ami_type` the migration added.
+fn ami_type_added(path: &Path, text: &str, what: &str, at: usize, managed: bool, major: Option<u32>) -> Change {
+    let default = if managed {
+        "none, so EKS's default: AL2_x86_64 for a node group created before Kubernetes 1.30 (AL2023 for one created later, which this names explicitly)"
+    } else {
+        "AL2_x86_64"
+    };
+    let mut c = Change::new(
+        path,
+        line_of(text, at),
+        what,
+        ChangeKind::Migrated,
+        format!(
+            "ami_type = \"{DEFAULT_AL2023}\" added: the group names none, and the module's default before v21 is {default}"
+        ),
+    );
+    c.notes.push("x86_64 without GPU, as the default was; use AL2023_ARM_64_STANDARD, AL2023_x86_64_NVIDIA or AL2023_x86_64_NEURON for Graviton, NVIDIA or Neuron instance types".into());
+    if major.is_none() {
+        c.notes.push("the module has no version constraint, so `terraform init` takes its latest release: pin one (`version = \"~> 21.0\"`)".into());
+    }
+    c
+}
+
+/// A group with none of the AL2 user data inputs: only its AMI type decides what it runs.
+fn type_only(g: &mut Group, at_: At<'_>, cx: Context<'_>) {
+    let At { path, text, what, inputs, span } = at_;
+    let span = span.0..span.1;
+    let get = |name: &str| inputs.iter().find(|i| i.name == name).map(|i| i.value);
+    let ami_type = get("ami_type").or(cx.default_ami_type);
+    let string = |e: Option<&Expression>| match e {
+        Some(Expression::String(s)) => Some(s.value().to_ascii_lowercase()),
+        _ => None,
+    };
+    let platform = string(get("platform"));
+    let major = cx.version.map(|v| v.0);
+    let al2 = match (ami_type, string(ami_type)) {
+        (_, Some(t)) => t.starts_with("al2_"),
+        // An expression: what it names is not known here.
+        (Some(_), None) => false,
+        (None, None) => platform.as_deref().is_none_or(|p| p == "linux"),
+    };
+    // The defaults object is no group: each group without a type is given one.
+    if !al2 || cx.is_defaults {
+        return;
+    }
+    let change = |kind, detail: String| Change::new(path, line_of(text, span.start), what, kind, detail);
+    let hold = |g: &mut Group, detail: String| {
+        if let Some(s) = ami_type.and_then(|e| e.span()) {
+            g.consumed.push(s);
+        }
+        g.changes.push(change(ChangeKind::Manual, detail));
+    };
+    // A custom AMI keeps the module on the template its ami_type names: an AL2023 type over an
+    // AL2 image would write a NodeConfig that nothing reads.
+    if get("ami_id").is_some() {
+        hold(g, "a node group with a custom AMI (ami_id) and an AL2 AMI type: point ami_id at an AL2023 AMI and set ami_type to the AL2023 type together; ami_type is left as it is until then".into());
+        return;
+    }
+    if let (Some(m), false) = (major.filter(|m| *m < 20), cx.managed) {
+        hold(
+            g,
+            format!(
+                "module v{m} writes AL2 user data (bootstrap.sh) for self-managed groups and has no AL2023 template: upgrade the module to v20.9 or later, then run migrate again; ami_type is left as it is until then"
+            ),
+        );
+        return;
+    }
+    if !needs_ami_type(ami_type, major, platform.as_deref()) {
+        return;
+    }
+    // The new line goes before the closing brace, indented as an item.
+    let close = span.end.saturating_sub(1);
+    let line_start = text.get(..close).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let multi_line =
+        text.get(close..span.end) == Some("}") && text.get(line_start..close).is_some_and(|l| l.trim().is_empty());
+    if !multi_line {
+        g.changes.push(change(
+            ChangeKind::Manual,
+            format!("the group names no ami_type, so it runs the module's AL2 default: add `ami_type = \"{DEFAULT_AL2023}\"` (or the ARM, NVIDIA or Neuron type)"),
+        ));
+        return;
+    }
+    let indent = close - line_start + 2;
+    g.edits.push(Edit {
+        range: line_start..line_start,
+        with: format!("{}ami_type = \"{DEFAULT_AL2023}\"\n", " ".repeat(indent)),
+    });
+    g.changes.push(ami_type_added(path, text, what, span.start, cx.managed, major));
 }
 
 /// An object key's name.

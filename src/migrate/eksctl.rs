@@ -191,6 +191,7 @@ impl Group<'_> {
             match super::userdata::convert(&self.path.display().to_string(), script, Syntax::None, &opts) {
                 // Already a NodeConfig, or no bootstrap.sh call: nothing AL2 to convert.
                 super::userdata::Converted::Unchanged(_) => return,
+                super::userdata::Converted::Empty { findings } => (None, findings),
                 super::userdata::Converted::Done { text, findings } => (Some(text), findings),
                 super::userdata::Converted::Refused { findings, .. } => (None, findings),
             };

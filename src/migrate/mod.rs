@@ -10,6 +10,8 @@ pub mod cloudinit;
 pub mod edit;
 pub mod eks_module;
 pub mod eksctl;
+pub mod locals;
+mod module_groups;
 pub mod terraform;
 pub mod tf_format;
 pub mod userdata;
@@ -169,6 +171,7 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
     let mut out: Vec<FileMigration> = Vec::new();
     let mut read_by: Vec<FileMigration> = Vec::new();
     let mut remote: Vec<(PathBuf, edit::Edit)> = Vec::new();
+    let mut held: Vec<(PathBuf, std::ops::Range<usize>)> = Vec::new();
     for (path, text) in texts {
         let is_tf = path.extension().is_some_and(|e| e == "tf");
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -182,6 +185,7 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
             let m = terraform::migrate_with(&path, &text, &opts.convert, &locals);
             read_by.extend(m.files);
             remote.extend(m.remote);
+            held.extend(m.held);
             pending.push((path, text, m.edits, m.changes));
         } else {
             let syntax = if crate::template::terraform::is_template(&path.display().to_string(), &text) {
@@ -195,6 +199,18 @@ pub fn migrate(paths: &[PathBuf], opts: &Options) -> Result<Vec<FileMigration>, 
                 convert.cluster.cidr = None;
             }
             out.push(whole_file(&path, text, syntax, "named on the command line", &convert));
+        }
+    }
+    // A node group left for a person, written as a local in another file, keeps its AL2
+    // ami_type there: that file's own edit of it (and its report line) is withdrawn.
+    for (target, range) in held {
+        if let Some((_, text, edits, changes)) = pending.iter_mut().find(|(p, ..)| same_file(p, &target)) {
+            let line = edit::line_of(text, range.start);
+            let before = edits.len();
+            edits.retain(|e| e.range.end <= range.start || e.range.start >= range.end);
+            if edits.len() != before {
+                changes.retain(|c| !(c.line == line && c.kind == ChangeKind::Migrated && c.what.ends_with("ami_type")));
+            }
         }
     }
     for (target, e) in remote {
@@ -251,6 +267,12 @@ pub(crate) fn whole_file(
         }
         userdata::Converted::Unchanged(reason) => {
             (text.clone(), Change::new(path, 1, "user data", ChangeKind::Unchanged, format!("{reason} ({by})")))
+        }
+        userdata::Converted::Empty { findings } => {
+            let reason = userdata::Converted::empty_reason();
+            let mut c = Change::new(path, 1, "user data", ChangeKind::Manual, format!("{reason} ({by})"));
+            c.findings = findings;
+            (text.clone(), c)
         }
         userdata::Converted::Refused { reason, findings } => {
             let mut c = Change::new(path, 1, "user data", ChangeKind::Manual, format!("{reason} ({by})"));

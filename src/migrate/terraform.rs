@@ -19,6 +19,7 @@ use super::ami;
 use super::cloudinit;
 use super::edit::{Edit, line_of};
 use super::eks_module;
+pub use super::locals::Locals;
 use super::userdata::{self, Converted};
 use super::{Change, ChangeKind, FileMigration};
 use crate::al2::template::Syntax;
@@ -36,38 +37,13 @@ pub struct Migration {
     pub edits: Vec<Edit>,
     pub changes: Vec<Change>,
     pub files: Vec<FileMigration>,
-    /// Edits to other `.tf` files of the module (a `locals` heredoc the user data names).
+    /// Edits to other `.tf` files of the module (a `locals` heredoc the user data names, a node
+    /// group written as a local).
     pub remote: Vec<(PathBuf, Edit)>,
-}
-
-/// The `locals` heredocs of each module directory: `local.NAME` in one file may be defined in
-/// another file of the same directory, as Terraform reads a module's files as one.
-#[derive(Debug, Default)]
-pub struct Locals {
-    /// (directory, name) → (file, the heredoc's span in it).
-    defs: std::collections::HashMap<(PathBuf, String), (PathBuf, std::ops::Range<usize>)>,
-    texts: std::collections::HashMap<PathBuf, String>,
-}
-
-impl Locals {
-    /// Records the heredoc-valued locals of one `.tf` file.
-    pub fn add(&mut self, path: &Path, text: &str) {
-        let Ok(body) = hcl_edit::parser::parse_body(text) else { return };
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for block in body.iter().filter_map(|s| s.as_block()).filter(|b| b.ident.as_str() == "locals") {
-            for attr in block.body.iter().filter_map(|s| s.as_attribute()) {
-                if let (Expression::HeredocTemplate(_), Some(span)) = (&attr.value, attr.value.span()) {
-                    self.defs.insert((dir.clone(), attr.key.as_str().to_string()), (path.to_path_buf(), span));
-                }
-            }
-        }
-        self.texts.insert(path.to_path_buf(), text.to_string());
-    }
-
-    fn get(&self, dir: &Path, name: &str) -> Option<(&Path, &str, std::ops::Range<usize>)> {
-        let (file, span) = self.defs.get(&(dir.to_path_buf(), name.to_string()))?;
-        Some((file.as_path(), self.texts.get(file)?.as_str(), span.clone()))
-    }
+    /// Ranges of other `.tf` files that must stay as they are (the AL2 `ami_type` of a node
+    /// group left for a person, written as a local there): that file's own edits there are
+    /// dropped.
+    pub held: Vec<(PathBuf, std::ops::Range<usize>)>,
 }
 
 /// Migrates `text`, the `.tf` file at `path`. A file HCL cannot parse is one `Manual` change.
@@ -88,146 +64,102 @@ pub fn migrate_with(path: &Path, text: &str, opts: &translate::Options, locals: 
         }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut v = Walker { path, dir, text, opts, locals, resource: None, consumed: Vec::new(), m: &mut m };
+    let mut v = Walker {
+        path,
+        dir,
+        text,
+        opts,
+        locals,
+        resource: None,
+        consumed: Vec::new(),
+        instance_types: Vec::new(),
+        keys: Vec::new(),
+        m: &mut m,
+    };
     v.visit_body(&body);
     m
 }
 
-struct Walker<'a> {
-    path: &'a Path,
-    dir: PathBuf,
-    text: &'a str,
-    opts: &'a translate::Options,
-    locals: &'a Locals,
+pub(super) struct Walker<'a> {
+    pub(super) path: &'a Path,
+    pub(super) dir: PathBuf,
+    pub(super) text: &'a str,
+    pub(super) opts: &'a translate::Options,
+    pub(super) locals: &'a Locals,
     /// `(type, name)` of the resource block being walked.
-    resource: Option<(String, String)>,
+    pub(super) resource: Option<(String, String)>,
     /// Source ranges a migration replaced whole: nothing inside is edited again.
-    consumed: Vec<std::ops::Range<usize>>,
-    m: &'a mut Migration,
+    pub(super) consumed: Vec<std::ops::Range<usize>>,
+    /// The literal instance types of the blocks and objects being walked, innermost last: the
+    /// GPU AMI type's AL2023 flavour depends on them.
+    pub(super) instance_types: Vec<Option<Vec<String>>>,
+    /// The attribute and object keys from the block to the item being walked, for addresses
+    /// (`module.eks.eks_managed_node_groups.gpu.ami_type`).
+    pub(super) keys: Vec<String>,
+    pub(super) m: &'a mut Migration,
 }
 
 impl Walker<'_> {
-    fn address(&self, attr: &str) -> String {
-        match &self.resource {
-            Some((t, n)) => format!("{t}.{n}.{attr}"),
-            None => attr.to_string(),
+    pub(super) fn address(&self, attr: &str) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if let Some((t, n)) = &self.resource {
+            parts.extend([t.as_str(), n.as_str()]);
         }
+        parts.extend(self.keys.iter().map(String::as_str));
+        parts.push(attr);
+        parts.join(".")
     }
 
     /// A change at byte `at` of the file.
-    fn make(&self, at: usize, what: String, kind: ChangeKind, detail: String) -> Change {
+    pub(super) fn make(&self, at: usize, what: String, kind: ChangeKind, detail: String) -> Change {
         Change::new(self.path, line_of(self.text, at), &what, kind, detail)
     }
 
-    fn change(&mut self, at: usize, what: String, kind: ChangeKind, detail: String) {
+    pub(super) fn change(&mut self, at: usize, what: String, kind: ChangeKind, detail: String) {
         let c = self.make(at, what, kind, detail);
         self.m.changes.push(c);
     }
 
-    /// An AL2 user data input of a node group module this tool does not read (a local copy of
-    /// the EKS module, a fork): listed for a person, as the EKS module ignores it under AL2023.
-    fn module_input(&mut self, name: &str, at: usize) {
-        let in_module = matches!(&self.resource, Some((t, _)) if t == "module");
-        if in_module && eks_module::is_al2_input(name) && !self.is_consumed(at) {
-            let what = self.address(name);
-            let detail = format!(
-                "`{name}`: terraform-aws-modules/eks (v20 and later) ignores it for AL2023 node groups; move it into cloudinit_pre_nodeadm (this module's source is not one this tool reads)"
-            );
-            self.change(at, what, ChangeKind::Manual, detail);
-        }
+    /// A module that selects an Ubuntu EKS AMI: its user data is for nodes that keep
+    /// bootstrap.sh, so it is left as it is, and the report says why.
+    pub(super) fn other_os(&mut self, at: usize, what: &str) -> bool {
+        let Some(where_) = self.locals.other_os(&self.dir).map(str::to_string) else { return false };
+        let detail = format!(
+            "not converted: this module selects an EKS AMI that is not Amazon Linux ({where_}), whose nodes keep bootstrap.sh and have no nodeadm. If this user data is for Amazon Linux nodes, convert it with `eks-userdata convert`"
+        );
+        self.change(at, what.to_string(), ChangeKind::Unchanged, detail);
+        true
     }
 
-    fn is_consumed(&self, at: usize) -> bool {
+    pub(super) fn is_consumed(&self, at: usize) -> bool {
         self.consumed.iter().any(|r| r.contains(&at))
-    }
-
-    /// A `terraform-aws-modules/eks` module block: its node group maps (`eks_module.rs`).
-    fn eks_module(&mut self, node: &Block) {
-        let attr = |name: &str| node.body.iter().filter_map(|s| s.as_attribute()).find(|a| a.key.as_str() == name);
-        let source = match attr("source").map(|a| &a.value) {
-            Some(Expression::String(s)) => s.value().to_string(),
-            _ => return,
-        };
-        if !eks_module::is_eks_module(&source) {
-            return;
-        }
-        let version = match attr("version").map(|a| &a.value) {
-            Some(Expression::String(s)) => eks_module::lowest(s.value()),
-            _ => None,
-        };
-        let module = node.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
-        // A node group submodule: its own arguments are the group's inputs.
-        if let Some((_, sub)) = source.split_once("//modules/") {
-            let managed = match sub.trim_end_matches('/') {
-                "eks-managed-node-group" => true,
-                "self-managed-node-group" => false,
-                _ => return,
-            };
-            let args: Vec<(String, usize, &Expression)> = node
-                .body
-                .iter()
-                .filter_map(|s| s.as_attribute())
-                .filter_map(|a| Some((a.key.as_str().to_string(), a.key.span()?.start, &a.value)))
-                .collect();
-            let cx = eks_module::Context { managed, version, default_ami_type: None };
-            self.node_group(format!("module.{module}"), &args, cx);
-            return;
-        }
-        // A group without its own ami_type takes the defaults object's.
-        let default_ami_type = |defaults: &str| match attr(defaults).map(|a| &a.value) {
-            Some(Expression::Object(o)) => {
-                o.iter().find(|(k, _)| eks_module::key_name(k).as_deref() == Some("ami_type")).map(|(_, v)| v.expr())
-            }
-            _ => None,
-        };
-        for (input, managed, map) in [
-            ("eks_managed_node_groups", true, true),
-            ("eks_managed_node_group_defaults", true, false),
-            ("self_managed_node_groups", false, true),
-            ("self_managed_node_group_defaults", false, false),
-        ] {
-            let Some(Expression::Object(o)) = attr(input).map(|a| &a.value) else { continue };
-            let groups: Vec<(String, &hcl_edit::expr::Object)> = if map {
-                o.iter()
-                    .filter_map(|(k, v)| match v.expr() {
-                        Expression::Object(g) => {
-                            Some((format!("module.{module}.{input}.{}", eks_module::key_name(k)?), g))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            } else {
-                vec![(format!("module.{module}.{input}"), o)]
-            };
-            let defaults = if managed { "eks_managed_node_group_defaults" } else { "self_managed_node_group_defaults" };
-            let cx = eks_module::Context {
-                managed,
-                version,
-                default_ami_type: if map { default_ami_type(defaults) } else { None },
-            };
-            for (what, g) in groups {
-                self.node_group(what, &eks_module::object_inputs(g), cx);
-            }
-        }
-    }
-
-    fn node_group(&mut self, what: String, args: &[(String, usize, &Expression)], cx: eks_module::Context<'_>) {
-        let inputs: Vec<eks_module::Input<'_>> = args
-            .iter()
-            .map(|(name, key_start, value)| eks_module::Input { name: name.as_str(), key_start: *key_start, value })
-            .collect();
-        let done = eks_module::group(self.path, self.text, &what, &inputs, cx, self.opts);
-        self.m.edits.extend(done.edits);
-        self.m.changes.extend(done.changes);
-        self.consumed.extend(done.consumed);
     }
 
     /// `ami_type = "AL2_…"`: the string literal's value replaced.
     fn ami_type(&mut self, what: String, value: &Expression) {
         let Expression::String(s) = value else { return };
-        let (Some(span), Some(mapped)) = (s.span(), ami::ami_type(s.value())) else { return };
+        let (Some(span), Some(mut mapped)) = (s.span(), ami::ami_type(s.value())) else { return };
         if self.is_consumed(span.start) {
             return;
+        }
+        // AL2's GPU type served NVIDIA and Neuron instances alike; AL2023 has one type each.
+        if s.value() == "AL2_x86_64_GPU"
+            && let Some(Some(types)) = self.instance_types.last()
+        {
+            match ami::accelerator(types) {
+                Some(ami::Accelerator::Neuron) => {
+                    mapped = ami::Mapped { to: "AL2023_x86_64_NEURON".into(), caveat: None }
+                }
+                Some(ami::Accelerator::Nvidia) => mapped.caveat = None,
+                None => {
+                    let detail = format!(
+                        "AL2_x86_64_GPU with instance types {}: AL2023 has one AMI type for NVIDIA (AL2023_x86_64_NVIDIA) and one for Inferentia and Trainium (AL2023_x86_64_NEURON); split the group by accelerator, then run migrate again",
+                        types.join(", ")
+                    );
+                    self.change(span.start, what, ChangeKind::Manual, detail);
+                    return;
+                }
+            }
         }
         let Some(raw) = self.text.get(span.clone()) else { return };
         let Some(at) = raw.find(s.value().as_str()) else { return };
@@ -267,22 +199,14 @@ impl Walker<'_> {
     fn user_data(&mut self, attr: &Attribute) {
         let what = self.address(attr.key.as_str());
         let at = attr.span().map_or(0, |s| s.start);
+        if self.other_os(at, &what) {
+            return;
+        }
         match &attr.value {
             Expression::HeredocTemplate(h) => self.heredoc(what, h.span()),
             Expression::FuncCall(f) => self.user_data_call(what, at, f),
             other if self.local(what.clone(), at, other) => {}
-            Expression::Traversal(_)
-                if self.text.get(attr.value.span().unwrap_or(0..0)).is_some_and(|t| {
-                    let t = t.trim();
-                    (t.starts_with("data.cloudinit_config.") || t.starts_with("data.template_cloudinit_config."))
-                        && t.ends_with(".rendered")
-                }) =>
-            {
-                let t = self.text.get(attr.value.span().unwrap_or(0..0)).unwrap_or_default().trim();
-                let source = t.trim_end_matches(".rendered");
-                let detail = format!("{source}: its parts are migrated where the data source is defined");
-                self.change(at, what, ChangeKind::Followed, detail);
-            }
+            other if self.cloudinit_rendered(what.clone(), at, other) => {}
             other => {
                 let detail = format!(
                     "`{}` is not a heredoc, `templatefile` or `file` call this tool can follow: convert the user data it produces with `eks-userdata convert`",
@@ -304,6 +228,7 @@ impl Walker<'_> {
             ("templatefile", Some(p)) => self.file(what, at, p, f.args.get(1), Syntax::Terraform),
             ("file" | "filebase64", Some(p)) => self.file(what, at, p, None, Syntax::None),
             ("base64encode" | "base64gzip", Some(arg)) if self.local(what.clone(), at, arg) => {}
+            ("base64encode" | "base64gzip", Some(arg)) if self.cloudinit_rendered(what.clone(), at, arg) => {}
             _ => {
                 let detail = format!(
                     "`{name}(…)` is not a form this tool follows (heredoc, templatefile, file, filebase64): convert the user data it produces with `eks-userdata convert`"
@@ -311,6 +236,20 @@ impl Walker<'_> {
                 self.change(at, what, ChangeKind::Manual, detail);
             }
         }
+    }
+
+    /// `data.cloudinit_config.NAME.rendered`: its parts are migrated in the data source.
+    fn cloudinit_rendered(&mut self, what: String, at: usize, expr: &Expression) -> bool {
+        let t = self.text.get(expr.span().unwrap_or(0..0)).unwrap_or_default().trim();
+        let is = matches!(expr, Expression::Traversal(_))
+            && (t.starts_with("data.cloudinit_config.") || t.starts_with("data.template_cloudinit_config."))
+            && t.ends_with(".rendered");
+        if is {
+            let detail =
+                format!("{}: its parts are migrated where the data source is defined", t.trim_end_matches(".rendered"));
+            self.change(at, what, ChangeKind::Followed, detail);
+        }
+        is
     }
 
     fn heredoc(&mut self, what: String, span: Option<std::ops::Range<usize>>) {
@@ -368,6 +307,11 @@ impl Walker<'_> {
             Converted::Unchanged(reason) => {
                 self.change(at, what, ChangeKind::Unchanged, format!("{how}: {reason}"));
             }
+            Converted::Empty { findings } => {
+                let mut c = self.make(at, what, ChangeKind::Manual, format!("{how}: {}", Converted::empty_reason()));
+                c.findings = findings;
+                self.m.changes.push(c);
+            }
             Converted::Refused { reason, findings } => {
                 let mut c = self.make(at, what, ChangeKind::Manual, format!("{how}: {reason}"));
                 c.findings = findings;
@@ -399,7 +343,7 @@ impl Walker<'_> {
                 (Syntax::Terraform, Some(Expression::Object(o))) => {
                     let name = expr.rsplit('.').next().unwrap_or("service_cidr").to_string();
                     opts.cluster.cidr = Some(format!("${{{name}}}"));
-                    var_edit = self.add_var(o, &name, &expr);
+                    var_edit = add_var(self.text, o, &name, &expr);
                 }
                 _ => opts.cluster.cidr = None,
             }
@@ -422,37 +366,59 @@ impl Walker<'_> {
         self.change(at, what, ChangeKind::Followed, detail);
         self.m.files.push(migrated);
     }
+}
 
-    /// An edit adding `name = expr` to a `templatefile` variables object (before its closing
-    /// brace, indented as its last item), unless it has the key already.
-    fn add_var(&self, o: &Object, name: &str, expr: &str) -> Option<(Edit, String)> {
-        let has = o.iter().any(|(k, _)| eks_module::key_name(k).as_deref() == Some(name));
-        let line = format!("{name} = {expr}");
-        if has {
-            return None;
-        }
-        let span = o.span()?;
-        let close = span.end.checked_sub(1)?;
-        let before = self.text.get(span.start..close)?;
-        // The indentation of the object's items (or two spaces), and whether it is written on
-        // several lines.
-        let last_line_start = before.rfind('\n').map(|i| i + 1);
-        let item_indent =
-            before.lines().rev().find(|l| l.contains('=')).map(|l| l.len() - l.trim_start().len()).unwrap_or(2);
-        // After a blank line: `terraform fmt` aligns the `=` of consecutive lines only, so the
-        // new line needs no change to the user's lines to stay formatted.
-        let with = match last_line_start {
-            Some(_) => format!("\n{}{line}\n", " ".repeat(item_indent)),
-            None => format!(", {line} "),
-        };
-        // Insert at the start of the closing brace's line (multi-line) or before the brace.
-        let at = match last_line_start {
-            Some(l) if before.get(l..).is_some_and(|rest| rest.trim().is_empty()) => span.start + l,
-            Some(_) => close,
-            None => close,
-        };
-        Some((Edit { range: at..at, with }, line))
+/// An edit adding `name = expr` to a `templatefile` variables object (before its closing
+/// brace, indented as its last item), unless it has the key already.
+pub(super) fn add_var(text: &str, o: &Object, name: &str, expr: &str) -> Option<(Edit, String)> {
+    let has = o.iter().any(|(k, _)| eks_module::key_name(k).as_deref() == Some(name));
+    let line = format!("{name} = {expr}");
+    if has {
+        return None;
     }
+    let span = o.span()?;
+    let close = span.end.checked_sub(1)?;
+    let before = text.get(span.start..close)?;
+    // The indentation of the object's items (or two spaces), and whether it is written on
+    // several lines.
+    let last_line_start = before.rfind('\n').map(|i| i + 1);
+    let item_indent =
+        before.lines().rev().find(|l| l.contains('=')).map(|l| l.len() - l.trim_start().len()).unwrap_or(2);
+    // After a blank line: `terraform fmt` aligns the `=` of consecutive lines only, so the
+    // new line needs no change to the user's lines to stay formatted.
+    let with = match last_line_start {
+        Some(_) => format!("\n{}{line}\n", " ".repeat(item_indent)),
+        None => format!(", {line} "),
+    };
+    // Insert at the start of the closing brace's line (multi-line) or before the brace.
+    let at = match last_line_start {
+        Some(l) if before.get(l..).is_some_and(|rest| rest.trim().is_empty()) => span.start + l,
+        Some(_) => close,
+        None => close,
+    };
+    Some((Edit { range: at..at, with }, line))
+}
+
+/// The literal instance types an object or block names (`instance_types = ["…"]`,
+/// `instance_type = "…"`); `None` when it names none or not as literals.
+fn instance_types<'e>(items: impl Iterator<Item = (&'e str, &'e Expression)>) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for (k, v) in items {
+        match (k, v) {
+            ("instance_type", Expression::String(s)) => out.push(s.value().to_string()),
+            ("instance_types", Expression::Array(a)) => {
+                for e in a.iter() {
+                    match e {
+                        Expression::String(s) => out.push(s.value().to_string()),
+                        _ => return None,
+                    }
+                }
+            }
+            ("instance_type" | "instance_types", _) => return None,
+            _ => {}
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// `${var.name}` (one interpolation of a reference, nothing else): the reference.
@@ -487,6 +453,9 @@ impl Visit for Walker<'_> {
                 _ => None,
             };
         }
+        self.instance_types.push(instance_types(
+            node.body.iter().filter_map(|s| s.as_attribute()).map(|a| (a.key.as_str(), &a.value)),
+        ));
         if node.ident.as_str() == "module" {
             self.eks_module(node);
         }
@@ -496,14 +465,25 @@ impl Visit for Walker<'_> {
             && cloudinit::is_cloudinit(kind)
         {
             let what = format!("data.{kind}.{name}");
-            let done = cloudinit::migrate(self.path, self.text, node, &what, self.opts);
-            self.m.edits.extend(done.edits);
-            self.m.changes.extend(done.changes);
-            self.m.files.extend(done.files);
+            if !self.other_os(node.span().map_or(0, |s| s.start), &what) {
+                let done = cloudinit::migrate(self.path, self.text, node, &what, self.opts);
+                self.m.edits.extend(done.edits);
+                self.m.changes.extend(done.changes);
+                self.m.files.extend(done.files);
+            }
             self.consumed.extend(node.span());
         }
         visit::visit_block(self, node);
+        self.instance_types.pop();
         self.resource = outer;
+    }
+
+    fn visit_object(&mut self, node: &Object) {
+        let keyed: Vec<(String, &Expression)> =
+            node.iter().filter_map(|(k, v)| Some((eks_module::key_name(k)?, v.expr()))).collect();
+        self.instance_types.push(instance_types(keyed.iter().map(|(k, v)| (k.as_str(), *v))));
+        visit::visit_object(self, node);
+        self.instance_types.pop();
     }
 
     fn visit_attr(&mut self, node: &Attribute) {
@@ -520,7 +500,9 @@ impl Visit for Walker<'_> {
             return;
         }
         self.module_input(key, node.key.span().map_or(0, |s| s.start));
+        self.keys.push(key.to_string());
         visit::visit_attr(self, node);
+        self.keys.pop();
     }
 
     fn visit_object_item(&mut self, key: &ObjectKey, value: &ObjectValue) {
@@ -532,7 +514,9 @@ impl Visit for Walker<'_> {
         if let Some(n) = name.as_deref() {
             self.module_input(n, key.span().map_or(0, |s| s.start));
         }
+        self.keys.push(name.unwrap_or_else(|| "*".into()));
         visit::visit_object_item(self, key, value);
+        self.keys.pop();
     }
 
     fn visit_expr(&mut self, node: &Expression) {

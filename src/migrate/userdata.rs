@@ -18,6 +18,16 @@ pub enum Converted {
     Unchanged(String),
     /// Not converted: the reason, and what `convert` reported.
     Refused { reason: String, findings: Vec<String> },
+    /// Converted to nothing: the AL2023 node needs no user data from it (for a managed node
+    /// group, a part that only called bootstrap.sh, which EKS's own part does).
+    Empty { findings: Vec<String> },
+}
+
+impl Converted {
+    /// `Empty` said as a reason to remove the user data, for callers that cannot remove it.
+    pub fn empty_reason() -> String {
+        "the AL2023 node needs nothing from this user data (what it did, the target's own part does): remove it".into()
+    }
 }
 
 /// Converts `text`, named `name` in reports.
@@ -53,6 +63,14 @@ fn translated(name: &str, text: &str, syntax: Syntax, opts: &translate::Options)
     };
     let findings = conv.findings();
     match conv.output {
+        // Empty, unless a setting in it must first be set where the target takes it (labels
+        // and taints in the node group): removing the user data would then lose it.
+        None if !conv.refused
+            && !conv.needs_review
+            && !findings.iter().any(|f| f.contains(&format!(" {}:", translate::codes::SET_ON_TARGET.code))) =>
+        {
+            Converted::Empty { findings }
+        }
         Some(out) if !conv.refused && !conv.needs_review => match String::from_utf8(out) {
             Ok(text) => Converted::Done { text, findings },
             Err(_) => Converted::Refused { reason: "the conversion is not UTF-8 text".into(), findings },
