@@ -1,4 +1,4 @@
-//! The binary's glue for `cluster-info`, `push` and `rollback` (built with `--features aws`):
+//! The binary's glue for `cluster-info`, `push`, `rollback` and `preflight` (built with `--features aws`):
 //! command line → library options, progress on standard error, report on standard output,
 //! exit code (0 done; 1 something failed or was left alone with an error; 2 could not run).
 
@@ -200,4 +200,55 @@ pub fn rollback_cmd(args: RollbackArgs) -> anyhow::Result<u8> {
     }
     let failed = !errors.is_empty() || results.iter().any(|r| r.action == "error");
     Ok(if failed { EXIT_FINDINGS } else { 0 })
+}
+
+/// `preflight`: reads what it can (the Kubernetes API unless `--no-kubernetes`; EKS and EC2 with
+/// `--cluster`), runs every check, prints the report; exit 1 on an error finding, 2 when nothing
+/// could be read.
+pub fn preflight_cmd(args: crate::cli::PreflightArgs) -> anyhow::Result<u8> {
+    use eks_userdata::preflight::{self, inventory::Inventory, output};
+    let result = aws::block_on(async {
+        let mut inv = Inventory::default();
+        let mut problems = Vec::new();
+        if !args.no_kubernetes {
+            let kubeconfig = args.kubeconfig.as_deref().map(Path::new);
+            match preflight::kube::client(kubeconfig, args.context.as_deref()).await {
+                Ok(client) => match preflight::kube::read(&client).await {
+                    Ok(k) => inv.kubernetes = Some(k),
+                    Err(e) => problems.push(e.to_string()),
+                },
+                // No kubeconfig at all is a normal AWS-only run; a broken one is said.
+                Err(e) if args.kubeconfig.is_some() || args.context.is_some() => problems.push(e.to_string()),
+                Err(e) => eprintln!("eks-userdata: note: no Kubernetes checks ({e})"),
+            }
+        }
+        if let Some(cluster) = &args.cluster {
+            match aws::connect(args.region.as_deref(), args.profile.as_deref()).await {
+                Ok(conn) => match preflight::eks::read(&conn, cluster).await {
+                    Ok(a) => inv.aws = Some(a),
+                    Err(e) => problems.push(e.to_string()),
+                },
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        (inv, problems)
+    })?;
+    let (inv, problems) = result;
+    for p in &problems {
+        eprintln!("eks-userdata: error: {p}");
+    }
+    if inv.kubernetes.is_none() && inv.aws.is_none() {
+        eprintln!(
+            "eks-userdata: error: nothing to check: give a kubeconfig (--kubeconfig, --context) and/or --cluster with AWS credentials"
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let report = preflight::run(&inv);
+    let text = match args.format {
+        crate::cli::PreflightFormatArg::Text => output::text::render(&report),
+        crate::cli::PreflightFormatArg::Json => format!("{:#}\n", output::json::value(&report)),
+        crate::cli::PreflightFormatArg::Sarif => format!("{:#}\n", output::sarif::value(&report)),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(if report.errors() > 0 || !problems.is_empty() { EXIT_FINDINGS } else { 0 })
 }

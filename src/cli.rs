@@ -43,6 +43,40 @@ pub enum Command {
     /// Migrate infrastructure code (Terraform) to AL2023 in place: user data, AMI types, SSM
     /// parameters and AMI names, keeping every other byte.
     Migrate(CodeMigrateArgs),
+    /// Check a cluster before moving nodes to AL2023: versions, AL2 nodes, VPC CNI, eksctl,
+    /// IMDS from pods, Java on cgroup v2, AL2-only host paths (needs `--features aws`).
+    Preflight(PreflightArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The EKS cluster (with AWS credentials: the EKS, add-on, node group and launch template checks).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// AWS region [default: the configured region].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from the AWS config files.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Kubeconfig file [default: $KUBECONFIG, then ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<String>,
+    /// Kubeconfig context [default: the current context].
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Skip the Kubernetes checks (read AWS only).
+    #[arg(long)]
+    pub no_kubernetes: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PreflightFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PreflightFormatArg {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ pub mod lint;
 pub mod memo;
 pub mod migrate;
 pub mod nodeconfig;
+pub mod preflight;
 pub mod render;
 pub mod report;
 pub mod source;

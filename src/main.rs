@@ -60,8 +60,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Push(args) => aws_cmd::push_cmd(args),
         #[cfg(feature = "aws")]
         Command::Rollback(args) => aws_cmd::rollback_cmd(args),
+        #[cfg(feature = "aws")]
+        Command::Preflight(args) => aws_cmd::preflight_cmd(args),
         #[cfg(not(feature = "aws"))]
-        Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) => without_aws(),
+        Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) | Command::Preflight(_) => without_aws(),
         Command::Karpenter(cli::KarpenterCommand::Nodeclass(args)) => nodeclass_cmd(args),
         Command::Karpenter(cli::KarpenterCommand::Migrate(args)) => migrate_cmd(args),
         Command::Migrate(args) => migrate_code::run(args),

@@ -70,7 +70,7 @@ pub async fn current_version(conn: &Connection, cluster: &str, nodegroup: &str) 
     Ok(group.as_ref().and_then(|g| g.launch_template()).and_then(|l| l.version()).map(str::to_string))
 }
 
-async fn describe(
+pub(crate) async fn describe(
     conn: &Connection,
     cluster: &str,
     nodegroup: &str,

@@ -9,7 +9,7 @@ use crate::diagnostic::RuleMeta;
 use crate::diagnostic::Severity;
 use serde_json::{Value, json};
 
-fn level(s: Severity) -> &'static str {
+pub fn level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -17,20 +17,20 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A code as a SARIF reporting descriptor (`tool.driver.rules[]`).
+pub fn rule(m: &RuleMeta) -> Value {
+    json!({
+        "id": m.code,
+        "name": m.name,
+        "shortDescription": {"text": m.summary},
+        "fullDescription": {"text": m.explanation},
+        "help": {"text": m.explanation},
+        "defaultConfiguration": {"level": level(m.severity)},
+    })
+}
+
 pub fn value(reports: &[FileReport], rules: &[&RuleMeta]) -> Value {
-    let rule_objs: Vec<Value> = rules
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.code,
-                "name": m.name,
-                "shortDescription": {"text": m.summary},
-                "fullDescription": {"text": m.explanation},
-                "help": {"text": m.explanation},
-                "defaultConfiguration": {"level": level(m.severity)},
-            })
-        })
-        .collect();
+    let rule_objs: Vec<Value> = rules.iter().map(|m| rule(m)).collect();
     let mut results = Vec::new();
     for r in reports {
         for f in &r.findings {

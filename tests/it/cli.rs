@@ -114,6 +114,7 @@ fn explain_prints_rules() {
         eks_userdata::lint::RULES.len()
             + eks_userdata::translate::codes::ALL.len()
             + eks_userdata::karpenter::codes::ALL.len()
+            + eks_userdata::preflight::codes::ALL.len()
     );
     bin().args(["explain", "NC250"]).assert().code(2).stderr(predicate::str::contains("no rule `NC250`"));
     bin()

@@ -16,6 +16,8 @@ mod migrate;
 mod mime;
 mod nodeadm_mime;
 mod precommit;
+#[cfg(feature = "aws")]
+mod preflight;
 mod properties;
 #[cfg(feature = "aws")]
 mod push;

@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
     url: String,
     setup: Value,
@@ -21,7 +21,7 @@ struct Moto {
 impl Moto {
     /// The server with the fixtures made, or `None` (after saying so) on a machine without
     /// moto. Under CI (`CI` set, as `.ci/run` does) a missing moto is a failure, never a skip.
-    fn start() -> Option<Moto> {
+    pub(crate) fn start() -> Option<Moto> {
         Moto::start_with(&[])
     }
 
@@ -62,7 +62,7 @@ impl Moto {
         Some(moto)
     }
 
-    fn env(&self, cmd: &mut Command) {
+    pub(crate) fn env(&self, cmd: &mut Command) {
         cmd.env("AWS_ENDPOINT_URL", &self.url)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -74,7 +74,7 @@ impl Moto {
             .env_remove("AWS_PROFILE");
     }
 
-    fn py(&self, args: &[&str]) -> Value {
+    pub(crate) fn py(&self, args: &[&str]) -> Value {
         let mut cmd = Command::new("python3");
         cmd.arg(root().join("tests/moto/fixture.py")).args(args);
         self.env(&mut cmd);

