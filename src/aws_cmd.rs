@@ -211,19 +211,21 @@ pub fn preflight_cmd(args: crate::cli::PreflightArgs) -> anyhow::Result<u8> {
         let mut inv = Inventory::default();
         let mut problems = Vec::new();
         if !args.no_kubernetes {
-            let kubeconfig = args.kubeconfig.as_deref().map(Path::new);
-            match preflight::kube::client(kubeconfig, args.context.as_deref()).await {
+            let kubeconfig = args.access.kubeconfig.as_deref().map(Path::new);
+            match preflight::kube::client(kubeconfig, args.access.context.as_deref(), true).await {
                 Ok(client) => match preflight::kube::read(&client).await {
                     Ok(k) => inv.kubernetes = Some(k),
                     Err(e) => problems.push(e.to_string()),
                 },
                 // No kubeconfig at all is a normal AWS-only run; a broken one is said.
-                Err(e) if args.kubeconfig.is_some() || args.context.is_some() => problems.push(e.to_string()),
+                Err(e) if args.access.kubeconfig.is_some() || args.access.context.is_some() => {
+                    problems.push(e.to_string())
+                }
                 Err(e) => eprintln!("eks-userdata: note: no Kubernetes checks ({e})"),
             }
         }
         if let Some(cluster) = &args.cluster {
-            match aws::connect(args.region.as_deref(), args.profile.as_deref()).await {
+            match aws::connect(args.access.region.as_deref(), args.access.profile.as_deref()).await {
                 Ok(conn) => match preflight::eks::read(&conn, cluster).await {
                     Ok(a) => inv.aws = Some(a),
                     Err(e) => problems.push(e.to_string()),
@@ -251,4 +253,109 @@ pub fn preflight_cmd(args: crate::cli::PreflightArgs) -> anyhow::Result<u8> {
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(if report.errors() > 0 || !problems.is_empty() { EXIT_FINDINGS } else { 0 })
+}
+
+/// `nodegroup bluegreen`: plan (shown, and written with --plan-out), then with --apply carry it
+/// out, recording progress in the plan file; exit 1 when a step stops (timeout, Pending pods),
+/// 2 when it cannot run.
+pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
+    use eks_userdata::bluegreen::{self, Plan, run};
+    let file = args.plan.clone().or_else(|| args.plan_out.clone());
+    if args.apply && file.is_none() {
+        eprintln!(
+            "eks-userdata: error: --apply records its progress in a plan file: give --plan-out FILE (or --plan FILE to go on with one)"
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let json = matches!(args.format, crate::cli::PreflightFormatArg::Json);
+    let result = aws::block_on(async {
+        let conn = aws::connect(args.access.region.as_deref(), args.access.profile.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let kubeconfig = args.access.kubeconfig.as_deref().map(Path::new);
+        let kube = eks_userdata::preflight::kube::client(kubeconfig, args.access.context.as_deref(), false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut plan = match &args.plan {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read the plan: {e}"))?;
+                let plan: Plan =
+                    serde_json::from_str(&text).map_err(|e| format!("{path}: not a blue/green plan: {e}"))?;
+                if plan.format != bluegreen::FORMAT || plan.cluster != args.cluster {
+                    return Err(format!(
+                        "{path}: a plan for cluster {} in format {}, not for {} in {}",
+                        plan.cluster,
+                        plan.format,
+                        args.cluster,
+                        bluegreen::FORMAT
+                    ));
+                }
+                plan
+            }
+            None => {
+                let Some(old) = &args.old else {
+                    return Err("name the node group to replace (OLD), or give --plan FILE".into());
+                };
+                run::plan(
+                    &conn,
+                    &kube,
+                    &args.cluster,
+                    old,
+                    args.new.as_deref(),
+                    args.launch_template_version.as_deref(),
+                )
+                .await
+                .map_err(|e| e.to_string())?
+            }
+        };
+        let save = |p: &Plan| -> Result<(), String> {
+            let Some(path) = &file else { return Ok(()) };
+            let text = serde_json::to_string_pretty(p).map_err(|e| e.to_string())? + "\n";
+            emit::write_atomic(Path::new(path), text.as_bytes(), true).map(|_| ()).map_err(|e| format!("{path}: {e}"))
+        };
+        save(&plan)?;
+        if !json {
+            print!("{}", plan.describe());
+        }
+        let outcome = if args.apply {
+            let opts = run::Options {
+                delete_old: args.delete_old,
+                twin_timeout: std::time::Duration::from_secs(args.twin_timeout),
+                drain_timeout: std::time::Duration::from_secs(args.drain_timeout),
+                poll: std::time::Duration::from_secs(2),
+            };
+            let say = |m: &str| eprintln!("eks-userdata: {m}");
+            run::apply(&mut plan, &conn, &kube, &opts, &save, &say).await.map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
+        Ok::<_, String>((plan, outcome))
+    })?;
+    let (plan, outcome) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    }
+    match outcome {
+        Ok(()) => {
+            if args.apply {
+                eprintln!(
+                    "eks-userdata: node group {} is replaced by {}{}",
+                    plan.old,
+                    plan.twin.name,
+                    if plan.progress.old_deleted { ", and deleted" } else { "; delete it with --delete-old" }
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("eks-userdata: stopped: {e}");
+            Ok(EXIT_FINDINGS)
+        }
+    }
 }

@@ -46,13 +46,59 @@ pub enum Command {
     /// Check a cluster before moving nodes to AL2023: versions, AL2 nodes, VPC CNI, eksctl,
     /// IMDS from pods, Java on cgroup v2, AL2-only host paths (needs `--features aws`).
     Preflight(PreflightArgs),
+    /// Managed node groups (needs `--features aws`).
+    #[command(subcommand)]
+    Nodegroup(NodegroupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodegroupCommand {
+    /// Move a managed node group to AL2023 by an AL2023 twin: plan, then create, wait, cordon,
+    /// drain through the Eviction API, and delete the old group only when asked. Resumable.
+    Bluegreen(BluegreenArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct PreflightArgs {
-    /// The EKS cluster (with AWS credentials: the EKS, add-on, node group and launch template checks).
+pub struct BluegreenArgs {
+    /// The EKS cluster.
     #[arg(long)]
-    pub cluster: Option<String>,
+    pub cluster: String,
+    /// The AL2 node group to replace (not needed with --plan).
+    pub old: Option<String>,
+    /// The twin's name [default: OLD-al2023].
+    pub new: Option<String>,
+    /// Write the plan (and, with --apply, its progress) to this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "plan")]
+    pub plan_out: Option<String>,
+    /// Carry out (or go on with) the plan in this file, recording progress there.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<String>,
+    /// Carry the plan out (without it, only the plan is shown).
+    #[arg(long)]
+    pub apply: bool,
+    /// Delete the old node group once it is drained and nothing is Pending.
+    #[arg(long)]
+    pub delete_old: bool,
+    /// The launch template version the twin uses (an AL2023 version `push` made), when the old
+    /// group has a launch template whose user data is AL2 or that names an AMI.
+    #[arg(long, value_name = "VERSION")]
+    pub launch_template_version: Option<String>,
+    /// Seconds to wait for one node to drain.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub drain_timeout: u64,
+    /// Seconds to wait for the twin to be ACTIVE, and again for its nodes to be Ready.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub twin_timeout: u64,
+    #[command(flatten)]
+    pub access: ClusterAccessArgs,
+    /// text: the plan and progress lines; json: the plan file's JSON on standard output.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PreflightFormatArg,
+}
+
+/// How to reach one cluster: AWS for EKS and EC2, a kubeconfig for the Kubernetes API.
+#[derive(Debug, Args)]
+pub struct ClusterAccessArgs {
     /// AWS region [default: the configured region].
     #[arg(long)]
     pub region: Option<String>,
@@ -65,6 +111,15 @@ pub struct PreflightArgs {
     /// Kubeconfig context [default: the current context].
     #[arg(long)]
     pub context: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The EKS cluster (with AWS credentials: the EKS, add-on, node group and launch template checks).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub access: ClusterAccessArgs,
     /// Skip the Kubernetes checks (read AWS only).
     #[arg(long)]
     pub no_kubernetes: bool,

@@ -14,6 +14,7 @@
 pub mod al2;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod bluegreen;
 pub mod boot;
 pub mod catalogue;
 pub mod config;

@@ -62,8 +62,14 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rollback(args) => aws_cmd::rollback_cmd(args),
         #[cfg(feature = "aws")]
         Command::Preflight(args) => aws_cmd::preflight_cmd(args),
+        #[cfg(feature = "aws")]
+        Command::Nodegroup(cli::NodegroupCommand::Bluegreen(args)) => aws_cmd::bluegreen_cmd(args),
         #[cfg(not(feature = "aws"))]
-        Command::ClusterInfo(_) | Command::Push(_) | Command::Rollback(_) | Command::Preflight(_) => without_aws(),
+        Command::ClusterInfo(_)
+        | Command::Push(_)
+        | Command::Rollback(_)
+        | Command::Preflight(_)
+        | Command::Nodegroup(_) => without_aws(),
         Command::Karpenter(cli::KarpenterCommand::Nodeclass(args)) => nodeclass_cmd(args),
         Command::Karpenter(cli::KarpenterCommand::Migrate(args)) => migrate_cmd(args),
         Command::Migrate(args) => migrate_code::run(args),

@@ -91,3 +91,21 @@ pub fn block_on<F: std::future::Future>(future: F) -> std::io::Result<F::Output>
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     Ok(rt.block_on(future))
 }
+
+/// One launch template version's data (DescribeLaunchTemplateVersions; `version` may be a number,
+/// `$Default` or `$Latest`).
+pub async fn launch_template_data(
+    conn: &Connection,
+    id: &str,
+    version: &str,
+) -> Result<Option<aws_sdk_ec2::types::ResponseLaunchTemplateData>, AwsError> {
+    let out = conn
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(id)
+        .versions(version)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
+    Ok(out.launch_template_versions().first().and_then(|v| v.launch_template_data()).cloned())
+}

@@ -57,19 +57,6 @@ pub async fn read(conn: &Connection, cluster: &str) -> Result<AwsView, AwsError>
 }
 
 async fn hop_limit(conn: &Connection, id: &str, version: &str) -> Result<Option<i64>, AwsError> {
-    let out = conn
-        .ec2
-        .describe_launch_template_versions()
-        .launch_template_id(id)
-        .versions(version)
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("ec2:DescribeLaunchTemplateVersions", e))?;
-    Ok(out
-        .launch_template_versions()
-        .first()
-        .and_then(|v| v.launch_template_data())
-        .and_then(|d| d.metadata_options())
-        .and_then(|m| m.http_put_response_hop_limit())
-        .map(i64::from))
+    let data = crate::aws::launch_template_data(conn, id, version).await?;
+    Ok(data.as_ref().and_then(|d| d.metadata_options()).and_then(|m| m.http_put_response_hop_limit()).map(i64::from))
 }

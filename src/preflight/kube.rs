@@ -20,8 +20,10 @@ pub enum KubeError {
     Api(String),
 }
 
-/// A client for the kubeconfig and context asked for.
-pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<kube::Client, KubeError> {
+/// A client for the kubeconfig and context asked for. `retry`: kube-rs retries a 429 on its own;
+/// a drain turns that off, because there a 429 is a PodDisruptionBudget's answer to report and
+/// time, not throttling.
+pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>, retry: bool) -> Result<kube::Client, KubeError> {
     let options = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
     let config = match kubeconfig {
         Some(path) => {
@@ -31,6 +33,8 @@ pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<
         None => kube::Config::from_kubeconfig(&options).await,
     }
     .map_err(|e| KubeError::Config(e.to_string()))?;
+    let mut config = config;
+    config.default_retry = retry;
     kube::Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))
 }
 

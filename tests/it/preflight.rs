@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 /// The fake API server on a free port, loaded with `objects`, and a kubeconfig that reaches it.
 pub(crate) struct FakeApi {
     child: Child,
+    pub url: String,
     pub kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -38,7 +39,7 @@ impl FakeApi {
             ),
         )
         .unwrap();
-        FakeApi { child, kubeconfig, _dir: dir }
+        FakeApi { child, url, kubeconfig, _dir: dir }
     }
 }
 
@@ -215,4 +216,172 @@ fn kubectl_drives_the_fake_api_server() {
     assert!(ok && out.contains("serverside-applied"), "{out}");
     let (ok, out) = k(&["get", "ec2nodeclass", "default", "-o", "jsonpath={.spec.amiSelectorTerms[0].alias}"]);
     assert!(ok && out == "al2023@v20251023", "{out}");
+}
+
+/// `nodegroup bluegreen` against moto (EKS) and the fake API server, which registers the twin's
+/// nodes when they are first listed (as EKS would once the group's instances join).
+mod bluegreen {
+    use super::*;
+
+    fn config(api: &FakeApi, body: &str) {
+        let out = Command::new("python3")
+            .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/config', data=sys.argv[2].encode(), method='POST')).read()"])
+            .arg(&api.url)
+            .arg(body)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn tool(api: &FakeApi, moto: &Moto, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
+        cmd.args(["nodegroup", "bluegreen", "--cluster", "blue", "--kubeconfig"]).arg(&api.kubeconfig).args(args);
+        moto.env(&mut cmd);
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    fn kube_json(api: &FakeApi, path: &str) -> Value {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + sys.argv[2]).read().decode())",
+            ])
+            .arg(&api.url)
+            .arg(path)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn pods_by_node(api: &FakeApi) -> Vec<(String, String)> {
+        let pods = kube_json(api, "/api/v1/namespaces/default/pods");
+        pods["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["metadata"]["name"].as_str().unwrap().to_string(),
+                    p["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Plan, then apply: the twin copies the group, the budget holds the second eviction back
+    /// until the first pod's replacement is Ready, everything ends on the twin's node, and the
+    /// old group is deleted when asked.
+    #[test]
+    fn a_budget_paces_the_drain_and_the_old_group_goes_last() {
+        let Some(moto) = Moto::start() else { return };
+        moto.py(&["bluegreen"]);
+        let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+        config(&api, r#"{"ready_after": 5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        let (code, out, err) = tool(&api, &moto, &["general", "--plan-out", plan.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("1. create node group general-al2023 (AL2023_x86_64_STANDARD): m6i.large, 1 to 3 nodes (desired 1), 2 subnet(s): to do"), "{out}");
+        assert!(out.contains("     - general-old-1: to do\n     - general-old-2: to do"), "{out}");
+        assert!(out.contains("PodDisruptionBudgets that pace the drain: default/web (allows 1 now)"), "{out}");
+        assert_eq!(moto.py(&["groups", "blue"]).as_object().unwrap().len(), 2, "planning creates nothing");
+
+        let (code, out, err) =
+            tool(&api, &moto, &["--plan", plan.to_str().unwrap(), "--apply", "--delete-old", "--drain-timeout", "60"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            err.contains("a PodDisruptionBudget holds back default/web-5f6-2"),
+            "the budget held the second pod until a replacement was Ready:\n{err}"
+        );
+        let groups = moto.py(&["groups", "blue"]);
+        let twin = &groups["general-al2023"];
+        assert_eq!(twin["amiType"], "AL2023_x86_64_STANDARD");
+        assert_eq!(
+            (twin["labels"].clone(), twin["instanceTypes"].clone()),
+            (serde_json::json!({"team": "web"}), serde_json::json!(["m6i.large"]))
+        );
+        assert_eq!(twin["taints"][0]["key"], "dedicated");
+        assert_eq!(twin["tags"]["eks-userdata/bluegreen-of"], "general");
+        assert!(groups.get("general").is_none_or(|g| g["status"] == "DELETING"), "deleted when asked: {groups}");
+        for (pod, node) in pods_by_node(&api) {
+            assert!(!node.starts_with("general-old"), "{pod} still on {node}");
+        }
+        let old1 = kube_json(&api, "/api/v1/nodes/general-old-1");
+        assert_eq!(old1["spec"]["unschedulable"], true);
+        let taints: Vec<&str> =
+            old1["spec"]["taints"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+        assert_eq!(taints, ["dedicated", "eks-userdata/migrating"], "its own taint is kept");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        assert_eq!(
+            saved["progress"],
+            serde_json::json!({"twinCreated": true, "twinActive": true, "twinReady": true, "drained": true, "oldDeleted": true})
+        );
+    }
+
+    /// A run stopped mid-drain (a budget that does not free in time) leaves the node cordoned
+    /// and recorded; the re-run goes on from there and makes no second twin.
+    #[test]
+    fn an_interrupted_drain_resumes_where_it_stopped() {
+        let Some(moto) = Moto::start() else { return };
+        moto.py(&["bluegreen"]);
+        let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+        config(&api, r#"{"ready_after": 8, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        let p = plan.to_str().unwrap();
+        let (code, out, err) = tool(&api, &moto, &["general", "--plan-out", p, "--apply", "--drain-timeout", "3"]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains("node general-old-2 is not drained after 3s")
+                && err.contains("it stays cordoned, as the plan records"),
+            "{err}"
+        );
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        assert_eq!(
+            saved["nodes"],
+            serde_json::json!([{"name": "general-old-1", "state": "drained"}, {"name": "general-old-2", "state": "cordoned"}])
+        );
+        assert_eq!(kube_json(&api, "/api/v1/nodes/general-old-2")["spec"]["unschedulable"], true);
+
+        let (code, out, err) = tool(&api, &moto, &["--plan", p, "--apply", "--drain-timeout", "60"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(!err.contains("creating node group"), "no second twin: {err}");
+        assert!(err.contains("drained general-old-2 (2 of 2)") && !err.contains("drained general-old-1"), "{err}");
+        assert_eq!(moto.py(&["groups", "blue"]).as_object().unwrap().len(), 3, "general, stuck, one twin");
+        assert_eq!(moto.py(&["groups", "blue"])["general"]["status"], "ACTIVE", "kept without --delete-old");
+    }
+
+    /// A twin that never becomes ACTIVE: the run stops at the timeout, nothing is cordoned or
+    /// deleted.
+    #[test]
+    fn a_twin_that_never_becomes_active_stops_the_run_and_nothing_is_touched() {
+        let Some(moto) = Moto::start() else { return };
+        moto.py(&["bluegreen"]);
+        let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        let (code, out, err) = tool(
+            &api,
+            &moto,
+            &["stuck", "--plan-out", plan.to_str().unwrap(), "--apply", "--delete-old", "--twin-timeout", "3"],
+        );
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            err.contains("node group stuck-al2023 is CREATING after 3s, not ACTIVE: nothing was cordoned or deleted"),
+            "{err}"
+        );
+        assert_eq!(kube_json(&api, "/api/v1/nodes/stuck-old-1")["spec"].get("unschedulable"), None);
+        let groups = moto.py(&["groups", "blue"]);
+        assert_eq!(groups["stuck"]["status"], "CREATING", "the old group is still there: {groups}");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        assert_eq!(
+            (saved["progress"]["twinCreated"].clone(), saved["progress"]["twinActive"].clone()),
+            (Value::Bool(true), Value::Bool(false))
+        );
+    }
 }

@@ -28,8 +28,15 @@ Behaviour that matters for the scenarios and follows the real API server:
     fieldSelectors kubectl drain uses (spec.nodeName, metadata.name, metadata.namespace);
   * `Accept: ...;as=Table` gets a meta.k8s.io/v1 Table, as kubectl get asks for.
 
+  * a node group's nodes register as EKS would register a new group's instances: with
+    `"spawn": {"GROUP": {"count": N, "after": seconds, "osImage": "..."}}` in the config, the
+    first list of nodes that selects `eks.amazonaws.com/nodegroup=GROUP` starts a timer that
+    creates N Ready nodes with that label (this fake knows nothing of EKS; the test says which
+    groups will exist).
+
 Test control (not Kubernetes): POST /_fake/objects (a list of objects to create),
-POST /_fake/config ({"ready_after": seconds, "replace_evicted": bool, "version": "v1.33.0"}),
+POST /_fake/config ({"ready_after": seconds, "replace_evicted": bool, "version": "v1.33.0",
+"spawn": {...}}),
 GET /_fake/requests (every request seen: method, path, query, content type), for assertions.
 
 usage: apiserver.py PORT [OBJECTS.json] [--version vX.Y.Z]
@@ -373,6 +380,27 @@ def evict(ns, name):
     return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
 
+def spawn(group):
+    """Registers the nodes of a node group the config names, once."""
+    cfg = STORE.config.get("spawn", {}).get(group)
+    if not cfg or cfg.get("started"):
+        return
+    cfg["started"] = True
+
+    def make():
+        with STORE.lock:
+            for i in range(int(cfg.get("count", 1))):
+                STORE.create("", "nodes", "", {
+                    "apiVersion": "v1", "kind": "Node",
+                    "metadata": {"name": f"{group}-{i + 1}", "labels": {"eks.amazonaws.com/nodegroup": group}},
+                    "spec": {},
+                    "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                               "nodeInfo": {"osImage": cfg.get("osImage", "Amazon Linux 2023.6.20250107")}},
+                })
+
+    threading.Timer(float(cfg.get("after", 0.5)), make).start()
+
+
 def table(kind, items, rv):
     cols = [{"name": "Name", "type": "string", "format": "name", "description": "name", "priority": 0}]
     extra = []
@@ -490,6 +518,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.watch(g, plural, ns, q)
             if method == "GET":
                 with STORE.lock:
+                    m = re.search(r"eks\.amazonaws\.com/nodegroup=([^,]+)", q.get("labelSelector") or "")
+                    if plural == "nodes" and m:
+                        spawn(m.group(1))
                     refresh_pdbs()
                     items = STORE.list(g, plural, ns, q.get("labelSelector"), q.get("fieldSelector"))
                     rv = STORE.rv

@@ -264,8 +264,44 @@ def preflight():
     print(json.dumps({"cluster": "legacy"}))
 
 
+def bluegreen():
+    """Cluster `blue`: an AL2 managed node group `general` (labels, a taint, two nodes), and
+    `stuck`, whose twin will never become ACTIVE (server.py's test-only status tag)."""
+    eks.create_cluster(
+        name="blue",
+        version="1.31",
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
+    )
+    for name, tags in [("general", {"team": "web"}), ("stuck", {"eks-userdata-test/status": "CREATING"})]:
+        eks.create_nodegroup(
+            clusterName="blue",
+            nodegroupName=name,
+            nodeRole="arn:aws:iam::123456789012:role/node",
+            subnets=["subnet-1", "subnet-2"],
+            instanceTypes=["m6i.large"],
+            scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 1},
+            amiType="AL2_x86_64",
+            labels={"team": "web"},
+            taints=[{"key": "dedicated", "value": "web", "effect": "NO_SCHEDULE"}],
+            tags=tags,
+        )
+    print(json.dumps({"cluster": "blue"}))
+
+
+def groups(cluster):
+    names = eks.list_nodegroups(clusterName=cluster)["nodegroups"]
+    out = {}
+    for n in names:
+        g = eks.describe_nodegroup(clusterName=cluster, nodegroupName=n)["nodegroup"]
+        out[n] = {k: g.get(k) for k in ("amiType", "status", "labels", "taints", "instanceTypes", "scalingConfig", "tags")}
+    print(json.dumps(out, default=str))
+
+
 if __name__ == "__main__":
     commands = {
+        "bluegreen": bluegreen,
+        "groups": groups,
         "preflight": preflight,
         "setup": setup,
         "owned": owned,

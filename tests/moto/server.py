@@ -23,6 +23,11 @@
    answers with the EKS API reference's shapes (addonName, addonVersion, clusterName, status
    ACTIVE); an unknown add-on is ResourceNotFoundException (HTTP 404), as EKS answers.
 
+7. A node group's status: moto makes every node group ACTIVE at once, so a node group that
+   never becomes ACTIVE (the blue/green timeout scenario) cannot be made. A node group created
+   with the tag `eks-userdata-test/status` keeps that status instead (test-only; EKS has no
+   such tag).
+
 With MOTO_STOCK_SOURCE_VERSION=1 the first gap is left open: the server then makes versions as
 stock moto 5 does, ignoring SourceVersion, as any EC2-compatible endpoint that does not honour
 it would. The verification test uses that to get a version that really differs from its plan.
@@ -214,6 +219,17 @@ def cluster_init(self, *args, **kwargs):
 
 
 eks_models.Cluster.__init__ = cluster_init
+_nodegroup_init = eks_models.Nodegroup.__init__
+
+
+def nodegroup_init(self, *args, **kwargs):
+    _nodegroup_init(self, *args, **kwargs)
+    status = (getattr(self, "tags", None) or {}).get("eks-userdata-test/status")
+    if status:
+        self.status = status
+
+
+eks_models.Nodegroup.__init__ = nodegroup_init
 if os.environ.get("MOTO_STOCK_SOURCE_VERSION") != "1":
     LaunchTemplates.create_launch_template_version = create_launch_template_version
 LaunchTemplate.get_version = get_version
