@@ -325,7 +325,14 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
                 poll: std::time::Duration::from_secs(2),
             };
             let say = |m: &str| eprintln!("eks-userdata: {m}");
-            run::apply(&mut plan, &conn, &kube, &opts, &save, &say).await.map_err(|e| e.to_string())
+            // Ctrl-C drops the run wherever it is: every step was recorded before it was taken,
+            // so the plan file is already true, and a re-run goes on from it.
+            tokio::select! {
+                r = run::apply(&mut plan, &conn, &kube, &opts, &save, &say) => r.map_err(|e| e.to_string()),
+                _ = tokio::signal::ctrl_c() => Err(
+                    "interrupted: the plan file records every step taken (a node it lists as cordoned is cordoned or about to be); run again with --plan to go on".to_string()
+                ),
+            }
         } else {
             Ok(())
         };

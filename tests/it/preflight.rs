@@ -224,13 +224,7 @@ mod bluegreen {
     use super::*;
 
     fn config(api: &FakeApi, body: &str) {
-        let out = Command::new("python3")
-            .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/config', data=sys.argv[2].encode(), method='POST')).read()"])
-            .arg(&api.url)
-            .arg(body)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        super::bluegreen_config(api, body);
     }
 
     fn tool(api: &FakeApi, moto: &Moto, args: &[&str]) -> (i32, String, String) {
@@ -384,4 +378,64 @@ mod bluegreen {
             (Value::Bool(true), Value::Bool(false))
         );
     }
+}
+
+/// Ctrl-C (SIGINT) while a budget holds a drain back: the run stops, the plan file says what
+/// was done, and the re-run finishes the drain without a second twin.
+#[test]
+fn an_interrupt_mid_drain_leaves_a_true_plan_and_the_run_resumes() {
+    use std::io::BufRead as _;
+    let Some(moto) = Moto::start() else { return };
+    moto.py(&["bluegreen"]);
+    let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+    bluegreen_config(&api, r#"{"ready_after": 6, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let p = plan.to_str().unwrap();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
+    cmd.args(["nodegroup", "bluegreen", "--cluster", "blue", "general", "--plan-out", p, "--apply", "--kubeconfig"])
+        .arg(&api.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    moto.env(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("holds back") {
+            let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+            assert!(ok.success());
+        }
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}");
+    assert!(
+        seen.contains("holds back") && seen.contains("stopped: interrupted: the plan file records every step taken"),
+        "{seen}"
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(
+        saved["nodes"],
+        serde_json::json!([{"name": "general-old-1", "state": "drained"}, {"name": "general-old-2", "state": "cordoned"}])
+    );
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
+    cmd.args(["nodegroup", "bluegreen", "--cluster", "blue", "--plan", p, "--apply", "--kubeconfig"])
+        .arg(&api.kubeconfig);
+    moto.env(&mut cmd);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("creating node group") && err.contains("drained general-old-2 (2 of 2)"), "{err}");
+}
+
+fn bluegreen_config(api: &FakeApi, body: &str) {
+    let out = Command::new("python3")
+        .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/config', data=sys.argv[2].encode(), method='POST')).read()"])
+        .arg(&api.url)
+        .arg(body)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
