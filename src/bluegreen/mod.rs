@@ -129,6 +129,11 @@ pub fn twin(
     let mut t = old.clone();
     t.name = new_name.to_string();
     t.status = None;
+    // eksctl's and CloudFormation's ownership tags say who made the old group; the twin is
+    // this tool's.
+    t.tags.retain(|k, _| {
+        !k.starts_with("alpha.eksctl.io/") && !k.starts_with("eksctl.cluster.k8s.io/") && !k.starts_with("aws:")
+    });
     t.tags.insert(TWIN_TAG.into(), old.name.clone());
     match (old.ami_type.as_deref(), &old.launch_template) {
         // A template that names an AMI: EKS reports CUSTOM; the AMI is the template's.
@@ -258,7 +263,17 @@ mod tests {
 
     #[test]
     fn the_twin_keeps_everything_but_the_ami_type() {
-        let t = twin(&old(), "general-al2023", None, false).unwrap();
+        let mut tagged = old();
+        tagged.tags = [
+            ("alpha.eksctl.io/eksctl-version".to_string(), "0.150.0".to_string()),
+            ("team".to_string(), "pay".to_string()),
+        ]
+        .into();
+        let t = twin(&tagged, "general-al2023", None, false).unwrap();
+        assert!(
+            !t.tags.contains_key("alpha.eksctl.io/eksctl-version") && t.tags.contains_key("team"),
+            "eksctl's ownership tags are not copied"
+        );
         assert_eq!(t.ami_type.as_deref(), Some("AL2023_x86_64_STANDARD"));
         assert_eq!((t.labels, t.taints, t.instance_types), (old().labels, old().taints, old().instance_types));
         assert_eq!(t.tags.get(TWIN_TAG).map(String::as_str), Some("general"));

@@ -178,9 +178,7 @@ async fn create_twin(conn: &Connection, plan: &Plan) -> Result<(), RunError> {
         .nodegroup_name(&t.name)
         .node_role(&t.node_role)
         .set_subnets(Some(t.subnets.clone()))
-        .set_instance_types(
-            (!t.instance_types.is_empty() && t.launch_template.is_none()).then(|| t.instance_types.clone()),
-        )
+        .set_instance_types((!t.instance_types.is_empty()).then(|| t.instance_types.clone()))
         .scaling_config(
             NodegroupScalingConfig::builder()
                 .min_size(t.min_size)
@@ -190,8 +188,9 @@ async fn create_twin(conn: &Connection, plan: &Plan) -> Result<(), RunError> {
         )
         .set_labels(Some(t.labels.clone().into_iter().collect()))
         .set_tags(Some(t.tags.clone().into_iter().collect()));
-    if let Some(a) = &t.ami_type {
-        req = req.ami_type(aws_sdk_eks::types::AmiTypes::from(a.as_str()));
+    // A template that names the AMI must not be given an AMI type (EKS CreateNodegroup).
+    if let Some(a) = t.ami_type.as_deref().filter(|a| *a != "CUSTOM") {
+        req = req.ami_type(aws_sdk_eks::types::AmiTypes::from(a));
     }
     if let Some(c) = &t.capacity_type {
         req = req.capacity_type(aws_sdk_eks::types::CapacityTypes::from(c.as_str()));
@@ -231,6 +230,16 @@ pub async fn apply(
         plan.progress.twin_created = true;
         save(plan)?;
     }
+    // On a resume the twin is looked at again: it may have been deleted or degraded since.
+    if plan.progress.twin_active {
+        let status = read_group(conn, &plan.cluster, &twin).await?.and_then(|g| g.status);
+        if status.as_deref() != Some("ACTIVE") {
+            return Err(RunError::Timeout(format!(
+                "node group {twin} was ACTIVE and is now {}: nothing more is drained; look at it in EKS, then run again with --plan",
+                status.unwrap_or_else(|| "gone".into())
+            )));
+        }
+    }
     if !plan.progress.twin_active {
         let deadline = Instant::now() + opts.twin_timeout;
         loop {
@@ -252,7 +261,7 @@ pub async fn apply(
     }
     if !plan.progress.twin_ready {
         let deadline = Instant::now() + opts.twin_timeout;
-        let want = usize::try_from(plan.twin.desired_size.max(1)).unwrap_or(1);
+        let want = usize::try_from(plan.twin.desired_size.max(0)).unwrap_or(0);
         loop {
             let nodes = group_nodes(kube, &twin).await?;
             let ready = nodes.iter().filter(|n| node_ready(n)).count();
@@ -271,6 +280,25 @@ pub async fn apply(
         plan.progress.twin_ready = true;
         save(plan)?;
     }
+    // Pods already Pending before the drain are not the drain's doing.
+    let pods_api: Api<Pod> = Api::all(kube.clone());
+    let pending_before: std::collections::BTreeSet<String> = pods_api
+        .list(&ListParams::default().fields("status.phase=Pending"))
+        .await
+        .map_err(kube_err)?
+        .items
+        .iter()
+        .filter_map(|p| p.metadata.uid.clone())
+        .collect();
+    // Nodes the old group gained since the plan (an ASG replacement, an autoscaler scale-up)
+    // join it, at the end of the drain order.
+    for n in group_nodes(kube, &plan.old).await? {
+        let Some(name) = n.metadata.name else { continue };
+        if !plan.nodes.iter().any(|s| s.name == name) {
+            say(&format!("node {name} joined {} since the plan: it is drained too", plan.old));
+            plan.nodes.push(super::NodeStep { name, state: NodeState::Pending });
+        }
+    }
     // Every old node is tainted and cordoned first, each recorded before it is touched.
     for i in 0..plan.nodes.len() {
         let Some(step) = plan.nodes.get(i).cloned() else { continue };
@@ -279,8 +307,9 @@ pub async fn apply(
                 s.state = NodeState::Cordoned;
             }
             save(plan)?;
-            cordon(kube, &step.name).await?;
-            say(&format!("cordoned {}", step.name));
+            if cordon(kube, &step.name, &plan.old).await? {
+                say(&format!("cordoned {}", step.name));
+            }
         }
     }
     for i in 0..plan.nodes.len() {
@@ -290,8 +319,9 @@ pub async fn apply(
         }
         // A recorded cordon is made again: harmless if it was done, needed if the run stopped
         // between the record and the call.
-        cordon(kube, &step.name).await?;
-        drain(kube, &step.name, opts, say).await?;
+        if cordon(kube, &step.name, &plan.old).await? {
+            drain(kube, &step.name, opts, say).await?;
+        }
         if let Some(s) = plan.nodes.get_mut(i) {
             s.state = NodeState::Drained;
         }
@@ -304,8 +334,14 @@ pub async fn apply(
         let pods: Api<Pod> = Api::all(kube.clone());
         let deadline = Instant::now() + opts.drain_timeout;
         let pending = loop {
-            let pending =
-                pods.list(&ListParams::default().fields("status.phase=Pending")).await.map_err(kube_err)?.items;
+            let pending: Vec<Pod> = pods
+                .list(&ListParams::default().fields("status.phase=Pending"))
+                .await
+                .map_err(kube_err)?
+                .items
+                .into_iter()
+                .filter(|p| p.metadata.uid.as_ref().is_none_or(|u| !pending_before.contains(u)))
+                .collect();
             if pending.is_empty() || Instant::now() >= deadline {
                 break pending;
             }
@@ -313,17 +349,7 @@ pub async fn apply(
             tokio::time::sleep(opts.poll).await;
         };
         if !pending.is_empty() {
-            let names: Vec<String> = pending
-                .iter()
-                .take(5)
-                .map(|p| {
-                    format!(
-                        "{}/{}",
-                        p.metadata.namespace.clone().unwrap_or_default(),
-                        p.metadata.name.clone().unwrap_or_default()
-                    )
-                })
-                .collect();
+            let names: Vec<String> = pending.iter().take(5).map(pod_name).collect();
             return Err(RunError::Timeout(format!(
                 "{} pod(s) are still Pending {}s after the drain ({}): the old group is kept; make room on {twin}, then run again with --plan",
                 pending.len(),
@@ -335,18 +361,40 @@ pub async fn apply(
         save(plan)?;
     }
     if opts.delete_old && !plan.progress.old_deleted {
+        let undrained: Vec<String> = group_nodes(kube, &plan.old)
+            .await?
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .filter(|n| !plan.nodes.iter().any(|s| s.name == *n && s.state == NodeState::Drained))
+            .collect();
+        if !undrained.is_empty() {
+            return Err(RunError::Timeout(format!(
+                "node group {} has nodes the run has not drained ({}): it is not deleted; run again with --plan",
+                plan.old,
+                undrained.join(", ")
+            )));
+        }
         say(&format!("deleting node group {}", plan.old));
-        conn.eks
-            .delete_nodegroup()
-            .cluster_name(&plan.cluster)
-            .nodegroup_name(&plan.old)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("eks:DeleteNodegroup", e))?;
+        let deleted = conn.eks.delete_nodegroup().cluster_name(&plan.cluster).nodegroup_name(&plan.old).send().await;
+        match deleted.map_err(|e| AwsError::sdk("eks:DeleteNodegroup", e)) {
+            Ok(_) => {}
+            // Deleted already (by an earlier run whose record did not land, or by a person).
+            Err(e) if e.code == "ResourceNotFoundException" => {}
+            Err(e) => return Err(e.into()),
+        }
         plan.progress.old_deleted = true;
         save(plan)?;
     }
     Ok(())
+}
+
+/// `namespace/name`, as kubectl writes a pod.
+fn pod_name(p: &Pod) -> String {
+    format!(
+        "{}/{}",
+        p.metadata.namespace.as_deref().unwrap_or_default(),
+        p.metadata.name.as_deref().unwrap_or_default()
+    )
 }
 
 fn node_ready(n: &Node) -> bool {
@@ -356,22 +404,38 @@ fn node_ready(n: &Node) -> bool {
         .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
-/// Taints (NoSchedule) and cordons a node, keeping its other taints.
-async fn cordon(kube: &kube::Client, name: &str) -> Result<(), RunError> {
+/// Taints (NoSchedule) and cordons a node of `group`, keeping its other taints; `false` when the
+/// node is gone or no longer the group's (a name reused by another instance), which is left alone.
+async fn cordon(kube: &kube::Client, name: &str, group: &str) -> Result<bool, RunError> {
     let nodes: Api<Node> = Api::all(kube.clone());
-    let Some(node) = nodes.get_opt(name).await.map_err(kube_err)? else { return Ok(()) };
-    let mut taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
-    if !taints.iter().any(|t| t.key == TAINT_KEY) {
-        taints.push(k8s_openapi::api::core::v1::Taint {
-            key: TAINT_KEY.into(),
-            value: Some("true".into()),
-            effect: "NoSchedule".into(),
-            time_added: None,
+    // The taint list is written whole, so the write names the version it read: a taint another
+    // controller added in between makes it a conflict (409), read again.
+    for _ in 0..5 {
+        let Some(node) = nodes.get_opt(name).await.map_err(kube_err)? else { return Ok(false) };
+        let labels = node.metadata.labels.as_ref();
+        if labels.and_then(|l| l.get("eks.amazonaws.com/nodegroup")).map(String::as_str) != Some(group) {
+            return Ok(false);
+        }
+        let mut taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+        if !taints.iter().any(|t| t.key == TAINT_KEY) {
+            taints.push(k8s_openapi::api::core::v1::Taint {
+                key: TAINT_KEY.into(),
+                value: Some("true".into()),
+                effect: "NoSchedule".into(),
+                time_added: None,
+            });
+        }
+        let patch = serde_json::json!({
+            "metadata": {"resourceVersion": node.metadata.resource_version},
+            "spec": {"unschedulable": true, "taints": taints},
         });
+        match nodes.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Ok(_) => return Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            Err(e) => return Err(kube_err(e)),
+        }
     }
-    let patch = serde_json::json!({"spec": {"unschedulable": true, "taints": taints}});
-    nodes.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(kube_err)?;
-    Ok(())
+    Err(RunError::Kube(format!("node {name} kept changing while it was being cordoned: run again with --plan")))
 }
 
 /// Evicts every pod on a node that a drain evicts (not DaemonSet pods, not mirror pods), retrying
@@ -392,8 +456,27 @@ async fn drain(kube: &kube::Client, node: &str, opts: &Options, say: &dyn Fn(&st
         if pods.is_empty() {
             return Ok(());
         }
+        // As `kubectl drain` without --force / --delete-emptydir-data: a pod no controller
+        // recreates, or one whose emptyDir data would be lost, is not evicted by this tool.
+        let refused: Vec<String> = pods
+            .iter()
+            .filter(|p| {
+                let bare = !p.metadata.owner_references.iter().flatten().any(|o| o.controller == Some(true));
+                let empty_dir =
+                    p.spec.as_ref().is_some_and(|s| s.volumes.iter().flatten().any(|v| v.empty_dir.is_some()));
+                bare || empty_dir
+            })
+            .map(pod_name)
+            .collect();
+        if !refused.is_empty() {
+            return Err(RunError::Timeout(format!(
+                "node {node} has pods that no controller recreates or that keep data in emptyDir ({}): move or delete them yourself (as `kubectl drain --force --delete-emptydir-data` would), then run again with --plan; the node stays cordoned, as the plan records",
+                refused.join(", ")
+            )));
+        }
         let mut held = Vec::new();
-        for p in &pods {
+        // A pod already terminating is waited for, not evicted again.
+        for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
             let (ns, name) =
                 (p.metadata.namespace.clone().unwrap_or_default(), p.metadata.name.clone().unwrap_or_default());
             let api: Api<Pod> = Api::namespaced(kube.clone(), &ns);

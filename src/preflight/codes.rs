@@ -35,9 +35,9 @@ code!(
     EKSCTL_VERSION,
     "PF604",
     "eksctl-version",
-    Error,
+    Warning,
     "node groups eksctl manages were made with an eksctl older than 0.176.0",
-    "eksctl supports AL2023 node groups (`amiFamily: AmazonLinux2023`) from 0.176.0; the version that last wrote a node group is in its `alpha.eksctl.io/eksctl-version` tag. An older eksctl cannot create or update the AL2023 twin.\n\nFix: upgrade eksctl (0.199.0 or later if the config uses `overrideBootstrapCommand` or `preBootstrapCommands` with AL2023)."
+    "eksctl supports AL2023 node groups (`amiFamily: AmazonLinux2023`) from 0.176.0. The version that created a node group is in its `alpha.eksctl.io/eksctl-version` tag; it says which eksctl the team used then, not which it runs now, so an old one is a warning to check: an eksctl older than 0.176.0 cannot create the AL2023 twin.\n\nFix: upgrade eksctl (0.199.0 or later if the config uses `overrideBootstrapCommand` or `preBootstrapCommands` with AL2023)."
 );
 code!(
     IMDS_FROM_PODS,

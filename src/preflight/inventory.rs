@@ -81,7 +81,7 @@ impl Workload {
 pub struct Container {
     pub name: String,
     pub image: String,
-    /// Literal environment values (`valueFrom` ones are left out).
+    /// Environment variables; those set with `valueFrom` have an empty value here.
     pub env: BTreeMap<String, String>,
     pub command: Vec<String>,
     pub args: Vec<String>,

@@ -132,7 +132,9 @@ fn container(c: &k8s_openapi::api::core::v1::Container) -> Container {
     Container {
         name: c.name.clone(),
         image: c.image.clone().unwrap_or_default(),
-        env: c.env.iter().flatten().filter_map(|e| Some((e.name.clone(), e.value.clone()?))).collect(),
+        // A variable set from a secret or field is present with an unknown value: kept with an
+        // empty one, so checks that ask whether it is set see it.
+        env: c.env.iter().flatten().map(|e| (e.name.clone(), e.value.clone().unwrap_or_default())).collect(),
         command: c.command.clone().unwrap_or_default(),
         args: c.args.clone().unwrap_or_default(),
     }

@@ -127,7 +127,7 @@ fn a_133_cluster_with_an_old_cni_and_an_imds_controller() {
         has("PF603", "error", "DaemonSet kube-system/aws-node") && has("PF603", "error", "EKS add-on vpc-cni"),
         "{got:?}"
     );
-    assert!(has("PF604", "error", "managed node group old"), "{got:?}");
+    assert!(has("PF604", "warning", "managed node group old"), "{got:?}");
     assert!(has("PF605", "warning", "Deployment kube-system/aws-load-balancer-controller"), "{got:?}");
     assert!(!got.iter().any(|(_, _, s)| s.contains("cluster-autoscaler")), "IRSA and a region need no IMDS: {got:?}");
     assert!(
@@ -438,4 +438,59 @@ fn bluegreen_config(api: &FakeApi, body: &str) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// As `kubectl drain` without `--force`: a pod no controller would recreate stops the drain,
+/// named, with its node cordoned and recorded; nothing of it is evicted.
+#[test]
+fn a_bare_pod_stops_the_drain_by_name() {
+    let Some(moto) = Moto::start() else { return };
+    moto.py(&["bluegreen"]);
+    let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+    bluegreen_config(&api, r#"{"ready_after": 0.5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+    let bare = r#"[{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": {"nodeName": "general-old-1", "containers": [{"name": "sh", "image": "busybox"}]}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}]"#;
+    let out = Command::new("python3")
+        .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/objects', data=sys.argv[2].encode(), method='POST')).read()"])
+        .arg(&api.url)
+        .arg(bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
+    cmd.args([
+        "nodegroup",
+        "bluegreen",
+        "--cluster",
+        "blue",
+        "general",
+        "--plan-out",
+        plan.to_str().unwrap(),
+        "--apply",
+        "--kubeconfig",
+    ])
+    .arg(&api.kubeconfig);
+    moto.env(&mut cmd);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "node general-old-1 has pods that no controller recreates or that keep data in emptyDir (default/debug)"
+        ),
+        "{err}"
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(saved["nodes"][0], serde_json::json!({"name": "general-old-1", "state": "cordoned"}));
+    assert!(pods_named(&api).contains(&"web-5f6-1".to_string()), "nothing on the node was evicted");
+}
+
+fn pods_named(api: &FakeApi) -> Vec<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys, json, urllib.request; print(json.dumps([p['metadata']['name'] for p in json.load(urllib.request.urlopen(sys.argv[1] + '/api/v1/pods'))['items']]))"])
+        .arg(&api.url)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -245,6 +245,9 @@ class Store:
             return None
         obj["apiVersion"] = f"{g}/{r[1]}" if g else r[1]
         obj["kind"] = r[2]
+        if plural == "pods":
+            # The API server defaults a new pod's phase.
+            obj.setdefault("status", {}).setdefault("phase", "Pending")
         if r[4]:
             md["namespace"] = ns
         self.uid += 1
@@ -579,6 +582,9 @@ class Handler(BaseHTTPRequestHandler):
                         refresh_pdbs()
                         return self.send(201, made)
                     return self.missing(plural, name)
+                want = ((patch or {}).get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
+                if want and want != cur["metadata"]["resourceVersion"]:
+                    return self.send(409, status(409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified'))
                 if ctype == "application/json-patch+json":
                     new = json_patch(cur, patch)
                 else:

@@ -46,7 +46,7 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
                 "Kubernetes 1.{m} ({from}) has no AL2 AMIs{left}: they can be neither replaced nor upgraded, only moved to AL2023"
             ),
         ),
-        32 => (
+        32 if !left.is_empty() => (
             Severity::Warning,
             format!("Kubernetes 1.32 ({from}) is the last minor with AL2 AMIs{left}: move them before upgrading"),
         ),

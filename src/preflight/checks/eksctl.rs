@@ -1,5 +1,7 @@
-//! PF604: the eksctl that last wrote each node group (its `alpha.eksctl.io/eksctl-version` tag)
-//! against 0.176.0, the first with AL2023 node groups (eksctl #7684).
+//! PF604: the eksctl that created each node group (its `alpha.eksctl.io/eksctl-version` tag)
+//! against 0.176.0, the first with AL2023 node groups (eksctl #7684). The tag says which eksctl
+//! made the group, not which one the team runs now, so an old one is a warning to check, not an
+//! error.
 
 use super::super::inventory::{Inventory, version};
 use super::super::{Finding, codes};
@@ -14,14 +16,14 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
             let got = version(v);
             let old = got.is_some_and(|got| got < (0, 176, 0));
             let (severity, message) = if old {
-                (Severity::Error, format!("written by eksctl {v}: eksctl supports AL2023 node groups from 0.176.0"))
+                (Severity::Warning, format!("created by eksctl {v}: the eksctl that makes its AL2023 twin must be 0.176.0 or later; check the one your pipeline runs (`eksctl version`)"))
             } else if got.is_none() {
                 (
                     Severity::Warning,
                     format!("written by eksctl `{v}`, which is not a version this check can compare with 0.176.0"),
                 )
             } else {
-                (Severity::Info, format!("written by eksctl {v} (AL2023 node groups need 0.176.0 or later)"))
+                (Severity::Info, format!("created by eksctl {v} (AL2023 node groups need 0.176.0 or later)"))
             };
             Some(Finding::new(&codes::EKSCTL_VERSION, severity, format!("managed node group {}", g.name), message))
         })
@@ -48,6 +50,6 @@ mod tests {
             ..Default::default()
         };
         let f = check(&inv);
-        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Error, Severity::Info]);
+        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Warning, Severity::Info]);
     }
 }

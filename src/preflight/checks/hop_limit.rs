@@ -14,12 +14,17 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
             let subject = format!("managed node group {}", g.name);
             let (limit, said) = match (&g.launch_template, g.hop_limit) {
                 (None, _) => (None, "no launch template: EKS's default applies (1 for AL2023)".to_string()),
+                (Some(lt), None) if g.ami_type.as_deref() == Some("CUSTOM") => (
+                    Some(0),
+                    format!("launch template {lt} sets no hop limit and names its own AMI: that AMI's default applies; check it"),
+                ),
                 (Some(lt), None) => {
                     (None, format!("launch template {lt} sets no hop limit: the AMI's default applies (1 for AL2023)"))
                 }
                 (Some(lt), Some(h)) => (Some(h), format!("launch template {lt} sets HttpPutResponseHopLimit {h}")),
             };
-            let cut_off = limit.is_none_or(|h| h < 2) && needing > 0;
+            // Some(0): not known (a custom AMI's default), said but not judged.
+            let cut_off = limit.is_none_or(|h| (1..2).contains(&h)) && needing > 0;
             let (severity, tail) = if cut_off {
                 (
                     Severity::Warning,

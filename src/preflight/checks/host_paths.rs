@@ -5,8 +5,9 @@ use super::super::inventory::Inventory;
 use super::super::{Finding, codes};
 use crate::diagnostic::Severity;
 
-/// Path prefix, severity, what is wrong there on AL2023.
-const PATHS: [(&str, Severity, &str); 7] = [
+/// Path prefix, severity, what is wrong there on AL2023. (`/etc/eks` itself exists on AL2023:
+/// nodeadm keeps the image credential provider there.)
+const PATHS: [(&str, Severity, &str); 6] = [
     ("/var/run/docker.sock", Severity::Error, "the Docker socket: AL2023 has no Docker daemon"),
     ("/run/docker.sock", Severity::Error, "the Docker socket: AL2023 has no Docker daemon"),
     (
@@ -21,7 +22,6 @@ const PATHS: [(&str, Severity, &str); 7] = [
         Severity::Warning,
         "AL2's kubelet config file: nodeadm writes /etc/kubernetes/kubelet/config.json",
     ),
-    ("/etc/eks", Severity::Warning, "AL2's /etc/eks scripts: AL2023 does not have them"),
 ];
 
 pub fn check(inv: &Inventory) -> Vec<Finding> {
@@ -66,6 +66,6 @@ mod tests {
             aws: None,
         };
         let f = check(&inv);
-        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Error, Severity::Warning]);
+        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Error]);
     }
 }

@@ -42,7 +42,9 @@ fn arg(c: &Container, names: &[&str]) -> bool {
 
 /// Why a container needs IMDS, and how sure that is; `None` when it does not.
 fn reason(c: &Container) -> Option<(String, Confidence)> {
-    let names_imds = c.env.values().chain(&c.args).chain(&c.command).any(|v| v.contains(IMDS_ADDRESS));
+    // NO_PROXY lists the address to keep IMDS off a proxy: that is no use of it.
+    let env = c.env.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("NO_PROXY")).map(|(_, v)| v);
+    let names_imds = env.chain(&c.args).chain(&c.command).any(|v| v.contains(IMDS_ADDRESS));
     if names_imds {
         return Some((format!("container {} names {IMDS_ADDRESS}", c.name), Confidence::Certain));
     }

@@ -39,7 +39,9 @@ pub fn jdk_version(s: &str) -> Option<(u32, Option<u32>)> {
     }
     // `11.0.16`, `11.0.14_9`; Corretto 8 writes `8.342.07.1` (the update second).
     let mut parts = after.strip_prefix('.').map(|r| r.split(['.', '_', '+', '-'])).into_iter().flatten();
-    let update = if major == 8 { parts.next().and_then(digits) } else { parts.nth(1).and_then(digits) };
+    // IBM's `8.0.7.20` is a service release, not an update number.
+    let update =
+        if major == 8 { parts.next().and_then(digits).filter(|u| *u != 0) } else { parts.nth(1).and_then(digits) };
     Some((major, update))
 }
 
@@ -114,6 +116,7 @@ mod tests {
         assert_eq!(jdk_version("11.0.14_9-jdk"), Some((11, Some(14))));
         assert_eq!(jdk_version("8.342.07.1"), Some((8, Some(342))));
         assert_eq!(jdk_version("8-jre"), Some((8, None)));
+        assert_eq!(jdk_version("8.0.7.20"), Some((8, None)), "IBM Java's numbering");
         assert_eq!(jdk_version("17.0.2"), Some((17, Some(2))));
         assert_eq!(jdk_version("latest"), None);
     }
