@@ -40,13 +40,7 @@ pub struct NodegroupUpdate {
 /// Every node group of `cluster` that uses a launch template of the user's (EKS's own copies
 /// are not listed by DescribeNodegroup; the node group names the template it was given).
 pub async fn list(conn: &Connection, cluster: &str) -> Result<Vec<NodegroupRef>, AwsError> {
-    let mut names = Vec::new();
-    let mut pages = conn.eks.list_nodegroups().cluster_name(cluster).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::sdk("eks:ListNodegroups", e))?;
-        names.extend(page.nodegroups().iter().cloned());
-    }
-    names.sort();
+    let names = names(conn, cluster).await?;
     let mut out = Vec::new();
     for ng in names {
         let Some(group) = describe(conn, cluster, &ng).await? else { continue };
@@ -62,6 +56,18 @@ pub async fn list(conn: &Connection, cluster: &str) -> Result<Vec<NodegroupRef>,
         });
     }
     Ok(out)
+}
+
+/// The names of every managed node group of `cluster`, sorted (all ListNodegroups pages).
+pub async fn names(conn: &Connection, cluster: &str) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut pages = conn.eks.list_nodegroups().cluster_name(cluster).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("eks:ListNodegroups", e))?;
+        names.extend(page.nodegroups().iter().cloned());
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// The launch template version a node group uses now.

@@ -29,14 +29,8 @@ pub async fn read(conn: &Connection, cluster: &str) -> Result<AwsView, AwsError>
             addons.insert(name, v.to_string());
         }
     }
-    let mut groups = Vec::new();
-    let mut pages = conn.eks.list_nodegroups().cluster_name(cluster).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        groups.extend(page.map_err(|e| AwsError::sdk("eks:ListNodegroups", e))?.nodegroups().iter().cloned());
-    }
-    groups.sort();
     let mut nodegroups = Vec::new();
-    for name in groups {
+    for name in nodegroups::names(conn, cluster).await? {
         let Some(g) = nodegroups::describe(conn, cluster, &name).await? else { continue };
         let lt = g
             .launch_template()

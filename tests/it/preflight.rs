@@ -43,6 +43,28 @@ impl FakeApi {
     }
 }
 
+impl FakeApi {
+    /// A GET of the fake's API (or its `/_fake/` control paths), as JSON.
+    pub(crate) fn get(&self, path: &str) -> Value {
+        serde_json::from_str(&self.request("GET", path, "")).unwrap()
+    }
+
+    /// A POST of `body` (JSON) to the fake; fails the test unless it is answered 2xx.
+    pub(crate) fn post(&self, path: &str, body: &str) {
+        self.request("POST", path, body);
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> String {
+        let script = "import sys, urllib.request\n\
+                      data = sys.argv[4].encode() if sys.argv[1] == 'POST' else None\n\
+                      req = urllib.request.Request(sys.argv[2] + sys.argv[3], data=data, method=sys.argv[1])\n\
+                      print(urllib.request.urlopen(req).read().decode())";
+        let out = Command::new("python3").args(["-c", script, method, &self.url, path, body]).output().unwrap();
+        assert!(out.status.success(), "{method} {path}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
 impl Drop for FakeApi {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -223,10 +245,6 @@ fn kubectl_drives_the_fake_api_server() {
 mod bluegreen {
     use super::*;
 
-    fn config(api: &FakeApi, body: &str) {
-        super::bluegreen_config(api, body);
-    }
-
     fn tool(api: &FakeApi, moto: &Moto, args: &[&str]) -> (i32, String, String) {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
         cmd.args(["nodegroup", "bluegreen", "--cluster", "blue", "--kubeconfig"]).arg(&api.kubeconfig).args(args);
@@ -239,21 +257,8 @@ mod bluegreen {
         )
     }
 
-    fn kube_json(api: &FakeApi, path: &str) -> Value {
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + sys.argv[2]).read().decode())",
-            ])
-            .arg(&api.url)
-            .arg(path)
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
     fn pods_by_node(api: &FakeApi) -> Vec<(String, String)> {
-        let pods = kube_json(api, "/api/v1/namespaces/default/pods");
+        let pods = api.get("/api/v1/namespaces/default/pods");
         pods["items"]
             .as_array()
             .unwrap()
@@ -275,7 +280,7 @@ mod bluegreen {
         let Some(moto) = Moto::start() else { return };
         moto.py(&["bluegreen"]);
         let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
-        config(&api, r#"{"ready_after": 5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+        api.post("/_fake/config", r#"{"ready_after": 5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
         let dir = tempfile::tempdir().unwrap();
         let plan = dir.path().join("plan.json");
         let (code, out, err) = tool(&api, &moto, &["general", "--plan-out", plan.to_str().unwrap()]);
@@ -305,7 +310,7 @@ mod bluegreen {
         for (pod, node) in pods_by_node(&api) {
             assert!(!node.starts_with("general-old"), "{pod} still on {node}");
         }
-        let old1 = kube_json(&api, "/api/v1/nodes/general-old-1");
+        let old1 = api.get("/api/v1/nodes/general-old-1");
         assert_eq!(old1["spec"]["unschedulable"], true);
         let taints: Vec<&str> =
             old1["spec"]["taints"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
@@ -324,7 +329,7 @@ mod bluegreen {
         let Some(moto) = Moto::start() else { return };
         moto.py(&["bluegreen"]);
         let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
-        config(&api, r#"{"ready_after": 8, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+        api.post("/_fake/config", r#"{"ready_after": 8, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
         let dir = tempfile::tempdir().unwrap();
         let plan = dir.path().join("plan.json");
         let p = plan.to_str().unwrap();
@@ -340,7 +345,7 @@ mod bluegreen {
             saved["nodes"],
             serde_json::json!([{"name": "general-old-1", "state": "drained"}, {"name": "general-old-2", "state": "cordoned"}])
         );
-        assert_eq!(kube_json(&api, "/api/v1/nodes/general-old-2")["spec"]["unschedulable"], true);
+        assert_eq!(api.get("/api/v1/nodes/general-old-2")["spec"]["unschedulable"], true);
 
         let (code, out, err) = tool(&api, &moto, &["--plan", p, "--apply", "--drain-timeout", "60"]);
         assert_eq!(code, 0, "{out}{err}");
@@ -369,7 +374,7 @@ mod bluegreen {
             err.contains("node group stuck-al2023 is CREATING after 3s, not ACTIVE: nothing was cordoned or deleted"),
             "{err}"
         );
-        assert_eq!(kube_json(&api, "/api/v1/nodes/stuck-old-1")["spec"].get("unschedulable"), None);
+        assert_eq!(api.get("/api/v1/nodes/stuck-old-1")["spec"].get("unschedulable"), None);
         let groups = moto.py(&["groups", "blue"]);
         assert_eq!(groups["stuck"]["status"], "CREATING", "the old group is still there: {groups}");
         let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
@@ -388,7 +393,7 @@ fn an_interrupt_mid_drain_leaves_a_true_plan_and_the_run_resumes() {
     let Some(moto) = Moto::start() else { return };
     moto.py(&["bluegreen"]);
     let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
-    bluegreen_config(&api, r#"{"ready_after": 6, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+    api.post("/_fake/config", r#"{"ready_after": 6, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let p = plan.to_str().unwrap();
@@ -430,16 +435,6 @@ fn an_interrupt_mid_drain_leaves_a_true_plan_and_the_run_resumes() {
     assert!(!err.contains("creating node group") && err.contains("drained general-old-2 (2 of 2)"), "{err}");
 }
 
-fn bluegreen_config(api: &FakeApi, body: &str) {
-    let out = Command::new("python3")
-        .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/config', data=sys.argv[2].encode(), method='POST')).read()"])
-        .arg(&api.url)
-        .arg(body)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// As `kubectl drain` without `--force`: a pod no controller would recreate stops the drain,
 /// named, with its node cordoned and recorded; nothing of it is evicted.
 #[test]
@@ -447,15 +442,9 @@ fn a_bare_pod_stops_the_drain_by_name() {
     let Some(moto) = Moto::start() else { return };
     moto.py(&["bluegreen"]);
     let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
-    bluegreen_config(&api, r#"{"ready_after": 0.5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+    api.post("/_fake/config", r#"{"ready_after": 0.5, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
     let bare = r#"[{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "default"}, "spec": {"nodeName": "general-old-1", "containers": [{"name": "sh", "image": "busybox"}]}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}]"#;
-    let out = Command::new("python3")
-        .args(["-c", "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_fake/objects', data=sys.argv[2].encode(), method='POST')).read()"])
-        .arg(&api.url)
-        .arg(bare)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    api.post("/_fake/objects", bare);
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("eks-userdata"));
@@ -483,14 +472,9 @@ fn a_bare_pod_stops_the_drain_by_name() {
     );
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
     assert_eq!(saved["nodes"][0], serde_json::json!({"name": "general-old-1", "state": "cordoned"}));
-    assert!(pods_named(&api).contains(&"web-5f6-1".to_string()), "nothing on the node was evicted");
-}
-
-fn pods_named(api: &FakeApi) -> Vec<String> {
-    let out = Command::new("python3")
-        .args(["-c", "import sys, json, urllib.request; print(json.dumps([p['metadata']['name'] for p in json.load(urllib.request.urlopen(sys.argv[1] + '/api/v1/pods'))['items']]))"])
-        .arg(&api.url)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
+    let pods = api.get("/api/v1/pods");
+    assert!(
+        pods["items"].as_array().unwrap().iter().any(|p| p["metadata"]["name"] == "web-5f6-1"),
+        "nothing on the node was evicted"
+    );
 }
