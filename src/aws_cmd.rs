@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use eks_userdata::aws::identity::{self, Credentials};
 use eks_userdata::aws::owner::TagMarker;
 use eks_userdata::aws::{self, output, plan::PlanFile, push, rollback, select::Selector};
+use eks_userdata::progress::Progress;
 use eks_userdata::translate::{self, ClusterInfo, emit};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -62,20 +63,20 @@ fn terraform_tags() -> anyhow::Result<Vec<TagMarker>> {
     Ok(config.map(|c| c.terraform_tags.iter().filter_map(|t| TagMarker::parse(t)).collect()).unwrap_or_default())
 }
 
-/// A bar redrawn in place on a terminal; plain lines otherwise (CI logs, pipes).
+/// Progress on standard error: a bar on a terminal, plain lines otherwise (CI logs, pipes).
+fn stderr_progress() -> Arc<Progress<std::io::Stderr>> {
+    Arc::new(Progress::new(std::io::stderr(), std::io::stderr().is_terminal()))
+}
+
 fn progress() -> push::Progress {
-    let tty = std::io::stderr().is_terminal();
+    let p = stderr_progress();
     Arc::new(move |done, total, what| {
-        let mut err = std::io::stderr().lock();
-        if tty {
-            let width = 30;
-            let filled = (done * width).checked_div(total).unwrap_or(width);
-            let _ = write!(err, "\r\x1b[K[{}{}] {done}/{total} {what}", "#".repeat(filled), " ".repeat(width - filled));
-            if done == total {
-                let _ = writeln!(err);
-            }
-        } else if done < total || what != "planned" {
-            let _ = writeln!(err, "[{done}/{total}] {what}");
+        // The plan's own count is the report's first line; a log needs no line for it.
+        if done < total || what != "planned" {
+            p.bar(done, total, what);
+        }
+        if done == total {
+            p.finish();
         }
     })
 }
@@ -211,14 +212,14 @@ pub fn preflight_cmd(args: crate::cli::PreflightArgs) -> anyhow::Result<u8> {
         let mut inv = Inventory::default();
         let mut problems = Vec::new();
         if !args.no_kubernetes {
-            let kubeconfig = args.access.kubeconfig.as_deref().map(Path::new);
-            match preflight::kube::client(kubeconfig, args.access.context.as_deref(), true).await {
+            let kubeconfig = args.access.kube.kubeconfig.as_deref().map(Path::new);
+            match preflight::kube::client(kubeconfig, args.access.kube.context.as_deref(), true).await {
                 Ok(client) => match preflight::kube::read(&client).await {
                     Ok(k) => inv.kubernetes = Some(k),
                     Err(e) => problems.push(e.to_string()),
                 },
                 // No kubeconfig at all is a normal AWS-only run; a broken one is said.
-                Err(e) if args.access.kubeconfig.is_some() || args.access.context.is_some() => {
+                Err(e) if args.access.kube.kubeconfig.is_some() || args.access.kube.context.is_some() => {
                     problems.push(e.to_string())
                 }
                 Err(e) => eprintln!("eks-userdata: note: no Kubernetes checks ({e})"),
@@ -268,12 +269,19 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_ERROR);
     }
     let json = matches!(args.format, crate::cli::PreflightFormatArg::Json);
+    let kubeconfig = args.access.kube.kubeconfig.as_deref().map(Path::new);
+    if let Err(e) =
+        eks_userdata::preflight::kube::check_cluster(kubeconfig, args.access.kube.context.as_deref(), &args.cluster)
+    {
+        eprintln!("eks-userdata: error: {e}");
+        return Ok(EXIT_ERROR);
+    }
+    let p = stderr_progress();
     let result = aws::block_on(async {
         let conn = aws::connect(args.access.region.as_deref(), args.access.profile.as_deref())
             .await
             .map_err(|e| e.to_string())?;
-        let kubeconfig = args.access.kubeconfig.as_deref().map(Path::new);
-        let kube = eks_userdata::preflight::kube::client(kubeconfig, args.access.context.as_deref(), false)
+        let kube = eks_userdata::preflight::kube::client(kubeconfig, args.access.kube.context.as_deref(), false)
             .await
             .map_err(|e| e.to_string())?;
         let mut plan = match &args.plan {
@@ -323,12 +331,14 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
                 twin_timeout: std::time::Duration::from_secs(args.twin_timeout),
                 drain_timeout: std::time::Duration::from_secs(args.drain_timeout),
                 poll: std::time::Duration::from_secs(2),
+                max_unavailable: usize::from(args.max_unavailable),
             };
-            let say = |m: &str| eprintln!("eks-userdata: {m}");
+            let say = |m: &str| p.say(&format!("eks-userdata: {m}"));
+            let bar = |done: usize, total: usize, what: &str| p.bar(done, total, what);
             // Ctrl-C drops the run wherever it is: every step was recorded before it was taken,
             // so the plan file is already true, and a re-run goes on from it.
             tokio::select! {
-                r = run::apply(&mut plan, &conn, &kube, &opts, &save, &say) => r.map_err(|e| e.to_string()),
+                r = run::apply(&mut plan, &conn, &kube, &opts, &save, &say, &bar) => r.map_err(|e| e.to_string()),
                 _ = tokio::signal::ctrl_c() => Err(
                     "interrupted: the plan file records every step taken (a node it lists as cordoned is cordoned or about to be); run again with --plan to go on".to_string()
                 ),
@@ -336,6 +346,7 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
         } else {
             Ok(())
         };
+        p.finish();
         Ok::<_, String>((plan, outcome))
     })?;
     let (plan, outcome) = match result {
@@ -360,6 +371,129 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
+        Err(e) => {
+            eprintln!("eks-userdata: stopped: {e}");
+            Ok(EXIT_FINDINGS)
+        }
+    }
+}
+
+/// `karpenter migrate --cluster`: reads the classes, shows the plan; with `--apply` saves the
+/// classes to `--backup`, applies the change and follows the NodeClaims until every one runs
+/// AL2023 or `--timeout`. Exit 0 when done (or only planned), 1 when it stopped short (a
+/// conflict, a timeout), 2 when it could not run.
+pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyhow::Result<u8> {
+    use eks_userdata::karpenter::live::{self, output, run};
+    let version = crate::karpenter_version(args.karpenter_version);
+    let json = matches!(args.format, PushFormatArg::Json);
+    let kubeconfig = args.kube.kubeconfig.as_deref().map(Path::new);
+    if let Err(e) = eks_userdata::preflight::kube::check_cluster(kubeconfig, args.kube.context.as_deref(), cluster) {
+        eprintln!("eks-userdata: error: {e}");
+        return Ok(EXIT_ERROR);
+    }
+    let p = stderr_progress();
+    let result = aws::block_on(async {
+        let kube = eks_userdata::preflight::kube::client(kubeconfig, args.kube.context.as_deref(), true)
+            .await
+            .map_err(|e| e.to_string())?;
+        let snapshot = run::read(&kube).await.map_err(|e| e.to_string())?;
+        let plan = live::plan(&snapshot, version);
+        if !json {
+            print!("{}", output::plan_text(&plan, cluster));
+        }
+        let mut summary = output::Summary {
+            format: live::FORMAT,
+            cluster: cluster.to_string(),
+            plan: plan.clone(),
+            backup: None,
+            applied: Vec::new(),
+            followed: false,
+            done: false,
+            tally: live::Tally::of(&plan.claims),
+        };
+        if !args.apply {
+            summary.done = plan.changes.is_empty() && summary.tally.done();
+            return Ok((summary, Ok(())));
+        }
+        if !plan.changes.is_empty() {
+            let Some(path) = &args.backup else {
+                return Err("--apply saves the classes first: give --backup FILE".to_string());
+            };
+            let names: Vec<String> = plan.changes.iter().map(|c| c.name.clone()).collect();
+            let text = live::backup(&snapshot, &names, cluster);
+            emit::write_atomic(Path::new(path), text.as_bytes(), false).map_err(|e| {
+                format!("{e}: the backup is never overwritten with other content; give another --backup FILE")
+            })?;
+            summary.backup = Some(path.clone());
+        }
+        let say = |m: &str| p.say(&format!("eks-userdata: {m}"));
+        let outcome = async {
+            summary.applied =
+                run::apply(&kube, &plan, args.force_conflicts, version, &say).await.map_err(|e| e.to_string())?;
+            if plan.followed.is_empty() {
+                summary.done = true;
+                return Ok(());
+            }
+            if args.no_follow {
+                return Ok(());
+            }
+            summary.followed = true;
+            let bar = |t: &live::Tally| {
+                p.bar(
+                    t.replaced,
+                    t.total,
+                    &format!("on AL2023; {} on AL2 ({} drifted), {} launching", t.al2, t.drifted, t.launching),
+                )
+            };
+            let (last, done) = run::follow(
+                &kube,
+                &plan.followed,
+                std::time::Duration::from_secs(args.timeout),
+                std::time::Duration::from_secs(2),
+                &bar,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            p.finish();
+            summary.tally = live::Tally::of(&last.claims);
+            summary.plan.claims = last.claims;
+            summary.plan.pools = last.pools;
+            summary.plan.findings = last.findings;
+            summary.done = done;
+            if done {
+                Ok(())
+            } else {
+                Err(format!(
+                    "after {}s, {}; Karpenter goes on replacing them (run this again to follow, or look at the NodePools' budgets and the claims' events)",
+                    args.timeout,
+                    summary.tally.line()
+                ))
+            }
+        };
+        // Ctrl-C while following changes nothing: the classes are applied and Karpenter goes on.
+        let outcome = tokio::select! {
+            r = outcome => r,
+            _ = tokio::signal::ctrl_c() => Err(
+                "interrupted: what was applied stays applied and Karpenter goes on replacing the nodes; run this again to follow them".to_string()
+            ),
+        };
+        Ok::<_, String>((summary, outcome))
+    })?;
+    p.finish();
+    let (summary, outcome) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("eks-userdata: error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", output::summary_text(&summary));
+    }
+    match outcome {
+        Ok(()) => Ok(0),
         Err(e) => {
             eprintln!("eks-userdata: stopped: {e}");
             Ok(EXIT_FINDINGS)

@@ -89,6 +89,9 @@ pub struct BluegreenArgs {
     /// Seconds to wait for the twin to be ACTIVE, and again for its nodes to be Ready.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub twin_timeout: u64,
+    /// Old nodes drained at the same time (each still through the Eviction API and its budgets).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub max_unavailable: u16,
     #[command(flatten)]
     pub access: ClusterAccessArgs,
     /// text: the plan and progress lines; json: the plan file's JSON on standard output.
@@ -105,6 +108,13 @@ pub struct ClusterAccessArgs {
     /// Named profile from the AWS config files.
     #[arg(long)]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeAccessArgs,
+}
+
+/// How to reach the Kubernetes API.
+#[derive(Debug, Args)]
+pub struct KubeAccessArgs {
     /// Kubeconfig file [default: $KUBECONFIG, then ~/.kube/config].
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<String>,
@@ -578,18 +588,43 @@ pub struct RollbackArgs {
 pub enum KarpenterCommand {
     /// Write an AL2023 EC2NodeClass (and a NodePool snippet) from AL2 or AL2023 user data.
     Nodeclass(Box<NodeclassArgs>),
-    /// Rewrite existing EC2NodeClass manifests from AL2 to AL2023.
+    /// Rewrite existing EC2NodeClass manifests from AL2 to AL2023 (files, or with --cluster the
+    /// classes in a cluster, following Karpenter's replacement of the nodes).
     Migrate(MigrateArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// Manifest files (multi-document YAML); documents other than AL2 EC2NodeClasses are kept.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "cluster")]
     pub files: Vec<String>,
     /// Rewrite the files (atomically, keeping their mode) instead of printing them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster")]
     pub in_place: bool,
+    /// Migrate the EC2NodeClasses in this cluster through the Kubernetes API instead of files
+    /// (plan first; --apply changes them and follows Karpenter's replacement of the nodes).
+    #[arg(long, value_name = "NAME", conflicts_with = "files")]
+    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeAccessArgs,
+    /// Back up the classes, apply the migration (server-side apply) and follow the NodeClaims.
+    #[arg(long, requires = "cluster")]
+    pub apply: bool,
+    /// Where --apply saves the classes before changing them (never overwritten with other content).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub backup: Option<String>,
+    /// Take over fields another field manager owns (as `kubectl apply --server-side --force-conflicts`).
+    #[arg(long, requires = "apply")]
+    pub force_conflicts: bool,
+    /// Apply and stop: do not follow the NodeClaims.
+    #[arg(long, requires = "apply")]
+    pub no_follow: bool,
+    /// Seconds to follow the NodeClaims before stopping with a summary.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub timeout: u64,
+    /// With --cluster: text (plan, progress and summary) or json (the summary, on standard output).
+    #[arg(long, value_enum, default_value = "text", requires = "cluster")]
+    pub format: PushFormatArg,
     /// Which EC2NodeClass CRD to write and validate for.
     #[arg(long, value_enum, default_value = "v1.14")]
     pub karpenter_version: KarpenterVersionArg,

@@ -26,6 +26,7 @@ pub mod memo;
 pub mod migrate;
 pub mod nodeconfig;
 pub mod preflight;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod source;

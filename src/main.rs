@@ -86,7 +86,7 @@ fn without_aws() -> anyhow::Result<u8> {
     Ok(EXIT_ERROR)
 }
 
-fn karpenter_version(v: cli::KarpenterVersionArg) -> eks_userdata::karpenter::KarpenterVersion {
+pub(crate) fn karpenter_version(v: cli::KarpenterVersionArg) -> eks_userdata::karpenter::KarpenterVersion {
     match v {
         cli::KarpenterVersionArg::V1_14 => eks_userdata::karpenter::KarpenterVersion::V1_14,
         cli::KarpenterVersionArg::Main => eks_userdata::karpenter::KarpenterVersion::Main,
@@ -94,6 +94,15 @@ fn karpenter_version(v: cli::KarpenterVersionArg) -> eks_userdata::karpenter::Ka
 }
 
 fn migrate_cmd(args: cli::MigrateArgs) -> anyhow::Result<u8> {
+    if let Some(cluster) = args.cluster.clone() {
+        #[cfg(feature = "aws")]
+        return aws_cmd::karpenter_live_cmd(args, &cluster);
+        #[cfg(not(feature = "aws"))]
+        {
+            let _ = cluster;
+            return without_aws();
+        }
+    }
     let mut reports = Vec::new();
     let mut failed = false;
     for path in &args.files {

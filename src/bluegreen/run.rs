@@ -5,6 +5,7 @@
 use super::{Group, NodeState, Plan, TAINT_KEY, TWIN_TAG, Taint};
 use crate::aws::{AwsError, Connection, nodegroups};
 use aws_sdk_eks::types::{NodegroupScalingConfig, TaintEffect};
+use futures_util::StreamExt as _;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, EvictParams, ListParams, Patch, PatchParams};
@@ -43,6 +44,8 @@ pub struct Options {
     /// For one node to drain (evictions a budget holds back are retried until then).
     pub drain_timeout: Duration,
     pub poll: Duration,
+    /// Nodes drained at once.
+    pub max_unavailable: usize,
 }
 
 /// The old group as EKS describes it.
@@ -221,6 +224,7 @@ pub async fn apply(
     opts: &Options,
     save: &dyn Fn(&Plan) -> Result<(), String>,
     say: &dyn Fn(&str),
+    bar: &dyn Fn(usize, usize, &str),
 ) -> Result<(), RunError> {
     let save = |p: &Plan| save(p).map_err(RunError::Save);
     let twin = plan.twin.name.clone();
@@ -312,22 +316,40 @@ pub async fn apply(
             }
         }
     }
-    for i in 0..plan.nodes.len() {
-        let Some(step) = plan.nodes.get(i).cloned() else { continue };
-        if step.state == NodeState::Drained {
-            continue;
+    // Up to `max_unavailable` nodes drain at once; each is recorded drained as it finishes. A
+    // stop anywhere (an error, Ctrl-C) leaves the others recorded cordoned, which they are.
+    let total = plan.nodes.len();
+    let mut drained = plan.nodes.iter().filter(|s| s.state == NodeState::Drained).count();
+    let todo: Vec<(usize, String)> = plan
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.state != NodeState::Drained)
+        .map(|(i, s)| (i, s.name.clone()))
+        .collect();
+    let old = plan.old.clone();
+    let mut running = futures_util::stream::iter(todo.into_iter().map(|(i, name)| {
+        let old = &old;
+        async move {
+            // A recorded cordon is made again: harmless if it was done, needed if the run
+            // stopped between the record and the call.
+            if cordon(kube, &name, old).await? {
+                drain(kube, &name, opts, say).await?;
+            }
+            Ok::<_, RunError>((i, name))
         }
-        // A recorded cordon is made again: harmless if it was done, needed if the run stopped
-        // between the record and the call.
-        if cordon(kube, &step.name, &plan.old).await? {
-            drain(kube, &step.name, opts, say).await?;
-        }
+    }))
+    .buffer_unordered(opts.max_unavailable.max(1));
+    while let Some(done) = running.next().await {
+        let (i, name) = done?;
         if let Some(s) = plan.nodes.get_mut(i) {
             s.state = NodeState::Drained;
         }
         save(plan)?;
-        say(&format!("drained {} ({} of {})", step.name, i + 1, plan.nodes.len()));
+        drained += 1;
+        bar(drained, total, &format!("drained {name}"));
     }
+    drop(running);
     if !plan.progress.drained {
         // Replacements still starting are Pending for a while: they get the drain timeout to
         // run; what is Pending after it has nowhere to go.

@@ -95,6 +95,30 @@ code!(
     "a part of the user data cannot be used as it is",
     "A NodeConfig part that is not valid YAML (nodeadm then discards every user-data NodeConfig, docs §2.4), a part that is not text, or a part that is neither a script, cloud-config nor a NodeConfig (Karpenter passes it on and nothing on the node acts on it) would be copied into `userData` unchanged. The first two are errors (exit 1), the last a warning; in `migrate`, a document that is not YAML is kept as it is and reported.\n\nFix: repair the input (`eks-userdata lint` shows where), or drop the part."
 );
+code!(
+    BUDGET_BLOCKS,
+    "KP512",
+    "drift-blocked-by-budget",
+    Warning,
+    "a NodePool's disruption budget lets no drifted node be replaced",
+    "Karpenter replaces drifted NodeClaims only as fast as the NodePool's `spec.disruption.budgets` allow: the most restrictive budget that applies to `Drifted` (no `reasons`, or `Drifted` among them), `nodes` a count or a percentage of the pool's nodes rounded up, less the nodes already being disrupted; no budgets means 10% (karpenter.sh/docs/concepts/disruption). A budget of `nodes: \"0\"` with no `schedule` holds every drifted node where it is, so after `karpenter migrate --cluster` the class is AL2023 and the nodes stay AL2. A budget with a `schedule` is active only in its window and is reported, not counted.\n\nFix: raise the budget for the migration (or add a window), or replace the nodes yourself (`kubectl delete nodeclaim NAME`)."
+);
+code!(
+    DO_NOT_DISRUPT,
+    "KP513",
+    "do-not-disrupt",
+    Warning,
+    "a pod or node carries karpenter.sh/do-not-disrupt, which holds its node back",
+    "Karpenter does not replace a drifted node whose Node or NodeClaim has the `karpenter.sh/do-not-disrupt: \"true\"` annotation, nor one running a pod with it unless the NodeClaim sets `terminationGracePeriod` (karpenter.sh/docs/reference/annotations; a pod's value may also be a duration after its start, when the protection ends). Those nodes stay on AL2 until the pod finishes or the annotation is removed.\n\nFix: remove the annotation while the nodes are replaced, or wait for the pods to finish; `karpenter migrate --cluster` names them and keeps following until its timeout."
+);
+code!(
+    OTHER_MANAGER,
+    "KP514",
+    "fields-owned-by-another-manager",
+    Warning,
+    "the fields the migration changes belong to another field manager",
+    "Server-side apply records who set each field (`metadata.managedFields`). The fields the migration changes (`amiSelectorTerms`, `amiFamily`, `userData`, `kubelet`, `instanceStorePolicy`) were set by another manager, so the apply conflicts unless `--force-conflicts` takes them over. When that manager is a GitOps controller or Helm (Argo CD, Flux's kustomize-controller or helm-controller, Helm), it will put the AL2 values back at its next sync, and the nodes would drift back to AL2.\n\nFix: migrate the source manifests instead (`eks-userdata karpenter migrate FILE --in-place`) and let the controller sync them; use `--force-conflicts` only for classes applied by hand (kubectl)."
+);
 
 pub static ALL: &[&RuleMeta] = &[
     &TO_SPEC_KUBELET,
@@ -108,4 +132,7 @@ pub static ALL: &[&RuleMeta] = &[
     &LEGACY_KIND,
     &FAMILY_CHANGED,
     &UNUSABLE,
+    &BUDGET_BLOCKS,
+    &DO_NOT_DISRUPT,
+    &OTHER_MANAGER,
 ];

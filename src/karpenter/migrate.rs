@@ -104,11 +104,11 @@ fn alias(v: &Value) -> Option<&str> {
     v.at("/spec/amiSelectorTerms")?.as_array()?.iter().find_map(|t| t.get("alias")?.as_str())
 }
 
-fn is_al2(v: &Value) -> bool {
+pub(crate) fn is_al2(v: &Value) -> bool {
     alias(v).is_some_and(|a| a.starts_with("al2@")) || v.at("/spec/amiFamily").and_then(Value::as_str) == Some("AL2")
 }
 
-fn migrate_one(file: &str, v: &mut Value, version: KarpenterVersion, entries: &mut Vec<Diagnostic>) {
+pub(crate) fn migrate_one(file: &str, v: &mut Value, version: KarpenterVersion, entries: &mut Vec<Diagnostic>) {
     let name = v.at("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_string();
     let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) else { return };
     if let Some(terms) = spec.get_mut("amiSelectorTerms").and_then(Value::as_array_mut) {

@@ -38,6 +38,47 @@ pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>, retry: boo
     kube::Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))
 }
 
+/// The EKS cluster a kubeconfig context reaches, when it says: the cluster entry's name is the
+/// cluster's ARN (`aws eks update-kubeconfig` names it so), or the user's exec plugin names it
+/// (`aws eks get-token --cluster-name NAME`, `aws-iam-authenticator token -i NAME`). `None` when
+/// neither does (a hand-written kubeconfig): then nothing can be checked.
+pub fn eks_cluster_of(kc: &Kubeconfig, context: Option<&str>) -> Option<String> {
+    let wanted = context.map(str::to_string).or_else(|| kc.current_context.clone())?;
+    let ctx = kc.contexts.iter().find(|c| c.name == wanted)?.context.as_ref()?;
+    if let Some((_, name)) = ctx.cluster.split_once(":cluster/").filter(|_| ctx.cluster.starts_with("arn:aws")) {
+        return Some(name.to_string());
+    }
+    let user = ctx.user.as_deref()?;
+    let exec = kc.auth_infos.iter().find(|a| a.name == user)?.auth_info.as_ref()?.exec.as_ref()?;
+    let args = exec.args.as_deref().unwrap_or_default();
+    let flags = ["--cluster-name", "-i", "--cluster-id"];
+    let spaced = args.iter().position(|a| flags.contains(&a.as_str())).and_then(|i| args.get(i + 1)).cloned();
+    spaced.or_else(|| {
+        args.iter().find_map(|a| {
+            let (flag, value) = a.split_once('=')?;
+            flags.contains(&flag).then(|| value.to_string())
+        })
+    })
+}
+
+/// Refuses a kubeconfig context that reaches another EKS cluster than `--cluster` names: the
+/// commands that change a cluster read EKS for one and would drain or apply on the other.
+pub fn check_cluster(kubeconfig: Option<&Path>, context: Option<&str>, cluster: &str) -> Result<(), KubeError> {
+    let kc = match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    };
+    // An unreadable kubeconfig is reported when the client is made.
+    let Ok(kc) = kc else { return Ok(()) };
+    match eks_cluster_of(&kc, context) {
+        Some(other) if other != cluster => Err(KubeError::Config(format!(
+            "the kubeconfig context {} reaches EKS cluster {other}, not {cluster}: pass --context for {cluster} (aws eks update-kubeconfig --name {cluster})",
+            context.map(str::to_string).or(kc.current_context).unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn api(e: kube::Error) -> KubeError {
     KubeError::Api(e.to_string())
 }
@@ -137,5 +178,28 @@ fn container(c: &k8s_openapi::api::core::v1::Container) -> Container {
         env: c.env.iter().flatten().map(|e| (e.name.clone(), e.value.clone().unwrap_or_default())).collect(),
         command: c.command.clone().unwrap_or_default(),
         args: c.args.clone().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kc(text: &str) -> Kubeconfig {
+        Kubeconfig::from_yaml(text).unwrap()
+    }
+
+    #[test]
+    fn the_eks_cluster_comes_from_the_arn_or_the_exec_plugin() {
+        let arn = kc(
+            "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: a\n  context: {cluster: 'arn:aws:eks:us-west-2:111122223333:cluster/prod', user: u}\ncurrent-context: a\n",
+        );
+        assert_eq!(eks_cluster_of(&arn, None).as_deref(), Some("prod"));
+        let exec = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n- name: b\n  context: {cluster: c, user: v}\n- name: h\n  context: {cluster: c, user: w}\ncurrent-context: a\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [--region, us-west-2, eks, get-token, --cluster-name, stage]}\n- name: v\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws-iam-authenticator, args: [token, '-i=dev']}\n- name: w\n  user: {token: t}\n";
+        let exec = kc(exec);
+        assert_eq!(eks_cluster_of(&exec, None).as_deref(), Some("stage"));
+        assert_eq!(eks_cluster_of(&exec, Some("b")).as_deref(), Some("dev"));
+        assert_eq!(eks_cluster_of(&exec, Some("h")), None, "a token says nothing of the cluster");
+        assert_eq!(eks_cluster_of(&exec, Some("missing")), None);
     }
 }

