@@ -428,8 +428,9 @@ pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyho
         }
         let say = |m: &str| p.say(&format!("eks-userdata: {m}"));
         let outcome = async {
-            summary.applied =
-                run::apply(&kube, &plan, args.force_conflicts, version, &say).await.map_err(|e| e.to_string())?;
+            run::apply(&kube, &plan, args.force_conflicts, version, &say, &mut summary.applied)
+                .await
+                .map_err(|e| e.to_string())?;
             if plan.followed.is_empty() {
                 summary.done = true;
                 return Ok(());
@@ -451,6 +452,7 @@ pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyho
                 std::time::Duration::from_secs(args.timeout),
                 std::time::Duration::from_secs(2),
                 &bar,
+                &say,
             )
             .await
             .map_err(|e| e.to_string())?;

@@ -34,7 +34,8 @@ Behaviour that matters for the scenarios and follows the real API server:
     groups will exist).
 
   * server-side apply keeps field ownership (fields.py: conflicts answered 409 unless forced,
-    fields an applier stops naming removed, `metadata.managedFields` written back);
+    fields an applier stops naming removed, `metadata.managedFields` written back), and a
+    patch with `dryRun=All` is answered as it would be and not stored;
   * Karpenter's drift replacement can be switched on (karpenter.py: EC2NodeClass hash, Drifted
     NodeClaims, replacements paced by the NodePools' disruption budgets).
 
@@ -615,9 +616,12 @@ class Handler(BaseHTTPRequestHandler):
                 want = ((patch or {}).get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
                 if want and want != cur["metadata"]["resourceVersion"]:
                     return self.send(409, status(409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified'))
+                # dryRun=All: everything is checked and answered, nothing is stored.
+                dry = q.get("dryRun") == "All"
                 if apply:
+                    owners = STORE.owners.setdefault(key, fields.Owners())
                     try:
-                        new = fields.apply(STORE.owners.setdefault(key, fields.Owners()), q["fieldManager"], cur, patch,
+                        new = fields.apply(copy.deepcopy(owners) if dry else owners, q["fieldManager"], cur, patch,
                                            q.get("force") == "true", cur["apiVersion"])
                     except fields.Conflict as c:
                         return self.send(409, status(409, "Conflict", c.message(), c.causes()))
@@ -627,6 +631,9 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     new, manager = merge_patch(cur, patch), self.manager(q)
                 new["metadata"].pop("resourceVersion", None)
+                if dry:
+                    new["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"]
+                    return self.send(200, new)
                 done = STORE.put(g, plural, ns, name, new, None if sub == "status" else manager)
                 refresh_pdbs()
             return self.send(200, done)

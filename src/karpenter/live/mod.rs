@@ -79,6 +79,8 @@ pub struct Change {
     pub report: Vec<Line>,
     /// Other field managers that own fields this change sets or removes.
     pub managers: Vec<String>,
+    /// Why it will not be applied (the run stops before any write), if it will not.
+    pub blocked: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -141,9 +143,11 @@ impl Tally {
         }
     }
 
-    /// Every claim of the followed classes runs a Ready node that is not AL2.
+    /// No claim of the followed classes runs AL2. Claims still launching are not waited for:
+    /// Karpenter deletes a drifted claim only once its replacement is initialized, so they are
+    /// new capacity (a scale-up), not the migration's.
     pub fn done(&self) -> bool {
-        self.al2 == 0 && self.launching == 0
+        self.al2 == 0
     }
 
     pub fn line(&self) -> String {
@@ -212,6 +216,39 @@ fn is_al2_image(os: &str) -> bool {
     os.starts_with("Amazon Linux 2") && !os.starts_with("Amazon Linux 2023")
 }
 
+/// A class to migrate: one that selects AL2, or an AL2023 one whose `userData` still calls
+/// bootstrap.sh (a run stopped between its apply and the removal of `userData`, or a class
+/// someone half-migrated by hand).
+fn needs_migrating(class: &Value) -> bool {
+    if super::migrate::is_al2(class) {
+        return true;
+    }
+    let Some(user_data) = class.at("/spec/userData").and_then(Value::as_str) else { return false };
+    let env = crate::userdata::Envelope::parse(user_data.as_bytes(), &crate::userdata::Limits::default());
+    !crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty()
+}
+
+/// Why a change must not be applied to a live class: what it would make cannot work. `None`
+/// when it can go.
+fn blocked(before: &Value, report: &[Line]) -> Option<String> {
+    let selects_images = before
+        .at("/spec/amiSelectorTerms")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x.get("alias").is_none()));
+    if before.at("/spec/amiFamily").and_then(Value::as_str) == Some("AL2") && selects_images {
+        return Some(
+            "its amiSelectorTerms pick AMIs by id, name or tags, which are AL2 images today: with amiFamily AL2023 its nodes would not join; point the terms at AL2023 images (or an al2023@ alias) first".into(),
+        );
+    }
+    let errors: Vec<&str> = report.iter().filter(|l| l.severity == "error").map(|l| l.code.as_str()).collect();
+    (!errors.is_empty()).then(|| {
+        format!(
+            "the migrated class has errors ({}): fix them in the cluster or migrate the source files",
+            errors.join(", ")
+        )
+    })
+}
+
 /// Field managers other than this tool that own any of `keys` of `spec`.
 fn owners(class: &Value, keys: &[String]) -> Vec<String> {
     let mut out = BTreeSet::new();
@@ -275,10 +312,15 @@ pub(crate) fn change(class: &Value, version: KarpenterVersion) -> Change {
         };
         report.push(Line::new(
             &codes::OTHER_MANAGER,
-            format!("{class_name}: spec fields {} are owned by {}; {why}", touched.join(", "), managers.join(", ")),
+            format!(
+                "{class_name}: spec fields it changes ({}) are owned by {}; {why}",
+                touched.join(", "),
+                managers.join(", ")
+            ),
         ));
     }
-    Change { name: class_name, apply, remove, after, report, managers }
+    let blocked = blocked(&before, &report);
+    Change { name: class_name, apply, remove, after, report, managers, blocked }
 }
 
 /// The budgets of a pool, for drift, over `nodes` NodeClaims: (what they allow at once, each
@@ -317,7 +359,7 @@ pub fn budgets(pool: &Value, nodes: usize) -> (Option<u64>, Vec<String>) {
             continue;
         }
         let n = match value.strip_suffix('%').map(str::parse::<u64>) {
-            Some(Ok(pct)) => (nodes as u64 * pct).div_ceil(100),
+            Some(Ok(pct)) => (nodes as u64).saturating_mul(pct.min(100)).div_ceil(100),
             Some(Err(_)) => continue,
             None => match value.parse::<u64>() {
                 Ok(n) => n,
@@ -377,11 +419,10 @@ pub fn claims(s: &Snapshot, classes: &BTreeSet<String>) -> Vec<Claim> {
 pub fn plan(s: &Snapshot, version: KarpenterVersion) -> Plan {
     let mut classes: Vec<&Value> = s.classes.iter().collect();
     classes.sort_by_key(|c| name(c));
-    let changes: Vec<Change> =
-        classes.iter().filter(|c| super::migrate::is_al2(c)).map(|c| change(c, version)).collect();
+    let changes: Vec<Change> = classes.iter().filter(|c| needs_migrating(c)).map(|c| change(c, version)).collect();
     let mut followed: BTreeSet<String> = changes.iter().map(|c| c.name.clone()).collect();
     // A class already AL2023 whose claims still run AL2 is one an earlier run changed.
-    let al2023: BTreeSet<String> = classes.iter().filter(|c| !super::migrate::is_al2(c)).map(|c| name(c)).collect();
+    let al2023: BTreeSet<String> = classes.iter().filter(|c| !needs_migrating(c)).map(|c| name(c)).collect();
     for c in claims(s, &al2023) {
         if c.state == ClaimState::Al2 {
             followed.insert(c.class);
@@ -570,6 +611,7 @@ mod tests {
         assert!(p.changes[0].report.iter().any(|l| l.message.contains("argocd-controller syncs from a source")));
         // After the change: the class is AL2023, one claim is replaced, one still runs AL2.
         s.classes[0]["spec"]["amiSelectorTerms"][0]["alias"] = json!("al2023@v20251023");
+        s.classes[0]["spec"].as_object_mut().unwrap().remove("userData");
         s.nodes.insert(
             "n1".into(),
             NodeInfo { os_image: "Amazon Linux 2023.9".into(), ready: true, do_not_disrupt: false },
@@ -579,7 +621,27 @@ mod tests {
         assert_eq!(p.followed, ["default"]);
         let t = Tally::of(&p.claims);
         assert_eq!((t.replaced, t.al2, t.done()), (1, 1, false));
+        let launching = Tally { total: 2, replaced: 1, al2: 0, drifted: 0, launching: 1 };
+        assert!(launching.done(), "a claim launching for a scale-up is not waited for");
         assert_eq!(t.line(), "1 of 2 NodeClaims on AL2023 nodes; 1 on AL2 (1 drifted), 0 launching");
+    }
+
+    #[test]
+    fn a_half_migrated_class_is_finished_and_unworkable_ones_are_blocked() {
+        let mut s = snapshot();
+        // Stopped between the apply and the removal: AL2023 alias, AL2 userData still there.
+        s.classes[0]["spec"]["amiSelectorTerms"][0]["alias"] = json!("al2023@v20251023");
+        s.classes[0]["spec"]["kubelet"] = json!({"maxPods": 58});
+        let p = plan(&s, KarpenterVersion::V1_14);
+        assert_eq!(p.changes.len(), 1);
+        assert_eq!(p.changes[0].remove, ["userData"]);
+        assert_eq!(p.changes[0].blocked, None);
+        // amiFamily AL2 with terms that pick images: AL2023 would be told to boot AL2 AMIs.
+        let mut s = snapshot();
+        s.classes[0]["spec"]["amiSelectorTerms"] = json!([{"tags": {"team": "base"}}]);
+        s.classes[0]["spec"]["amiFamily"] = json!("AL2");
+        let p = plan(&s, KarpenterVersion::V1_14);
+        assert!(p.changes[0].blocked.as_deref().is_some_and(|b| b.contains("pick AMIs by id, name or tags")));
     }
 
     #[test]
@@ -590,6 +652,8 @@ mod tests {
         assert_eq!(budgets(&pool(json!([{"nodes": "0", "reasons": ["Drifted"]}])), 4).0, Some(0));
         assert_eq!(budgets(&pool(json!([{"nodes": "0", "reasons": ["Empty"]}])), 4).0, None);
         assert_eq!(budgets(&pool(json!([{"nodes": "x%"}])), 4).0, None, "an unreadable budget is not counted");
+        assert_eq!(budgets(&pool(json!([{"nodes": "99999999999999999999%"}])), 4).0, None);
+        assert_eq!(budgets(&pool(json!([{"nodes": "250%"}])), 7).0, Some(7), "never more than the pool");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub fn plan_text(p: &Plan, cluster: &str) -> String {
         for l in &c.report {
             let _ = writeln!(out, "  {} {}: {}", l.code, l.severity, l.message);
         }
+        if let Some(why) = &c.blocked {
+            let _ = writeln!(out, "  NOT APPLIED: {why}");
+        }
     }
     if !p.followed.is_empty() {
         let _ = writeln!(out, "\nNodeClaims of {} (Karpenter replaces them as they drift):", p.followed.join(", "));
@@ -110,6 +113,9 @@ pub fn summary_text(s: &Summary) -> String {
             .collect();
         if !left.is_empty() {
             let _ = writeln!(out, "not replaced:\n{}", left.join("\n"));
+            for f in &s.plan.findings {
+                let _ = writeln!(out, "{} {}: {}", f.code, f.severity, f.message);
+            }
         }
     }
     out

@@ -25,6 +25,8 @@ pub enum RunError {
     Conflict { class: String, message: String },
     #[error("ec2nodeclass/{0} changed while it was being migrated: run again (nothing else was applied after it)")]
     Changed(String),
+    #[error("ec2nodeclass/{0} is not changed, nor is any other: {1}")]
+    Blocked(String, String),
 }
 
 fn kube_err(e: kube::Error) -> RunError {
@@ -120,28 +122,39 @@ fn without_version(v: &Value) -> Value {
     v
 }
 
+fn is_manager_conflict(s: &kube::core::Status) -> bool {
+    let causes = s.details.as_ref().map(|d| d.causes.as_slice()).unwrap_or_default();
+    causes.iter().any(|c| c.reason == "FieldManagerConflict") || s.message.starts_with("Apply failed with")
+}
+
 /// Writes are conditional on the version read, and Karpenter itself writes the class (its
 /// status, its hash annotation when the spec changes), so a write can find a newer version than
 /// it read. It is tried again on the newer one when the change is still the same; a class someone
 /// else changed in its spec is left for a new run.
 const ATTEMPTS: usize = 5;
 
-/// The server-side apply of one change, retried over Karpenter's own writes.
+/// The server-side apply of one change, retried over Karpenter's own writes. `dry_run`: the
+/// API server checks it (conflicts, the CRD's schema and rules) and stores nothing.
 async fn apply_one(
     api: &Api<DynamicObject>,
     change: &super::Change,
     force: bool,
+    dry_run: bool,
     version: super::KarpenterVersion,
 ) -> Result<Option<String>, RunError> {
     let mut params = PatchParams::apply(FIELD_MANAGER);
     if force {
         params = params.force();
     }
+    if dry_run {
+        params = params.dry_run();
+    }
     let mut config = change.apply.clone();
     for _ in 0..ATTEMPTS {
         match api.patch(&change.name, &params, &Patch::Apply(&config)).await {
             Ok(o) => return Ok(o.metadata.resource_version),
-            Err(kube::Error::Api(s)) if s.code == 409 && s.message.contains("Apply failed") => {
+            // Both conflicts are 409 Conflict; a field manager's names its causes.
+            Err(kube::Error::Api(s)) if s.code == 409 && is_manager_conflict(&s) => {
                 return Err(RunError::Conflict { class: change.name.clone(), message: s.message.clone() });
             }
             Err(kube::Error::Api(s)) if s.code == 409 => {
@@ -193,26 +206,34 @@ async fn remove_fields(
     Err(RunError::Changed(change.name.clone()))
 }
 
-/// Applies every change of the plan, in order; the names applied. `force`: take over fields
-/// another manager owns (`--force-conflicts`).
+/// Applies every change of the plan, in order, adding each class to `applied` as it is done (so
+/// a stop part way still says which were). `force`: take over fields another manager owns
+/// (`--force-conflicts`). Nothing is written unless every change can be: a blocked change, or
+/// one the API server refuses in a dry run (a conflict, the CRD's rules), stops the run first.
 pub async fn apply(
     kube: &kube::Client,
     plan: &Plan,
     force: bool,
     version: super::KarpenterVersion,
     say: &dyn Fn(&str),
-) -> Result<Vec<String>, RunError> {
+    applied: &mut Vec<String>,
+) -> Result<(), RunError> {
     let api = classes_api(kube);
-    let mut done = Vec::new();
+    if let Some(c) = plan.changes.iter().find(|c| c.blocked.is_some()) {
+        return Err(RunError::Blocked(c.name.clone(), c.blocked.clone().unwrap_or_default()));
+    }
     for c in &plan.changes {
-        let resource_version = apply_one(&api, c, force, version).await?;
+        apply_one(&api, c, force, true, version).await?;
+    }
+    for c in &plan.changes {
+        let resource_version = apply_one(&api, c, force, false, version).await?;
         if !c.remove.is_empty() {
             remove_fields(&api, c, resource_version).await?;
         }
         say(&format!("applied ec2nodeclass/{}", c.name));
-        done.push(c.name.clone());
+        applied.push(c.name.clone());
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Polls the claims of `classes` until every one runs a Ready node that is not AL2, or
@@ -223,11 +244,26 @@ pub async fn follow(
     timeout: Duration,
     poll: Duration,
     progress: &dyn Fn(&Tally),
+    say: &dyn Fn(&str),
 ) -> Result<(Plan, bool), RunError> {
     let deadline = Instant::now() + timeout;
     let wanted: BTreeSet<String> = classes.iter().cloned().collect();
+    let mut failures = 0;
     loop {
-        let plan = super::status(&read(kube).await?, &wanted);
+        // A read that fails now and then (an API server restart, a throttled list) is tried again
+        // at the next poll; five in a row stop the follow.
+        let snapshot = match read(kube).await {
+            Ok(s) => s,
+            Err(e) if failures < 4 && Instant::now() < deadline => {
+                failures += 1;
+                say(&format!("reading the NodeClaims failed ({e}); trying again"));
+                tokio::time::sleep(poll).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        failures = 0;
+        let plan = super::status(&snapshot, &wanted);
         let tally = Tally::of(&plan.claims);
         progress(&tally);
         if tally.done() {
