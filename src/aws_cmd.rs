@@ -450,7 +450,7 @@ pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyho
                 &kube,
                 &plan.followed,
                 std::time::Duration::from_secs(args.timeout),
-                std::time::Duration::from_secs(2),
+                std::time::Duration::from_secs(5),
                 &bar,
                 &say,
             )

@@ -355,7 +355,10 @@ pub fn budgets(pool: &Value, nodes: usize) -> (Option<u64>, Vec<String>) {
         }
         if let Some(schedule) = b.get("schedule").and_then(Value::as_str) {
             let duration = b.get("duration").and_then(Value::as_str).unwrap_or("?");
-            said.push(format!("{text} during \"{schedule}\" for {duration}: applies in that window only"));
+            let zero = matches!(value.as_str(), "0" | "0%");
+            let note =
+                if zero { "no drift replacement while that window is open" } else { "applies in that window only" };
+            said.push(format!("{text} during \"{schedule}\" (UTC) for {duration}: {note}"));
             continue;
         }
         let n = match value.strip_suffix('%').map(str::parse::<u64>) {
@@ -382,13 +385,18 @@ pub fn claims(s: &Snapshot, classes: &BTreeSet<String>) -> Vec<Claim> {
         }
         let node = c.at("/status/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_string);
         let info = node.as_ref().and_then(|n| s.nodes.get(n));
+        // A claim being deleted whose node is gone already is on its way out, not launching.
+        if info.is_none() && c.at("/metadata/deletionTimestamp").is_some() {
+            continue;
+        }
         let state = match info {
             Some(i) if is_al2_image(&i.os_image) => ClaimState::Al2,
-            Some(i) if i.ready => ClaimState::Replaced,
+            Some(i) if i.ready && !i.os_image.trim().is_empty() => ClaimState::Replaced,
             _ => ClaimState::Launching,
         };
         let mut blocked_by = Vec::new();
-        if annotated(c) {
+        // Karpenter reads the claim's annotation only until its node registers, then the node's.
+        if annotated(c) && info.is_none() {
             blocked_by.push(format!("nodeclaim/{}", name(c)));
         }
         if let (Some(n), Some(i)) = (&node, info) {
@@ -453,6 +461,13 @@ pub fn status(s: &Snapshot, followed: &BTreeSet<String>) -> Plan {
             .count();
         let (allowed, said) = budgets(p, nodes);
         let al2 = claims.iter().filter(|c| c.pool == pool_name && c.state == ClaimState::Al2).count();
+        let frozen: Vec<&String> = said.iter().filter(|b| b.contains("no drift replacement while")).collect();
+        if allowed != Some(0) && al2 > 0 && !frozen.is_empty() {
+            findings.push(Line::new(
+                &codes::BUDGET_BLOCKS,
+                format!("NodePool {pool_name}: a scheduled budget allows 0 nodes in its window ({}); run outside it, or its {al2} AL2 node(s) wait until it closes", frozen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")),
+            ));
+        }
         if allowed == Some(0) && al2 > 0 {
             findings.push(Line::new(
                 &codes::BUDGET_BLOCKS,
@@ -586,7 +601,8 @@ mod tests {
             Some(1),
             "50% of 2 nodes; the scheduled and consolidation-only budgets do not count"
         );
-        assert!(p.findings.is_empty(), "{:?}", p.findings);
+        assert_eq!(p.findings.len(), 1, "{:?}", p.findings);
+        assert!(p.findings[0].message.contains("a scheduled budget allows 0 nodes in its window"));
     }
 
     #[test]
@@ -598,6 +614,9 @@ mod tests {
         let codes: Vec<&str> = p.findings.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(codes, ["KP512", "KP513"]);
         assert!(p.findings[1].message.contains("pod/default/db-0"), "{:?}", p.findings);
+        // Once its node registered, a claim's own annotation is not read (the node's is).
+        s.claims[1]["metadata"]["annotations"] = json!({"karpenter.sh/do-not-disrupt": "true"});
+        assert_eq!(plan(&s, KarpenterVersion::V1_14).findings.len(), 2);
         // A claim with a grace period is drifted past its pods' annotation.
         s.claims[0]["spec"]["terminationGracePeriod"] = json!("1h");
         assert_eq!(plan(&s, KarpenterVersion::V1_14).findings.len(), 1);

@@ -85,15 +85,21 @@ pub async fn read(kube: &kube::Client) -> Result<Snapshot, RunError> {
     }
     let pods: Api<Pod> = Api::all(kube.clone());
     for p in pods.list(&ListParams::default()).await.map_err(kube_err)?.items {
-        let protected = p
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("karpenter.sh/do-not-disrupt"))
-            .is_some_and(|v| v == "true");
+        // Karpenter passes over pods that finished or are terminating; a duration value protects
+        // the pod for that long after it started (not evaluated here: said with the pod).
+        let value = p.metadata.annotations.as_ref().and_then(|a| a.get("karpenter.sh/do-not-disrupt")).cloned();
+        let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
+        let active = p.metadata.deletion_timestamp.is_none() && phase != "Succeeded" && phase != "Failed";
         let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
-        if let (true, Some(node)) = (protected, node) {
-            let who = format!("{}/{}", p.metadata.namespace.unwrap_or_default(), p.metadata.name.unwrap_or_default());
+        if let (Some(value), true, Some(node)) = (value, active, node) {
+            if value == "false" || value.is_empty() {
+                continue;
+            }
+            let mut who =
+                format!("{}/{}", p.metadata.namespace.unwrap_or_default(), p.metadata.name.unwrap_or_default());
+            if value != "true" {
+                who.push_str(&format!(" (for {value} after it started)"));
+            }
             s.protected_pods.entry(node).or_default().push(who);
         }
     }
