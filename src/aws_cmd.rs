@@ -270,9 +270,12 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
     }
     let json = matches!(args.format, crate::cli::PreflightFormatArg::Json);
     let kubeconfig = args.access.kube.kubeconfig.as_deref().map(Path::new);
-    if let Err(e) =
-        eks_userdata::preflight::kube::check_cluster(kubeconfig, args.access.kube.context.as_deref(), &args.cluster)
-    {
+    if let Err(e) = eks_userdata::preflight::kube::check_cluster(
+        kubeconfig,
+        args.access.kube.context.as_deref(),
+        &args.cluster,
+        args.access.region.as_deref(),
+    ) {
         eprintln!("eks-userdata: error: {e}");
         return Ok(EXIT_ERROR);
     }
@@ -387,7 +390,9 @@ pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyho
     let version = crate::karpenter_version(args.karpenter_version);
     let json = matches!(args.format, PushFormatArg::Json);
     let kubeconfig = args.kube.kubeconfig.as_deref().map(Path::new);
-    if let Err(e) = eks_userdata::preflight::kube::check_cluster(kubeconfig, args.kube.context.as_deref(), cluster) {
+    if let Err(e) =
+        eks_userdata::preflight::kube::check_cluster(kubeconfig, args.kube.context.as_deref(), cluster, None)
+    {
         eprintln!("eks-userdata: error: {e}");
         return Ok(EXIT_ERROR);
     }

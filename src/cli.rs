@@ -620,7 +620,7 @@ pub struct MigrateArgs {
     #[arg(long, requires = "apply")]
     pub no_follow: bool,
     /// Seconds to follow the NodeClaims before stopping with a summary.
-    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    #[arg(long, value_name = "SECS", default_value_t = 3600, requires = "cluster")]
     pub timeout: u64,
     /// With --cluster: text (plan, progress and summary) or json (the summary, on standard output).
     #[arg(long, value_enum, default_value = "text", requires = "cluster")]

@@ -29,6 +29,7 @@ pub mod preflight;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod selector;
 pub mod source;
 pub mod suggest;
 pub mod target;

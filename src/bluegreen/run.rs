@@ -108,22 +108,8 @@ async fn pods_on(kube: &kube::Client, node: &str) -> Result<Vec<Pod>, RunError> 
 }
 
 fn selects(sel: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>, pod: &Pod) -> bool {
-    let Some(sel) = sel else { return false };
-    let empty = Default::default();
-    let labels = pod.metadata.labels.as_ref().unwrap_or(&empty);
-    let by_labels = sel.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
-    let by_exprs = sel.match_expressions.iter().flatten().all(|e| {
-        let has = labels.get(&e.key);
-        let values = e.values.as_deref().unwrap_or_default();
-        match e.operator.as_str() {
-            "In" => has.is_some_and(|v| values.contains(v)),
-            "NotIn" => has.is_none_or(|v| !values.contains(v)),
-            "Exists" => has.is_some(),
-            "DoesNotExist" => has.is_none(),
-            _ => false,
-        }
-    });
-    by_labels && by_exprs
+    let sel = sel.and_then(|s| serde_json::to_value(s).ok());
+    crate::selector::matches(sel.as_ref(), &pod.metadata.labels.clone().unwrap_or_default())
 }
 
 /// The plan: the twin, the old nodes in drain order, the budgets that pace the drain.

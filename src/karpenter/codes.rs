@@ -119,6 +119,22 @@ code!(
     "the fields the migration changes belong to another field manager",
     "Server-side apply records who set each field (`metadata.managedFields`). The fields the migration changes (`amiSelectorTerms`, `amiFamily`, `userData`, `kubelet`, `instanceStorePolicy`) were set by another manager, so the apply conflicts unless `--force-conflicts` takes them over. When that manager is a GitOps controller or Helm (Argo CD, Flux's kustomize-controller or helm-controller, Helm), it will put the AL2 values back at its next sync, and the nodes would drift back to AL2.\n\nFix: migrate the source manifests instead (`eks-userdata karpenter migrate FILE --in-place`) and let the controller sync them; use `--force-conflicts` only for classes applied by hand (kubectl)."
 );
+code!(
+    PDB_BLOCKS,
+    "KP515",
+    "drift-blocked-by-pdb",
+    Warning,
+    "a PodDisruptionBudget lets none of a node's pods be evicted, so Karpenter does not pick the node",
+    "Karpenter takes a drifted node as a disruption candidate only if every pod on it can be evicted: a pod whose PodDisruptionBudget allows no disruption now (`status.disruptionsAllowed: 0`) keeps the node out (\"pdb prevents pod evictions\"), unless the NodeClaim sets `terminationGracePeriod` (sigs.k8s.io/karpenter, disruption candidates). A budget at 0 for long (a single replica with `minAvailable: 1`, a StatefulSet that is not fully Ready) holds the node on AL2 for as long.\n\nFix: scale the workload so its budget allows one disruption, relax the budget for the migration, or set `terminationGracePeriod` on the NodePool."
+);
+code!(
+    CLASS_NOT_READY,
+    "KP516",
+    "nodeclass-not-ready",
+    Warning,
+    "the EC2NodeClass is not Ready, so Karpenter launches nothing for it",
+    "Karpenter launches no node for an EC2NodeClass whose `Ready` condition is False (no AMI matches its selector terms, a missing subnet, security group or instance profile), so drifted claims are not replaced and the rollout waits. After `karpenter migrate --cluster` applies an `al2023@VERSION` alias, a version that does not exist for the cluster's Kubernetes version or region shows here.\n\nFix: read the class's conditions (`kubectl get ec2nodeclass NAME -o yaml`), correct the alias or selectors, and run again to follow."
+);
 
 pub static ALL: &[&RuleMeta] = &[
     &TO_SPEC_KUBELET,
@@ -135,4 +151,6 @@ pub static ALL: &[&RuleMeta] = &[
     &BUDGET_BLOCKS,
     &DO_NOT_DISRUPT,
     &OTHER_MANAGER,
+    &PDB_BLOCKS,
+    &CLASS_NOT_READY,
 ];

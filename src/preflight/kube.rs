@@ -38,20 +38,15 @@ pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>, retry: boo
     kube::Client::try_from(config).map_err(|e| KubeError::Config(e.to_string()))
 }
 
-/// The EKS cluster a kubeconfig context reaches, when it says: the cluster entry's name is the
-/// cluster's ARN (`aws eks update-kubeconfig` names it so), or the user's exec plugin names it
-/// (`aws eks get-token --cluster-name NAME`, `aws-iam-authenticator token -i NAME`). `None` when
-/// neither does (a hand-written kubeconfig): then nothing can be checked.
-pub fn eks_cluster_of(kc: &Kubeconfig, context: Option<&str>) -> Option<String> {
-    let wanted = context.map(str::to_string).or_else(|| kc.current_context.clone())?;
-    let ctx = kc.contexts.iter().find(|c| c.name == wanted)?.context.as_ref()?;
-    if let Some((_, name)) = ctx.cluster.split_once(":cluster/").filter(|_| ctx.cluster.starts_with("arn:aws")) {
-        return Some(name.to_string());
-    }
-    let user = ctx.user.as_deref()?;
-    let exec = kc.auth_infos.iter().find(|a| a.name == user)?.auth_info.as_ref()?.exec.as_ref()?;
-    let args = exec.args.as_deref().unwrap_or_default();
-    let flags = ["--cluster-name", "-i", "--cluster-id"];
+/// The EKS cluster a kubeconfig context reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EksTarget {
+    pub name: String,
+    pub region: Option<String>,
+}
+
+/// The value after `flag` in an argument list (`--flag value` or `--flag=value`).
+fn flag_value(args: &[String], flags: &[&str]) -> Option<String> {
     let spaced = args.iter().position(|a| flags.contains(&a.as_str())).and_then(|i| args.get(i + 1)).cloned();
     spaced.or_else(|| {
         args.iter().find_map(|a| {
@@ -61,22 +56,58 @@ pub fn eks_cluster_of(kc: &Kubeconfig, context: Option<&str>) -> Option<String> 
     })
 }
 
-/// Refuses a kubeconfig context that reaches another EKS cluster than `--cluster` names: the
-/// commands that change a cluster read EKS for one and would drain or apply on the other.
-pub fn check_cluster(kubeconfig: Option<&Path>, context: Option<&str>, cluster: &str) -> Result<(), KubeError> {
+/// The EKS cluster a kubeconfig context reaches, when it says: the cluster entry's name is the
+/// cluster's ARN (`aws eks update-kubeconfig` names it so: `arn:aws:eks:REGION:ACCOUNT:cluster/NAME`),
+/// or the user's exec plugin names it (`aws eks get-token --cluster-name NAME [--region R]`,
+/// `aws-iam-authenticator token -i NAME`). `None` when neither does (a hand-written
+/// kubeconfig): then nothing can be checked.
+pub fn eks_cluster_of(kc: &Kubeconfig, context: Option<&str>) -> Option<EksTarget> {
+    let wanted = context.map(str::to_string).or_else(|| kc.current_context.clone())?;
+    let ctx = kc.contexts.iter().find(|c| c.name == wanted)?.context.as_ref()?;
+    if ctx.cluster.starts_with("arn:aws")
+        && let Some((head, name)) = ctx.cluster.split_once(":cluster/")
+    {
+        let region = head.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
+        return Some(EksTarget { name: name.to_string(), region });
+    }
+    let user = ctx.user.as_deref()?;
+    let exec = kc.auth_infos.iter().find(|a| a.name == user)?.auth_info.as_ref()?.exec.as_ref()?;
+    let args = exec.args.as_deref().unwrap_or_default();
+    let name = flag_value(args, &["--cluster-name", "-i", "--cluster-id"])?;
+    Some(EksTarget { name, region: flag_value(args, &["--region"]) })
+}
+
+/// Refuses a kubeconfig context that reaches another EKS cluster than `--cluster` (and
+/// `--region`, when given) names: the commands that change a cluster read EKS for one and would
+/// drain or apply on the other.
+pub fn check_cluster(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    cluster: &str,
+    region: Option<&str>,
+) -> Result<(), KubeError> {
     let kc = match kubeconfig {
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),
     };
     // An unreadable kubeconfig is reported when the client is made.
     let Ok(kc) = kc else { return Ok(()) };
-    match eks_cluster_of(&kc, context) {
-        Some(other) if other != cluster => Err(KubeError::Config(format!(
-            "the kubeconfig context {} reaches EKS cluster {other}, not {cluster}: pass --context for {cluster} (aws eks update-kubeconfig --name {cluster})",
-            context.map(str::to_string).or(kc.current_context).unwrap_or_default()
-        ))),
-        _ => Ok(()),
+    let Some(target) = eks_cluster_of(&kc, context) else { return Ok(()) };
+    let shown = context.map(str::to_string).or(kc.current_context).unwrap_or_default();
+    if target.name != cluster {
+        return Err(KubeError::Config(format!(
+            "the kubeconfig context {shown} reaches EKS cluster {}, not {cluster}: pass --context for {cluster} (aws eks update-kubeconfig --name {cluster})",
+            target.name
+        )));
     }
+    if let (Some(want), Some(have)) = (region, target.region.as_deref())
+        && want != have
+    {
+        return Err(KubeError::Config(format!(
+            "the kubeconfig context {shown} reaches cluster {cluster} in {have}, not in {want}: pass --context for the one in {want}"
+        )));
+    }
+    Ok(())
 }
 
 fn api(e: kube::Error) -> KubeError {
@@ -194,11 +225,17 @@ mod tests {
         let arn = kc(
             "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts:\n- name: a\n  context: {cluster: 'arn:aws:eks:us-west-2:111122223333:cluster/prod', user: u}\ncurrent-context: a\n",
         );
-        assert_eq!(eks_cluster_of(&arn, None).as_deref(), Some("prod"));
+        assert_eq!(
+            eks_cluster_of(&arn, None),
+            Some(EksTarget { name: "prod".into(), region: Some("us-west-2".into()) })
+        );
         let exec = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n- name: b\n  context: {cluster: c, user: v}\n- name: h\n  context: {cluster: c, user: w}\ncurrent-context: a\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [--region, us-west-2, eks, get-token, --cluster-name, stage]}\n- name: v\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws-iam-authenticator, args: [token, '-i=dev']}\n- name: w\n  user: {token: t}\n";
         let exec = kc(exec);
-        assert_eq!(eks_cluster_of(&exec, None).as_deref(), Some("stage"));
-        assert_eq!(eks_cluster_of(&exec, Some("b")).as_deref(), Some("dev"));
+        assert_eq!(
+            eks_cluster_of(&exec, None),
+            Some(EksTarget { name: "stage".into(), region: Some("us-west-2".into()) })
+        );
+        assert_eq!(eks_cluster_of(&exec, Some("b")), Some(EksTarget { name: "dev".into(), region: None }));
         assert_eq!(eks_cluster_of(&exec, Some("h")), None, "a token says nothing of the cluster");
         assert_eq!(eks_cluster_of(&exec, Some("missing")), None);
     }

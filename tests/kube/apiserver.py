@@ -406,6 +406,15 @@ def evict(ns, name):
     return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
 
+def budget_holds(pod):
+    """Whether a PodDisruptionBudget that selects the pod allows no disruption now."""
+    ns = pod["metadata"].get("namespace", "")
+    for pdb in STORE.list("policy", "poddisruptionbudgets", ns):
+        if selector_match(pod["metadata"].get("labels"), pdb["spec"].get("selector")) and pdb_state(pdb)[3] <= 0:
+            return True
+    return False
+
+
 def spawn(group):
     """Registers the nodes of a node group the config names, once."""
     cfg = STORE.config.get("spawn", {}).get(group)
@@ -746,7 +755,7 @@ def main():
         with open(args[1]) as f:
             load(json.load(f))
     # Karpenter's part, idle until POST /_fake/config names "karpenter".
-    karpenter.start(STORE, types.SimpleNamespace(evict=evict))
+    karpenter.start(STORE, types.SimpleNamespace(evict=evict, budget_holds=budget_holds))
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     print(f"ready {server.server_address[1]}", flush=True)

@@ -63,13 +63,18 @@ def put(obj, path, value):
 
 
 def remove(obj, path):
-    cur = obj
+    """Removes a field, and the maps left empty above it (nobody set them on their own)."""
+    chain = [obj]
     for p in path[:-1]:
-        cur = cur.get(p) if isinstance(cur, dict) else None
-        if cur is None:
+        nxt = chain[-1].get(p) if isinstance(chain[-1], dict) else None
+        if not isinstance(nxt, dict):
             return
-    if isinstance(cur, dict):
-        cur.pop(path[-1], None)
+        chain.append(nxt)
+    chain[-1].pop(path[-1], None)
+    for depth in range(len(path) - 1, 0, -1):
+        if chain[depth]:
+            break
+        chain[depth - 1].pop(path[depth - 1], None)
 
 
 def fields_v1(paths):
@@ -82,38 +87,41 @@ def fields_v1(paths):
 
 
 class Owners:
-    """Who owns which fields of one object: {manager: {"operation": ..., "paths": set()}}."""
+    """Who owns which fields of one object. An owner is a (manager, operation) pair, as in
+    `metadata.managedFields`: one manager's Apply and Update entries are kept apart."""
 
     def __init__(self):
-        self.by = {}
+        self.by = {}  # (manager, operation) -> set of paths
 
-    def take(self, manager, operation, paths):
-        for other, entry in self.by.items():
-            if other != manager:
-                entry["paths"] = {q for q in entry["paths"] if not any(overlaps(q, p) for p in paths)}
-        entry = self.by.setdefault(manager, {"operation": operation, "paths": set()})
-        entry["operation"] = operation
-        entry["paths"] |= set(paths)
-        self.by = {m: e for m, e in self.by.items() if e["paths"]}
+    def _prune(self):
+        self.by = {k: v for k, v in self.by.items() if v}
+
+    def take(self, owner, paths):
+        for other in self.by:
+            if other != owner:
+                self.by[other] = {q for q in self.by[other] if not any(overlaps(q, p) for p in paths)}
+        self.by[owner] = self.by.get(owner, set()) | set(paths)
+        self._prune()
 
     def drop(self, paths):
-        for entry in self.by.values():
-            entry["paths"] = {q for q in entry["paths"] if not any(overlaps(q, p) for p in paths)}
-        self.by = {m: e for m, e in self.by.items() if e["paths"]}
+        for k in self.by:
+            self.by[k] = {q for q in self.by[k] if not any(overlaps(q, p) for p in paths)}
+        self._prune()
 
     def owners(self, path, but):
-        return sorted(m for m, e in self.by.items() if m != but and any(overlaps(q, path) for q in e["paths"]))
+        """The managers (by name) of the owners of `path` other than the owner `but`."""
+        return sorted({m for (m, op), ps in self.by.items() if (m, op) != but and any(overlaps(q, path) for q in ps)})
 
     def write(self, obj, api_version):
         obj.setdefault("metadata", {})["managedFields"] = [
-            {"manager": m, "operation": e["operation"], "apiVersion": api_version, "fieldsType": "FieldsV1",
-             "fieldsV1": fields_v1(e["paths"])}
-            for m, e in sorted(self.by.items())
+            {"manager": m, "operation": op, "apiVersion": api_version, "fieldsType": "FieldsV1",
+             "fieldsV1": fields_v1(ps)}
+            for (m, op), ps in sorted(self.by.items())
         ]
 
 
 def created(owners, manager, obj, operation="Update"):
-    owners.take(manager, operation, set(leaves(obj)))
+    owners.take((manager, operation), set(leaves(obj)))
 
 
 def updated(owners, manager, old, new):
@@ -123,7 +131,7 @@ def updated(owners, manager, old, new):
     owners.drop(gone)
     changed = {p for p, v in after.items() if before.get(p, object()) != v}
     if changed:
-        owners.take(manager, "Update", changed)
+        owners.take((manager, "Update"), changed)
 
 
 class Conflict(Exception):
@@ -144,36 +152,29 @@ class Conflict(Exception):
 
 def apply(owners, manager, current, config, force, api_version):
     """The object after `manager` applies `config` to `current`, or Conflict."""
+    me = (manager, "Apply")
     want = leaves(config)
     have = leaves(current)
     conflicts = []
     for p, v in want.items():
         if get(current, p) == v and p in have:
             continue
-        for m in owners.owners(p, manager):
+        for m in owners.owners(p, me):
             conflicts.append((m, p))
     if conflicts and not force:
         raise Conflict(conflicts, api_version)
     new = copy.deepcopy(current)
-    mine = owners.by.get(manager, {}).get("paths", set()) if owners.by.get(manager, {}).get("operation") == "Apply" else set()
-    for p in mine:
-        if p not in want and not any(overlaps(p, q) for q in want) and not owners.owners(p, manager):
+    # A field this applier set before and names no more is removed, unless someone else owns it.
+    for p in owners.by.get(me, set()):
+        if p not in want and not any(overlaps(p, q) for q in want) and not owners.owners(p, me):
             remove(new, p)
     for p, v in want.items():
         put(new, p, v)
-    for k in ("labels", "annotations"):
-        if isinstance(config.get("metadata", {}).get(k), dict):
-            new.setdefault("metadata", {}).setdefault(k, {})
     # Fields equal in value stay shared; fields taken over (force) change hands.
-    taken = {p for p in want if owners.owners(p, manager) and get(current, p) != want[p]}
-    shared = set(want) - taken
-    if manager in owners.by:
-        owners.by[manager]["paths"] = set()
-    for other, entry in owners.by.items():
-        if other != manager:
-            entry["paths"] = {q for q in entry["paths"] if not any(overlaps(q, p) for p in taken)}
-    owners.by.setdefault(manager, {"operation": "Apply", "paths": set()})
-    owners.by[manager]["operation"] = "Apply"
-    owners.by[manager]["paths"] = set(shared) | taken
-    owners.by = {m: e for m, e in owners.by.items() if e["paths"]}
+    taken = {p for p in want if owners.owners(p, me) and get(current, p) != want[p]}
+    for other in owners.by:
+        if other != me:
+            owners.by[other] = {q for q in owners.by[other] if not any(overlaps(q, p) for p in taken)}
+    owners.by[me] = set(want)
+    owners._prune()
     return new

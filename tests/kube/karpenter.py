@@ -12,12 +12,13 @@ disruption, sigs.k8s.io/karpenter's disruption controller):
     the most restrictive budget that applies to `Drifted` (no `reasons`, or `Drifted` among
     them), `nodes` a count or a percentage of the pool's nodes rounded up, less the claims
     already being replaced; no `budgets` means Karpenter's default of 10%;
-  * a claim whose NodeClaim or Node carries `karpenter.sh/do-not-disrupt: "true"` is skipped, and
-    so is one running a pod with it unless the claim sets `terminationGracePeriod`;
-  * a replacement NodeClaim is launched first; after `launch_after` seconds its Node registers
-    Ready, running what the class selects now (`Amazon Linux 2023...` for an `al2023@` alias or
-    `amiFamily: AL2023`, `Amazon Linux 2` otherwise); then the old node is tainted
-    `karpenter.sh/disrupted:NoSchedule`, its pods are evicted through the same Eviction rules
+  * a claim whose Node carries `karpenter.sh/do-not-disrupt: "true"` (or the NodeClaim, before
+    its node registers) is skipped, and so, unless the claim sets `terminationGracePeriod`, is one
+    running an active pod with it or a pod whose PodDisruptionBudget allows no disruption now;
+  * the candidate's node is tainted `karpenter.sh/disrupted:NoSchedule` and a replacement
+    NodeClaim launched; after `launch_after` seconds its Node registers Ready, running what the
+    class selects now (`Amazon Linux 2023...` for an `al2023@` alias or `amiFamily: AL2023`,
+    `Amazon Linux 2` otherwise); then the old node's pods are evicted through the same Eviction rules
     as the API (PodDisruptionBudgets hold them), and once it is empty the Node and NodeClaim go.
 
 What it does NOT do: scheduled budgets (`schedule`/`duration`: left out of the count, since no
@@ -124,16 +125,25 @@ class Controller:
                 self.finish(old, new)
 
     def blocked(self, claim):
+        """Whether Karpenter passes over a drifted claim: do-not-disrupt on its node (on the claim
+        only before its node registers), or, unless the claim sets terminationGracePeriod, on an
+        active pod of the node, or a PodDisruptionBudget that allows none of the node's pods to go."""
         node_name = (claim.get("status") or {}).get("nodeName")
         node = self.store.objects.get(("", "nodes", "", node_name)) if node_name else None
-        if node and (node["metadata"].get("annotations") or {}).get(DO_NOT_DISRUPT) == "true":
-            return True
-        if (claim["metadata"].get("annotations") or {}).get(DO_NOT_DISRUPT) == "true":
+        if node is None:
+            return (claim["metadata"].get("annotations") or {}).get(DO_NOT_DISRUPT) == "true"
+        if (node["metadata"].get("annotations") or {}).get(DO_NOT_DISRUPT) == "true":
             return True
         if (claim.get("spec") or {}).get("terminationGracePeriod"):
             return False
-        for p in self.store.list("", "pods", "", fields=f"spec.nodeName={node_name}") if node_name else []:
+        for p in self.store.list("", "pods", "", fields=f"spec.nodeName={node_name}"):
+            if p["metadata"].get("deletionTimestamp") or (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            if any(o.get("kind") == "DaemonSet" for o in p["metadata"].get("ownerReferences") or []):
+                continue
             if (p["metadata"].get("annotations") or {}).get(DO_NOT_DISRUPT) == "true":
+                return True
+            if self.api.budget_holds(p):
                 return True
         return False
 
@@ -154,6 +164,8 @@ class Controller:
             if nc is None:
                 continue
             allowed -= 1
+            # The candidate is tainted first, so nothing new lands on it; then its replacement.
+            self.taint(c)
             self.n += 1
             new = {
                 "apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
@@ -189,8 +201,19 @@ class Controller:
             set_condition(claim, "Ready", "True", "Ready")
             self.modify("karpenter.sh", "nodeclaims", claim)
 
+    def taint(self, claim):
+        node_name = (claim.get("status") or {}).get("nodeName")
+        node = self.store.objects.get(("", "nodes", "", node_name)) if node_name else None
+        if node is None:
+            return
+        taints = node.setdefault("spec", {}).setdefault("taints", [])
+        if not any(t.get("key") == "karpenter.sh/disrupted" for t in taints):
+            taints.append({"key": "karpenter.sh/disrupted", "effect": "NoSchedule"})
+            node["spec"]["unschedulable"] = True
+            self.modify("", "nodes", node)
+
     def finish(self, old, new):
-        """Once the replacement is Ready: taint, drain (through the eviction rules) and delete."""
+        """Once the replacement is Ready: drain the old node (through the eviction rules) and delete it."""
         s = self.store
         replacement = s.objects.get(("karpenter.sh", "nodeclaims", "", new))
         if replacement is None or condition(replacement, "Ready") != "True":
@@ -199,11 +222,6 @@ class Controller:
         node_name = (claim or {}).get("status", {}).get("nodeName")
         node = s.objects.get(("", "nodes", "", node_name)) if node_name else None
         if node is not None:
-            taints = node.setdefault("spec", {}).setdefault("taints", [])
-            if not any(t.get("key") == "karpenter.sh/disrupted" for t in taints):
-                taints.append({"key": "karpenter.sh/disrupted", "effect": "NoSchedule"})
-                node["spec"]["unschedulable"] = True
-                self.modify("", "nodes", node)
             left = 0
             for p in s.list("", "pods", "", fields=f"spec.nodeName={node_name}"):
                 if any(o.get("kind") == "DaemonSet" for o in p["metadata"].get("ownerReferences") or []):

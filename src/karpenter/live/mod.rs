@@ -38,6 +38,40 @@ pub struct Snapshot {
     pub nodes: BTreeMap<String, NodeInfo>,
     /// Pods annotated `karpenter.sh/do-not-disrupt: "true"`, as `namespace/name`, by node.
     pub protected_pods: BTreeMap<String, Vec<String>>,
+    /// The pods a drain evicts (active, not a DaemonSet's), by node.
+    pub pods: BTreeMap<String, Vec<PodInfo>>,
+    pub budgets: Vec<PodBudget>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PodInfo {
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A PodDisruptionBudget: its selector (as JSON) and `status.disruptionsAllowed`.
+#[derive(Debug, Clone, Default)]
+pub struct PodBudget {
+    pub namespace: String,
+    pub name: String,
+    pub selector: Option<Value>,
+    pub allowed: i64,
+}
+
+/// The budgets that let none of `node`'s pods be evicted now, as `namespace/budget (pod)`.
+/// Karpenter does not pick such a node for drift unless its claim has a grace period
+/// (sigs.k8s.io/karpenter, disruption candidates: "pdb prevents pod evictions").
+fn held_by_budgets(s: &Snapshot, node: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for pod in s.pods.get(node).into_iter().flatten() {
+        for b in s.budgets.iter().filter(|b| b.namespace == pod.namespace && b.allowed <= 0) {
+            if crate::selector::matches(b.selector.as_ref(), &pod.labels) {
+                out.push(format!("pdb/{}/{} (pod {})", b.namespace, b.name, pod.name));
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Default)]
@@ -265,6 +299,13 @@ fn owners(class: &Value, keys: &[String]) -> Vec<String> {
     out.into_iter().collect()
 }
 
+fn managed_by_us(class: &Value) -> bool {
+    class
+        .at("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .is_some_and(|m| m.iter().any(|e| e.get("manager").and_then(Value::as_str) == Some(FIELD_MANAGER)))
+}
+
 /// Managers that sync from a source and would put the old values back.
 fn is_gitops(manager: &str) -> bool {
     let m = manager.to_ascii_lowercase();
@@ -403,9 +444,11 @@ pub fn claims(s: &Snapshot, classes: &BTreeSet<String>) -> Vec<Claim> {
             if i.do_not_disrupt {
                 blocked_by.push(format!("node/{n}"));
             }
-            // A pod's annotation holds drift back only when the claim sets no grace period.
+            // A pod's annotation, or a budget that lets none of its pods go, holds drift back
+            // only when the claim sets no grace period.
             if c.at("/spec/terminationGracePeriod").is_none() {
                 blocked_by.extend(s.protected_pods.get(n).into_iter().flatten().map(|p| format!("pod/{p}")));
+                blocked_by.extend(held_by_budgets(s, n));
             }
         }
         out.push(Claim {
@@ -429,8 +472,11 @@ pub fn plan(s: &Snapshot, version: KarpenterVersion) -> Plan {
     classes.sort_by_key(|c| name(c));
     let changes: Vec<Change> = classes.iter().filter(|c| needs_migrating(c)).map(|c| change(c, version)).collect();
     let mut followed: BTreeSet<String> = changes.iter().map(|c| c.name.clone()).collect();
-    // A class already AL2023 whose claims still run AL2 is one an earlier run changed.
-    let al2023: BTreeSet<String> = classes.iter().filter(|c| !needs_migrating(c)).map(|c| name(c)).collect();
+    // A class an earlier run changed (its managedFields name this tool) whose claims still run
+    // AL2: followed again. Other AL2023 classes with AL2 nodes (a custom AMI family) are not
+    // this tool's to wait for.
+    let al2023: BTreeSet<String> =
+        classes.iter().filter(|c| !needs_migrating(c) && managed_by_us(c)).map(|c| name(c)).collect();
     for c in claims(s, &al2023) {
         if c.state == ClaimState::Al2 {
             followed.insert(c.class);
@@ -454,10 +500,16 @@ pub fn status(s: &Snapshot, followed: &BTreeSet<String>) -> Plan {
             continue;
         }
         let pool_name = name(p);
+        // Karpenter counts the pool's initialized nodes that are not being deleted.
         let nodes = s
             .claims
             .iter()
             .filter(|c| c.at("/metadata/labels/karpenter.sh~1nodepool").and_then(Value::as_str) == Some(&pool_name))
+            .filter(|c| c.at("/metadata/deletionTimestamp").is_none())
+            .filter(|c| {
+                let node = c.at("/status/nodeName").and_then(Value::as_str).unwrap_or_default();
+                s.nodes.get(node).is_some_and(|n| n.ready)
+            })
             .count();
         let (allowed, said) = budgets(p, nodes);
         let al2 = claims.iter().filter(|c| c.pool == pool_name && c.state == ClaimState::Al2).count();
@@ -477,15 +529,50 @@ pub fn status(s: &Snapshot, followed: &BTreeSet<String>) -> Plan {
         pools.push(Pool { name: pool_name, class: class.to_string(), nodes, allowed, budgets: said });
     }
     for c in claims.iter().filter(|c| c.state == ClaimState::Al2 && !c.blocked_by.is_empty()) {
-        findings.push(Line::new(
-            &codes::DO_NOT_DISRUPT,
-            format!(
-                "NodeClaim {} ({}) stays on AL2 while karpenter.sh/do-not-disrupt is on {}",
-                c.name,
-                c.node.as_deref().unwrap_or("no node"),
-                c.blocked_by.join(", ")
-            ),
-        ));
+        let (budgets, annotated): (Vec<&String>, Vec<&String>) =
+            c.blocked_by.iter().partition(|b| b.starts_with("pdb/"));
+        let node = c.node.as_deref().unwrap_or("no node");
+        if !annotated.is_empty() {
+            let on: Vec<&str> = annotated.iter().map(|s| s.as_str()).collect();
+            findings.push(Line::new(
+                &codes::DO_NOT_DISRUPT,
+                format!(
+                    "NodeClaim {} ({node}) stays on AL2 while karpenter.sh/do-not-disrupt is on {}",
+                    c.name,
+                    on.join(", ")
+                ),
+            ));
+        }
+        if !budgets.is_empty() {
+            let by: Vec<&str> = budgets.iter().map(|s| s.as_str()).collect();
+            findings.push(Line::new(
+                &codes::PDB_BLOCKS,
+                format!(
+                    "NodeClaim {} ({node}) is not a drift candidate while these budgets allow no eviction: {}",
+                    c.name,
+                    by.join(", ")
+                ),
+            ));
+        }
+    }
+    // Karpenter launches (and so replaces) nothing for a class that is not Ready.
+    for class in s.classes.iter().filter(|c| followed.contains(&name(c))) {
+        if condition(class, "Ready").as_deref() == Some("False") {
+            let why = class
+                .at("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|c| c.iter().find(|x| x.get("type").and_then(Value::as_str) == Some("Ready")))
+                .and_then(|c| c.get("message").and_then(Value::as_str))
+                .unwrap_or_default()
+                .to_string();
+            findings.push(Line::new(
+                &codes::CLASS_NOT_READY,
+                format!(
+                    "EC2NodeClass {} is not Ready ({why}): Karpenter launches no replacement for it until it is",
+                    name(class)
+                ),
+            ));
+        }
     }
     Plan { changes: Vec::new(), followed: followed.iter().cloned().collect(), pools, claims, findings }
 }
@@ -631,6 +718,10 @@ mod tests {
         // After the change: the class is AL2023, one claim is replaced, one still runs AL2.
         s.classes[0]["spec"]["amiSelectorTerms"][0]["alias"] = json!("al2023@v20251023");
         s.classes[0]["spec"].as_object_mut().unwrap().remove("userData");
+        // Changed by someone else (no eks-userdata entry): not this tool's to follow.
+        s.classes[0]["metadata"]["managedFields"] = json!([{"manager": "kubectl-client-side-apply"}]);
+        assert!(plan(&s, KarpenterVersion::V1_14).followed.is_empty());
+        s.classes[0]["metadata"]["managedFields"] = json!([{"manager": "eks-userdata", "operation": "Apply"}]);
         s.nodes.insert(
             "n1".into(),
             NodeInfo { os_image: "Amazon Linux 2023.9".into(), ready: true, do_not_disrupt: false },
@@ -661,6 +752,32 @@ mod tests {
         s.classes[0]["spec"]["amiFamily"] = json!("AL2");
         let p = plan(&s, KarpenterVersion::V1_14);
         assert!(p.changes[0].blocked.as_deref().is_some_and(|b| b.contains("pick AMIs by id, name or tags")));
+    }
+
+    #[test]
+    fn budgets_that_allow_no_eviction_and_a_class_not_ready_are_said() {
+        let mut s = snapshot();
+        let web = PodInfo {
+            namespace: "default".into(),
+            name: "web-1".into(),
+            labels: [("app".to_string(), "web".to_string())].into(),
+        };
+        s.pods.insert("n1".into(), vec![web]);
+        let budget = |allowed| PodBudget {
+            namespace: "default".into(),
+            name: "web".into(),
+            selector: Some(json!({"matchLabels": {"app": "web"}})),
+            allowed,
+        };
+        s.budgets.push(budget(1));
+        assert!(plan(&s, KarpenterVersion::V1_14).findings.iter().all(|f| f.code != "KP515"));
+        s.budgets[0] = budget(0);
+        s.classes[0]["status"] = json!({"conditions": [{"type": "Ready", "status": "False", "message": "AMISelector did not match any AMIs"}]});
+        let p = plan(&s, KarpenterVersion::V1_14);
+        let codes: Vec<&str> = p.findings.iter().map(|f| f.code.as_str()).collect();
+        assert!(codes.contains(&"KP515") && codes.contains(&"KP516"), "{:?}", p.findings);
+        assert!(p.findings.iter().any(|f| f.message.contains("pdb/default/web (pod web-1)")));
+        assert!(p.findings.iter().any(|f| f.message.contains("AMISelector did not match any AMIs")));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! migration drops (`userData` once everything in it moved to `spec.kubelet`) are then removed
 //! by a JSON merge patch, since an apply only removes fields its own manager set.
 
-use super::{FIELD_MANAGER, NodeInfo, Plan, Snapshot, Tally};
+use super::{FIELD_MANAGER, NodeInfo, Plan, PodBudget, PodInfo, Snapshot, Tally};
 use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -85,23 +86,38 @@ pub async fn read(kube: &kube::Client) -> Result<Snapshot, RunError> {
     }
     let pods: Api<Pod> = Api::all(kube.clone());
     for p in pods.list(&ListParams::default()).await.map_err(kube_err)?.items {
-        // Karpenter passes over pods that finished or are terminating; a duration value protects
-        // the pod for that long after it started (not evaluated here: said with the pod).
-        let value = p.metadata.annotations.as_ref().and_then(|a| a.get("karpenter.sh/do-not-disrupt")).cloned();
+        // Karpenter passes over pods that finished or are terminating, and does not evict
+        // DaemonSet pods or mirror pods.
         let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
         let active = p.metadata.deletion_timestamp.is_none() && phase != "Succeeded" && phase != "Failed";
-        let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
-        if let (Some(value), true, Some(node)) = (value, active, node) {
-            if value == "false" || value.is_empty() {
-                continue;
-            }
-            let mut who =
-                format!("{}/{}", p.metadata.namespace.unwrap_or_default(), p.metadata.name.unwrap_or_default());
+        let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|_| active) else { continue };
+        let annotations = p.metadata.annotations.clone().unwrap_or_default();
+        let daemon = p.metadata.owner_references.iter().flatten().any(|o| o.kind == "DaemonSet");
+        if daemon || annotations.contains_key("kubernetes.io/config.mirror") {
+            continue;
+        }
+        let (namespace, name) =
+            (p.metadata.namespace.clone().unwrap_or_default(), p.metadata.name.clone().unwrap_or_default());
+        // A duration value protects the pod for that long after it started (not evaluated
+        // here: said with the pod).
+        if let Some(value) = annotations.get("karpenter.sh/do-not-disrupt").filter(|v| !v.is_empty() && *v != "false") {
+            let mut who = format!("{namespace}/{name}");
             if value != "true" {
                 who.push_str(&format!(" (for {value} after it started)"));
             }
-            s.protected_pods.entry(node).or_default().push(who);
+            s.protected_pods.entry(node.clone()).or_default().push(who);
         }
+        let labels = p.metadata.labels.clone().unwrap_or_default();
+        s.pods.entry(node).or_default().push(PodInfo { namespace, name, labels });
+    }
+    let budgets: Api<PodDisruptionBudget> = Api::all(kube.clone());
+    for b in budgets.list(&ListParams::default()).await.map_err(kube_err)?.items {
+        s.budgets.push(PodBudget {
+            namespace: b.metadata.namespace.unwrap_or_default(),
+            name: b.metadata.name.unwrap_or_default(),
+            selector: b.spec.and_then(|sp| sp.selector).and_then(|sel| serde_json::to_value(sel).ok()),
+            allowed: i64::from(b.status.and_then(|st| st.disruptions_allowed).unwrap_or(0)),
+        });
     }
     Ok(s)
 }
