@@ -387,6 +387,10 @@ pub fn bluegreen_cmd(args: crate::cli::BluegreenArgs) -> anyhow::Result<u8> {
 /// conflict, a timeout), 2 when it could not run.
 pub fn karpenter_live_cmd(args: crate::cli::MigrateArgs, cluster: &str) -> anyhow::Result<u8> {
     use eks_userdata::karpenter::live::{self, output, run};
+    if !args.apply && (args.force_conflicts || args.no_follow || args.backup.is_some()) {
+        eprintln!("eks-userdata: error: --backup, --force-conflicts and --no-follow go with --apply");
+        return Ok(EXIT_ERROR);
+    }
     let version = crate::karpenter_version(args.karpenter_version);
     let json = matches!(args.format, PushFormatArg::Json);
     let kubeconfig = args.kube.kubeconfig.as_deref().map(Path::new);

@@ -593,6 +593,9 @@ pub enum KarpenterCommand {
     Migrate(MigrateArgs),
 }
 
+/// `karpenter migrate --cluster --timeout`'s default: an hour.
+pub const DEFAULT_FOLLOW_TIMEOUT: u64 = 3600;
+
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
     /// Manifest files (multi-document YAML); documents other than AL2 EC2NodeClasses are kept.
@@ -608,10 +611,10 @@ pub struct MigrateArgs {
     #[command(flatten)]
     pub kube: KubeAccessArgs,
     /// Back up the classes, apply the migration (server-side apply) and follow the NodeClaims.
-    #[arg(long, requires = "cluster")]
+    #[arg(long)]
     pub apply: bool,
     /// Where --apply saves the classes before changing them (never overwritten with other content).
-    #[arg(long, value_name = "FILE", requires = "cluster")]
+    #[arg(long, value_name = "FILE")]
     pub backup: Option<String>,
     /// Take over fields another field manager owns (as `kubectl apply --server-side --force-conflicts`).
     #[arg(long, requires = "apply")]
@@ -620,10 +623,10 @@ pub struct MigrateArgs {
     #[arg(long, requires = "apply")]
     pub no_follow: bool,
     /// Seconds to follow the NodeClaims before stopping with a summary.
-    #[arg(long, value_name = "SECS", default_value_t = 3600, requires = "cluster")]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FOLLOW_TIMEOUT)]
     pub timeout: u64,
     /// With --cluster: text (plan, progress and summary) or json (the summary, on standard output).
-    #[arg(long, value_enum, default_value = "text", requires = "cluster")]
+    #[arg(long, value_enum, default_value = "text")]
     pub format: PushFormatArg,
     /// Which EC2NodeClass CRD to write and validate for.
     #[arg(long, value_enum, default_value = "v1.14")]

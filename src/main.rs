@@ -103,6 +103,21 @@ fn migrate_cmd(args: cli::MigrateArgs) -> anyhow::Result<u8> {
             return without_aws();
         }
     }
+    // clap's `requires` does not hold for these (they have defaults), so they are checked here.
+    let live_only = args.kube.kubeconfig.is_some()
+        || args.kube.context.is_some()
+        || args.apply
+        || args.backup.is_some()
+        || args.force_conflicts
+        || args.no_follow
+        || args.timeout != cli::DEFAULT_FOLLOW_TIMEOUT
+        || args.format != cli::PushFormatArg::Text;
+    if live_only {
+        eprintln!(
+            "eks-userdata: error: --kubeconfig, --context, --apply, --backup, --force-conflicts, --no-follow, --timeout and --format are for the classes in a cluster: add --cluster NAME"
+        );
+        return Ok(EXIT_ERROR);
+    }
     let mut reports = Vec::new();
     let mut failed = false;
     for path in &args.files {

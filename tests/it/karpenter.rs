@@ -155,6 +155,13 @@ fn migrate_in_place_is_atomic_and_a_second_run_changes_nothing() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), once, "nothing left to migrate");
     // A file that does not exist: exit 2, named.
     bin().args(["karpenter", "migrate", "nope.yaml"]).assert().code(2).stderr(predicates::str::contains("nope.yaml"));
+    // Cluster flags without --cluster are not silently ignored.
+    bin()
+        .args(["karpenter", "migrate", "--kubeconfig", "kc", f])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("add --cluster NAME"));
+    bin().args(["karpenter", "migrate", "--apply", f]).assert().code(2);
 }
 
 #[test]

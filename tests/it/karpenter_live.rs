@@ -72,6 +72,8 @@ fn plan_backup_apply_and_follow_the_drift_to_al2023() {
         .collect();
     assert!(writes.is_empty(), "planning changes nothing: {writes:?}");
 
+    let (code, _, err) = tool(&api, &["--force-conflicts"]);
+    assert_eq!(code, 2, "--force-conflicts alone applies nothing and says so: {err}");
     let (code, out, err) = tool(&api, &["--apply", "--backup", backup_arg]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(

@@ -45,3 +45,24 @@ pub fn all(inv: &Inventory) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preflight::inventory::{AwsView, KubeView};
+
+    fn not_looked_at(inv: &Inventory) -> Vec<String> {
+        all(inv).into_iter().filter(|f| f.code == "PF609").map(|f| f.subject).collect()
+    }
+
+    #[test]
+    fn a_side_not_read_is_said_once() {
+        assert_eq!(not_looked_at(&Inventory::default()), ["Kubernetes API", "AWS"]);
+        let kube_only = Inventory { kubernetes: Some(KubeView::default()), ..Default::default() };
+        assert_eq!(not_looked_at(&kube_only), ["AWS"]);
+        let aws_only = Inventory { aws: Some(AwsView::default()), ..Default::default() };
+        assert_eq!(not_looked_at(&aws_only), ["Kubernetes API"]);
+        let both = Inventory { kubernetes: Some(KubeView::default()), aws: Some(AwsView::default()) };
+        assert!(not_looked_at(&both).is_empty());
+    }
+}
