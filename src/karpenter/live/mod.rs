@@ -7,21 +7,28 @@
 //! passing over nodes that carry `karpenter.sh/do-not-disrupt` or run pods that do
 //! (karpenter.sh/docs/reference/annotations).
 //!
-//! This module is the pure part, over a snapshot of the cluster: what to change (a server-side
-//! apply configuration holding only the changed fields, plus the fields to remove, which an
-//! apply cannot take away from the manager that set them), what to back up, what will hold the
-//! rollout back, and how far it has come. `run` talks to the API server.
+//! The pure part works over a snapshot of the cluster: `change` says what to change on each
+//! class and what to back up, `disruption` where the NodeClaims stand and what paces or holds
+//! them, and this module puts them together into the plan (and, while following, the status).
+//! `run` talks to the API server; `output` renders.
 
+mod change;
+mod disruption;
 pub mod output;
 #[cfg(feature = "aws")]
 pub mod run;
+
+pub(crate) use change::change;
+pub use change::{Change, backup, clean};
+use change::{managed_by_us, needs_migrating};
+pub use disruption::{Claim, ClaimState, Tally, budgets, claims};
 
 use super::KarpenterVersion;
 use super::codes;
 use crate::diagnostic::{Diagnostic, RuleMeta};
 use crate::nodeconfig::pointer::Pointer as _;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The field manager this tool applies as (what `metadata.managedFields` will name).
@@ -59,21 +66,6 @@ pub struct PodBudget {
     pub allowed: i64,
 }
 
-/// The budgets that let none of `node`'s pods be evicted now, as `namespace/budget (pod)`.
-/// Karpenter does not pick such a node for drift unless its claim has a grace period
-/// (sigs.k8s.io/karpenter, disruption candidates: "pdb prevents pod evictions").
-fn held_by_budgets(s: &Snapshot, node: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for pod in s.pods.get(node).into_iter().flatten() {
-        for b in s.budgets.iter().filter(|b| b.namespace == pod.namespace && b.allowed <= 0) {
-            if crate::selector::matches(b.selector.as_ref(), &pod.labels) {
-                out.push(format!("pdb/{}/{} (pod {})", b.namespace, b.name, pod.name));
-            }
-        }
-    }
-    out
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct NodeInfo {
     pub os_image: String,
@@ -98,25 +90,6 @@ impl Line {
     }
 }
 
-/// One EC2NodeClass to change.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Change {
-    pub name: String,
-    /// The server-side apply configuration: the changed top-level `spec` fields only, so the
-    /// fields this tool takes over are the ones it changes.
-    pub apply: Value,
-    /// Top-level `spec` fields the migration drops (a merge patch removes them after the apply).
-    pub remove: Vec<String>,
-    /// The class as it will read after the change (server fields left out).
-    pub after: Value,
-    pub report: Vec<Line>,
-    /// Other field managers that own fields this change sets or removes.
-    pub managers: Vec<String>,
-    /// Why it will not be applied (the run stops before any write), if it will not.
-    pub blocked: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pool {
@@ -128,68 +101,6 @@ pub struct Pool {
     pub allowed: Option<u64>,
     /// Each budget, as read, with how it counts for drift.
     pub budgets: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ClaimState {
-    /// Its node runs Amazon Linux 2: still to be replaced.
-    Al2,
-    /// No Ready node yet (a replacement being launched).
-    Launching,
-    /// A Ready node that is not Amazon Linux 2.
-    Replaced,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Claim {
-    pub name: String,
-    pub class: String,
-    pub pool: String,
-    pub node: Option<String>,
-    pub os_image: Option<String>,
-    pub state: ClaimState,
-    pub drifted: bool,
-    /// What holds it back (`karpenter.sh/do-not-disrupt` on the claim, its node or its pods).
-    pub blocked_by: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tally {
-    pub total: usize,
-    pub replaced: usize,
-    pub al2: usize,
-    pub drifted: usize,
-    pub launching: usize,
-}
-
-impl Tally {
-    pub fn of(claims: &[Claim]) -> Tally {
-        let count = |s| claims.iter().filter(|c| c.state == s).count();
-        Tally {
-            total: claims.len(),
-            replaced: count(ClaimState::Replaced),
-            al2: count(ClaimState::Al2),
-            drifted: claims.iter().filter(|c| c.state == ClaimState::Al2 && c.drifted).count(),
-            launching: count(ClaimState::Launching),
-        }
-    }
-
-    /// No claim of the followed classes runs AL2. Claims still launching are not waited for:
-    /// Karpenter deletes a drifted claim only once its replacement is initialized, so they are
-    /// new capacity (a scale-up), not the migration's.
-    pub fn done(&self) -> bool {
-        self.al2 == 0
-    }
-
-    pub fn line(&self) -> String {
-        format!(
-            "{} of {} NodeClaims on AL2023 nodes; {} on AL2 ({} drifted), {} launching",
-            self.replaced, self.total, self.al2, self.drifted, self.launching
-        )
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,10 +119,6 @@ fn name(v: &Value) -> String {
     v.at("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
-fn annotated(v: &Value) -> bool {
-    v.at("/metadata/annotations/karpenter.sh~1do-not-disrupt").and_then(Value::as_str) == Some("true")
-}
-
 fn condition(v: &Value, kind: &str) -> Option<String> {
     v.at("/status/conditions")?
         .as_array()?
@@ -220,250 +127,6 @@ fn condition(v: &Value, kind: &str) -> Option<String> {
         .get("status")?
         .as_str()
         .map(str::to_string)
-}
-
-/// A class as a person would write it: server-set metadata and status left out.
-pub fn clean(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("status");
-    }
-    if let Some(md) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for k in ["managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink"] {
-            md.remove(k);
-        }
-        // Karpenter's own hash of the spec: it writes it again, and a backup taken again after
-        // it changed should still read the same.
-        if let Some(a) = md.get_mut("annotations").and_then(Value::as_object_mut) {
-            a.retain(|k, _| !k.starts_with("karpenter.k8s.aws/ec2nodeclass-hash"));
-            if a.is_empty() {
-                md.remove("annotations");
-            }
-        }
-    }
-    v
-}
-
-/// Amazon Linux 2 and not 2023 (as `status.nodeInfo.osImage` says).
-fn is_al2_image(os: &str) -> bool {
-    let os = os.trim();
-    os.starts_with("Amazon Linux 2") && !os.starts_with("Amazon Linux 2023")
-}
-
-/// A class to migrate: one that selects AL2, or an AL2023 one whose `userData` still calls
-/// bootstrap.sh (a run stopped between its apply and the removal of `userData`, or a class
-/// someone half-migrated by hand).
-fn needs_migrating(class: &Value) -> bool {
-    if super::migrate::is_al2(class) {
-        return true;
-    }
-    let Some(user_data) = class.at("/spec/userData").and_then(Value::as_str) else { return false };
-    let env = crate::userdata::Envelope::parse(user_data.as_bytes(), &crate::userdata::Limits::default());
-    !crate::lint::rules::bootstrap_sh_call::calls(&env).is_empty()
-}
-
-/// Why a change must not be applied to a live class: what it would make cannot work. `None`
-/// when it can go.
-fn blocked(before: &Value, report: &[Line]) -> Option<String> {
-    let selects_images = before
-        .at("/spec/amiSelectorTerms")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|x| x.get("alias").is_none()));
-    if before.at("/spec/amiFamily").and_then(Value::as_str) == Some("AL2") && selects_images {
-        return Some(
-            "its amiSelectorTerms pick AMIs by id, name or tags, which are AL2 images today: with amiFamily AL2023 its nodes would not join; point the terms at AL2023 images (or an al2023@ alias) first".into(),
-        );
-    }
-    let errors: Vec<&str> = report.iter().filter(|l| l.severity == "error").map(|l| l.code.as_str()).collect();
-    (!errors.is_empty()).then(|| {
-        format!(
-            "the migrated class has errors ({}): fix them in the cluster or migrate the source files",
-            errors.join(", ")
-        )
-    })
-}
-
-/// Field managers other than this tool that own any of `keys` of `spec`.
-fn owners(class: &Value, keys: &[String]) -> Vec<String> {
-    let mut out = BTreeSet::new();
-    for entry in class.at("/metadata/managedFields").and_then(Value::as_array).into_iter().flatten() {
-        let manager = entry.get("manager").and_then(Value::as_str).unwrap_or("unknown");
-        if manager == FIELD_MANAGER {
-            continue;
-        }
-        let spec = entry.at("/fieldsV1/f:spec");
-        if keys.iter().any(|k| spec.and_then(|s| s.get(format!("f:{k}"))).is_some()) {
-            out.insert(manager.to_string());
-        }
-    }
-    out.into_iter().collect()
-}
-
-fn managed_by_us(class: &Value) -> bool {
-    class
-        .at("/metadata/managedFields")
-        .and_then(Value::as_array)
-        .is_some_and(|m| m.iter().any(|e| e.get("manager").and_then(Value::as_str) == Some(FIELD_MANAGER)))
-}
-
-/// Managers that sync from a source and would put the old values back.
-fn is_gitops(manager: &str) -> bool {
-    let m = manager.to_ascii_lowercase();
-    ["argocd", "kustomize-controller", "helm-controller", "helm", "flux", "terraform", "pulumi"]
-        .iter()
-        .any(|g| m.contains(g))
-}
-
-pub(crate) fn change(class: &Value, version: KarpenterVersion) -> Change {
-    let class_name = name(class);
-    let before = clean(class);
-    let mut after = before.clone();
-    let mut entries = Vec::new();
-    super::migrate::migrate_one(&format!("ec2nodeclass/{class_name}"), &mut after, version, &mut entries);
-    let empty = Map::new();
-    let old_spec = before.get("spec").and_then(Value::as_object).unwrap_or(&empty);
-    let new_spec = after.get("spec").and_then(Value::as_object).unwrap_or(&empty);
-    let changed: Map<String, Value> =
-        new_spec.iter().filter(|(k, v)| old_spec.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove: Vec<String> = old_spec.keys().filter(|k| !new_spec.contains_key(*k)).cloned().collect();
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(class_name));
-    // The apply is conditional on the version read: a class edited meanwhile is a conflict.
-    if let Some(rv) = class.at("/metadata/resourceVersion") {
-        metadata.insert("resourceVersion".into(), rv.clone());
-    }
-    let apply = json!({
-        "apiVersion": class.get("apiVersion").cloned().unwrap_or(json!("karpenter.k8s.aws/v1")),
-        "kind": "EC2NodeClass",
-        "metadata": metadata,
-        "spec": changed,
-    });
-    let touched: Vec<String> = changed.keys().cloned().chain(remove.iter().cloned()).collect();
-    let managers = owners(class, &touched);
-    let mut report: Vec<Line> = entries.into_iter().map(Line::from).collect();
-    if !managers.is_empty() {
-        let gitops: Vec<&String> = managers.iter().filter(|m| is_gitops(m)).collect();
-        let why = if gitops.is_empty() {
-            "the apply takes them over only with --force-conflicts".to_string()
-        } else {
-            format!(
-                "{} syncs from a source and would put the AL2 values back: migrate the source (`eks-userdata karpenter migrate FILE --in-place`) instead",
-                gitops.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        };
-        report.push(Line::new(
-            &codes::OTHER_MANAGER,
-            format!(
-                "{class_name}: spec fields it changes ({}) are owned by {}; {why}",
-                touched.join(", "),
-                managers.join(", ")
-            ),
-        ));
-    }
-    let blocked = blocked(&before, &report);
-    Change { name: class_name, apply, remove, after, report, managers, blocked }
-}
-
-/// The budgets of a pool, for drift, over `nodes` NodeClaims: (what they allow at once, each
-/// described).
-pub fn budgets(pool: &Value, nodes: usize) -> (Option<u64>, Vec<String>) {
-    let listed = pool.at("/spec/disruption/budgets").and_then(Value::as_array);
-    let default = [json!({"nodes": "10%"})];
-    let (list, defaulted) = match listed {
-        Some(l) => (l.as_slice(), false),
-        None => (&default[..], true),
-    };
-    let mut allowed: Option<u64> = None;
-    let mut said = Vec::new();
-    for b in list {
-        let value = match b.get("nodes") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => "10%".into(),
-        };
-        let mut text = format!("nodes: {value}");
-        if defaulted {
-            text.push_str(" (Karpenter's default)");
-        }
-        let reasons: Vec<&str> = b
-            .get("reasons")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if !reasons.is_empty() && !reasons.contains(&"Drifted") {
-            said.push(format!("{text} for {} only: not for drift", reasons.join(", ")));
-            continue;
-        }
-        if let Some(schedule) = b.get("schedule").and_then(Value::as_str) {
-            let duration = b.get("duration").and_then(Value::as_str).unwrap_or("?");
-            let zero = matches!(value.as_str(), "0" | "0%");
-            let note =
-                if zero { "no drift replacement while that window is open" } else { "applies in that window only" };
-            said.push(format!("{text} during \"{schedule}\" (UTC) for {duration}: {note}"));
-            continue;
-        }
-        let n = match value.strip_suffix('%').map(str::parse::<u64>) {
-            Some(Ok(pct)) => (nodes as u64).saturating_mul(pct.min(100)).div_ceil(100),
-            Some(Err(_)) => continue,
-            None => match value.parse::<u64>() {
-                Ok(n) => n,
-                Err(_) => continue,
-            },
-        };
-        said.push(format!("{text}: {n} at once"));
-        allowed = Some(allowed.map_or(n, |a| a.min(n)));
-    }
-    (allowed, said)
-}
-
-/// The claims of `classes`, with where each one is.
-pub fn claims(s: &Snapshot, classes: &BTreeSet<String>) -> Vec<Claim> {
-    let mut out = Vec::new();
-    for c in &s.claims {
-        let class = c.at("/spec/nodeClassRef/name").and_then(Value::as_str).unwrap_or_default().to_string();
-        if !classes.contains(&class) {
-            continue;
-        }
-        let node = c.at("/status/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_string);
-        let info = node.as_ref().and_then(|n| s.nodes.get(n));
-        // A claim being deleted whose node is gone already is on its way out, not launching.
-        if info.is_none() && c.at("/metadata/deletionTimestamp").is_some() {
-            continue;
-        }
-        let state = match info {
-            Some(i) if is_al2_image(&i.os_image) => ClaimState::Al2,
-            Some(i) if i.ready && !i.os_image.trim().is_empty() => ClaimState::Replaced,
-            _ => ClaimState::Launching,
-        };
-        let mut blocked_by = Vec::new();
-        // Karpenter reads the claim's annotation only until its node registers, then the node's.
-        if annotated(c) && info.is_none() {
-            blocked_by.push(format!("nodeclaim/{}", name(c)));
-        }
-        if let (Some(n), Some(i)) = (&node, info) {
-            if i.do_not_disrupt {
-                blocked_by.push(format!("node/{n}"));
-            }
-            // A pod's annotation, or a budget that lets none of its pods go, holds drift back
-            // only when the claim sets no grace period.
-            if c.at("/spec/terminationGracePeriod").is_none() {
-                blocked_by.extend(s.protected_pods.get(n).into_iter().flatten().map(|p| format!("pod/{p}")));
-                blocked_by.extend(held_by_budgets(s, n));
-            }
-        }
-        out.push(Claim {
-            name: name(c),
-            class,
-            pool: c.at("/metadata/labels/karpenter.sh~1nodepool").and_then(Value::as_str).unwrap_or_default().into(),
-            os_image: info.map(|i| i.os_image.clone()),
-            node,
-            state,
-            drifted: condition(c, "Drifted").as_deref() == Some("True"),
-            blocked_by,
-        });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
 }
 
 /// What to change, follow and expect.
@@ -577,23 +240,10 @@ pub fn status(s: &Snapshot, followed: &BTreeSet<String>) -> Plan {
     Plan { changes: Vec::new(), followed: followed.iter().cloned().collect(), pools, claims, findings }
 }
 
-/// The classes as read, before any change: what `kubectl replace -f` puts back.
-pub fn backup(s: &Snapshot, names: &[String], cluster: &str) -> String {
-    let mut out = format!(
-        "# EC2NodeClasses of cluster {cluster} before `eks-userdata karpenter migrate --cluster {cluster}`.\n# To put them back: kubectl replace -f THIS-FILE\n"
-    );
-    let mut classes: Vec<&Value> = s.classes.iter().filter(|c| names.contains(&name(c))).collect();
-    classes.sort_by_key(|c| name(c));
-    for c in classes {
-        out.push_str("---\n");
-        out.push_str(&crate::nodeconfig::yaml::to_string(&clean(c)).unwrap_or_default());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn class(name: &str, alias: &str, extra: Value) -> Value {
         let mut v = json!({
@@ -778,18 +428,6 @@ mod tests {
         assert!(codes.contains(&"KP515") && codes.contains(&"KP516"), "{:?}", p.findings);
         assert!(p.findings.iter().any(|f| f.message.contains("pdb/default/web (pod web-1)")));
         assert!(p.findings.iter().any(|f| f.message.contains("AMISelector did not match any AMIs")));
-    }
-
-    #[test]
-    fn budgets_count_as_karpenter_does() {
-        let pool = |b: Value| json!({"spec": {"disruption": {"budgets": b}}});
-        assert_eq!(budgets(&json!({}), 25).0, Some(3), "10% of 25, rounded up");
-        assert_eq!(budgets(&pool(json!([{"nodes": "20%"}, {"nodes": "5"}])), 100).0, Some(5));
-        assert_eq!(budgets(&pool(json!([{"nodes": "0", "reasons": ["Drifted"]}])), 4).0, Some(0));
-        assert_eq!(budgets(&pool(json!([{"nodes": "0", "reasons": ["Empty"]}])), 4).0, None);
-        assert_eq!(budgets(&pool(json!([{"nodes": "x%"}])), 4).0, None, "an unreadable budget is not counted");
-        assert_eq!(budgets(&pool(json!([{"nodes": "99999999999999999999%"}])), 4).0, None);
-        assert_eq!(budgets(&pool(json!([{"nodes": "250%"}])), 7).0, Some(7), "never more than the pool");
     }
 
     #[test]
