@@ -184,8 +184,10 @@ fn a_zero_budget_stops_the_follow_and_a_rerun_finishes_it() {
     assert!(screen.starts_with("Karpenter on cluster prod: 0 EC2NodeClass(es) to move to AL2023\n"), "{screen}");
     assert!(screen.contains("NodeClaims of default (Karpenter replaces them as they drift)"), "{screen}");
     assert!(!screen.contains("backup:") && !screen.contains("applied:"), "nothing applied the second time: {screen}");
-    assert!(screen.contains("\r\x1b[K[") && screen.contains(" on AL2023; 2 on AL2 (2 drifted)"), "a bar: {screen:?}");
-    assert!(!screen.contains("\n[0/2]"), "no plain progress lines on a terminal: {screen:?}");
+    // How far the replacements got by the first poll depends on timing; the form does not.
+    assert!(screen.contains("\r\x1b[K[") && screen.contains(" on AL2023; "), "a bar: {screen:?}");
+    let plain = screen.lines().any(|l| l.starts_with('[') && l.chars().nth(1).is_some_and(|c| c.is_ascii_digit()));
+    assert!(!plain, "no plain progress lines on a terminal: {screen:?}");
     assert!(screen.contains("2 of 2 NodeClaims on AL2023 nodes"), "{screen}");
 }
 

@@ -41,7 +41,8 @@ pub fn plan_text(p: &Plan, cluster: &str) -> String {
         let _ = writeln!(out, "  sets (server-side apply, field manager {}):", super::FIELD_MANAGER);
         let spec = c.apply.get("spec").cloned().unwrap_or(Value::Null);
         for line in yaml(&serde_json::json!({ "spec": spec })).lines() {
-            let _ = writeln!(out, "    {line}");
+            // A blank line inside a block scalar stays blank (no trailing indentation).
+            let _ = writeln!(out, "{}", format!("    {line}").trim_end());
         }
         if !c.remove.is_empty() {
             let _ = writeln!(out, "  removes: spec.{}", c.remove.join(", spec."));
