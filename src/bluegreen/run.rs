@@ -4,6 +4,7 @@
 
 use super::{Group, NodeState, Plan, TAINT_KEY, TWIN_TAG, Taint};
 use crate::aws::{AwsError, Connection, nodegroups};
+use crate::preflight::kube::node_ready;
 use aws_sdk_eks::types::{NodegroupScalingConfig, TaintEffect};
 use futures_util::StreamExt as _;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -403,13 +404,6 @@ fn pod_name(p: &Pod) -> String {
         p.metadata.namespace.as_deref().unwrap_or_default(),
         p.metadata.name.as_deref().unwrap_or_default()
     )
-}
-
-fn node_ready(n: &Node) -> bool {
-    n.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// Taints (NoSchedule) and cordons a node of `group`, keeping its other taints; `false` when the

@@ -137,6 +137,14 @@ pub async fn read(client: &kube::Client) -> Result<KubeView, KubeError> {
     })
 }
 
+/// Whether a node's `Ready` condition is True.
+pub fn node_ready(n: &KNode) -> bool {
+    n.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
 fn node(n: &KNode) -> Node {
     Node {
         name: n.metadata.name.clone().unwrap_or_default(),

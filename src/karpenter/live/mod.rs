@@ -119,14 +119,13 @@ fn name(v: &Value) -> String {
     v.at("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// The `status.conditions` entry of type `kind`.
+fn condition_entry<'a>(v: &'a Value, kind: &str) -> Option<&'a Value> {
+    v.at("/status/conditions")?.as_array()?.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+}
+
 fn condition(v: &Value, kind: &str) -> Option<String> {
-    v.at("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))?
-        .get("status")?
-        .as_str()
-        .map(str::to_string)
+    condition_entry(v, kind)?.get("status")?.as_str().map(str::to_string)
 }
 
 /// What to change, follow and expect.
@@ -221,10 +220,7 @@ pub fn status(s: &Snapshot, followed: &BTreeSet<String>) -> Plan {
     // Karpenter launches (and so replaces) nothing for a class that is not Ready.
     for class in s.classes.iter().filter(|c| followed.contains(&name(c))) {
         if condition(class, "Ready").as_deref() == Some("False") {
-            let why = class
-                .at("/status/conditions")
-                .and_then(Value::as_array)
-                .and_then(|c| c.iter().find(|x| x.get("type").and_then(Value::as_str) == Some("Ready")))
+            let why = condition_entry(class, "Ready")
                 .and_then(|c| c.get("message").and_then(Value::as_str))
                 .unwrap_or_default()
                 .to_string();

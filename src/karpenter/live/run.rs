@@ -73,8 +73,8 @@ pub async fn read(kube: &kube::Client) -> Result<Snapshot, RunError> {
     let nodes: Api<Node> = Api::all(kube.clone());
     for n in nodes.list(&ListParams::default()).await.map_err(kube_err)?.items {
         let name = n.metadata.name.clone().unwrap_or_default();
+        let ready = crate::preflight::kube::node_ready(&n);
         let status = n.status.unwrap_or_default();
-        let ready = status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
         let do_not_disrupt = n
             .metadata
             .annotations
